@@ -1,0 +1,266 @@
+package translate
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Defaults and limits of the Mudbase query.
+const (
+	DefaultLimit  = 20
+	DefaultWindow = 24 * time.Hour
+	// MaxWindow is Tencent's limit: StartTime and EndTime within one day.
+	MaxWindow = 24 * time.Hour
+)
+
+// Mudbase-side values of the superset parameters.
+const (
+	StatusSuccess = "success"
+	StatusFailed  = "failed"
+)
+
+// Query is a validated Mudbase logs query. It holds everything that decides
+// the upstream call, so two equal Queries ask the upstream the same thing
+// (the proxy uses that for its cache keys).
+type Query struct {
+	Limit     int64
+	Offset    int64
+	Status    string // "", StatusSuccess or StatusFailed
+	Order     string // OrderAsc or OrderDesc
+	Since     time.Time
+	Until     time.Time
+	RequestID string
+	Qualifier string
+}
+
+// ValidationError says which query parameter is wrong and why, in words a
+// client can act on.
+type ValidationError struct {
+	Param   string
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("invalid query parameter %q: %s", e.Param, e.Message)
+}
+
+func invalid(param, format string, args ...any) *ValidationError {
+	return &ValidationError{Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
+// ParseQuery validates a Mudbase query string. now is the instant the
+// default window ends at; callers that cache align it first.
+//
+// Besides Mudbase's limit and offset it accepts a compatible superset:
+// status, order, since, until, requestId and qualifier. Unknown parameters
+// are ignored, as a Mudbase server ignores them.
+func ParseQuery(values url.Values, now time.Time) (Query, error) {
+	q := Query{Limit: DefaultLimit, Order: OrderDesc}
+	get := func(name string) (string, bool, error) {
+		vs, ok := values[name]
+		if !ok {
+			return "", false, nil
+		}
+		if len(vs) > 1 {
+			return "", false, invalid(name, "given %d times; give it at most once", len(vs))
+		}
+		return vs[0], true, nil
+	}
+
+	var err error
+	if q.Limit, err = intParam(get, "limit", DefaultLimit); err != nil {
+		return Query{}, err
+	}
+	if q.Offset, err = intParam(get, "offset", 0); err != nil {
+		return Query{}, err
+	}
+	if q.Offset+q.Limit > MaxOffsetPlusLimit {
+		return Query{}, invalid("limit", "offset+limit is %d; the upstream serves at most %d records of a window (narrow it with since/until)", q.Offset+q.Limit, MaxOffsetPlusLimit)
+	}
+
+	if v, ok, err := get("status"); err != nil {
+		return Query{}, err
+	} else if ok {
+		if v != StatusSuccess && v != StatusFailed {
+			return Query{}, invalid("status", "must be %q or %q, got %q", StatusSuccess, StatusFailed, clip(v))
+		}
+		q.Status = v
+	}
+	if v, ok, err := get("order"); err != nil {
+		return Query{}, err
+	} else if ok {
+		if v != OrderAsc && v != OrderDesc {
+			return Query{}, invalid("order", "must be %q or %q, got %q", OrderAsc, OrderDesc, clip(v))
+		}
+		q.Order = v
+	}
+	if q.RequestID, err = tokenParam(get, "requestId", isRequestIDChar); err != nil {
+		return Query{}, err
+	}
+	if q.Qualifier, err = tokenParam(get, "qualifier", isQualifierChar); err != nil {
+		return Query{}, err
+	}
+	if err := q.parseWindow(get, now); err != nil {
+		return Query{}, err
+	}
+	return q, nil
+}
+
+type getter func(name string) (string, bool, error)
+
+// maxIntDigits keeps parsing away from overflow: anything longer is over the
+// 10,000 cap anyway.
+const maxIntDigits = 9
+
+func intParam(get getter, name string, def int64) (int64, error) {
+	v, ok, err := get(name)
+	if err != nil || !ok {
+		return def, err
+	}
+	if v == "" {
+		return 0, invalid(name, "must be a non-negative integer, got an empty value")
+	}
+	if len(v) > maxIntDigits {
+		return 0, invalid(name, "must be a non-negative integer of at most %d, got %q", MaxOffsetPlusLimit, clip(v))
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < '0' || c > '9' {
+			return 0, invalid(name, "must be a non-negative integer, got %q", clip(v))
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n > MaxOffsetPlusLimit {
+		return 0, invalid(name, "must be at most %d, got %d", MaxOffsetPlusLimit, n)
+	}
+	return n, nil
+}
+
+// maxTokenLen bounds identifiers we pass upstream; Tencent's own IDs and
+// qualifiers are far shorter.
+const maxTokenLen = 128
+
+func tokenParam(get getter, name string, allowed func(byte) bool) (string, error) {
+	v, ok, err := get(name)
+	if err != nil || !ok {
+		return "", err
+	}
+	if v == "" || len(v) > maxTokenLen {
+		return "", invalid(name, "must be 1 to %d characters long", maxTokenLen)
+	}
+	for i := 0; i < len(v); i++ {
+		if !allowed(v[i]) {
+			return "", invalid(name, "contains a character that is not allowed: %q", clip(v))
+		}
+	}
+	return v, nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isRequestIDChar(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
+
+// isQualifierChar admits versions ("1", "$LATEST") and alias names.
+func isQualifierChar(c byte) bool { return isAlnum(c) || c == '-' || c == '_' || c == '$' }
+
+func (q *Query) parseWindow(get getter, now time.Time) error {
+	since, hasSince, err := timeParam(get, "since")
+	if err != nil {
+		return err
+	}
+	until, hasUntil, err := timeParam(get, "until")
+	if err != nil {
+		return err
+	}
+	switch {
+	case hasSince && hasUntil:
+	case hasSince:
+		until = now
+	case hasUntil:
+		since = until.Add(-DefaultWindow)
+	default:
+		since, until = now.Add(-DefaultWindow), now
+	}
+	if !since.Before(until) {
+		return invalid("since", "must be before until (since %s, until %s)", since.Format(time.RFC3339), until.Format(time.RFC3339))
+	}
+	if until.Sub(since) > MaxWindow {
+		return invalid("since", "the window from since to until is %s; the upstream allows at most %s", until.Sub(since), MaxWindow)
+	}
+	q.Since, q.Until = since, until
+	return nil
+}
+
+const minYear, maxYear = 2000, 9998
+
+func timeParam(get getter, name string) (time.Time, bool, error) {
+	v, ok, err := get(name)
+	if err != nil || !ok {
+		return time.Time{}, false, err
+	}
+	t, perr := time.Parse(time.RFC3339Nano, v)
+	if perr != nil {
+		return time.Time{}, false, invalid(name, "must be an RFC 3339 time such as 2024-01-15T10:30:00Z, got %q", clip(v))
+	}
+	// The upstream's zone-less format has no room for years outside four
+	// digits once shifted by a day and a zone.
+	if t.Year() < minYear || t.Year() > maxYear {
+		return time.Time{}, false, invalid(name, "must lie between the years %d and %d, got %q", minYear, maxYear, clip(v))
+	}
+	return t, true, nil
+}
+
+// clip keeps echoed client input short in error messages.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// Target is the upstream function a Mudbase function maps to.
+type Target struct {
+	FunctionName string
+	Namespace    string
+	// Qualifier is the configured version or alias; a query's qualifier
+	// overrides it.
+	Qualifier string
+}
+
+// Upstream builds the GetFunctionLogs parameters for one page of q. The
+// window is always explicit and expressed in the upstream's zone loc,
+// because an absent window means whatever the upstream defaults to.
+func (q Query) Upstream(t Target, loc *time.Location) GetFunctionLogsRequest {
+	req := q.window(t, loc)
+	req.Offset, req.Limit = ptr(q.Offset), ptr(q.Limit)
+	req.Order, req.OrderBy = q.Order, OrderByStartTime
+	switch q.Status {
+	case StatusSuccess:
+		req.Filter = &LogFilter{RetCode: RetCodeSucceeded}
+	case StatusFailed:
+		req.Filter = &LogFilter{RetCode: RetCodeFailed}
+	}
+	req.FunctionRequestId = q.RequestID
+	return req
+}
+
+func (q Query) window(t Target, loc *time.Location) GetFunctionLogsRequest {
+	qualifier := t.Qualifier
+	if q.Qualifier != "" {
+		qualifier = q.Qualifier
+	}
+	return GetFunctionLogsRequest{
+		FunctionName: t.FunctionName,
+		Namespace:    t.Namespace,
+		Qualifier:    qualifier,
+		StartTime:    q.Since.In(loc).Format(UpstreamTimeLayout),
+		EndTime:      q.Until.In(loc).Format(UpstreamTimeLayout),
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
