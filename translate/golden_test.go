@@ -80,7 +80,7 @@ func TestGoldenSeedTencentResponse(t *testing.T) {
 // every field GetFunctionLogs has data for.
 func TestGoldenReproducesMudbaseExample(t *testing.T) {
 	var in struct {
-		Comment               string
+		Comment              string
 		Page, All, Succeeded GetFunctionLogsResponse
 	}
 	readJSON(t, "mudbase_example_upstream.json", &in)
@@ -165,8 +165,8 @@ func TestGoldenUpstreamRequests(t *testing.T) {
 		{"one_request_by_id_on_a_version", "requestId=bc309eaa-6d64-11e8-a7fe-5254000b4175&qualifier=%24LATEST&status=success"},
 	}
 	type golden struct {
-		Query   string
-		Page    GetFunctionLogsRequest
+		Query                    string
+		Page                     GetFunctionLogsRequest
 		StatsAll, StatsSucceeded GetFunctionLogsRequest
 	}
 	var got []golden

@@ -1,0 +1,27 @@
+# The README's commands, so CI and people run the same thing.
+GO ?= go
+
+.PHONY: test vet unit fuzz build demo simulate
+
+# The test command the README gives and .ci/run runs.
+test: vet unit
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt would change the files above"; exit 1; }
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Short fuzzing of every translate parser beyond the committed corpora.
+FUZZTIME ?= 20s
+fuzz:
+	@for f in $$($(GO) test ./translate -list 'Fuzz.*' | grep ^Fuzz); do \
+		$(GO) test ./translate -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mudscf ./cmd/mudscf
+
+simulate:
+	$(GO) run ./cmd/mudscf simulate

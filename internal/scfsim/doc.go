@@ -1,0 +1,25 @@
+// Package scfsim simulates Tencent Cloud API 3.0 for one action of
+// Serverless Cloud Function (SCF): GetFunctionLogs, version 2018-04-16.
+//
+// It exists so that demos, tests and benchmarks of mudscf run without a
+// Tencent Cloud account, without network access and without paying for or
+// waiting on real executions, while still exercising everything a real
+// upstream would: TC3-HMAC-SHA256 signatures checked exactly as Tencent
+// checks them (the official Go SDK talks to it unmodified), Tencent's order
+// of authentication and parameter errors, the documented limit of 5 calls
+// per second, Offset+Limit <= 10,000 and the 24 h window. Passing against
+// the simulator should mean passing against Tencent; where its behaviour is
+// a guess rather than documented, the code says so.
+//
+// Executions are synthetic but deterministic: execution i of a function is
+// a pure function of (Seed, region, namespace, name, i), so nothing is
+// stored, any window is computed on demand, and two simulators with the
+// same Config answer identically. An execution only becomes visible once it
+// has finished, as on the real service.
+//
+// Beyond the API, the handler serves /_sim/ endpoints (not Tencent's):
+// ground truth of executions and of the calls received (so a client's rate
+// limiting can be verified from the server side) and fault switches
+// (latency, HTTP errors, malformed JSON, connection resets, error codes)
+// that can be flipped while the simulator runs.
+package scfsim

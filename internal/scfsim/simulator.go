@@ -1,0 +1,413 @@
+package scfsim
+
+import (
+	"crypto/hmac"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+const (
+	actionName = "GetFunctionLogs"
+	apiVersion = "2018-04-16"
+	// Tencent accepts TC3 POST bodies up to 10 MB; GET requests up to 32 KB.
+	maxPostBody = 10 << 20
+	maxGetSize  = 32 << 10
+	// sideListCap caps the rows of GET /_sim/executions (the count stays exact).
+	sideListCap = 10000
+)
+
+// Simulator is an http.Handler speaking Tencent Cloud API 3.0 for SCF's
+// GetFunctionLogs, plus the /_sim/ side endpoints.
+type Simulator struct {
+	cfg      Config
+	now      func() time.Time
+	loc      *time.Location
+	accounts map[string]Account
+	regions  map[string]bool
+	fns      []*fnModel
+	// byRegion maps region -> namespace -> functions sorted by name.
+	byRegion map[string]map[string][]*fnModel
+
+	faultsMu sync.RWMutex
+	faults   Faults
+
+	ledger *ledger
+	// listCap is sideListCap; a field so tests can lower it.
+	listCap int
+}
+
+// New validates cfg, fills its defaults and returns a ready Simulator.
+func New(cfg Config) (*Simulator, error) {
+	cfg.fill()
+	cfg.resolveClock()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Simulator{
+		cfg:      cfg,
+		now:      cfg.Now,
+		loc:      cfg.Location,
+		accounts: map[string]Account{},
+		regions:  map[string]bool{},
+		byRegion: map[string]map[string][]*fnModel{},
+		faults:   cfg.Faults,
+		ledger:   newLedger(cfg.RateLimit),
+		listCap:  sideListCap,
+	}
+	for _, a := range cfg.Accounts {
+		s.accounts[a.SecretID] = a
+	}
+	for _, r := range cfg.Regions {
+		s.regions[r] = true
+	}
+	for _, f := range cfg.Functions {
+		m := newFnModel(f, cfg.Seed, cfg.Origin)
+		s.fns = append(s.fns, m)
+		ns := s.byRegion[f.Region]
+		if ns == nil {
+			ns = map[string][]*fnModel{}
+			s.byRegion[f.Region] = ns
+		}
+		ns[f.Namespace] = append(ns[f.Namespace], m)
+	}
+	for _, nss := range s.byRegion {
+		for _, fns := range nss {
+			slices.SortFunc(fns, func(a, b *fnModel) int { return strings.Compare(a.Name, b.Name) })
+		}
+	}
+	return s, nil
+}
+
+// SetFaults replaces the active faults. An out-of-range HTTPStatus is
+// ignored when answering rather than panicking inside net/http.
+func (s *Simulator) SetFaults(f Faults) {
+	s.faultsMu.Lock()
+	s.faults = f
+	s.faultsMu.Unlock()
+}
+
+// Faults returns the active faults.
+func (s *Simulator) Faults() Faults {
+	s.faultsMu.RLock()
+	defer s.faultsMu.RUnlock()
+	return s.faults
+}
+
+// Truth returns a snapshot of what the simulator observed.
+func (s *Simulator) Truth() Truth { return s.ledger.truth(s.now()) }
+
+// Executions returns the ground truth: executions that started in
+// [from, to] (inclusive, exact instants) and had finished at Now(), sorted
+// by start. Empty region, namespace or function match any. Note the API
+// compares at second precision: its StartTime S and EndTime E match
+// Executions(S, E.Add(time.Second-1)).
+func (s *Simulator) Executions(region, namespace, function string, from, to time.Time) []Execution {
+	w := &window{lo: nanos(from), hi: nanos(to) + 1, now: nanos(s.now()), order: byStartAsc, keep: -1}
+	_, rows := w.run(s.matching(region, namespace, function))
+	res := make([]Execution, len(rows))
+	for i := range rows {
+		res[i] = rows[i].execution(s.loc)
+	}
+	return res
+}
+
+// matching returns the functions a ground-truth query selects; empty
+// arguments match anything.
+func (s *Simulator) matching(region, namespace, function string) []*fnModel {
+	var fns []*fnModel
+	for _, f := range s.fns {
+		if (region == "" || f.Region == region) && (namespace == "" || f.Namespace == namespace) &&
+			(function == "" || f.Name == function) {
+			fns = append(fns, f)
+		}
+	}
+	return fns
+}
+
+// ServeHTTP serves the Tencent API on every path except /_sim/.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		s.serveSide(w, r)
+		return
+	}
+	s.serveAPI(w, r)
+}
+
+func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	reqID := uuid.NewString()
+	fail := func(e *apiError) { writeError(w, reqID, e) }
+
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		fail(errf("UnsupportedProtocol", "HTTP(S) request protocol error; only GET and POST requests are supported."))
+		return
+	}
+	limit := int64(maxPostBody)
+	if r.Method == http.MethodGet {
+		limit = maxGetSize
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		fail(errf("InvalidParameter.Payload", "The request body cannot be read."))
+		return
+	}
+	if int64(len(body)) > limit || (r.Method == http.MethodGet && len(r.URL.RawQuery) > maxGetSize) {
+		fail(errf("RequestSizeLimitExceeded", "The request size exceeds the limit."))
+		return
+	}
+
+	// Authentication, in the order Tencent's gateway reports problems.
+	auth, err := parseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		s.ledger.record("", s.now(), outAuthFailed)
+		fail(errf("AuthFailure.InvalidAuthorization", "Authorization is invalid: %v.", err))
+		return
+	}
+	for _, h := range []string{"X-TC-Timestamp", "X-TC-Action", "X-TC-Version", "X-TC-Region"} {
+		if r.Header.Get(h) == "" {
+			fail(errf("MissingParameter", "The request is missing a required parameter `%s`.", h))
+			return
+		}
+	}
+	account, known := s.accounts[auth.secretID]
+	ledgerID := ""
+	if known {
+		ledgerID = auth.secretID
+	}
+	now := s.now()
+	tsText := r.Header.Get("X-TC-Timestamp")
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil {
+		fail(errf("InvalidParameter", "Parameter `X-TC-Timestamp` type error, expected Integer."))
+		return
+	}
+	if skew := now.Sub(time.Unix(ts, 0)); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
+		s.ledger.record(ledgerID, now, outAuthFailed)
+		fail(errf("AuthFailure.SignatureExpire", "The signature is expired, please request again."))
+		return
+	}
+	if !known {
+		s.ledger.record("", now, outAuthFailed)
+		fail(errf("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct."))
+		return
+	}
+	const sigFailure = "The provided credentials could not be validated. Please check your signature is correct."
+	switch {
+	case auth.service != serviceName:
+		s.ledger.record(ledgerID, now, outAuthFailed)
+		fail(errf("AuthFailure.SignatureFailure", "%s The credential scope names service `%s`, expected `%s`.",
+			sigFailure, auth.service, serviceName))
+		return
+	case auth.date != time.Unix(ts, 0).UTC().Format("2006-01-02"):
+		s.ledger.record(ledgerID, now, outAuthFailed)
+		fail(errf("AuthFailure.SignatureFailure", "%s The credential scope date does not match X-TC-Timestamp.", sigFailure))
+		return
+	case !hmac.Equal(auth.signature, tc3Signature(r, body, auth, tsText, account.SecretKey)):
+		s.ledger.record(ledgerID, now, outAuthFailed)
+		fail(errf("AuthFailure.SignatureFailure", "%s", sigFailure))
+		return
+	}
+	if account.Token != "" && r.Header.Get("X-TC-Token") != account.Token {
+		s.ledger.record(ledgerID, now, outAuthFailed)
+		fail(errf("AuthFailure.TokenFailure", "The token is invalid or expired."))
+		return
+	}
+
+	if action := r.Header.Get("X-TC-Action"); action != actionName {
+		fail(errf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", action))
+		return
+	}
+	if v := r.Header.Get("X-TC-Version"); v != apiVersion {
+		fail(errf("NoSuchVersion", "The requested version `%s` of service `%s` does not exist.", v, serviceName))
+		return
+	}
+	region := r.Header.Get("X-TC-Region")
+	if !s.regions[region] {
+		fail(errf("UnsupportedOperation.NotSupportRegion", "The region `%s` is not supported.", region))
+		return
+	}
+
+	if s.applyFaults(w, r, reqID, auth.secretID) {
+		return
+	}
+
+	if !s.ledger.admit(auth.secretID, s.now()) {
+		fail(errf("RequestLimitExceeded",
+			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
+			s.cfg.RateLimit))
+		return
+	}
+
+	var p *rawParams
+	var perr *apiError
+	if r.Method == http.MethodGet {
+		p, perr = parseQueryParams(r.URL.RawQuery)
+	} else if !isJSONContentType(r.Header.Get("Content-Type")) {
+		perr = errf("InvalidParameter", "Content-Type `%s` is not supported; use application/json.",
+			r.Header.Get("Content-Type"))
+	} else {
+		p, perr = parseJSONParams(body)
+	}
+	if perr != nil {
+		fail(perr)
+		return
+	}
+	resp, perr := s.getFunctionLogs(region, p, reqID)
+	if perr != nil {
+		fail(perr)
+		return
+	}
+	writeResponse(w, reqID, resp)
+}
+
+// applyFaults runs the fault switches in their documented order and
+// reports whether the call has been answered (or dropped) by one.
+func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, reqID, secretID string) bool {
+	f := s.Faults()
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			// The caller gave up: nobody reads an answer.
+			s.ledger.record(secretID, s.now(), outFaulted)
+			return true
+		}
+	}
+	switch {
+	case f.ResetConnection:
+		s.ledger.record(secretID, s.now(), outFaulted)
+		resetConnection(w)
+		return true
+	case f.HTTPStatus >= 200 && f.HTTPStatus <= 599:
+		s.ledger.record(secretID, s.now(), outFaulted)
+		text := http.StatusText(f.HTTPStatus)
+		if text == "" {
+			text = "Error"
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(f.HTTPStatus)
+		fmt.Fprintf(w, "<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n",
+			f.HTTPStatus, text, f.HTTPStatus, text)
+		return true
+	case f.MalformedJSON:
+		s.ledger.record(secretID, s.now(), outFaulted)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-TC-RequestId", reqID)
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"Response":{"TotalCount":3,"Data":[{"FunctionName":"APITest","RetMsg":"{\"processed\":`)
+		return true
+	case f.ErrorCode != "":
+		s.ledger.record(secretID, s.now(), outFaulted)
+		writeError(w, reqID, &apiError{code: f.ErrorCode, msg: faultMessage(f.ErrorCode)})
+		return true
+	}
+	return false
+}
+
+func faultMessage(code string) string {
+	switch code {
+	case "InternalError":
+		return "An internal error has occurred. Retry your request, but if the problem persists, contact us."
+	case "RequestLimitExceeded":
+		return "Your current request times exceeds the frequency limit. Please reduce the frequency of calls."
+	case "ResourceUnavailable":
+		return "The resource is unavailable."
+	case "FailedOperation":
+		return "Operation failed."
+	}
+	return "Injected fault " + code + "."
+}
+
+// resetConnection drops the connection with SO_LINGER 0, so the kernel
+// sends RST and the client sees "connection reset by peer" rather than a
+// clean EOF.
+func resetConnection(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	conn, _, err := rc.Hijack()
+	if err != nil {
+		// HTTP/2 cannot hijack; aborting the handler resets the stream.
+		panic(http.ErrAbortHandler)
+	}
+	nc := conn
+	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = u.NetConn() // TLS: linger the underlying TCP connection
+	}
+	if tcp, ok := nc.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = conn.Close()
+}
+
+func (s *Simulator) getFunctionLogs(region string, p *rawParams, reqID string) (*translate.GetFunctionLogsResponse, *apiError) {
+	now := s.now()
+	q, e := validate(p, now, s.loc)
+	if e != nil {
+		return nil, e
+	}
+	nss := s.byRegion[region]
+	fns, nsKnown := nss[q.namespace]
+	if !nsKnown && q.namespace != defaultNamespace {
+		return nil, errf("ResourceNotFound.Function", "The namespace `%s` does not exist.", q.namespace)
+	}
+	if q.functionName != "" {
+		i := slices.IndexFunc(fns, func(f *fnModel) bool { return f.Name == q.functionName })
+		if i < 0 {
+			return nil, errf("ResourceNotFound.Function", "The function `%s` does not exist in namespace `%s`.",
+				q.functionName, q.namespace)
+		}
+		fns = fns[i : i+1]
+	}
+	w := &window{lo: q.lo, hi: q.hi, now: nanos(now), flt: q.filter,
+		order: ordering{by: q.orderBy, desc: q.desc}, keep: int(q.offset + q.limit)}
+	total, rows := w.run(fns)
+	data := []translate.FunctionLog{}
+	if int64(len(rows)) > q.offset {
+		for i := range rows[q.offset:] {
+			data = append(data, rows[int(q.offset)+i].functionLog(s.loc))
+		}
+	}
+	return &translate.GetFunctionLogsResponse{
+		TotalCount:    total,
+		Data:          data,
+		SearchContext: &translate.LogSearchContext{},
+		RequestId:     reqID,
+	}, nil
+}
+
+type envelope struct {
+	Response any `json:"Response"`
+}
+
+func writeResponse(w http.ResponseWriter, reqID string, v any) {
+	b, err := json.Marshal(envelope{v})
+	if err != nil {
+		b, _ = json.Marshal(envelope{translate.ErrorResponse{
+			Error:     translate.APIError{Code: "InternalError", Message: "Response encoding failed."},
+			RequestId: reqID,
+		}})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-TC-RequestId", reqID)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+func writeError(w http.ResponseWriter, reqID string, e *apiError) {
+	writeResponse(w, reqID, translate.ErrorResponse{
+		Error:     translate.APIError{Code: e.code, Message: e.msg},
+		RequestId: reqID,
+	})
+}

@@ -1,0 +1,11 @@
+// Package proxy is mudscf's HTTP edge towards Tencent Cloud: the upstream
+// client for SCF GetFunctionLogs, built on the official Tencent Cloud Go
+// SDK, and the LogSource interface the HTTP handlers depend on.
+//
+// The SDK does the TC3-HMAC-SHA256 signing, credential resolution and the
+// call itself. mudscf turns off everything in it that would act behind the
+// caller's back: rate-limit retries (they sleep past the caller's deadline
+// and spend the 5 requests/second budget), network retries, the region
+// breaker (when open it silently sends the call to another region) and
+// debug output (it prints the signed Authorization header).
+package proxy

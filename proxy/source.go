@@ -1,0 +1,67 @@
+package proxy
+
+import (
+	"context"
+	"time"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// Page is one page of executions with the total the query matches.
+type Page struct {
+	Executions []translate.Execution
+	Total      int64
+	RequestID  string
+}
+
+// LogSource is where the HTTP edge gets executions from, in Mudbase terms.
+// Tencent marks GetFunctionLogs as retired in favour of GetRequestStatus
+// and CLS; a backend on those implements this interface and the handlers
+// do not change.
+type LogSource interface {
+	Page(ctx context.Context, target translate.Target, q translate.Query) (Page, error)
+	Stats(ctx context.Context, target translate.Target, q translate.Query) (translate.Stats, error)
+}
+
+// LogsCaller makes one GetFunctionLogs call. *TencentClient is one; the
+// budget and the cache wrap it.
+type LogsCaller interface {
+	GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error)
+}
+
+// GetFunctionLogsSource is the LogSource backed by GetFunctionLogs for one
+// account in one region.
+type GetFunctionLogsSource struct {
+	caller LogsCaller
+	// loc is the upstream's time zone (Asia/Shanghai for Tencent Cloud).
+	loc *time.Location
+}
+
+// NewGetFunctionLogsSource returns a LogSource that calls caller and reads
+// and writes times in loc.
+func NewGetFunctionLogsSource(caller LogsCaller, loc *time.Location) *GetFunctionLogsSource {
+	return &GetFunctionLogsSource{caller: caller, loc: loc}
+}
+
+// Page costs one upstream call.
+func (s *GetFunctionLogsSource) Page(ctx context.Context, t translate.Target, q translate.Query) (Page, error) {
+	resp, err := s.caller.GetFunctionLogs(ctx, q.Upstream(t, s.loc))
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Executions: translate.NewExecutions(resp.Data, s.loc), Total: resp.TotalCount, RequestID: resp.RequestId}, nil
+}
+
+// Stats costs two upstream calls (see translate.Query.StatsRequests).
+func (s *GetFunctionLogsSource) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {
+	allReq, succeededReq := q.StatsRequests(t, s.loc)
+	all, err := s.caller.GetFunctionLogs(ctx, allReq)
+	if err != nil {
+		return translate.Stats{}, err
+	}
+	succeeded, err := s.caller.GetFunctionLogs(ctx, succeededReq)
+	if err != nil {
+		return translate.Stats{}, err
+	}
+	return translate.ComputeStats(all, succeeded, s.loc), nil
+}

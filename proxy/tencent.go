@@ -1,0 +1,204 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// SCF API coordinates of GetFunctionLogs.
+const (
+	scfService = "scf"
+	scfVersion = "2018-04-16"
+	getLogs    = "GetFunctionLogs"
+
+	// DefaultEndpoint is the SCF endpoint that routes by the Region header.
+	DefaultEndpoint = "scf.tencentcloudapi.com"
+	DefaultTimeout  = 10 * time.Second
+)
+
+// TencentConfig configures one upstream account in one region.
+type TencentConfig struct {
+	Region string
+	// Endpoint is host[:port], DefaultEndpoint when empty (the simulator
+	// and private endpoints override it).
+	Endpoint string
+	// Scheme is "https" unless the endpoint is the simulator on loopback.
+	Scheme string
+	// Timeout bounds each call on top of the caller's context.
+	Timeout time.Duration
+	// Credential signs the calls. Nil resolves one through CredentialChain.
+	Credential common.CredentialIface
+	// Transport carries the calls; nil uses a clone of http.DefaultTransport.
+	Transport http.RoundTripper
+}
+
+// TencentClient calls GetFunctionLogs through the official SDK.
+type TencentClient struct {
+	sdk      *common.Client
+	secretID string
+	timeout  time.Duration
+}
+
+// NewTencentClient builds a client whose SDK never retries, reroutes or
+// prints requests.
+func NewTencentClient(cfg TencentConfig) (*TencentClient, error) {
+	if cfg.Region == "" {
+		return nil, errors.New("tencent client: region is required")
+	}
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = DefaultEndpoint
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	cred := cfg.Credential
+	if cred == nil {
+		var err error
+		if cred, err = CredentialChain().GetCredential(); err != nil {
+			return nil, fmt.Errorf("tencent client: no credentials in the environment, profile file, TKE OIDC role or CVM role: %w", err)
+		}
+	}
+	scheme := strings.ToUpper(cfg.Scheme)
+	if scheme == "" {
+		scheme = "HTTPS"
+	}
+	if scheme != "HTTPS" && scheme != "HTTP" {
+		return nil, fmt.Errorf("tencent client: scheme %q is neither https nor http", cfg.Scheme)
+	}
+
+	cpf := profile.NewClientProfile()
+	cpf.HttpProfile.Endpoint = cfg.Endpoint
+	cpf.HttpProfile.Scheme = scheme
+	cpf.HttpProfile.ReqMethod = http.MethodPost
+	// The SDK's own timeout is whole seconds; the context carries the
+	// precise one, this is only a backstop.
+	cpf.HttpProfile.ReqTimeout = int((cfg.Timeout + time.Second - 1) / time.Second)
+	cpf.Language = "en-US"
+	cpf.Debug = false
+	cpf.DisableRegionBreaker = true
+	cpf.RateLimitExceededMaxRetries = 0
+	cpf.NetworkFailureMaxRetries = 0
+	cpf.UnsafeRetryOnConnectionFailure = false
+
+	transport := cfg.Transport
+	if transport == nil {
+		transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	sdk := common.NewCommonClient(cred, cfg.Region, cpf).
+		WithHttpTransport(statusRecorder{next: transport}).
+		WithRequestClient("mudscf")
+	secretID, _, _ := cred.GetCredential()
+	return &TencentClient{sdk: sdk, secretID: secretID, timeout: cfg.Timeout}, nil
+}
+
+// CredentialChain is the SDK's provider chain with TKE's OIDC role added:
+// environment (TENCENTCLOUD_SECRET_ID/KEY), the profile file, the OIDC
+// role when the TKE_* variables are present, then the CVM instance role.
+func CredentialChain() common.Provider {
+	providers := []common.Provider{common.DefaultEnvProvider(), common.DefaultProfileProvider()}
+	// The OIDC provider reports missing TKE_* variables as a hard error,
+	// which would stop the chain, so it joins only when configured.
+	if oidc, err := common.DefaultTkeOIDCRoleArnProvider(); err == nil {
+		providers = append(providers, oidc)
+	}
+	providers = append(providers, common.DefaultCvmRoleProvider())
+	return common.NewProviderChain(providers)
+}
+
+// SecretID identifies the upstream account, whose budget the calls spend.
+func (c *TencentClient) SecretID() string { return c.secretID }
+
+// GetFunctionLogs makes one upstream call. Errors are *APIError or
+// *TransportError.
+func (c *TencentClient) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	status := new(int)
+	ctx = context.WithValue(ctx, statusKey{}, status)
+
+	body, err := json.Marshal(params)
+	if err != nil {
+		return translate.GetFunctionLogsResponse{}, err
+	}
+	req := tchttp.NewCommonRequest(scfService, scfVersion, getLogs)
+	req.SetContext(ctx)
+	if err := req.SetActionParameters(body); err != nil {
+		return translate.GetFunctionLogsResponse{}, err
+	}
+	var resp rawResponse
+	if err := c.sdk.Send(req, &resp); err != nil {
+		return translate.GetFunctionLogsResponse{}, classify(err, *status)
+	}
+	var out struct {
+		Response translate.GetFunctionLogsResponse
+	}
+	if err := json.Unmarshal(resp.body, &out); err != nil {
+		return translate.GetFunctionLogsResponse{}, &TransportError{Failure: BadResponse, Err: fmt.Errorf("decoding GetFunctionLogs: %w", err)}
+	}
+	return out.Response, nil
+}
+
+// classify turns the SDK's single error type into ours. The SDK reports
+// gateway errors (HTTP 5xx with an HTML body) as JSON parse errors, so the
+// status the transport saw decides between an API error and a bad response.
+func classify(err error, httpStatus int) error {
+	var sdkErr *tcerr.TencentCloudSDKError
+	if !errors.As(err, &sdkErr) {
+		if isTimeout(err) {
+			return &TransportError{Failure: TimedOut, Err: err}
+		}
+		return &TransportError{Failure: Unreachable, Err: err}
+	}
+	if !strings.HasPrefix(sdkErr.Code, "ClientError.") {
+		return &APIError{Code: sdkErr.Code, Message: sdkErr.Message, RequestID: sdkErr.RequestId}
+	}
+	cause := errors.Unwrap(sdkErr)
+	switch {
+	case isTimeout(cause):
+		return &TransportError{Failure: TimedOut, Err: cause}
+	case sdkErr.Code == "ClientError.NetworkError":
+		return &TransportError{Failure: Unreachable, Err: cause}
+	default:
+		// The message of a parse error quotes the whole body; the code is
+		// enough and keeps upstream bytes out of our logs.
+		return &TransportError{Failure: BadResponse, HTTPStatus: httpStatus, Err: errors.New(sdkErr.Code)}
+	}
+}
+
+// rawResponse keeps the body so it is decoded once, into typed structs,
+// instead of through the SDK's map[string]interface{} CommonResponse.
+type rawResponse struct {
+	tchttp.BaseResponse
+	body []byte
+}
+
+func (r *rawResponse) UnmarshalJSON(b []byte) error {
+	r.body = append(r.body[:0], b...)
+	return nil
+}
+
+type statusKey struct{}
+
+// statusRecorder notes the HTTP status of each call in the slot its
+// context carries.
+type statusRecorder struct{ next http.RoundTripper }
+
+func (s statusRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := s.next.RoundTrip(r)
+	if slot, ok := r.Context().Value(statusKey{}).(*int); ok && resp != nil {
+		*slot = resp.StatusCode
+	}
+	return resp, err
+}

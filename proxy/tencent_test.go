@@ -1,0 +1,261 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/translate"
+)
+
+const (
+	testSecretID  = "AKIDmudscfTest000000000000000001"
+	testSecretKey = "test-secret-key-never-printed-0001"
+)
+
+type simEnv struct {
+	sim  *scfsim.Simulator
+	srv  *httptest.Server
+	host string
+	loc  *time.Location
+}
+
+// startSim runs a simulator over real HTTP on loopback. now, when set,
+// freezes its clock so that rate-limit windows are exact.
+func startSim(t *testing.T, now func() time.Time) *simEnv {
+	t.Helper()
+	cfg := scfsim.DefaultConfig()
+	cfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
+	cfg.Functions = []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
+	cfg.Now = now
+	sim, err := scfsim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &simEnv{sim: sim, srv: srv, host: strings.TrimPrefix(srv.URL, "http://"), loc: loc}
+}
+
+func (e *simEnv) client(t *testing.T, secretID, secretKey string, transport http.RoundTripper) *TencentClient {
+	t.Helper()
+	c, err := NewTencentClient(TencentConfig{
+		Region: "ap-guangzhou", Endpoint: e.host, Scheme: "http", Timeout: 2 * time.Second,
+		Credential: common.NewCredential(secretID, secretKey), Transport: transport,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (e *simEnv) lastHour() translate.GetFunctionLogsRequest {
+	now := time.Now()
+	q := translate.Query{Limit: 10, Order: translate.OrderDesc, Since: now.Add(-time.Hour), Until: now}
+	return q.Upstream(translate.Target{FunctionName: "APITest", Namespace: "default"}, e.loc)
+}
+
+// tamper flips the last hex digit of the signature on its way out.
+type tamper struct{ next http.RoundTripper }
+
+func (t tamper) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	auth := r.Header.Get("Authorization")
+	last := auth[len(auth)-1]
+	flipped := byte('0')
+	if last == '0' {
+		flipped = '1'
+	}
+	r.Header.Set("Authorization", auth[:len(auth)-1]+string(flipped))
+	return t.next.RoundTrip(r)
+}
+
+func TestSDKClientAgainstSimulator(t *testing.T) {
+	cases := []struct {
+		name      string
+		clock     time.Duration // how far the simulator's clock is ahead
+		secretID  string
+		transport http.RoundTripper
+		wantCode  string // "" for success
+	}{
+		{"valid call", 0, testSecretID, nil, ""},
+		{"tampered signature", 0, testSecretID, tamper{http.DefaultTransport}, "AuthFailure.SignatureFailure"},
+		{"unknown SecretId", 0, "AKIDnobodyKnowsThisOne0000000001", nil, "AuthFailure.SecretIdNotFound"},
+		{"stale timestamp", 10 * time.Minute, testSecretID, nil, "AuthFailure.SignatureExpire"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := startSim(t, func() time.Time { return time.Now().Add(c.clock) })
+			client := env.client(t, c.secretID, testSecretKey, c.transport)
+			resp, err := client.GetFunctionLogs(context.Background(), env.lastHour())
+			if c.wantCode == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.RequestId == "" || resp.TotalCount < int64(len(resp.Data)) {
+					t.Errorf("response %+v", resp)
+				}
+				return
+			}
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.Code != c.wantCode || apiErr.RequestID == "" {
+				t.Fatalf("got %v, want %s with a RequestId", err, c.wantCode)
+			}
+			f := FailureOf(err)
+			if f.Status != http.StatusBadGateway || f.Body.Code != translate.CodeUpstreamAuth {
+				t.Errorf("an upstream auth failure must be a 502 for the client, got %d %s", f.Status, f.Body.Code)
+			}
+			if strings.Contains(err.Error(), testSecretKey) || strings.Contains(f.Body.Error, testSecretKey) {
+				t.Error("the secret key leaked into an error")
+			}
+		})
+	}
+}
+
+// Ten concurrent calls in the same second: the simulator admits exactly
+// five, and the SDK retries none of the rejected ones.
+func TestSimulatorRateLimitThroughSDK(t *testing.T) {
+	frozen := time.Now()
+	env := startSim(t, func() time.Time { return frozen })
+	client := env.client(t, testSecretID, testSecretKey, nil)
+	req := env.lastHour()
+	var mu sync.Mutex
+	codes := map[string]int{}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := client.GetFunctionLogs(context.Background(), req)
+			code := "ok"
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				code = apiErr.Code
+			} else if err != nil {
+				code = err.Error()
+			}
+			mu.Lock()
+			codes[code]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes["ok"] != 5 || codes["RequestLimitExceeded"] != 5 || len(codes) != 2 {
+		t.Fatalf("got %v, want 5 ok and 5 RequestLimitExceeded", codes)
+	}
+	truth := env.sim.Truth()
+	if got := truth.TotalAccepted[testSecretID] + truth.TotalRejected[testSecretID]; got != 10 {
+		t.Errorf("the simulator saw %d calls; the SDK must not retry", got)
+	}
+	if f := FailureOf(&APIError{Code: "RequestLimitExceeded"}); f.Status != http.StatusTooManyRequests {
+		t.Errorf("RequestLimitExceeded maps to %d", f.Status)
+	}
+}
+
+func TestTransportFailures(t *testing.T) {
+	cases := []struct {
+		name       string
+		faults     scfsim.Faults
+		timeout    time.Duration
+		want       TransportFailure
+		wantAPI    string
+		wantStatus int
+	}{
+		{"gateway 502", scfsim.Faults{HTTPStatus: 502}, 0, BadResponse, "", http.StatusBadGateway},
+		{"malformed JSON", scfsim.Faults{MalformedJSON: true}, 0, BadResponse, "", http.StatusBadGateway},
+		{"connection reset", scfsim.Faults{ResetConnection: true}, 0, Unreachable, "", http.StatusServiceUnavailable},
+		{"slow upstream", scfsim.Faults{Latency: time.Second}, 100 * time.Millisecond, TimedOut, "", http.StatusGatewayTimeout},
+		{"forced error code", scfsim.Faults{ErrorCode: "InternalError.System"}, 0, 0, "InternalError.System", http.StatusBadGateway},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := startSim(t, nil)
+			env.sim.SetFaults(c.faults)
+			client := env.client(t, testSecretID, testSecretKey, nil)
+			if c.timeout > 0 {
+				client.timeout = c.timeout
+			}
+			_, err := client.GetFunctionLogs(context.Background(), env.lastHour())
+			var tErr *TransportError
+			var apiErr *APIError
+			switch {
+			case c.wantAPI != "":
+				if !errors.As(err, &apiErr) || apiErr.Code != c.wantAPI {
+					t.Fatalf("got %v, want API error %s", err, c.wantAPI)
+				}
+			case !errors.As(err, &tErr) || tErr.Failure != c.want:
+				t.Fatalf("got %#v, want a %s transport error", err, c.want)
+			}
+			if f := FailureOf(err); f.Status != c.wantStatus {
+				t.Errorf("client sees %d, want %d", f.Status, c.wantStatus)
+			}
+		})
+	}
+
+	t.Run("nothing listening", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		c, err := NewTencentClient(TencentConfig{Region: "ap-guangzhou", Endpoint: addr, Scheme: "http", Credential: common.NewCredential(testSecretID, testSecretKey)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetFunctionLogs(context.Background(), translate.GetFunctionLogsRequest{FunctionName: "APITest"})
+		var tErr *TransportError
+		if !errors.As(err, &tErr) || tErr.Failure != Unreachable {
+			t.Fatalf("got %v, want unreachable", err)
+		}
+	})
+}
+
+// The LogSource answers match the simulator's own ground truth.
+func TestGetFunctionLogsSourceMatchesGroundTruth(t *testing.T) {
+	frozen := time.Now()
+	env := startSim(t, func() time.Time { return frozen })
+	src := NewGetFunctionLogsSource(env.client(t, testSecretID, testSecretKey, nil), env.loc)
+	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
+	// Whole seconds: the upstream's format has no fractions.
+	until := frozen.Truncate(time.Second)
+	q := translate.Query{Limit: 5, Order: translate.OrderDesc, Since: until.Add(-6 * time.Hour), Until: until}
+
+	page, err := src.Page(context.Background(), target, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := src.Stats(context.Background(), target, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := env.sim.Executions("ap-guangzhou", "default", "APITest", q.Since, q.Until)
+	var ok int64
+	for _, e := range truth {
+		if e.Log.RetCode == 0 {
+			ok++
+		}
+	}
+	if page.Total != int64(len(truth)) || stats.TotalExecutions != int64(len(truth)) || stats.Successful != ok {
+		t.Fatalf("page total %d, stats %+v; ground truth %d executions, %d successful", page.Total, stats, len(truth), ok)
+	}
+	if len(truth) < 5 || len(page.Executions) != 5 {
+		t.Fatalf("want a full page of 5 from %d executions, got %d", len(truth), len(page.Executions))
+	}
+	if stats.LastRun == nil || page.Executions[0].ExecutedAt == nil || *stats.LastRun != *page.Executions[0].ExecutedAt {
+		t.Errorf("lastRun %v should be the newest execution %v", stats.LastRun, page.Executions[0].ExecutedAt)
+	}
+}
