@@ -26,12 +26,19 @@ type subcommand struct {
 
 var subcommands = map[string]subcommand{
 	"simulate": {"run the Tencent Cloud SCF API simulator", runSimulate},
+	"proxy":    {"serve the Mudbase logs API from Tencent Cloud SCF", runProxy},
+	"demo":     {"run simulator and proxy together on loopback", runDemo},
+	"token":    {"mint an HS256 token for the proxy", runToken},
 }
+
+// logLevel is the level of the process's JSON logs; subcommands set it
+// from their configuration.
+var logLevel slog.LevelVar
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel}))
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger))
 }
 

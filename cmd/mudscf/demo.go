@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/proxy"
+)
+
+// The demo's seed identities, from Mudbase's getLogs example.
+const (
+	demoProject  = "proj_AsIu33tafZGe"
+	demoFunction = "MVPQVsgjuHBlvWFB"
+	demoMember   = "usr_morgan_de"
+)
+
+func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "Mudbase API address of the proxy")
+	adminAddr := fs.String("admin-addr", "127.0.0.1:9090", "proxy /metrics, /healthz, /readyz address")
+	simAddr := fs.String("sim-addr", "127.0.0.1:9000", "SCF simulator address")
+	jwtSecret := fs.String("jwt-secret", "", "HS256 secret of the demo's tokens (default: random)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *jwtSecret == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b) // crypto/rand never fails on Linux
+		*jwtSecret = hex.EncodeToString(b)
+	}
+
+	simCfg := scfsim.DefaultConfig()
+	sim, err := scfsim.New(simCfg)
+	if err != nil {
+		return err
+	}
+	simListener, err := net.Listen("tcp", *simAddr)
+	if err != nil {
+		return err
+	}
+	account := simCfg.Accounts[0]
+	// The proxy reads credentials and the JWT secret by variable name, as
+	// in production; the demo hands them over in its own environment.
+	os.Setenv("MUDSCF_DEMO_SECRET_ID", account.SecretID)
+	os.Setenv("MUDSCF_DEMO_SECRET_KEY", account.SecretKey)
+	os.Setenv("MUDSCF_DEMO_JWT_SECRET", *jwtSecret)
+	cfg := demoConfig(*addr, *adminAddr, simListener.Addr().String())
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	token, err := proxy.MintToken([]byte(*jwtSecret), cfg.JWT, proxy.TokenClaims{Subject: demoMember, TTL: 24 * time.Hour}, time.Now())
+	if err != nil {
+		return err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return serve(ctx, &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}, simListener, 5*time.Second)
+	})
+	g.Go(func() error { return serveProxy(ctx, cfg, stdout, logger) })
+	fmt.Fprintf(stdout, `mudscf demo
+  SCF simulator  http://%s   (ground truth: /_sim/truth)
+  JWT secret     %s   (HS256; set with --jwt-secret)
+  token for %s (24h):
+    %s
+
+Try:
+  curl -s -H 'Authorization: Bearer %s' 'http://%s/api/functions/projects/%s/functions/%s/logs?limit=2'
+
+`, simListener.Addr(), *jwtSecret, demoMember, token, token, *addr, demoProject, demoFunction)
+	return g.Wait()
+}
+
+// demoConfig serves the seed's project and function, and three more
+// functions of the simulator under ObjectId-shaped IDs.
+func demoConfig(addr, adminAddr, simAddr string) proxy.Config {
+	return proxy.Config{
+		Listen: addr, AdminListen: adminAddr,
+		Upstream: proxy.UpstreamConfig{Endpoint: simAddr, Scheme: "http"},
+		JWT:      proxy.JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
+		Projects: map[string]proxy.ProjectConfig{
+			demoProject: {
+				Region:      "ap-guangzhou",
+				Credentials: proxy.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"},
+				Readers:     proxy.ReadersConfig{Subjects: []string{demoMember}, Roles: []string{"admin"}},
+				Functions: map[string]proxy.FunctionConfig{
+					demoFunction:               {Name: "APITest"},
+					"65a4f0c2e4b0a1b2c3d4e5f1": {Name: "orders-webhook"},
+					"65a4f0c2e4b0a1b2c3d4e5f2": {Name: "thumbnail-worker"},
+					"65a4f0c2e4b0a1b2c3d4e5f3": {Name: "nightly-report"},
+				},
+			},
+		},
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/mudscf/mudscf/proxy"
+)
+
+func runProxy(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	configPath := fs.String("config", os.Getenv("MUDSCF_CONFIG"), "YAML configuration file (MUDSCF_CONFIG)")
+	listen := fs.String("listen", os.Getenv("MUDSCF_LISTEN"), "public API address, overrides listen (MUDSCF_LISTEN)")
+	adminListen := fs.String("admin-listen", os.Getenv("MUDSCF_ADMIN_LISTEN"), "admin address for /metrics, /healthz, /readyz, overrides adminListen (MUDSCF_ADMIN_LISTEN)")
+	endpoint := fs.String("upstream-endpoint", os.Getenv("MUDSCF_UPSTREAM_ENDPOINT"), "Tencent Cloud endpoint host[:port], overrides upstream.endpoint (MUDSCF_UPSTREAM_ENDPOINT)")
+	scheme := fs.String("upstream-scheme", os.Getenv("MUDSCF_UPSTREAM_SCHEME"), "https or http, overrides upstream.scheme (MUDSCF_UPSTREAM_SCHEME)")
+	level := fs.String("log-level", os.Getenv("MUDSCF_LOG_LEVEL"), "debug, info, warn or error, overrides logLevel (MUDSCF_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *configPath == "" {
+		return errors.New("--config (or MUDSCF_CONFIG) is required")
+	}
+	cfg, err := proxy.LoadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	override(&cfg.Listen, *listen)
+	override(&cfg.AdminListen, *adminListen)
+	override(&cfg.Upstream.Endpoint, *endpoint)
+	override(&cfg.Upstream.Scheme, *scheme)
+	override(&cfg.LogLevel, *level)
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return err
+	}
+	return serveProxy(ctx, cfg, stdout, logger)
+}
+
+// serveProxy runs a proxy from a complete config; the demo shares it.
+func serveProxy(ctx context.Context, cfg proxy.Config, stdout io.Writer, logger *slog.Logger) error {
+	shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer shutdownTracing(context.Background())
+	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: logger})
+	if err != nil {
+		return err
+	}
+	api, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	admin, err := net.Listen("tcp", cfg.AdminListen)
+	if err != nil {
+		api.Close()
+		return err
+	}
+	logger.Info("proxy listening", "api", api.Addr().String(), "admin", admin.Addr().String(), "projects", len(cfg.Projects))
+	fmt.Fprintf(stdout, "mudscf proxy: API on http://%s, metrics and health on http://%s\n", api.Addr(), admin.Addr())
+	return srv.Serve(ctx, api, admin)
+}
+
+func override(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}

@@ -1,0 +1,111 @@
+package proxy
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gocache "github.com/patrickmn/go-cache"
+)
+
+// entryOverhead approximates the bytes an entry costs beyond its key and
+// body (go-cache's item, our entry, map slot).
+const entryOverhead = 128
+
+// cached is an encoded response part and when it was fetched.
+type cached struct {
+	body    []byte
+	fetched time.Time
+}
+
+// Cache is go-cache with a hard bound on memory, which go-cache lacks:
+// entry sizes are counted, and when the total passes the bound the oldest
+// entries are evicted until it is 10% under.
+type Cache struct {
+	store    *gocache.Cache
+	maxBytes int64
+	size     atomic.Int64
+	setting  sync.Mutex // makes Delete+Set one step, so no replace escapes the count
+	evicting sync.Mutex
+	metrics  *Metrics
+}
+
+// NewCache keeps entries for retain (their freshness is judged by the
+// caller, so stale answers stay available) within maxBytes.
+func NewCache(maxBytes int64, retain time.Duration, m *Metrics) *Cache {
+	c := &Cache{store: gocache.New(retain, time.Minute), maxBytes: maxBytes, metrics: m}
+	// go-cache calls this on Delete and on expiry, outside its own lock.
+	c.store.OnEvicted(func(key string, v any) {
+		c.size.Add(-cost(key, v.(*cached)))
+		m.cacheBytes.Set(float64(c.size.Load()))
+	})
+	return c
+}
+
+func cost(key string, e *cached) int64 {
+	return int64(len(key) + len(e.body) + entryOverhead)
+}
+
+// Get returns the entry under key, fresh or not.
+func (c *Cache) Get(key string) (*cached, bool) {
+	v, ok := c.store.Get(key)
+	if !ok {
+		return nil, false
+	}
+	return v.(*cached), true
+}
+
+// Set stores e under key. An entry over a quarter of the bound is not
+// cached at all: it would evict most of the cache for one answer.
+func (c *Cache) Set(key string, e *cached) {
+	n := cost(key, e)
+	if n > c.maxBytes/4 {
+		return
+	}
+	// Delete first: go-cache's Set replaces silently, and the replaced
+	// entry's bytes must leave the count through OnEvicted.
+	c.setting.Lock()
+	c.store.Delete(key)
+	c.store.SetDefault(key, e)
+	total := c.size.Add(n)
+	c.setting.Unlock()
+	if total > c.maxBytes {
+		c.evict()
+	}
+	c.metrics.cacheBytes.Set(float64(c.size.Load()))
+}
+
+// evict removes the oldest entries until the cache is 10% under its bound,
+// so that evictions come in rounds rather than one per insert.
+func (c *Cache) evict() {
+	if !c.evicting.TryLock() {
+		return // another goroutine is already making room
+	}
+	defer c.evicting.Unlock()
+	c.store.DeleteExpired()
+	target := c.maxBytes - c.maxBytes/10
+	if c.size.Load() <= target {
+		return
+	}
+	type aged struct {
+		key     string
+		fetched time.Time
+	}
+	items := c.store.Items()
+	all := make([]aged, 0, len(items))
+	for k, it := range items {
+		all = append(all, aged{k, it.Object.(*cached).fetched})
+	}
+	slices.SortFunc(all, func(a, b aged) int { return a.fetched.Compare(b.fetched) })
+	for _, a := range all {
+		if c.size.Load() <= target {
+			return
+		}
+		c.store.Delete(a.key)
+		c.metrics.cacheEvictions.Inc()
+	}
+}
+
+// Bytes is the current accounted size.
+func (c *Cache) Bytes() int64 { return c.size.Load() }

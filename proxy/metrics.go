@@ -1,0 +1,112 @@
+package proxy
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the proxy's own Prometheus metrics. Label values come from
+// small fixed sets (routes, classes of result), never from client input.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	cacheResults    *prometheus.CounterVec
+	cacheBytes      prometheus.Gauge
+	cacheEvictions  prometheus.Counter
+	upstreamCalls   *prometheus.CounterVec
+	budgetWaits     *prometheus.HistogramVec
+	budgetRejected  *prometheus.CounterVec
+	collapsed       *prometheus.CounterVec
+}
+
+// NewMetrics registers the proxy's metrics, plus the Go runtime's and the
+// process's, on a registry of its own.
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		Registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_http_requests_total", Help: "HTTP requests served, by route and status code.",
+		}, []string{"route", "code"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mudscf_http_request_duration_seconds", Help: "Time to serve an HTTP request, by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		cacheResults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_cache_requests_total", Help: "Cache lookups by kind (page, stats) and result (hit, miss, stale).",
+		}, []string{"kind", "result"}),
+		cacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mudscf_cache_size_bytes", Help: "Bytes of cached response bodies.",
+		}),
+		cacheEvictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mudscf_cache_evictions_total", Help: "Entries evicted early to keep the cache under its byte bound.",
+		}),
+		upstreamCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_upstream_calls_total", Help: "GetFunctionLogs calls made upstream, by result.",
+		}, []string{"result"}),
+		budgetWaits: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mudscf_budget_wait_seconds", Help: "Time calls waited for an upstream budget slot, by priority.",
+			Buckets: []float64{0, .01, .05, .1, .2, .5, 1, 2, 5},
+		}, []string{"priority"}),
+		budgetRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_budget_rejections_total", Help: "Calls refused because no budget slot was free before their deadline, by priority.",
+		}, []string{"priority"}),
+		collapsed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_collapsed_requests_total", Help: "Cache misses answered by another request's upstream call, by kind.",
+		}, []string{"kind"}),
+	}
+	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions,
+		m.upstreamCalls, m.budgetWaits, m.budgetRejected, m.collapsed)
+	for _, r := range []string{"ok", "rate_limited", "auth_failure", "api_error", "timeout", "unreachable", "bad_response"} {
+		m.upstreamCalls.WithLabelValues(r)
+	}
+	return m
+}
+
+func priorityLabel(p Priority) string {
+	if p == Background {
+		return "background"
+	}
+	return "interactive"
+}
+
+func (m *Metrics) budgetWait(p Priority, waited time.Duration, err error) {
+	var be *BudgetError
+	if errors.As(err, &be) {
+		m.budgetRejected.WithLabelValues(priorityLabel(p)).Inc()
+		return
+	}
+	m.budgetWaits.WithLabelValues(priorityLabel(p)).Observe(waited.Seconds())
+}
+
+func (m *Metrics) upstreamResult(err error) {
+	m.upstreamCalls.WithLabelValues(upstreamResultLabel(err)).Inc()
+}
+
+func upstreamResultLabel(err error) string {
+	var apiErr *APIError
+	var tErr *TransportError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "RequestLimitExceeded"):
+		return "rate_limited"
+	case errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "AuthFailure"):
+		return "auth_failure"
+	case errors.As(err, &apiErr):
+		return "api_error"
+	case errors.As(err, &tErr) && tErr.Failure == TimedOut:
+		return "timeout"
+	case errors.As(err, &tErr) && tErr.Failure == BadResponse:
+		return "bad_response"
+	default:
+		return "unreachable"
+	}
+}

@@ -1,0 +1,113 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// failureError carries a ready Failure through Echo's error path.
+type failureError struct{ f translate.Failure }
+
+func (e *failureError) Error() string { return e.f.Body.Error }
+
+func failure(f translate.Failure) error { return &failureError{f} }
+
+// failureFor decides what the client receives for any error a handler
+// returns. Every 4xx and 5xx is the Mudbase envelope.
+func failureFor(err error) (translate.Failure, time.Duration) {
+	var fe *failureError
+	var be *BudgetError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &fe):
+		return fe.f, 0
+	case errors.As(err, &be):
+		return translate.NewFailure(http.StatusTooManyRequests, translate.CodeRateLimited,
+			"the upstream's budget of requests per second is spent; retry after the Retry-After delay"), be.RetryAfter
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound:
+			return translate.NewFailure(he.Code, translate.CodeNotFound, "no such route; see GET "+LogsRoute), 0
+		case http.StatusMethodNotAllowed:
+			return translate.NewFailure(he.Code, "METHOD_NOT_ALLOWED", "only GET is served on this route"), 0
+		}
+		if he.Code < 500 {
+			return translate.NewFailure(he.Code, "BAD_REQUEST", http.StatusText(he.Code)), 0
+		}
+		return translate.NewFailure(http.StatusInternalServerError, translate.CodeInternal, "internal error"), 0
+	}
+	f := FailureOf(err)
+	if f.Status == http.StatusTooManyRequests {
+		return f, time.Second
+	}
+	return f, 0
+}
+
+// handleEchoError writes the envelope for err, once.
+func (s *Server) handleEchoError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client left; nobody reads an answer. 499 is for the logs only.
+		c.Response().Status = 499
+		return
+	}
+	f, retryAfter := failureFor(err)
+	if retryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+	}
+	if f.Status >= 500 {
+		s.logger.LogAttrs(c.Request().Context(), slog.LevelWarn, "upstream or internal failure",
+			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("err", err.Error()))
+	}
+	if err := c.JSON(f.Status, f.Body); err != nil {
+		s.logger.Warn("writing an error response", "err", err)
+	}
+}
+
+// observe records every request: one structured log line and the request
+// metrics, after the error handler has settled the status.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		elapsed := time.Since(start)
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		s.metrics.requestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+		if s.logger.Enabled(c.Request().Context(), slog.LevelInfo) {
+			s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.String("method", c.Request().Method),
+				slog.String("route", route),
+				slog.String("project", c.Param("projectId")),
+				slog.String("function", c.Param("functionId")),
+				slog.Int("status", status),
+				slog.String("cache", c.Response().Header().Get("X-Cache")),
+				slog.Duration("duration", elapsed))
+		}
+		return nil
+	}
+}
+
+func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
+	s.logger.Error("panic while serving a request",
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err.Error(), "stack", string(stack))
+	return failure(translate.NewFailure(http.StatusInternalServerError, translate.CodeInternal, "internal error"))
+}
