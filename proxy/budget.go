@@ -44,42 +44,73 @@ func (e *BudgetError) Error() string {
 	return fmt.Sprintf("upstream budget exhausted; a slot frees in %s", e.RetryAfter.Round(time.Millisecond))
 }
 
-// Budget admits at most limit calls in any sliding window, the guarantee
-// Tencent's "5 requests per second" needs. A token bucket cannot give it
-// (a full bucket plus one refill puts limit+1 calls inside one window), so
-// this is a sliding log: the times of the last limit grants, and a new
-// grant only once the oldest of them has left the window. Saturated, it
-// grants exactly limit per window.
+// Budget admits at most limit calls per account in any sliding window,
+// the guarantee Tencent's "5 requests per second" needs. A token bucket
+// cannot give it (a full bucket plus one refill puts limit+1 calls inside
+// one window), so this is a sliding log of the last limit calls.
+//
+// A call's place in the log is when it completed, and it holds its slot
+// while in flight: the upstream counts a call when it arrives, which is
+// somewhere between our send and its answer. Counting from the answer makes
+// the guarantee hold whatever the network or the scheduler delays; the
+// price is that a saturated account runs at limit per (window + latency).
 //
 // Waiters queue by priority, FIFO within one, and give up at their
-// deadline or MaxWait, whichever is first.
+// deadline or maxWait, whichever is first.
 type Budget struct {
-	limit   int
 	window  time.Duration
 	maxWait time.Duration
 
 	mu          sync.Mutex
-	grants      []time.Time // ring of the last limit grants
-	oldest      int         // index of the oldest grant in grants
+	slots       []slot
 	pausedUntil time.Time
 	waiters     [2][]*waiter
 	timer       *time.Timer
 }
 
+type slot struct {
+	at         time.Time // completion of its last call
+	inFlight   bool
+	generation uint64
+}
+
 type waiter struct {
 	ready   chan struct{}
 	granted bool
+	grant   Grant
 }
 
 // NewBudget admits limit calls per window; callers wait at most maxWait.
 func NewBudget(limit int, window, maxWait time.Duration) *Budget {
-	return &Budget{limit: limit, window: window, maxWait: maxWait, grants: make([]time.Time, limit)}
+	return &Budget{window: window, maxWait: maxWait, slots: make([]slot, limit)}
+}
+
+// Grant is one admitted call. Done must be called when it completes.
+type Grant struct {
+	b          *Budget
+	index      int
+	generation uint64
+}
+
+// Done records when the call completed (its answer arrived or it was
+// abandoned) and frees its slot one window later.
+func (g Grant) Done(at time.Time) {
+	g.b.mu.Lock()
+	defer g.b.mu.Unlock()
+	s := &g.b.slots[g.index]
+	if s.generation != g.generation || !s.inFlight {
+		return
+	}
+	s.at, s.inFlight = at, false
+	if g.b.queuedLocked() > 0 {
+		g.b.armLocked(time.Now())
+	}
 }
 
 // Acquire blocks until a call may be made, and says how long it waited.
 // It fails fast with a *BudgetError when the expected wait exceeds the
 // deadline, rather than holding the client only to refuse it later.
-func (b *Budget) Acquire(ctx context.Context, p Priority) (time.Duration, error) {
+func (b *Budget) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(b.maxWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -87,19 +118,20 @@ func (b *Budget) Acquire(ctx context.Context, p Priority) (time.Duration, error)
 	}
 
 	b.mu.Lock()
-	if len(b.waiters[Interactive])+len(b.waiters[Background]) == 0 && !start.Before(b.nextFree()) {
-		b.grant(start)
-		b.mu.Unlock()
-		return 0, nil
+	if b.queuedLocked() == 0 {
+		if i := b.freeSlotLocked(start); i >= 0 {
+			g := b.grantLocked(i)
+			b.mu.Unlock()
+			return g, 0, nil
+		}
 	}
 	ahead := len(b.waiters[Interactive])
 	if p == Background {
 		ahead += len(b.waiters[Background])
 	}
-	eta := b.slotAfter(ahead, start)
-	if eta.After(deadline) {
+	if eta := b.slotAfterLocked(ahead, start); eta.After(deadline) {
 		b.mu.Unlock()
-		return 0, &BudgetError{RetryAfter: eta.Sub(start)}
+		return Grant{}, 0, &BudgetError{RetryAfter: eta.Sub(start)}
 	}
 	w := &waiter{ready: make(chan struct{})}
 	b.waiters[p] = append(b.waiters[p], w)
@@ -110,20 +142,21 @@ func (b *Budget) Acquire(ctx context.Context, p Priority) (time.Duration, error)
 	defer timeout.Stop()
 	select {
 	case <-w.ready:
-		return time.Since(start), nil
+		return w.grant, time.Since(start), nil
 	case <-ctx.Done():
 	case <-timeout.C:
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if w.granted {
-		return time.Since(start), nil
+		return w.grant, time.Since(start), nil
 	}
 	b.waiters[p] = slices.DeleteFunc(b.waiters[p], func(x *waiter) bool { return x == w })
 	if err := ctx.Err(); err != nil {
-		return time.Since(start), err
+		return Grant{}, time.Since(start), err
 	}
-	return time.Since(start), &BudgetError{RetryAfter: b.slotAfter(0, time.Now()).Sub(time.Now())}
+	now := time.Now()
+	return Grant{}, time.Since(start), &BudgetError{RetryAfter: b.slotAfterLocked(0, now).Sub(now)}
 }
 
 // Pause stops all grants for d: the upstream said RequestLimitExceeded
@@ -136,29 +169,46 @@ func (b *Budget) Pause(d time.Duration) {
 	}
 }
 
-func (b *Budget) nextFree() time.Time {
-	t := b.grants[b.oldest].Add(b.window)
-	if b.pausedUntil.After(t) {
-		return b.pausedUntil
-	}
-	return t
+func (b *Budget) queuedLocked() int {
+	return len(b.waiters[Interactive]) + len(b.waiters[Background])
 }
 
-func (b *Budget) grant(now time.Time) {
-	b.grants[b.oldest] = now
-	b.oldest = (b.oldest + 1) % b.limit
+// freeSlotLocked returns a slot whose call completed a window ago, or -1.
+func (b *Budget) freeSlotLocked(now time.Time) int {
+	if now.Before(b.pausedUntil) {
+		return -1
+	}
+	for i, s := range b.slots {
+		if !s.inFlight && !now.Before(s.at.Add(b.window)) {
+			return i
+		}
+	}
+	return -1
 }
 
-// slotAfter predicts when the grant after n queued ones can happen.
-func (b *Budget) slotAfter(n int, now time.Time) time.Time {
-	free := make([]time.Time, b.limit)
-	for i := range free {
-		free[i] = b.grants[(b.oldest+i)%b.limit].Add(b.window)
+func (b *Budget) grantLocked(i int) Grant {
+	s := &b.slots[i]
+	s.inFlight = true
+	s.generation++
+	return Grant{b: b, index: i, generation: s.generation}
+}
+
+// slotAfterLocked predicts when the grant after n queued ones can happen,
+// assuming calls in flight complete now.
+func (b *Budget) slotAfterLocked(n int, now time.Time) time.Time {
+	free := make([]time.Time, len(b.slots))
+	for i, s := range b.slots {
+		free[i] = s.at.Add(b.window)
+		if s.inFlight {
+			free[i] = now.Add(b.window)
+		}
 	}
+	slices.SortFunc(free, time.Time.Compare)
 	var t time.Time
 	for j := 0; j <= n; j++ {
-		t = latest(free[j%b.limit], now, b.pausedUntil)
-		free[j%b.limit] = t.Add(b.window)
+		k := j % len(free)
+		t = latest(free[k], now, b.pausedUntil)
+		free[k] = t.Add(b.window)
 	}
 	return t
 }
@@ -173,29 +223,39 @@ func latest(ts ...time.Time) time.Time {
 	return m
 }
 
-// armLocked schedules the next dispatch for when a slot frees.
+// armLocked schedules a dispatch for when the next slot frees. With every
+// slot in flight there is nothing to wait for: Done re-arms.
 func (b *Budget) armLocked(now time.Time) {
+	next, ok := time.Time{}, false
+	for _, s := range b.slots {
+		if !s.inFlight && (!ok || s.at.Before(next)) {
+			next, ok = s.at, true
+		}
+	}
+	if !ok {
+		return
+	}
 	if b.timer != nil {
 		b.timer.Stop()
 	}
-	b.timer = time.AfterFunc(max(b.nextFree().Sub(now), 0), b.dispatch)
+	wake := latest(next.Add(b.window), b.pausedUntil)
+	b.timer = time.AfterFunc(max(wake.Sub(now), 0), b.dispatch)
 }
 
 func (b *Budget) dispatch() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
-	for !now.Before(b.nextFree()) {
-		w := b.popLocked()
-		if w == nil {
+	for b.queuedLocked() > 0 {
+		i := b.freeSlotLocked(now)
+		if i < 0 {
+			b.armLocked(now)
 			return
 		}
-		b.grant(now)
+		w := b.popLocked()
+		w.grant = b.grantLocked(i)
 		w.granted = true
 		close(w.ready)
-	}
-	if len(b.waiters[Interactive])+len(b.waiters[Background]) > 0 {
-		b.armLocked(now)
 	}
 }
 
@@ -220,12 +280,13 @@ type budgetedCaller struct {
 
 func (c *budgetedCaller) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
 	p := priorityOf(ctx)
-	waited, err := c.budget.Acquire(ctx, p)
+	grant, waited, err := c.budget.Acquire(ctx, p)
 	c.metrics.budgetWait(p, waited, err)
 	if err != nil {
 		return translate.GetFunctionLogsResponse{}, err
 	}
 	resp, err := c.next.GetFunctionLogs(ctx, params)
+	grant.Done(time.Now())
 	c.metrics.upstreamResult(err)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "RequestLimitExceeded") {

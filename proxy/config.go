@@ -97,8 +97,9 @@ type BudgetConfig struct {
 	// RequestsPerSecond is the most calls per SecretId in any sliding
 	// second (default 5, Tencent's documented limit).
 	RequestsPerSecond int `yaml:"requestsPerSecond"`
-	// Margin is added to the one-second window to absorb network jitter
-	// between our send and Tencent's receipt (default 20ms).
+	// Margin is added to the one-second window (default 0). The budget
+	// already counts each call from its answer, which is after Tencent
+	// counted it, so the margin is only for clocks that disagree.
 	Margin time.Duration `yaml:"margin"`
 	// MaxWait is the longest a request queues for a slot before a 429
 	// (default 2s).
@@ -194,7 +195,6 @@ func (c *Config) Validate() error {
 	setDefault(&c.Cache.MaxBytes, 64<<20)
 	setDefault(&c.Cache.WindowAlign, c.Cache.PageTTL)
 	setDefault(&c.Budget.RequestsPerSecond, 5)
-	setDefault(&c.Budget.Margin, 20*time.Millisecond)
 	setDefault(&c.Budget.MaxWait, 2*time.Second)
 	setDefault(&c.Budget.Backoff, time.Second)
 

@@ -70,9 +70,25 @@ func (s *Server) handleLogs(c echo.Context) error {
 	if principal.Background {
 		ctx = WithPriority(ctx, Background)
 	}
+	// A default window moves with the clock, and so does its cache key; the
+	// last good answer for it is also kept under a key without the window,
+	// so that stale-if-error still finds it after the window moved on.
+	params := c.QueryParams()
+	movingWindow := !params.Has("since") && !params.Has("until")
+	keys := func(kind string, reqs ...translate.GetFunctionLogsRequest) (exact, last string) {
+		exact = projectID + "|" + kind + "|" + keyOf(reqs...)
+		if !movingWindow {
+			return exact, exact
+		}
+		for i := range reqs {
+			reqs[i].StartTime, reqs[i].EndTime = "", ""
+		}
+		return exact, projectID + "|" + kind + "|last|" + keyOf(reqs...)
+	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
-	stats, err := s.part(ctx, "stats", projectID+"|stats|"+keyOf(q.StatsRequests(target, s.loc)), s.cfg.Cache.StatsTTL,
+	statsKey, lastStatsKey := keys("stats", pair(q.StatsRequests(target, s.loc))...)
+	stats, err := s.part(ctx, "stats", statsKey, lastStatsKey, s.cfg.Cache.StatsTTL,
 		func(ctx context.Context) ([]byte, error) {
 			st, err := proj.source.Stats(ctx, target, q)
 			if err != nil {
@@ -85,7 +101,8 @@ func (s *Server) handleLogs(c echo.Context) error {
 	}
 	page := part{body: []byte("[]"), state: cacheHit}
 	if q.Limit > 0 {
-		page, err = s.part(ctx, "page", projectID+"|page|"+keyOf(q.Upstream(target, s.loc)), s.cfg.Cache.PageTTL,
+		pageKey, lastPageKey := keys("page", q.Upstream(target, s.loc))
+		page, err = s.part(ctx, "page", pageKey, lastPageKey, s.cfg.Cache.PageTTL,
 			func(ctx context.Context) ([]byte, error) {
 				p, err := proj.source.Page(ctx, target, q)
 				if err != nil {
@@ -137,6 +154,10 @@ func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
 	return string(b)
 }
 
+func pair(a, b translate.GetFunctionLogsRequest) []translate.GetFunctionLogsRequest {
+	return []translate.GetFunctionLogsRequest{a, b}
+}
+
 // part is an encoded piece of the response and how it was obtained.
 type part struct {
 	body  []byte
@@ -145,12 +166,12 @@ type part struct {
 }
 
 // part answers from the cache when fresh; otherwise it joins or starts the
-// single upstream flight for key, and falls back to a stale entry when that
-// fails. The flight runs on its own context and timeout so that a client
-// hanging up does not fail the others waiting on it.
-func (s *Server) part(ctx context.Context, kind, key string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
-	entry, found := s.cache.Get(key)
-	if found {
+// single upstream flight for key, and falls back to the last good answer
+// (under lastKey) when that fails. The flight runs on its own context and
+// timeout so that a client hanging up does not fail the others waiting on
+// it.
+func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
+	if entry, found := s.cache.Get(key); found {
 		if age := time.Since(entry.fetched); age < ttl {
 			s.metrics.cacheResults.WithLabelValues(kind, "hit").Inc()
 			return part{body: entry.body, state: cacheHit, age: age}, nil
@@ -165,6 +186,9 @@ func (s *Server) part(ctx context.Context, kind, key string, ttl time.Duration, 
 		}
 		e := &cached{body: body, fetched: time.Now()}
 		s.cache.Set(key, e)
+		if lastKey != key {
+			s.cache.Set(lastKey, e)
+		}
 		return e, nil
 	})
 	var res singleflight.Result
@@ -180,7 +204,7 @@ func (s *Server) part(ctx context.Context, kind, key string, ttl time.Duration, 
 		s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
 		return part{body: res.Val.(*cached).body, state: cacheMiss}, nil
 	}
-	if found && s.cfg.Cache.StaleMaxAge > 0 {
+	if entry, found := s.cache.Get(lastKey); found && s.cfg.Cache.StaleMaxAge > 0 {
 		if age := time.Since(entry.fetched); age <= s.cfg.Cache.StaleMaxAge {
 			s.metrics.cacheResults.WithLabelValues(kind, "stale").Inc()
 			s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",

@@ -45,11 +45,7 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 		}
 		return translate.NewFailure(http.StatusInternalServerError, translate.CodeInternal, "internal error"), 0
 	}
-	f := FailureOf(err)
-	if f.Status == http.StatusTooManyRequests {
-		return f, time.Second
-	}
-	return f, 0
+	return FailureOf(err), 0
 }
 
 // handleEchoError writes the envelope for err, once.
@@ -63,8 +59,9 @@ func (s *Server) handleEchoError(err error, c echo.Context) {
 		return
 	}
 	f, retryAfter := failureFor(err)
-	if retryAfter > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+	if f.Status == http.StatusTooManyRequests {
+		// Whole seconds, at least one: a 429 always says when to come back.
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(retryAfter.Seconds())))))
 	}
 	if f.Status >= 500 {
 		s.logger.LogAttrs(c.Request().Context(), slog.LevelWarn, "upstream or internal failure",

@@ -32,10 +32,14 @@ type simEnv struct {
 // startSim runs a simulator over real HTTP on loopback. now, when set,
 // freezes its clock so that rate-limit windows are exact.
 func startSim(t *testing.T, now func() time.Time) *simEnv {
+	return startSimWith(t, now, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}})
+}
+
+func startSimWith(t *testing.T, now func() time.Time, functions []scfsim.Function) *simEnv {
 	t.Helper()
 	cfg := scfsim.DefaultConfig()
 	cfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
-	cfg.Functions = []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
+	cfg.Functions = functions
 	cfg.Now = now
 	sim, err := scfsim.New(cfg)
 	if err != nil {

@@ -146,6 +146,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	// Tencent's limiter counts a call when it arrives, not when its
+	// signature has been checked or an injected delay has passed.
+	arrived := s.now()
 	reqID := uuid.NewString()
 	fail := func(e *apiError) { writeError(w, reqID, e) }
 
@@ -242,7 +245,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if !s.ledger.admit(auth.secretID, s.now()) {
+	if !s.ledger.admit(auth.secretID, arrived) {
 		fail(errf("RequestLimitExceeded",
 			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
 			s.cfg.RateLimit))

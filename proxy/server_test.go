@@ -1,0 +1,413 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/translate"
+)
+
+const (
+	testJWTSecret = "jwt-secret-for-tests-only-0123456789abcdef"
+	testProject   = "proj_AsIu33tafZGe"
+	testFunction  = "MVPQVsgjuHBlvWFB"
+	otherFunction = "65a4f0c2e4b0a1b2c3d4e5f6"
+	logsPath      = "/api/functions/projects/" + testProject + "/functions/" + testFunction + "/logs"
+)
+
+// proxyEnv is a proxy in front of a simulator, both over real HTTP on
+// loopback.
+type proxyEnv struct {
+	sim    *simEnv
+	proxy  *Server
+	url    string
+	logs   *syncBuffer
+	secret []byte
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testConfig serves testProject with two functions. tweak adjusts it.
+func testConfig(simHost string, tweak func(*Config)) Config {
+	cfg := Config{
+		Upstream: UpstreamConfig{Endpoint: simHost, Scheme: "http", Timeout: 2 * time.Second},
+		JWT:      JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_TEST_JWT_SECRET"},
+		Budget:   BudgetConfig{MaxWait: time.Second},
+		Projects: map[string]ProjectConfig{testProject: {
+			Region:      "ap-guangzhou",
+			Credentials: CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},
+			Readers:     ReadersConfig{Subjects: []string{"usr_morgan_de"}, Roles: []string{"admin"}},
+			Functions: map[string]FunctionConfig{
+				testFunction:  {Name: "APITest"},
+				otherFunction: {Name: "orders-webhook"},
+			},
+		}},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	return cfg
+}
+
+func startProxy(t *testing.T, tweak func(*Config)) *proxyEnv {
+	t.Helper()
+	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
+	t.Setenv("MUDSCF_TEST_JWT_SECRET", testJWTSecret)
+	t.Setenv("MUDSCF_TEST_SECRET_ID", testSecretID)
+	t.Setenv("MUDSCF_TEST_SECRET_KEY", testSecretKey)
+	cfg := testConfig(sim.host, tweak)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p, err := New(ctx, cfg, Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Handler())
+	t.Cleanup(srv.Close)
+	env := &proxyEnv{sim: sim, proxy: p, url: srv.URL, logs: logs, secret: []byte(testJWTSecret)}
+	t.Cleanup(func() {
+		for _, secret := range []string{testSecretKey, testJWTSecret} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("a secret appeared in the logs")
+			}
+		}
+	})
+	return env
+}
+
+func (e *proxyEnv) token(t *testing.T, sub string, roles ...string) string {
+	t.Helper()
+	tok, err := MintToken(e.secret, JWTConfig{ProjectsClaim: "projects", RolesClaim: "roles"},
+		TokenClaims{Subject: sub, Roles: roles, TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (e *proxyEnv) get(t *testing.T, path, token string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{testSecretKey, testJWTSecret} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("a secret appeared in a response")
+		}
+	}
+	return response{resp.StatusCode, resp.Header, body}
+}
+
+// assertEnvelope checks a Mudbase error envelope.
+func assertEnvelope(t *testing.T, r response, status int, code string) translate.ErrorBody {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var body translate.ErrorBody
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		t.Fatalf("not the error envelope: %v: %s", err, r.body)
+	}
+	if body.Success || body.Code != code || body.Error == "" {
+		t.Errorf("envelope %+v, want code %s", body, code)
+	}
+	return body
+}
+
+// The response is Mudbase's envelope, field by field and type by type, and
+// it carries what the simulator generated.
+func TestLogsEnvelopeFieldByField(t *testing.T) {
+	env := startProxy(t, nil)
+	// A minute back, so every execution of the window has finished and is
+	// visible both to the proxy's call and to the ground truth read later.
+	until := time.Now().Add(-time.Minute).Truncate(time.Second)
+	since := until.Add(-6 * time.Hour)
+	query := "?limit=3&since=" + since.UTC().Format(time.RFC3339) + "&until=" + until.UTC().Format(time.RFC3339)
+	r := env.get(t, logsPath+query, env.token(t, "usr_morgan_de"))
+	if r.status != http.StatusOK || r.header.Get("X-Cache") != "MISS" || r.header.Get("Age") != "0" {
+		t.Fatalf("%d X-Cache=%q Age=%q: %s", r.status, r.header.Get("X-Cache"), r.header.Get("Age"), r.body)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc["success"] != true || len(doc) != 2 {
+		t.Fatalf("top level %v", doc)
+	}
+	data := doc["data"].(map[string]any)
+	execs := data["executions"].([]any)
+	if len(execs) != 3 {
+		t.Fatalf("%d executions, want 3", len(execs))
+	}
+	for i, x := range execs {
+		e := x.(map[string]any)
+		at, err := time.Parse("2006-01-02T15:04:05.000Z", e["executedAt"].(string))
+		if err != nil {
+			t.Errorf("execution %d executedAt %v: %v", i, e["executedAt"], err)
+		}
+		if n, ok := e["executionTime"].(float64); !ok || n != float64(int64(n)) || n < 0 {
+			t.Errorf("execution %d executionTime %v is not a non-negative integer", i, e["executionTime"])
+		}
+		ok, isBool := e["success"].(bool)
+		if !isBool {
+			t.Errorf("execution %d success %v is not a boolean", i, e["success"])
+		}
+		if _, has := e["error"]; has == ok {
+			t.Errorf("execution %d: error present %v with success %v", i, has, ok)
+		}
+		if _, has := e["result"]; has && !ok {
+			t.Errorf("execution %d: a failure with a result", i)
+		}
+		for _, invented := range []string{"triggerType", "triggerEvent", "invokedBy"} {
+			if _, has := e[invented]; has {
+				t.Errorf("execution %d has %s, which the upstream cannot supply", i, invented)
+			}
+		}
+		if i > 0 {
+			prev, _ := time.Parse(time.RFC3339, execs[i-1].(map[string]any)["executedAt"].(string))
+			if at.After(prev) {
+				t.Errorf("executions are not newest first")
+			}
+		}
+	}
+	stats := data["stats"].(map[string]any)
+	for _, k := range []string{"totalExecutions", "successful", "failed", "avgExecutionTime"} {
+		if n, ok := stats[k].(float64); !ok || n != float64(int64(n)) {
+			t.Errorf("stats.%s = %v is not an integer", k, stats[k])
+		}
+	}
+	if _, ok := stats["successRate"].(float64); !ok {
+		t.Errorf("stats.successRate = %v is not a number", stats["successRate"])
+	}
+	if _, err := time.Parse(time.RFC3339, stats["lastRun"].(string)); err != nil {
+		t.Errorf("stats.lastRun: %v", err)
+	}
+	if stats["totalExecutions"].(float64) != stats["successful"].(float64)+stats["failed"].(float64) {
+		t.Errorf("stats do not add up: %v", stats)
+	}
+
+	// The hand-joined envelope is exactly translate.LogsResponse.
+	var typed translate.LogsResponse
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&typed); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(typed)
+	if !bytes.Equal(again, r.body) {
+		t.Errorf("the joined envelope differs from translate.LogsResponse's encoding:\n%s\n%s", r.body, again)
+	}
+
+	// Against the simulator's ground truth for the same window.
+	truth := env.sim.sim.Executions("ap-guangzhou", "default", "APITest", since, until.Add(time.Second-1))
+	if typed.Data.Stats.TotalExecutions != int64(len(truth)) {
+		t.Errorf("totalExecutions %d, simulator generated %d", typed.Data.Stats.TotalExecutions, len(truth))
+	}
+	newest := truth[0]
+	for _, e := range truth {
+		if e.Start.After(newest.Start) {
+			newest = e
+		}
+	}
+	if typed.Data.Executions[0].RequestID != newest.Log.RequestId {
+		t.Errorf("first execution %s, simulator's newest %s", typed.Data.Executions[0].RequestID, newest.Log.RequestId)
+	}
+
+	if again := env.get(t, logsPath+query, env.token(t, "usr_morgan_de")); again.header.Get("X-Cache") != "HIT" || !bytes.Equal(again.body, r.body) {
+		t.Errorf("the same request again: X-Cache %q", again.header.Get("X-Cache"))
+	}
+}
+
+func TestLogsRejectsBadTokens(t *testing.T) {
+	env := startProxy(t, func(c *Config) { c.JWT.Issuer = "https://auth.mudbase.example" })
+	now := time.Now()
+	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+		tok, err := jwt.NewWithClaims(method, claims).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	good := func() jwt.MapClaims {
+		return jwt.MapClaims{"sub": "usr_morgan_de", "iss": "https://auth.mudbase.example", "exp": now.Add(time.Hour).Unix()}
+	}
+	with := func(k string, v any) jwt.MapClaims { c := good(); c[k] = v; return c }
+	without := func(k string) jwt.MapClaims { c := good(); delete(c, k); return c }
+	hs := []byte(testJWTSecret)
+
+	valid := sign(jwt.SigningMethodHS256, hs, good())
+	if r := env.get(t, logsPath, valid); r.status != http.StatusOK {
+		t.Fatalf("the valid token got %d: %s", r.status, r.body)
+	}
+	noneTok := sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, good())
+	cases := []struct {
+		name, header string
+	}{
+		{"missing", ""},
+		{"not bearer", "Basic dXNyOnB3"},
+		{"empty bearer", "Bearer "},
+		{"malformed", "Bearer not.a.jwt"},
+		{"two segments", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0"},
+		{"non-JSON segments", "Bearer Zm9v.YmFy.YmF6"},
+		{"expired", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("exp", now.Add(-time.Hour).Unix()))},
+		{"no exp", "Bearer " + sign(jwt.SigningMethodHS256, hs, without("exp"))},
+		{"not yet valid", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("nbf", now.Add(time.Hour).Unix()))},
+		{"issued in the future", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("iat", now.Add(time.Hour).Unix()))},
+		{"wrong issuer", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("iss", "https://evil.example"))},
+		{"bad signature", "Bearer " + sign(jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!"), good())},
+		{"alg none", "Bearer " + noneTok},
+		{"disallowed HS512", "Bearer " + sign(jwt.SigningMethodHS512, hs, good())},
+		{"tampered payload", "Bearer " + tamperPayload(valid)},
+		{"huge", "Bearer " + strings.Repeat("a", MaxTokenBytes+1)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, env.url+logsPath, nil)
+			if c.header != "" {
+				req.Header.Set("Authorization", c.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assertEnvelope(t, response{resp.StatusCode, resp.Header, body}, http.StatusUnauthorized, translate.CodeUnauthorized)
+			if resp.Header.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+}
+
+// tamperPayload swaps the subject while keeping the signature.
+func jwtSegment(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
+
+func tamperPayload(tok string) string {
+	parts := strings.Split(tok, ".")
+	parts[1] = jwtSegment(`{"sub":"usr_admin","exp":9999999999}`)
+	return strings.Join(parts, ".")
+}
+
+func TestLogsAccessAndRouting(t *testing.T) {
+	env := startProxy(t, nil)
+	projectsToken, err := MintToken(env.secret, JWTConfig{ProjectsClaim: "projects", RolesClaim: "roles"},
+		TokenClaims{Subject: "svc_reporting", Projects: []string{testProject}, TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path, token string
+		status            int
+		code              string
+	}{
+		{"member", logsPath, env.token(t, "usr_morgan_de"), 200, ""},
+		{"role", logsPath, env.token(t, "usr_someone", "admin"), 200, ""},
+		{"projects claim", logsPath, projectsToken, 200, ""},
+		{"no access", logsPath, env.token(t, "usr_stranger", "viewer"), 403, translate.CodeForbidden},
+		{"unknown project", "/api/functions/projects/proj_unknown/functions/" + testFunction + "/logs", env.token(t, "usr_morgan_de"), 404, translate.CodeNotFound},
+		{"unknown function", "/api/functions/projects/" + testProject + "/functions/fn_unknown/logs", env.token(t, "usr_morgan_de"), 404, translate.CodeFunctionNotFound},
+		{"unknown route", "/api/functions/projects/" + testProject + "/functions", env.token(t, "usr_morgan_de"), 404, translate.CodeNotFound},
+		{"bad project ID", "/api/functions/projects/proj.bad/functions/" + testFunction + "/logs", env.token(t, "usr_morgan_de"), 400, translate.CodeInvalidParameter},
+		{"overlong function ID", "/api/functions/projects/" + testProject + "/functions/" + strings.Repeat("f", 65) + "/logs", env.token(t, "usr_morgan_de"), 400, translate.CodeInvalidParameter},
+		{"unknown project without a token", "/api/functions/projects/proj_unknown/functions/x/logs", "", 401, translate.CodeUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := env.get(t, c.path, c.token)
+			if c.status == 200 {
+				if r.status != 200 {
+					t.Fatalf("%d: %s", r.status, r.body)
+				}
+				return
+			}
+			assertEnvelope(t, r, c.status, c.code)
+		})
+	}
+}
+
+func TestLogsRejectsBadParameters(t *testing.T) {
+	env := startProxy(t, nil)
+	tok := env.token(t, "usr_morgan_de")
+	for _, c := range []struct{ query, mentions string }{
+		{"limit=-1", "limit"},
+		{"limit=ten", "limit"},
+		{"offset=1.5", "offset"},
+		{"offset=9999&limit=2", "10000"},
+		{"limit=1&limit=2", "limit"},
+		{"status=maybe", "status"},
+		{"order=sideways", "order"},
+		{"since=yesterday", "since"},
+		{"since=2024-01-15T10:00:00Z&until=2024-01-13T10:00:00Z", "before until"},
+		{"since=2024-01-13T10:00:00Z&until=2024-01-15T10:00:00Z", "24h"},
+		{"requestId=%3Cscript%3E", "requestId"},
+		{"qualifier=a%2Fb", "qualifier"},
+	} {
+		t.Run(c.query, func(t *testing.T) {
+			body := assertEnvelope(t, env.get(t, logsPath+"?"+c.query, tok), http.StatusBadRequest, translate.CodeInvalidParameter)
+			if !strings.Contains(body.Error, c.mentions) {
+				t.Errorf("message %q does not mention %q", body.Error, c.mentions)
+			}
+		})
+	}
+	if truth := env.sim.sim.Truth(); len(truth.TotalAccepted) != 0 {
+		t.Errorf("bad parameters reached the upstream: %+v", truth.TotalAccepted)
+	}
+}
