@@ -19,13 +19,14 @@ import (
 func TestBudgetHoldsUnderDistinctLoad(t *testing.T) {
 	env := startProxy(t, nil)
 	tok := env.token(t, "usr_morgan_de")
+	window := fixedWindow()
 	statuses := make([]int, 200)
 	var wg sync.WaitGroup
 	for i := range statuses {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, env.url+logsPath+"?limit=1&offset="+strconv.Itoa(i), nil)
+			req, _ := http.NewRequest(http.MethodGet, env.url+logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -70,6 +71,7 @@ func TestIdenticalRequestsCollapse(t *testing.T) {
 	// Slow the upstream so every request arrives while the flight is out.
 	env.sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
 	tok := env.token(t, "usr_morgan_de")
+	path := logsPath + "?limit=5" + fixedWindow()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	statuses := map[int]int{}
@@ -77,7 +79,7 @@ func TestIdenticalRequestsCollapse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, env.url+logsPath+"?limit=5", nil)
+			req, _ := http.NewRequest(http.MethodGet, env.url+path, nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -136,10 +138,19 @@ func TestUpstreamFailures(t *testing.T) {
 			}
 			r := env.get(t, cachedPath+"&offset=1", tok)
 			body := assertEnvelope(t, r, c.status, c.code)
-			if c.status == 429 && r.header.Get("Retry-After") == "" {
-				t.Error("429 without Retry-After")
-			}
-			if body.UpstreamCode == "" && c.faults.ErrorCode != "" {
+			switch {
+			case c.status == 429:
+				if r.header.Get("Retry-After") == "" {
+					t.Error("429 without Retry-After")
+				}
+				// Each RequestLimitExceeded pauses the account for the
+				// backoff (1s): never two of those calls in one second.
+				for _, sc := range env.sim.sim.Truth().Calls {
+					if sc.Faulted > 1 {
+						t.Errorf("%d calls in second %d after RequestLimitExceeded: a retry storm", sc.Faulted, sc.Unix)
+					}
+				}
+			case c.faults.ErrorCode != "" && body.UpstreamCode != c.faults.ErrorCode:
 				t.Errorf("the upstream code is missing: %+v", body)
 			}
 
@@ -161,9 +172,10 @@ func TestFlightSurvivesCallerHangingUp(t *testing.T) {
 	env := startProxy(t, nil)
 	env.sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
 	tok := env.token(t, "usr_morgan_de")
+	path := logsPath + "?" + fixedWindow()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, env.url+logsPath, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, env.url+path, nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	go func() {
 		if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -171,7 +183,7 @@ func TestFlightSurvivesCallerHangingUp(t *testing.T) {
 		}
 	}()
 	time.Sleep(10 * time.Millisecond)
-	if r := env.get(t, logsPath, tok); r.status != 200 {
+	if r := env.get(t, path, tok); r.status != 200 {
 		t.Fatalf("the patient client got %d: %s", r.status, r.body)
 	}
 	if got := env.sim.sim.Truth().TotalAccepted[testSecretID]; got != 3 {
@@ -249,6 +261,13 @@ func TestBudgetSlidingWindow(t *testing.T) {
 	if span := grants[len(grants)-1].Sub(grants[0]); span > 6*window {
 		t.Errorf("25 grants took %s; the budget is not using its full rate", span)
 	}
+}
+
+// fixedWindow pins since and until: the default window follows the clock,
+// and a load test must not straddle one of its alignment steps.
+func fixedWindow() string {
+	until := time.Now().Truncate(time.Second)
+	return "&since=" + until.Add(-time.Hour).UTC().Format(time.RFC3339) + "&until=" + until.UTC().Format(time.RFC3339)
 }
 
 func sortTimes(ts []time.Time) {
