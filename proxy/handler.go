@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -148,10 +149,30 @@ func (p *project) target(functionID string) (translate.Target, bool) {
 }
 
 // keyOf encodes upstream parameters as a cache key: equal keys ask the
-// upstream exactly the same thing.
+// upstream exactly the same thing. It runs on every hit, so it builds a
+// string rather than doing JSON work.
 func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
-	b, _ := json.Marshal(reqs) // plain structs always encode
-	return string(b)
+	var b strings.Builder
+	b.Grow(160 * len(reqs))
+	num := func(n *int64) {
+		if n != nil {
+			b.WriteString(strconv.FormatInt(*n, 10))
+		}
+		b.WriteByte(0)
+	}
+	for _, r := range reqs {
+		for _, f := range []string{r.FunctionName, r.Namespace, r.Qualifier, r.Order, r.OrderBy, r.FunctionRequestId, r.StartTime, r.EndTime} {
+			b.WriteString(f)
+			b.WriteByte(0)
+		}
+		num(r.Offset)
+		num(r.Limit)
+		if r.Filter != nil {
+			b.WriteString(r.Filter.RetCode)
+		}
+		b.WriteByte(1)
+	}
+	return b.String()
 }
 
 func pair(a, b translate.GetFunctionLogsRequest) []translate.GetFunctionLogsRequest {

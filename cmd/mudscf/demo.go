@@ -56,7 +56,12 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	os.Setenv("MUDSCF_DEMO_SECRET_ID", account.SecretID)
 	os.Setenv("MUDSCF_DEMO_SECRET_KEY", account.SecretKey)
 	os.Setenv("MUDSCF_DEMO_JWT_SECRET", *jwtSecret)
-	cfg := demoConfig(*addr, *adminAddr, simListener.Addr().String())
+	api, admin, err := listenPair(*addr, *adminAddr)
+	if err != nil {
+		simListener.Close()
+		return err
+	}
+	cfg := demoConfig(api.Addr().String(), admin.Addr().String(), simListener.Addr().String())
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -69,17 +74,19 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	g.Go(func() error {
 		return serve(ctx, &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}, simListener, 5*time.Second)
 	})
-	g.Go(func() error { return serveProxy(ctx, cfg, stdout, logger) })
+	g.Go(func() error { return serveProxyOn(ctx, cfg, api, admin, logger) })
 	fmt.Fprintf(stdout, `mudscf demo
-  SCF simulator  http://%s   (ground truth: /_sim/truth)
-  JWT secret     %s   (HS256; set with --jwt-secret)
-  token for %s (24h):
-    %s
+  Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs
+  metrics        http://%[2]s/metrics   (health: /healthz, /readyz)
+  SCF simulator  http://%[3]s   (ground truth: /_sim/truth)
+  JWT secret     %[4]s   (HS256; set with --jwt-secret)
+  token for %[5]s (24h):
+    %[6]s
 
 Try:
-  curl -s -H 'Authorization: Bearer %s' 'http://%s/api/functions/projects/%s/functions/%s/logs?limit=2'
+  curl -s -H 'Authorization: Bearer %[6]s' 'http://%[1]s/api/functions/projects/%[7]s/functions/%[8]s/logs?limit=2'
 
-`, simListener.Addr(), *jwtSecret, demoMember, token, token, *addr, demoProject, demoFunction)
+`, api.Addr(), admin.Addr(), simListener.Addr(), *jwtSecret, demoMember, token, demoProject, demoFunction)
 	return g.Wait()
 }
 

@@ -45,8 +45,20 @@ func runProxy(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	return serveProxy(ctx, cfg, stdout, logger)
 }
 
-// serveProxy runs a proxy from a complete config; the demo shares it.
+// serveProxy runs a proxy from a complete config on its configured
+// addresses.
 func serveProxy(ctx context.Context, cfg proxy.Config, stdout io.Writer, logger *slog.Logger) error {
+	api, admin, err := listenPair(cfg.Listen, cfg.AdminListen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "mudscf proxy: API on http://%s, metrics and health on http://%s\n", api.Addr(), admin.Addr())
+	return serveProxyOn(ctx, cfg, api, admin, logger)
+}
+
+// serveProxyOn runs a proxy on listeners that are already open; the demo
+// opens them first so that it can print their real addresses.
+func serveProxyOn(ctx context.Context, cfg proxy.Config, api, admin net.Listener, logger *slog.Logger) error {
 	shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
@@ -54,20 +66,25 @@ func serveProxy(ctx context.Context, cfg proxy.Config, stdout io.Writer, logger 
 	defer shutdownTracing(context.Background())
 	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: logger})
 	if err != nil {
-		return err
-	}
-	api, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	admin, err := net.Listen("tcp", cfg.AdminListen)
-	if err != nil {
 		api.Close()
+		admin.Close()
 		return err
 	}
 	logger.Info("proxy listening", "api", api.Addr().String(), "admin", admin.Addr().String(), "projects", len(cfg.Projects))
-	fmt.Fprintf(stdout, "mudscf proxy: API on http://%s, metrics and health on http://%s\n", api.Addr(), admin.Addr())
 	return srv.Serve(ctx, api, admin)
+}
+
+func listenPair(a, b string) (net.Listener, net.Listener, error) {
+	la, err := net.Listen("tcp", a)
+	if err != nil {
+		return nil, nil, err
+	}
+	lb, err := net.Listen("tcp", b)
+	if err != nil {
+		la.Close()
+		return nil, nil, err
+	}
+	return la, lb, nil
 }
 
 func override(dst *string, v string) {

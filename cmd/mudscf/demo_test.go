@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mudscf/mudscf/proxy"
+)
+
+// startSubcommand runs args until the test ends and returns what it prints
+// once want has appeared in it.
+func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, &stdout, io.Discard, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("%v exited %d", args, code)
+		}
+	})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := want.FindStringSubmatch(stdout.String()); m != nil {
+			return m
+		}
+	}
+	t.Fatalf("%v printed no %s: %q", args, want, stdout.String())
+	return nil
+}
+
+// The README's first command: the demo prints a curl that works as printed.
+func TestDemoCurlWorks(t *testing.T) {
+	m := startSubcommand(t, regexp.MustCompile(`curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'`),
+		"demo", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0")
+	req, _ := http.NewRequest(http.MethodGet, m[2], nil)
+	req.Header.Set("Authorization", "Bearer "+m[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Success bool
+		Data    struct{ Executions []map[string]any }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 || !body.Success || len(body.Data.Executions) != 2 {
+		t.Fatalf("%d %+v %v", resp.StatusCode, body, err)
+	}
+}
+
+func TestTokenSubcommand(t *testing.T) {
+	const secret = "token-test-secret-0123456789abcdef0123"
+	var out strings.Builder
+	code := run(context.Background(), []string{"token", "--secret", secret, "--sub", "usr_morgan_de", "--projects", "proj_a, proj_b", "--roles", "admin", "--ttl", "2h"},
+		&out, io.Discard, slog.New(slog.DiscardHandler))
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	cfg := proxy.JWTConfig{Algorithms: []string{"HS256"}, ProjectsClaim: "projects", RolesClaim: "roles", Leeway: time.Second}
+	p, err := proxy.NewAuthenticator(cfg, []byte(secret), nil).Authenticate("Bearer " + strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Subject != "usr_morgan_de" || len(p.Projects) != 2 || p.Projects[1] != "proj_b" || p.Roles[0] != "admin" || time.Until(p.Expires) < 119*time.Minute {
+		t.Errorf("principal %+v", p)
+	}
+	if code := run(context.Background(), []string{"token", "--sub", "x"}, io.Discard, io.Discard, slog.New(slog.DiscardHandler)); code != 1 {
+		t.Errorf("no secret: exit %d, want 1", code)
+	}
+}
+
+// The proxy subcommand reads its file, lets MUDSCF_* variables override it
+// and refuses unknown keys.
+func TestProxySubcommandConfig(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "proxy.yaml")
+	if err := os.WriteFile(good, []byte(`
+listen: 127.0.0.1:1
+adminListen: 127.0.0.1:1
+upstream: {endpoint: 127.0.0.1:9, scheme: http}
+jwt: {algorithms: [HS256], secretEnv: TEST_PROXY_JWT_SECRET}
+projects:
+  proj_AsIu33tafZGe:
+    region: ap-guangzhou
+    credentials: {secretIdEnv: TEST_PROXY_ID, secretKeyEnv: TEST_PROXY_KEY}
+    functions: {MVPQVsgjuHBlvWFB: {name: APITest}}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_PROXY_JWT_SECRET", "proxy-subcommand-secret-0123456789abcdef")
+	t.Setenv("TEST_PROXY_ID", "AKIDx")
+	t.Setenv("TEST_PROXY_KEY", "k")
+	t.Setenv("MUDSCF_LISTEN", "127.0.0.1:0")
+	m := startSubcommand(t, regexp.MustCompile(`API on http://127\.0\.0\.1:(\d+), metrics and health on http://127\.0\.0\.1:(\d+)`),
+		"proxy", "--config", good, "--admin-listen", "127.0.0.1:0")
+	if m[1] == "1" || m[2] == "1" {
+		t.Errorf("listening on ports %s and %s: the variable and the flag should override the file's port 1", m[1], m[2])
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("listen: :8080\nlisten_typo: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	code := run(context.Background(), []string{"proxy", "--config", bad}, io.Discard, io.Discard, slog.New(slog.NewTextHandler(&logs, nil)))
+	if code != 1 || !strings.Contains(logs.String(), "listen_typo") {
+		t.Errorf("exit %d, log %q: want 1 and the bad key named", code, logs.String())
+	}
+}

@@ -1,0 +1,145 @@
+package proxy
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+)
+
+func scrape(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestAdminEndpoints(t *testing.T) {
+	env := startProxy(t, nil)
+	tok := env.token(t, "usr_morgan_de")
+	for range 2 {
+		if r := env.get(t, logsPath+"?limit=1", tok); r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+	}
+	env.get(t, logsPath, "")
+	admin := env.proxy.AdminHandler()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, _ := scrape(t, admin, path); code != 200 {
+			t.Errorf("%s: %d", path, code)
+		}
+	}
+	code, metrics := scrape(t, admin, "/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		`mudscf_http_requests_total{code="200",route="` + LogsRoute + `"} 2`,
+		`mudscf_http_requests_total{code="401",route="` + LogsRoute + `"} 1`,
+		`mudscf_http_request_duration_seconds_bucket{route="` + LogsRoute + `",le="+Inf"} 3`,
+		`mudscf_cache_requests_total{kind="page",result="hit"} 1`,
+		`mudscf_cache_requests_total{kind="page",result="miss"} 1`,
+		`mudscf_cache_requests_total{kind="stats",result="hit"} 1`,
+		`mudscf_upstream_calls_total{result="ok"} 3`,
+		`mudscf_budget_wait_seconds_count{priority="interactive"} 3`,
+		`mudscf_cache_size_bytes `,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	for _, secret := range []string{testSecretKey, testJWTSecret, tok} {
+		if strings.Contains(metrics, secret) {
+			t.Error("a secret appeared in /metrics")
+		}
+	}
+}
+
+// Incoming requests and the upstream calls they cause are one trace.
+func TestTracing(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+
+	env := startProxy(t, nil)
+	if r := env.get(t, logsPath, env.token(t, "usr_morgan_de")); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var server trace.SpanContext
+	clients := 0
+	for _, s := range rec.Ended() {
+		switch s.SpanKind() {
+		case trace.SpanKindServer:
+			server = s.SpanContext()
+			if !strings.Contains(s.Name(), LogsRoute) {
+				t.Errorf("server span named %q", s.Name())
+			}
+		case trace.SpanKindClient:
+			clients++
+		}
+	}
+	if !server.IsValid() || clients != 3 {
+		t.Fatalf("want a server span and 3 upstream client spans, got server %v and %d clients", server.IsValid(), clients)
+	}
+	for _, s := range rec.Ended() {
+		if s.SpanKind() == trace.SpanKindClient && s.SpanContext().TraceID() != server.TraceID() {
+			t.Errorf("upstream span %q is not in the request's trace", s.Name())
+		}
+	}
+}
+
+// Shutdown lets a request in flight finish, and readiness fails first.
+func TestGracefulShutdown(t *testing.T) {
+	env := startProxy(t, nil)
+	env.sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	api, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+
+	req, _ := http.NewRequest(http.MethodGet, "http://"+api.Addr().String()+logsPath, nil)
+	req.Header.Set("Authorization", "Bearer "+env.token(t, "usr_morgan_de"))
+	result := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			result <- 0
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		result <- resp.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond) // the request is waiting on the upstream
+	cancel()
+	if code := <-result; code != 200 {
+		t.Errorf("the in-flight request got %d", code)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if code, _ := scrape(t, env.proxy.AdminHandler(), "/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz after shutdown: %d", code)
+	}
+}
