@@ -1,7 +1,7 @@
 # The README's commands, so CI and people run the same thing.
 GO ?= go
 
-.PHONY: test vet unit fuzz build demo simulate
+.PHONY: test vet unit fuzz bench build demo simulate
 
 # The test command the README gives and .ci/run runs.
 test: vet unit
@@ -23,5 +23,12 @@ fuzz:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mudscf ./cmd/mudscf
 
+demo:
+	$(GO) run ./cmd/mudscf demo
+
 simulate:
 	$(GO) run ./cmd/mudscf simulate
+
+# The figures in BENCHMARKS.md; both sides of each ratio run in one process.
+bench:
+	$(GO) test ./proxy -run '^$$' -bench 'CacheHit' -benchtime 2s -count 5

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -73,14 +75,23 @@ func NewAuthenticator(cfg JWTConfig, secret []byte, jwks keyfunc.Keyfunc) *Authe
 	}
 }
 
-// NewJWKS fetches and caches the keys at url, refreshing at most once a
-// second when a token names a kid it does not know yet. The refresh
-// goroutine stops with ctx.
-func NewJWKS(ctx context.Context, url string) (keyfunc.Keyfunc, error) {
+// NewJWKS fetches and caches the keys at url, refreshing every 15 minutes
+// and, at most once a second, when a token names a kid it does not know.
+// A request waits at most 250ms for that refresh: tokens with random kids
+// must not be able to hold requests (keyfunc's default wait is a minute).
+// The refresh goroutine stops with ctx.
+func NewJWKS(ctx context.Context, url string, logger *slog.Logger) (keyfunc.Keyfunc, error) {
 	return keyfunc.NewDefaultOverrideCtx(ctx, []string{url}, keyfunc.Override{
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Second), 1),
-		RefreshInterval:   15 * time.Minute,
+		Client:            &http.Client{Timeout: 5 * time.Second},
 		HTTPTimeout:       5 * time.Second,
+		RefreshInterval:   15 * time.Minute,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Second), 1),
+		RateLimitWaitMax:  250 * time.Millisecond,
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				logger.WarnContext(ctx, "refreshing the JWKS failed", "url", u, "err", err)
+			}
+		},
 	})
 }
 
@@ -104,11 +115,12 @@ func (a *Authenticator) keyFor(t *jwt.Token) (any, error) {
 
 // Authenticate verifies an Authorization header value.
 func (a *Authenticator) Authenticate(header string) (Principal, error) {
-	raw, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
-		if header == "" {
-			return Principal{}, &AuthError{"authentication required: send Authorization: Bearer <JWT>"}
-		}
+	if header == "" {
+		return Principal{}, &AuthError{"authentication required: send Authorization: Bearer <JWT>"}
+	}
+	// The scheme name is case-insensitive (RFC 7235 section 2.1).
+	scheme, raw, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return Principal{}, &AuthError{"the Authorization header must be Bearer <JWT>"}
 	}
 	raw = strings.TrimSpace(raw)

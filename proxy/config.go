@@ -63,7 +63,8 @@ type JWTConfig struct {
 	// Issuer and Audience, when set, must match iss and aud.
 	Issuer   string `yaml:"issuer"`
 	Audience string `yaml:"audience"`
-	// Leeway absorbs clock skew on exp, nbf and iat (default 30s, at most 5m).
+	// Leeway absorbs clock skew on exp, nbf and iat (default 30s, at most
+	// 5m; 0 means the default).
 	Leeway time.Duration `yaml:"leeway"`
 	// ProjectsClaim names a claim listing project IDs the token may read
 	// (default "projects"; "-" turns it off).
@@ -83,8 +84,11 @@ type CacheConfig struct {
 	// StatsTTL is how long stats are fresh (default 30s).
 	StatsTTL time.Duration `yaml:"statsTTL"`
 	// StaleMaxAge is how old an answer may be and still be served, marked
-	// stale, while the upstream fails (default 10m; 0 disables).
+	// stale, while the upstream fails (default 10m).
 	StaleMaxAge time.Duration `yaml:"staleMaxAge"`
+	// DisableStale answers upstream failures with errors even when an
+	// older answer is cached.
+	DisableStale bool `yaml:"disableStale"`
 	// MaxBytes bounds the memory of cached bodies (default 64 MiB).
 	MaxBytes int64 `yaml:"maxBytes"`
 	// WindowAlign rounds the default window's end down, so that the same
@@ -212,17 +216,22 @@ func (c *Config) Validate() error {
 	if err := c.JWT.validate(); err != nil {
 		return err
 	}
-	for key, d := range map[string]time.Duration{
-		"upstream.timeout": c.Upstream.Timeout, "cache.pageTTL": c.Cache.PageTTL, "cache.statsTTL": c.Cache.StatsTTL,
-		"cache.windowAlign": c.Cache.WindowAlign, "budget.maxWait": c.Budget.MaxWait, "budget.backoff": c.Budget.Backoff,
-		"shutdownGrace": c.ShutdownGrace,
+	// In file order, so that the key named is the one the user wrote
+	// (windowAlign defaults to pageTTL and comes after it).
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"shutdownGrace", c.ShutdownGrace}, {"upstream.timeout", c.Upstream.Timeout},
+		{"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL}, {"cache.staleMaxAge", c.Cache.StaleMaxAge},
+		{"cache.windowAlign", c.Cache.WindowAlign}, {"budget.maxWait", c.Budget.MaxWait}, {"budget.backoff", c.Budget.Backoff},
 	} {
-		if d <= 0 {
-			return fmt.Errorf("config: %s: must be a positive duration, got %s", key, d)
+		if d.v <= 0 {
+			return fmt.Errorf("config: %s: must be a positive duration, got %s", d.key, d.v)
 		}
 	}
-	if c.Cache.StaleMaxAge < 0 || c.Budget.Margin < 0 {
-		return errors.New("config: cache.staleMaxAge and budget.margin must not be negative")
+	if c.Budget.Margin < 0 {
+		return fmt.Errorf("config: budget.margin: must not be negative, got %s", c.Budget.Margin)
 	}
 	if c.Cache.MaxBytes < 1<<20 {
 		return fmt.Errorf("config: cache.maxBytes: %d is under the 1 MiB minimum", c.Cache.MaxBytes)
@@ -295,6 +304,9 @@ func (p *ProjectConfig) validate(id string) error {
 	}
 	if c.SecretIDEnv != "" && c.SecretIDFile != "" {
 		return fmt.Errorf("%s.credentials: give environment variables or files, not both", key)
+	}
+	if (c.TokenEnv != "" || c.TokenFile != "") && c.SecretIDEnv == "" && c.SecretIDFile == "" {
+		return fmt.Errorf("%s.credentials: a token needs the SecretId and SecretKey it belongs to", key)
 	}
 	return nil
 }

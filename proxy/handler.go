@@ -225,7 +225,7 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 		s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
 		return part{body: res.Val.(*cached).body, state: cacheMiss}, nil
 	}
-	if entry, found := s.cache.Get(lastKey); found && s.cfg.Cache.StaleMaxAge > 0 {
+	if entry, found := s.cache.Get(lastKey); found && !s.cfg.Cache.DisableStale {
 		if age := time.Since(entry.fetched); age <= s.cfg.Cache.StaleMaxAge {
 			s.metrics.cacheResults.WithLabelValues(kind, "stale").Inc()
 			s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",

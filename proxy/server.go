@@ -69,7 +69,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newAuthenticator(ctx, cfg.JWT)
+	auth, err := newAuthenticator(ctx, cfg.JWT, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func newAuthenticator(ctx context.Context, cfg JWTConfig) (*Authenticator, error) {
+func newAuthenticator(ctx context.Context, cfg JWTConfig, logger *slog.Logger) (*Authenticator, error) {
 	var secret []byte
 	switch {
 	case cfg.SecretEnv != "":
@@ -120,7 +120,7 @@ func newAuthenticator(ctx context.Context, cfg JWTConfig) (*Authenticator, error
 	if cfg.JWKSURL == "" {
 		return NewAuthenticator(cfg, secret, nil), nil
 	}
-	jwks, err := NewJWKS(ctx, cfg.JWKSURL)
+	jwks, err := NewJWKS(ctx, cfg.JWKSURL, logger)
 	if err != nil {
 		return nil, fmt.Errorf("jwt.jwksURL: %w", err)
 	}

@@ -1,0 +1,314 @@
+package proxy
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const fullConfigYAML = `
+listen: "127.0.0.1:18080"
+adminListen: "127.0.0.1:19090"
+timezone: Europe/Berlin
+shutdownGrace: 25s
+logLevel: debug
+upstream:
+  endpoint: scf.intl.tencentcloudapi.com
+  scheme: http
+  timeout: 3500ms
+jwt:
+  algorithms: [HS256, RS256, ES256]
+  secretFile: /etc/mudscf/jwt-secret
+  jwksURL: https://auth.example.com/.well-known/jwks.json
+  issuer: https://auth.example.com
+  audience: mudscf
+  leeway: 1m
+  projectsClaim: mb_projects
+  rolesClaim: grants
+  backgroundRole: exporter
+cache:
+  pageTTL: 5s
+  statsTTL: 1m
+  staleMaxAge: 30m
+  maxBytes: 2097152
+  windowAlign: 15s
+budget:
+  requestsPerSecond: 3
+  margin: 50ms
+  maxWait: 500ms
+  backoff: 3s
+projects:
+  proj_AsIu33tafZGe:
+    region: ap-guangzhou
+    namespace: prod
+    credentials:
+      secretIdEnv: TC_ID
+      secretKeyEnv: TC_KEY
+      tokenEnv: TC_TOKEN
+    readers:
+      subjects: [usr_morgan_de, usr_sam]
+      roles: [admin]
+    functions:
+      MVPQVsgjuHBlvWFB: {name: APITest}
+      65a4f0c2e4b0a1b2c3d4e5f6: {name: orders-webhook, qualifier: "$LATEST"}
+    functionIdAsName: false
+  proj-files:
+    region: ap-singapore
+    credentials:
+      secretIdFile: /run/secrets/id
+      secretKeyFile: /run/secrets/key
+      tokenFile: /run/secrets/token
+    functionIdAsName: true
+`
+
+func TestConfigParseFull(t *testing.T) {
+	cfg, err := ParseConfig([]byte(fullConfigYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Listen: "127.0.0.1:18080", AdminListen: "127.0.0.1:19090", Timezone: "Europe/Berlin",
+		ShutdownGrace: 25 * time.Second, LogLevel: "debug",
+		Upstream: UpstreamConfig{Endpoint: "scf.intl.tencentcloudapi.com", Scheme: "http", Timeout: 3500 * time.Millisecond},
+		JWT: JWTConfig{
+			Algorithms: []string{"HS256", "RS256", "ES256"}, SecretFile: "/etc/mudscf/jwt-secret",
+			JWKSURL: "https://auth.example.com/.well-known/jwks.json", Issuer: "https://auth.example.com", Audience: "mudscf",
+			Leeway: time.Minute, ProjectsClaim: "mb_projects", RolesClaim: "grants", BackgroundRole: "exporter",
+		},
+		Cache: CacheConfig{PageTTL: 5 * time.Second, StatsTTL: time.Minute, StaleMaxAge: 30 * time.Minute,
+			MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
+		Budget: BudgetConfig{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
+		Projects: map[string]ProjectConfig{
+			"proj_AsIu33tafZGe": {
+				Region: "ap-guangzhou", Namespace: "prod",
+				Credentials: CredentialsConfig{SecretIDEnv: "TC_ID", SecretKeyEnv: "TC_KEY", TokenEnv: "TC_TOKEN"},
+				Readers:     ReadersConfig{Subjects: []string{"usr_morgan_de", "usr_sam"}, Roles: []string{"admin"}},
+				Functions: map[string]FunctionConfig{
+					"MVPQVsgjuHBlvWFB":         {Name: "APITest"},
+					"65a4f0c2e4b0a1b2c3d4e5f6": {Name: "orders-webhook", Qualifier: "$LATEST"},
+				},
+			},
+			"proj-files": {
+				Region: "ap-singapore", Namespace: "default",
+				Credentials:      CredentialsConfig{SecretIDFile: "/run/secrets/id", SecretKeyFile: "/run/secrets/key", TokenFile: "/run/secrets/token"},
+				FunctionIDAsName: true,
+			},
+		},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("parsed\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+const minimalConfigYAML = `
+jwt:
+  algorithms: [HS256]
+  secretEnv: MUDSCF_JWT_SECRET
+projects:
+  p1:
+    region: ap-guangzhou
+    functionIdAsName: true
+`
+
+func TestConfigDefaults(t *testing.T) {
+	want := Config{
+		Listen: ":8080", AdminListen: ":9090", Timezone: "Asia/Shanghai", ShutdownGrace: 10 * time.Second, LogLevel: "info",
+		Upstream: UpstreamConfig{Endpoint: "scf.tencentcloudapi.com", Scheme: "https", Timeout: 10 * time.Second},
+		JWT: JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
+			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
+		Cache: CacheConfig{PageTTL: 10 * time.Second, StatsTTL: 30 * time.Second, StaleMaxAge: 10 * time.Minute,
+			MaxBytes: 64 << 20, WindowAlign: 10 * time.Second},
+		Budget:   BudgetConfig{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
+		Projects: map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true}},
+	}
+	cfg, err := ParseConfig([]byte(minimalConfigYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("parsed\n%+v\nwant\n%+v", cfg, want)
+	}
+
+	// Explicit zeros are the same as leaving the keys out.
+	zeros := minimalConfigYAML + `
+shutdownGrace: 0s
+upstream: {timeout: 0s}
+cache: {pageTTL: 0s, statsTTL: 0s, maxBytes: 0, windowAlign: 0s}
+budget: {requestsPerSecond: 0, maxWait: 0s, backoff: 0s}
+`
+	cfg, err = ParseConfig([]byte(zeros))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("explicit zeros parsed\n%+v\nwant\n%+v", cfg, want)
+	}
+
+	// windowAlign follows a configured pageTTL.
+	cfg, err = ParseConfig([]byte(minimalConfigYAML + "cache: {pageTTL: 4s}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cache.WindowAlign != 4*time.Second {
+		t.Errorf("windowAlign %v, want the pageTTL 4s", cfg.Cache.WindowAlign)
+	}
+
+	// Validate is idempotent.
+	again := cfg
+	if err := again.Validate(); err != nil || !reflect.DeepEqual(again, cfg) {
+		t.Errorf("Validate again: %v, %+v", err, again)
+	}
+}
+
+// Stale answers can be turned off (an explicit 0 could not say so: zero
+// means "the default" everywhere in this file).
+func TestConfigDisableStale(t *testing.T) {
+	cfg, err := ParseConfig([]byte(minimalConfigYAML + "cache: {disableStale: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Cache.DisableStale {
+		t.Error("disableStale: true was not read")
+	}
+}
+
+const (
+	cfgJWT  = "jwt: {algorithms: [HS256], secretEnv: S}\n"
+	cfgProj = "projects: {p1: {region: ap-guangzhou, functionIdAsName: true}}\n"
+)
+
+func TestConfigInvalid(t *testing.T) {
+	cases := []struct {
+		name string
+		yaml string
+		want []string // substrings of the error
+	}{
+		{"unknown top-level key", "listn: ':80'\n" + cfgJWT + cfgProj, []string{"field listn not found"}},
+		{"unknown jwt key", "jwt: {algorithms: [HS256], secretEnv: S, secret: hunter2}\n" + cfgProj, []string{"field secret not found"}},
+		{"unknown function key", cfgJWT + "projects: {p1: {region: r, functions: {f1: {name: a, qualifer: x}}}}\n", []string{"field qualifer not found"}},
+		{"unknown credentials key", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretId: AKID}}}\n", []string{"field secretId not found"}},
+		{"wrong type: listen a list", "listen: [1]\n" + cfgJWT + cfgProj, []string{"line 1", "cannot unmarshal !!seq into string"}},
+		{"wrong type: duration as a number", "shutdownGrace: 10\n" + cfgJWT + cfgProj, []string{"line 1", "cannot unmarshal !!int `10` into time.Duration"}},
+		{"wrong type: bad duration", "upstream: {timeout: 10 s}\n" + cfgJWT + cfgProj, []string{"into time.Duration"}},
+		{"wrong type: maxBytes a size string", "cache: {maxBytes: 64MiB}\n" + cfgJWT + cfgProj, []string{"cannot unmarshal !!str `64MiB` into int64"}},
+		{"wrong type: projects a list", cfgJWT + "projects: [p1]\n", []string{"cannot unmarshal !!seq into map"}},
+
+		{"no jwt section", cfgProj, []string{"jwt.algorithms", "list the accepted algorithms explicitly"}},
+		{"empty jwt.algorithms", "jwt: {algorithms: [], secretEnv: S}\n" + cfgProj, []string{"jwt.algorithms", "explicitly"}},
+		{"alg none", "jwt: {algorithms: [HS256, none], secretEnv: S}\n" + cfgProj, []string{"jwt.algorithms", `"none" is not one of`}},
+		{"lowercase algorithm", "jwt: {algorithms: [rs256], jwksURL: 'https://x'}\n" + cfgProj, []string{"jwt.algorithms", `"rs256" is not one of`}},
+		{"HS without secret", "jwt: {algorithms: [HS384]}\n" + cfgProj, []string{"jwt.secretEnv or jwt.secretFile", "no secret is configured"}},
+		{"RS without jwksURL", "jwt: {algorithms: [HS256, RS256], secretEnv: S}\n" + cfgProj, []string{"jwt.jwksURL", "no JWKS URL is configured"}},
+		{"ES without jwksURL", "jwt: {algorithms: [ES256]}\n" + cfgProj, []string{"jwt.jwksURL"}},
+		{"leeway over 5m", "jwt: {algorithms: [HS256], secretEnv: S, leeway: 5m1s}\n" + cfgProj, []string{"jwt.leeway", "5m1s is outside 0..5m"}},
+		{"negative leeway", "jwt: {algorithms: [HS256], secretEnv: S, leeway: -1s}\n" + cfgProj, []string{"jwt.leeway", "-1s is outside"}},
+
+		{"bad timezone", "timezone: Mars/Olympus_Mons\n" + cfgJWT + cfgProj, []string{"timezone", "unknown time zone Mars/Olympus_Mons"}},
+		{"bad logLevel", "logLevel: verbose\n" + cfgJWT + cfgProj, []string{"logLevel", `"verbose" is not debug, info, warn or error`}},
+		{"uppercase logLevel", "logLevel: INFO\n" + cfgJWT + cfgProj, []string{"logLevel", `"INFO"`}},
+		{"bad upstream.scheme", "upstream: {scheme: ftp}\n" + cfgJWT + cfgProj, []string{"upstream.scheme", `"ftp" is neither https nor http`}},
+
+		{"negative upstream.timeout", "upstream: {timeout: -1s}\n" + cfgJWT + cfgProj, []string{"upstream.timeout", "must be a positive duration, got -1s"}},
+		{"negative cache.statsTTL", "cache: {statsTTL: -30s}\n" + cfgJWT + cfgProj, []string{"cache.statsTTL", "positive duration, got -30s"}},
+		{"negative cache.windowAlign", "cache: {windowAlign: -1ms}\n" + cfgJWT + cfgProj, []string{"cache.windowAlign", "positive duration"}},
+		{"negative budget.maxWait", "budget: {maxWait: -2s}\n" + cfgJWT + cfgProj, []string{"budget.maxWait", "positive duration"}},
+		{"negative budget.backoff", "budget: {backoff: -1s}\n" + cfgJWT + cfgProj, []string{"budget.backoff", "positive duration"}},
+		{"negative shutdownGrace", "shutdownGrace: -10s\n" + cfgJWT + cfgProj, []string{"shutdownGrace", "positive duration, got -10s"}},
+		{"negative cache.staleMaxAge", "cache: {staleMaxAge: -1m}\n" + cfgJWT + cfgProj, []string{"cache.staleMaxAge", "must be a positive duration"}},
+		{"negative budget.margin", "budget: {margin: -1ms}\n" + cfgJWT + cfgProj, []string{"budget.margin", "must not be negative"}},
+		{"maxBytes under 1 MiB", "cache: {maxBytes: 1048575}\n" + cfgJWT + cfgProj, []string{"cache.maxBytes", "1048575 is under the 1 MiB minimum"}},
+		{"negative maxBytes", "cache: {maxBytes: -1}\n" + cfgJWT + cfgProj, []string{"cache.maxBytes", "under the 1 MiB minimum"}},
+		{"negative requestsPerSecond", "budget: {requestsPerSecond: -1}\n" + cfgJWT + cfgProj, []string{"budget.requestsPerSecond", "must be at least 1, got -1"}},
+
+		{"no projects", cfgJWT, []string{"projects", "at least one project is required"}},
+		{"empty projects", cfgJWT + "projects: {}\n", []string{"projects", "at least one project is required"}},
+		{"project without region", cfgJWT + "projects: {p1: {functionIdAsName: true}}\n", []string{"projects.p1.region", "required"}},
+		{"project ID with a dot", cfgJWT + "projects: {proj.bad: {region: r, functionIdAsName: true}}\n", []string{"projects.proj.bad", "may contain only letters, digits"}},
+		{"project ID with a slash", cfgJWT + "projects: {'a/b': {region: r, functionIdAsName: true}}\n", []string{"projects.a/b", "may contain only"}},
+		{"project ID too long", cfgJWT + "projects: {" + strings.Repeat("p", 65) + ": {region: r, functionIdAsName: true}}\n", []string{"the project ID must be 1 to 64 characters long"}},
+		{"function ID with bad characters", cfgJWT + "projects: {p1: {region: r, functions: {'f 1': {name: a}}}}\n", []string{"projects.p1.functions.f 1", "the function ID may contain only"}},
+		{"function without name", cfgJWT + "projects: {p1: {region: r, functions: {f1: {qualifier: '1'}}}}\n", []string{"projects.p1.functions.f1.name", "required"}},
+		{"no functions and functionIdAsName false", cfgJWT + "projects: {p1: {region: r}}\n", []string{"projects.p1.functions", "list at least one function or set functionIdAsName"}},
+		{"secretIdEnv without secretKeyEnv", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretIdEnv: A}}}\n", []string{"projects.p1.credentials", "a SecretId source needs its SecretKey source"}},
+		{"secretKeyFile without secretIdFile", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretKeyFile: /k}}}\n", []string{"projects.p1.credentials", "SecretKey source"}},
+		{"env and file credentials", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretIdEnv: A, secretKeyEnv: B, secretIdFile: /a, secretKeyFile: /b}}}\n", []string{"projects.p1.credentials", "give environment variables or files, not both"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(c.yaml))
+			if err == nil {
+				t.Fatalf("accepted: %+v", cfg)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "config: ") {
+				t.Errorf("error %q does not start with \"config: \"", msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if !reflect.DeepEqual(cfg, Config{}) {
+				t.Errorf("an invalid config returned %+v", cfg)
+			}
+		})
+	}
+}
+
+// A negative pageTTL is named as such, not as cache.windowAlign (which
+// defaults to it and which the file never mentions).
+func TestConfigNegativePageTTLNamesPageTTL(t *testing.T) {
+	for range 20 {
+		_, err := ParseConfig([]byte("cache: {pageTTL: -1s}\n" + cfgJWT + cfgProj))
+		if err == nil || !strings.Contains(err.Error(), "cache.pageTTL") {
+			t.Fatalf("got %v, want an error naming cache.pageTTL", err)
+		}
+	}
+}
+
+func TestConfigLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "proxy.yaml")
+	if err := os.WriteFile(path, []byte(fullConfigYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseConfig([]byte(fullConfigYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, parsed) {
+		t.Errorf("LoadConfig %+v differs from ParseConfig %+v", cfg, parsed)
+	}
+
+	_, err = LoadConfig(filepath.Join(dir, "missing.yaml"))
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "reading config") || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("missing file: %v", err)
+	}
+
+	// An empty file decodes to nothing, then fails validation, not decoding.
+	empty := filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(empty); err == nil || !strings.Contains(err.Error(), "jwt.algorithms") {
+		t.Errorf("empty file: %v", err)
+	}
+
+	// An invalid file is reported as such.
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("logLevel: loud\n"+cfgJWT+cfgProj), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "logLevel") {
+		t.Errorf("invalid file: %v", err)
+	}
+}
