@@ -88,17 +88,20 @@ func (s *Server) handleLogs(c echo.Context) error {
 	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
-	statsKey, lastStatsKey := keys("stats", pair(q.StatsRequests(target, s.loc))...)
-	stats, err := s.part(ctx, "stats", statsKey, lastStatsKey, s.cfg.Cache.StatsTTL,
-		func(ctx context.Context) ([]byte, error) {
-			st, err := proj.source.Stats(ctx, target, q)
-			if err != nil {
-				return nil, err
-			}
-			return json.Marshal(st)
-		})
-	if err != nil {
-		return err
+	stats := part{body: []byte("null"), state: cacheHit}
+	if !q.SkipStats {
+		statsKey, lastStatsKey := keys("stats", pair(q.StatsRequests(target, s.loc))...)
+		stats, err = s.part(ctx, "stats", statsKey, lastStatsKey, s.cfg.Cache.StatsTTL,
+			func(ctx context.Context) ([]byte, error) {
+				st, err := proj.source.Stats(ctx, target, q)
+				if err != nil {
+					return nil, err
+				}
+				return json.Marshal(st)
+			})
+		if err != nil {
+			return err
+		}
 	}
 	page := part{body: []byte("[]"), state: cacheHit}
 	if q.Limit > 0 {

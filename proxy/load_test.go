@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -319,4 +320,16 @@ func TestBudgetInFlightHoldsSlot(t *testing.T) {
 		t.Errorf("admitted %s after the previous call completed, inside the window", since)
 	}
 	g.Done(time.Now())
+}
+
+// stats=false answers "stats": null and spends one upstream call, not three.
+func TestSkipStatsCostsOneCall(t *testing.T) {
+	env := startProxy(t, nil)
+	r := env.get(t, logsPath+"?limit=2&stats=false"+fixedWindow(), env.token(t, "usr_morgan_de"))
+	if r.status != 200 || !strings.HasSuffix(string(r.body), `,"stats":null}}`) {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if got := env.sim.sim.Truth().TotalAccepted[testSecretID]; got != 1 {
+		t.Errorf("%d upstream calls, want 1", got)
+	}
 }

@@ -32,6 +32,10 @@ type Query struct {
 	Until     time.Time
 	RequestID string
 	Qualifier string
+	// SkipStats answers "stats": null instead of computing stats, which
+	// cost two upstream calls per window. The exporter's page requests use
+	// it; Mudbase clients never send it.
+	SkipStats bool
 }
 
 // ValidationError says which query parameter is wrong and why, in words a
@@ -53,7 +57,7 @@ func invalid(param, format string, args ...any) *ValidationError {
 // default window ends at; callers that cache align it first.
 //
 // Besides Mudbase's limit and offset it accepts a compatible superset:
-// status, order, since, until, requestId and qualifier. Unknown parameters
+// status, order, since, until, requestId, qualifier and stats. Unknown parameters
 // are ignored, as a Mudbase server ignores them.
 func ParseQuery(values url.Values, now time.Time) (Query, error) {
 	q := Query{Limit: DefaultLimit, Order: OrderDesc}
@@ -94,6 +98,14 @@ func ParseQuery(values url.Values, now time.Time) (Query, error) {
 			return Query{}, invalid("order", "must be %q or %q, got %q", OrderAsc, OrderDesc, clip(v))
 		}
 		q.Order = v
+	}
+	if v, ok, err := get("stats"); err != nil {
+		return Query{}, err
+	} else if ok {
+		if v != "true" && v != "false" {
+			return Query{}, invalid("stats", `must be "true" or "false", got %q`, clip(v))
+		}
+		q.SkipStats = v == "false"
 	}
 	if q.RequestID, err = tokenParam(get, "requestId", isRequestIDChar); err != nil {
 		return Query{}, err

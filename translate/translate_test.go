@@ -39,6 +39,7 @@ func TestParseQueryRejects(t *testing.T) {
 		{"requestId=", "requestId", "1 to 128"},
 		{"qualifier=" + strings.Repeat("x", 129), "qualifier", "1 to 128"},
 		{"qualifier=v1%2Fx", "qualifier", "not allowed"},
+		{"stats=no", "stats", `must be "true" or "false"`},
 	}
 	for _, c := range cases {
 		t.Run(c.query, func(t *testing.T) {
@@ -70,6 +71,8 @@ func TestParseQueryAccepts(t *testing.T) {
 		{"limit=0&offset=10000", Query{Limit: 0, Offset: 10000, Order: "desc", Since: testNow.Add(-24 * time.Hour), Until: testNow}},
 		{"limit=007", Query{Limit: 7, Order: "desc", Since: testNow.Add(-24 * time.Hour), Until: testNow}},
 		{"status=failed&order=asc&unknown=ignored", Query{Limit: 20, Status: "failed", Order: "asc", Since: testNow.Add(-24 * time.Hour), Until: testNow}},
+		{"stats=false", Query{Limit: 20, Order: "desc", SkipStats: true, Since: testNow.Add(-24 * time.Hour), Until: testNow}},
+		{"stats=true", Query{Limit: 20, Order: "desc", Since: testNow.Add(-24 * time.Hour), Until: testNow}},
 		{"since=2024-01-15T09:30:00Z", Query{Limit: 20, Order: "desc", Since: testNow.Add(-time.Hour), Until: testNow}},
 		{"until=2024-01-15T09:30:00%2B01:00", Query{Limit: 20, Order: "desc", Since: testNow.Add(-26 * time.Hour), Until: testNow.Add(-2 * time.Hour)}},
 		{"since=2024-01-14T10:30:00Z&until=2024-01-15T10:30:00Z", Query{Limit: 20, Order: "desc", Since: testNow.Add(-24 * time.Hour), Until: testNow}},

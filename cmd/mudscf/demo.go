@@ -11,10 +11,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mudscf/mudscf/exporter"
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/proxy"
 )
@@ -31,6 +34,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	addr := fs.String("addr", "127.0.0.1:8080", "Mudbase API address of the proxy")
 	adminAddr := fs.String("admin-addr", "127.0.0.1:9090", "proxy /metrics, /healthz, /readyz address")
 	simAddr := fs.String("sim-addr", "127.0.0.1:9000", "SCF simulator address")
+	exporterAddr := fs.String("exporter-addr", "127.0.0.1:9464", "exporter /metrics address")
 	jwtSecret := fs.String("jwt-secret", "", "HS256 secret of the demo's tokens (default: random)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -61,6 +65,17 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		simListener.Close()
 		return err
 	}
+	expListener, err := net.Listen("tcp", *exporterAddr)
+	if err != nil {
+		simListener.Close()
+		api.Close()
+		admin.Close()
+		return err
+	}
+	expCfg := demoExporterConfig(api.Addr().String())
+	if err := expCfg.Validate(); err != nil {
+		return err
+	}
 	cfg := demoConfig(api.Addr().String(), admin.Addr().String(), simListener.Addr().String())
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -70,14 +85,22 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		return err
 	}
 
+	tp, shutdownTracing, err := setupTracing(ctx, "mudscf-demo")
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer shutdownTracing(context.Background())
+
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return serve(ctx, &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}, simListener, 5*time.Second)
 	})
 	g.Go(func() error { return serveProxyOn(ctx, cfg, api, admin, logger) })
+	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, tp, logger) })
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs
-  metrics        http://%[2]s/metrics   (health: /healthz, /readyz)
+  proxy metrics  http://%[2]s/metrics   (health: /healthz, /readyz)
+  exporter       http://%[9]s/metrics   (executions as metrics; spans by OTLP when OTEL_* is set)
   SCF simulator  http://%[3]s   (ground truth: /_sim/truth)
   JWT secret     %[4]s   (HS256; set with --jwt-secret)
   token for %[5]s (24h):
@@ -86,8 +109,31 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 Try:
   curl -s -H 'Authorization: Bearer %[6]s' 'http://%[1]s/api/functions/projects/%[7]s/functions/%[8]s/logs?limit=2'
 
-`, api.Addr(), admin.Addr(), simListener.Addr(), *jwtSecret, demoMember, token, demoProject, demoFunction)
+`, api.Addr(), admin.Addr(), simListener.Addr(), *jwtSecret, demoMember, token, demoProject, demoFunction, expListener.Addr())
 	return g.Wait()
+}
+
+// demoExporterConfig polls every demo function through the proxy, with
+// tokens minted from the demo's JWT secret at background priority.
+func demoExporterConfig(apiAddr string) exporter.Config {
+	var fns []exporter.FunctionConfig
+	for id, f := range demoFunctions {
+		fns = append(fns, exporter.FunctionConfig{Project: demoProject, Function: id, Name: f.Name, Region: "ap-guangzhou"})
+	}
+	slices.SortFunc(fns, func(a, b exporter.FunctionConfig) int { return strings.Compare(a.Function, b.Function) })
+	return exporter.Config{
+		Endpoint:  "http://" + apiAddr,
+		Auth:      exporter.AuthConfig{JWTSecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
+		Interval:  10 * time.Second,
+		Functions: fns,
+	}
+}
+
+var demoFunctions = map[string]proxy.FunctionConfig{
+	demoFunction:               {Name: "APITest"},
+	"65a4f0c2e4b0a1b2c3d4e5f1": {Name: "orders-webhook"},
+	"65a4f0c2e4b0a1b2c3d4e5f2": {Name: "thumbnail-worker"},
+	"65a4f0c2e4b0a1b2c3d4e5f3": {Name: "nightly-report"},
 }
 
 // demoConfig serves the seed's project and function, and three more
@@ -102,12 +148,7 @@ func demoConfig(addr, adminAddr, simAddr string) proxy.Config {
 				Region:      "ap-guangzhou",
 				Credentials: proxy.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"},
 				Readers:     proxy.ReadersConfig{Subjects: []string{demoMember}, Roles: []string{"admin"}},
-				Functions: map[string]proxy.FunctionConfig{
-					demoFunction:               {Name: "APITest"},
-					"65a4f0c2e4b0a1b2c3d4e5f1": {Name: "orders-webhook"},
-					"65a4f0c2e4b0a1b2c3d4e5f2": {Name: "thumbnail-worker"},
-					"65a4f0c2e4b0a1b2c3d4e5f3": {Name: "nightly-report"},
-				},
+				Functions:   demoFunctions,
 			},
 		},
 	}

@@ -27,7 +27,8 @@ type subcommand struct {
 var subcommands = map[string]subcommand{
 	"simulate": {"run the Tencent Cloud SCF API simulator", runSimulate},
 	"proxy":    {"serve the Mudbase logs API from Tencent Cloud SCF", runProxy},
-	"demo":     {"run simulator and proxy together on loopback", runDemo},
+	"exporter": {"export executions as Prometheus metrics and OpenTelemetry spans", runExporter},
+	"demo":     {"run simulator, proxy and exporter together on loopback", runDemo},
 	"token":    {"mint an HS256 token for the proxy", runToken},
 }
 

@@ -42,6 +42,11 @@ func runProxy(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return err
 	}
+	_, shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer shutdownTracing(context.Background())
 	return serveProxy(ctx, cfg, stdout, logger)
 }
 
@@ -59,11 +64,6 @@ func serveProxy(ctx context.Context, cfg proxy.Config, stdout io.Writer, logger 
 // serveProxyOn runs a proxy on listeners that are already open; the demo
 // opens them first so that it can print their real addresses.
 func serveProxyOn(ctx context.Context, cfg proxy.Config, api, admin net.Listener, logger *slog.Logger) error {
-	shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
-	if err != nil {
-		return fmt.Errorf("tracing: %w", err)
-	}
-	defer shutdownTracing(context.Background())
 	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: logger})
 	if err != nil {
 		api.Close()

@@ -10,29 +10,36 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/mudscf/mudscf/exporter"
 )
 
 // setupTracing installs an OTLP (or other autoexport) tracer provider when
 // the standard OTEL_* variables ask for one, and stays a no-op otherwise:
-// an unconfigured binary must not dial localhost:4318 on its own.
-func setupTracing(ctx context.Context, service string) (shutdown func(context.Context) error, err error) {
-	noop := func(context.Context) error { return nil }
+// an unconfigured binary must not dial localhost:4318 on its own. The
+// provider derives execution spans' IDs from their requestId
+// (exporter.IDGenerator; other spans get random IDs).
+func setupTracing(ctx context.Context, service string) (trace.TracerProvider, func(context.Context) error, error) {
+	noopShutdown := func(context.Context) error { return nil }
 	if os.Getenv("OTEL_TRACES_EXPORTER") == "" && os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" &&
 		os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return noop, nil
+		return noop.NewTracerProvider(), noopShutdown, nil
 	}
 	exp, err := autoexport.NewSpanExporter(ctx)
 	if err != nil {
-		return noop, err
+		return nil, noopShutdown, err
 	}
 	// resource.Default reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES,
 	// which win over our default name.
 	res, err := resource.Merge(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service)), resource.Default())
 	if err != nil {
-		return noop, err
+		return nil, noopShutdown, err
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res),
+		sdktrace.WithIDGenerator(exporter.IDGenerator{}))
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-	return tp.Shutdown, nil
+	return tp, tp.Shutdown, nil
 }

@@ -38,6 +38,10 @@ type Function struct {
 	// Qualifiers are the versions executions are spread over
 	// (default ["$LATEST"]).
 	Qualifiers []string `yaml:"qualifiers"`
+	// Until, when set, is the last instant an execution may start: the
+	// function then stops, which gives tests a ground truth that no
+	// longer moves.
+	Until time.Time `yaml:"until"`
 }
 
 // Faults are switches that make GetFunctionLogs misbehave the way a real

@@ -314,3 +314,31 @@ func TestGetMatchesPost(t *testing.T) {
 		t.Fatalf("GET %d rows / POST %d rows differ", get.TotalCount, post.TotalCount)
 	}
 }
+
+// A function with Until stops: nothing starts after it, so the ground
+// truth stops moving.
+func TestFunctionUntilStopsExecutions(t *testing.T) {
+	origin := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	until := origin.Add(time.Minute)
+	now := origin.Add(time.Hour)
+	cfg := DefaultConfig()
+	cfg.Origin = origin
+	cfg.Now = func() time.Time { return now }
+	cfg.Functions = []Function{{Name: "stops", RatePerSecond: 1, Until: until}, {Name: "goes-on", RatePerSecond: 1}}
+	sim, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stops := sim.Executions("ap-guangzhou", "default", "stops", origin, now)
+	if n := len(stops); n < 59 || n > 61 {
+		t.Errorf("a 1/s function stopping after a minute made %d executions", n)
+	}
+	for _, e := range stops {
+		if e.Start.After(until) {
+			t.Fatalf("an execution started at %s, after Until %s", e.Start, until)
+		}
+	}
+	if n := len(sim.Executions("ap-guangzhou", "default", "goes-on", origin, now)); n < 3500 {
+		t.Errorf("the other function made only %d executions in an hour", n)
+	}
+}

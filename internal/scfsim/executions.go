@@ -47,6 +47,7 @@ type fnModel struct {
 	key      uint64 // hash of seed, region, namespace, name
 	periodNs int64  // nanoseconds between two executions
 	firstNs  int64  // start of execution 0 (Origin + phase), unix ns
+	lastIdx  int64  // index of the last execution (Function.Until)
 	memBytes int64
 	timeout  string // RetMsg of a timed-out execution
 }
@@ -105,11 +106,16 @@ func newFnModel(f Function, seed int64, origin time.Time) *fnModel {
 	}
 	ps := key ^ 0x5DEECE66D
 	phase := int64(splitMix64(&ps) % uint64(period))
+	lastIdx := int64(math.MaxInt64)
+	if !f.Until.IsZero() {
+		lastIdx = floorDiv(f.Until.UnixNano()-(origin.UnixNano()+phase), period)
+	}
 	return &fnModel{
 		Function: f,
 		key:      key,
 		periodNs: period,
 		firstNs:  origin.UnixNano() + phase,
+		lastIdx:  lastIdx,
 		memBytes: f.MemorySizeMB << 20,
 		timeout: "Invoking task timed out after " +
 			strconv.FormatFloat(float64(f.TimeoutMs)/1000, 'f', -1, 64) + " seconds",
@@ -438,7 +444,7 @@ func (w *window) run(fns []*fnModel) (int64, []rec) {
 	byStart := w.order.by == translate.OrderByStartTime
 	for _, f := range fns {
 		first := max(floorDiv(w.lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
-		last := floorDiv(hi-1-f.firstNs, f.periodNs)
+		last := min(floorDiv(hi-1-f.firstNs, f.periodNs), f.lastIdx)
 		if first > last {
 			continue
 		}

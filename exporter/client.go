@@ -1,0 +1,172 @@
+package exporter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// maxBody bounds what the exporter reads from one answer (10,000
+// executions with logs would be well under this).
+const maxBody = 64 << 20
+
+// ThrottledError is a 429: the endpoint's budget is spent for now.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("throttled by the endpoint; retry after %s", e.RetryAfter)
+}
+
+// client reads the Mudbase logs API.
+type client struct {
+	base   string
+	http   *http.Client
+	tokens *tokenSource
+}
+
+type page struct {
+	Executions []translate.Execution
+	Stats      translate.Stats
+}
+
+type query struct {
+	limit, offset int
+	since, until  time.Time // zero: the endpoint's default window
+}
+
+func (c *client) logs(ctx context.Context, f FunctionConfig, q query) (page, error) {
+	v := url.Values{}
+	v.Set("limit", strconv.Itoa(q.limit))
+	v.Set("offset", strconv.Itoa(q.offset))
+	if !q.since.IsZero() {
+		// Pages need no stats; a Mudbase endpoint ignores the parameter.
+		v.Set("stats", "false")
+		v.Set("order", translate.OrderDesc)
+		v.Set("since", q.since.UTC().Format(time.RFC3339))
+		v.Set("until", q.until.UTC().Format(time.RFC3339))
+	}
+	u := c.base + "/api/functions/projects/" + url.PathEscape(f.Project) + "/functions/" + url.PathEscape(f.Function) + "/logs?" + v.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return page{}, err
+	}
+	tok, err := c.tokens.token()
+	if err != nil {
+		return page{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return page{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return page{}, fmt.Errorf("reading %s: %w", f.key(), err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return page{}, &ThrottledError{RetryAfter: time.Duration(max(secs, 1)) * time.Second}
+	case resp.StatusCode != http.StatusOK:
+		var e translate.ErrorBody
+		_ = json.Unmarshal(body, &e)
+		return page{}, fmt.Errorf("%s: HTTP %d %s: %s", f.key(), resp.StatusCode, e.Code, e.Error)
+	}
+	var out translate.LogsResponse
+	if err := json.Unmarshal(body, &out); err != nil {
+		return page{}, fmt.Errorf("%s: decoding the logs: %w", f.key(), err)
+	}
+	if !out.Success {
+		return page{}, fmt.Errorf("%s: the endpoint answered success=false", f.key())
+	}
+	return page{Executions: out.Data.Executions, Stats: out.Data.Stats}, nil
+}
+
+// tokenSource yields the bearer token: read from a file or variable, or
+// minted from the shared HS256 secret with a short lifetime.
+type tokenSource struct {
+	cfg      AuthConfig
+	projects []string
+
+	mu      sync.Mutex
+	current string
+	expires time.Time
+	modTime time.Time
+}
+
+const mintedTTL = 10 * time.Minute
+
+func (s *tokenSource) token() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.cfg.TokenEnv != "":
+		if v := strings.TrimSpace(os.Getenv(s.cfg.TokenEnv)); v != "" {
+			return v, nil
+		}
+		return "", fmt.Errorf("auth: the environment variable %s is empty", s.cfg.TokenEnv)
+	case s.cfg.TokenFile != "":
+		st, err := os.Stat(s.cfg.TokenFile)
+		if err != nil {
+			return "", fmt.Errorf("auth: %w", err)
+		}
+		if s.current == "" || !st.ModTime().Equal(s.modTime) {
+			b, err := os.ReadFile(s.cfg.TokenFile)
+			if err != nil {
+				return "", fmt.Errorf("auth: %w", err)
+			}
+			s.current, s.modTime = strings.TrimSpace(string(b)), st.ModTime()
+		}
+		return s.current, nil
+	}
+	now := time.Now()
+	if s.current != "" && now.Before(s.expires.Add(-mintedTTL/2)) {
+		return s.current, nil
+	}
+	secret, err := s.secret()
+	if err != nil {
+		return "", err
+	}
+	claims := jwt.MapClaims{"sub": s.cfg.Subject, "iat": now.Unix(), "exp": now.Add(mintedTTL).Unix(), s.cfg.RolesClaim: []string{s.cfg.Role}}
+	if s.cfg.ProjectsClaim != "" && s.cfg.ProjectsClaim != "-" {
+		claims[s.cfg.ProjectsClaim] = s.projects
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	if err != nil {
+		return "", err
+	}
+	s.current, s.expires = tok, now.Add(mintedTTL)
+	return tok, nil
+}
+
+func (s *tokenSource) secret() ([]byte, error) {
+	if s.cfg.JWTSecretEnv != "" {
+		if v := os.Getenv(s.cfg.JWTSecretEnv); v != "" {
+			return []byte(v), nil
+		}
+		return nil, fmt.Errorf("auth: the environment variable %s is empty", s.cfg.JWTSecretEnv)
+	}
+	b, err := os.ReadFile(s.cfg.JWTSecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	if s := strings.TrimSpace(string(b)); s != "" {
+		return []byte(s), nil
+	}
+	return nil, errors.New("auth: the JWT secret file is empty")
+}

@@ -1,0 +1,180 @@
+package exporter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// Config is the exporter's configuration file. Zero values mean the
+// defaults documented on each field.
+type Config struct {
+	// Listen serves /metrics, /healthz and /readyz (default ":9464").
+	Listen string `yaml:"listen"`
+	// Endpoint is the Mudbase API base URL (default http://127.0.0.1:8080,
+	// the proxy in the same pod).
+	Endpoint string     `yaml:"endpoint"`
+	Auth     AuthConfig `yaml:"auth"`
+	// Interval between polling rounds (default 30s).
+	Interval time.Duration `yaml:"interval"`
+	// PageSize is the limit of each request (default 100).
+	PageSize int `yaml:"pageSize"`
+	// MaxPagesPerTurn bounds one function's requests per round, so that a
+	// function with a backlog does not starve the others (default 10).
+	MaxPagesPerTurn int `yaml:"maxPagesPerTurn"`
+	// Overlap is re-read behind the cursor each round: executions appear
+	// once finished, so it must exceed the longest function run
+	// (default 2m).
+	Overlap time.Duration `yaml:"overlap"`
+	// Backfill is how far back a function without a checkpoint starts
+	// (default 1h).
+	Backfill time.Duration `yaml:"backfill"`
+	// Checkpoint is the state file; empty keeps state in memory only.
+	Checkpoint string `yaml:"checkpoint"`
+	// Timeout bounds each request (default 15s).
+	Timeout time.Duration `yaml:"timeout"`
+	// StatsEvery is how often the 24h stats are read per function
+	// (default 1m).
+	StatsEvery time.Duration    `yaml:"statsEvery"`
+	Functions  []FunctionConfig `yaml:"functions"`
+}
+
+// AuthConfig says how the exporter authenticates to the endpoint. There is
+// no unauthenticated path: the proxy checks the exporter's JWT like any
+// other.
+type AuthConfig struct {
+	// TokenFile holds a bearer token, re-read when it changes (a projected
+	// or rotated secret).
+	TokenFile string `yaml:"tokenFile"`
+	// TokenEnv names a variable holding a bearer token.
+	TokenEnv string `yaml:"tokenEnv"`
+	// JWTSecretEnv or JWTSecretFile hold the proxy's HS256 secret; the
+	// exporter then mints its own short-lived tokens.
+	JWTSecretEnv  string `yaml:"jwtSecretEnv"`
+	JWTSecretFile string `yaml:"jwtSecretFile"`
+	// Subject and Role of minted tokens (defaults "mudscf-exporter"; the
+	// role is the proxy's jwt.backgroundRole, so the exporter yields to
+	// interactive clients).
+	Subject string `yaml:"subject"`
+	Role    string `yaml:"role"`
+	// ProjectsClaim and RolesClaim match the proxy's jwt settings
+	// (defaults "projects" and "roles").
+	ProjectsClaim string `yaml:"projectsClaim"`
+	RolesClaim    string `yaml:"rolesClaim"`
+}
+
+// FunctionConfig is one function to export.
+type FunctionConfig struct {
+	Project  string `yaml:"project"`
+	Function string `yaml:"function"`
+	// Name is the Tencent function name for faas.name (default: the
+	// executions' functionName, else the function ID).
+	Name string `yaml:"name"`
+	// Region is cloud.region, when known.
+	Region string `yaml:"region"`
+	// Qualifier is faas.version, when known.
+	Qualifier string `yaml:"qualifier"`
+	// MemorySizeMB is the configured memory, which Tencent bills by
+	// (default 128).
+	MemorySizeMB int `yaml:"memorySizeMB"`
+}
+
+// LoadConfig reads and validates a YAML file; unknown keys are errors.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading config: %w", err)
+	}
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate fills defaults and reports the first bad key with why.
+func (c *Config) Validate() error {
+	def(&c.Listen, ":9464")
+	def(&c.Endpoint, "http://127.0.0.1:8080")
+	def(&c.Interval, 30*time.Second)
+	def(&c.PageSize, 100)
+	def(&c.MaxPagesPerTurn, 10)
+	def(&c.Overlap, 2*time.Minute)
+	def(&c.Backfill, time.Hour)
+	def(&c.Timeout, 15*time.Second)
+	def(&c.StatsEvery, time.Minute)
+	def(&c.Auth.Subject, "mudscf-exporter")
+	def(&c.Auth.Role, "mudscf-exporter")
+	def(&c.Auth.ProjectsClaim, "projects")
+	def(&c.Auth.RolesClaim, "roles")
+
+	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("config: endpoint: %q is not an http(s) URL", c.Endpoint)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"interval", c.Interval}, {"overlap", c.Overlap}, {"backfill", c.Backfill}, {"timeout", c.Timeout}, {"statsEvery", c.StatsEvery}} {
+		if d.v <= 0 {
+			return fmt.Errorf("config: %s: must be a positive duration, got %s", d.key, d.v)
+		}
+	}
+	if c.Overlap >= translate.MaxWindow/2 {
+		return fmt.Errorf("config: overlap: %s leaves no room in the upstream's one-day window", c.Overlap)
+	}
+	if c.PageSize < 1 || c.PageSize > 1000 {
+		return fmt.Errorf("config: pageSize: must be 1 to 1000, got %d", c.PageSize)
+	}
+	if c.MaxPagesPerTurn < 1 {
+		return fmt.Errorf("config: maxPagesPerTurn: must be at least 1, got %d", c.MaxPagesPerTurn)
+	}
+	sources := 0
+	for _, s := range []string{c.Auth.TokenFile, c.Auth.TokenEnv, c.Auth.JWTSecretEnv, c.Auth.JWTSecretFile} {
+		if s != "" {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return errors.New("config: auth: give exactly one of tokenFile, tokenEnv, jwtSecretEnv, jwtSecretFile")
+	}
+	if len(c.Functions) == 0 {
+		return errors.New("config: functions: list at least one project/function to export")
+	}
+	seen := map[string]bool{}
+	for i := range c.Functions {
+		f := &c.Functions[i]
+		for _, id := range []struct{ param, v string }{{"project", f.Project}, {"function", f.Function}} {
+			if err := translate.ValidateID(id.param, id.v); err != nil {
+				return fmt.Errorf("config: functions[%d].%s: %s", i, id.param, err.Message)
+			}
+		}
+		if seen[f.key()] {
+			return fmt.Errorf("config: functions[%d]: %s/%s is listed twice", i, f.Project, f.Function)
+		}
+		seen[f.key()] = true
+		def(&f.MemorySizeMB, 128)
+		if f.MemorySizeMB < 0 {
+			return fmt.Errorf("config: functions[%d].memorySizeMB: must be positive", i)
+		}
+	}
+	return nil
+}
+
+func (f FunctionConfig) key() string { return f.Project + "/" + f.Function }
+
+func def[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}

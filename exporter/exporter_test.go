@@ -1,0 +1,365 @@
+package exporter
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/proxy"
+)
+
+const (
+	testProject   = "proj_AsIu33tafZGe"
+	testSecretID  = "AKIDexporterTest0000000000000001"
+	testSecretKey = "exporter-test-secret-key-000001"
+	testJWTSecret = "exporter-test-jwt-secret-0123456789abcdef"
+)
+
+// stack is a simulator with finite functions, the proxy in front of it,
+// and an exporter configuration pointing at the proxy.
+type stack struct {
+	sim     *scfsim.Simulator
+	proxy   *httptest.Server
+	fns     []scfsim.Function
+	ids     []string
+	cfg     Config
+	origin  time.Time
+	stopsAt time.Time
+}
+
+// newStack runs functions at the given rates that stop after run.
+func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
+	t.Helper()
+	origin := time.Now().Add(-time.Second)
+	st := &stack{origin: origin, stopsAt: origin.Add(run)}
+	simCfg := scfsim.DefaultConfig()
+	simCfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
+	simCfg.Origin = origin
+	functions := map[string]proxy.FunctionConfig{}
+	for i, r := range rates {
+		name := "fn-" + string(rune('a'+i))
+		st.fns = append(st.fns, scfsim.Function{Name: name, RatePerSecond: r, Until: st.stopsAt, TimeoutMs: 1000})
+		id := "65a4f0c2e4b0a1b2c3d4e5f" + string(rune('0'+i))
+		st.ids = append(st.ids, id)
+		functions[id] = proxy.FunctionConfig{Name: name}
+		st.cfg.Functions = append(st.cfg.Functions, FunctionConfig{Project: testProject, Function: id, Region: "ap-guangzhou", Qualifier: "$LATEST"})
+	}
+	simCfg.Functions = st.fns
+	sim, err := scfsim.New(simCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.sim = sim
+	simSrv := httptest.NewServer(sim)
+	t.Cleanup(simSrv.Close)
+
+	t.Setenv("EXPORTER_TEST_JWT", testJWTSecret)
+	t.Setenv("EXPORTER_TEST_ID", testSecretID)
+	t.Setenv("EXPORTER_TEST_KEY", testSecretKey)
+	pcfg := proxy.Config{
+		Upstream: proxy.UpstreamConfig{Endpoint: strings.TrimPrefix(simSrv.URL, "http://"), Scheme: "http", Timeout: 2 * time.Second},
+		JWT:      proxy.JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "EXPORTER_TEST_JWT"},
+		Projects: map[string]proxy.ProjectConfig{testProject: {
+			Region:      "ap-guangzhou",
+			Credentials: proxy.CredentialsConfig{SecretIDEnv: "EXPORTER_TEST_ID", SecretKeyEnv: "EXPORTER_TEST_KEY"},
+			Functions:   functions,
+		}},
+	}
+	if err := pcfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p, err := proxy.New(ctx, pcfg, proxy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.proxy = httptest.NewServer(p.Handler())
+	t.Cleanup(st.proxy.Close)
+
+	st.cfg.Endpoint = st.proxy.URL
+	st.cfg.Auth = AuthConfig{JWTSecretEnv: "EXPORTER_TEST_JWT"}
+	st.cfg.Interval = 300 * time.Millisecond
+	st.cfg.Overlap = 5 * time.Second // longer than the 1 s timeout of every function
+	st.cfg.StatsEvery = time.Hour
+	st.cfg.Checkpoint = filepath.Join(t.TempDir(), "checkpoint.json")
+	if err := st.cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// truth is the simulator's count of the function's executions.
+func (s *stack) truth(i int) int {
+	return len(s.sim.Executions("ap-guangzhou", "default", s.fns[i].Name, s.origin.Add(-time.Minute), s.stopsAt.Add(time.Minute)))
+}
+
+func counted(e *Exporter, functionID string) float64 {
+	var n float64
+	for _, status := range []string{"success", "failed"} {
+		n += testutil.ToFloat64(e.metrics.executions.WithLabelValues(testProject, functionID, status, "unknown"))
+	}
+	return n
+}
+
+// runUntil runs the exporter until every function's counter equals the
+// ground truth once all executions have finished, then one round more (so
+// an over-count would show), or until the deadline.
+func (s *stack) runUntil(t *testing.T, e *Exporter, deadline time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	settled := s.stopsAt.Add(2 * time.Second) // every execution has finished
+	for end := time.Now().Add(deadline); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if time.Now().Before(settled) {
+			continue
+		}
+		all := true
+		for i, id := range s.ids {
+			all = all && counted(e, id) == float64(s.truth(i))
+		}
+		if all {
+			time.Sleep(3 * s.cfg.Interval)
+			return
+		}
+	}
+}
+
+func (s *stack) assertExact(t *testing.T, e *Exporter) {
+	t.Helper()
+	for i, id := range s.ids {
+		want := s.truth(i)
+		if want == 0 {
+			t.Fatalf("%s generated nothing; the test proves nothing", s.fns[i].Name)
+		}
+		if got := counted(e, id); got != float64(want) {
+			t.Errorf("%s: exported %v executions, the simulator generated %d", s.fns[i].Name, got, want)
+		}
+	}
+}
+
+func TestCountsMatchGroundTruth(t *testing.T) {
+	s := newStack(t, 4*time.Second, 12, 3)
+	e, err := New(s.cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.runUntil(t, e, 30*time.Second)
+	s.assertExact(t, e)
+}
+
+// A restart mid-run neither drops nor re-counts: the second exporter
+// continues the first one's counters from the checkpoint.
+func TestCountsSurviveRestart(t *testing.T) {
+	s := newStack(t, 5*time.Second, 12, 3)
+	first, err := New(s.cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	if err := first.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	before := counted(first, s.ids[0])
+	if before == 0 {
+		t.Fatal("the first exporter counted nothing before its restart")
+	}
+
+	second, err := New(s.cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counted(second, s.ids[0]); got != before {
+		t.Fatalf("after the restart the counter starts at %v, want %v", got, before)
+	}
+	s.runUntil(t, second, 30*time.Second)
+	s.assertExact(t, second)
+}
+
+// The simulator failing for 30 seconds is caught up afterwards.
+func TestCountsCatchUpAfterOutage(t *testing.T) {
+	s := newStack(t, 34*time.Second, 6, 2)
+	e, err := New(s.cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(2 * time.Second)
+		s.sim.SetFaults(scfsim.Faults{HTTPStatus: http.StatusBadGateway})
+		time.Sleep(30 * time.Second)
+		s.sim.SetFaults(scfsim.Faults{})
+	}()
+	s.runUntil(t, e, 60*time.Second)
+	s.assertExact(t, e)
+	if n := testutil.ToFloat64(e.metrics.polls.WithLabelValues(testProject, s.ids[0], "error")); n == 0 {
+		t.Error("no failed polls were recorded during the outage")
+	}
+}
+
+// Spans carry each execution's real start, end, status and attributes,
+// and their IDs come from the requestId, so exporting again makes no new
+// span IDs.
+func TestSpans(t *testing.T) {
+	s := newStack(t, 2*time.Second, 10)
+	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
+	mem := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(mem), sdktrace.WithIDGenerator(IDGenerator{}))
+	s.cfg.Checkpoint = ""
+	e, err := New(s.cfg, Options{TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Round(context.Background())
+	spans := mem.GetSpans()
+	truth := s.sim.Executions("ap-guangzhou", "default", "fn-a", s.origin.Add(-time.Minute), s.stopsAt)
+	if len(spans) != len(truth) || len(truth) == 0 {
+		t.Fatalf("%d spans for %d executions", len(spans), len(truth))
+	}
+	byID := map[string]scfsim.Execution{}
+	for _, x := range truth {
+		byID[x.Log.RequestId] = x
+	}
+	for _, sp := range spans {
+		attrs := map[attribute.Key]attribute.Value{}
+		for _, a := range sp.Attributes {
+			attrs[a.Key] = a.Value
+		}
+		id := attrs["faas.invocation_id"].AsString()
+		x, ok := byID[id]
+		if !ok {
+			t.Fatalf("span for unknown invocation %q", id)
+		}
+		// The upstream reports seconds; the span starts in that second.
+		if !sp.StartTime.Equal(x.Start.Truncate(time.Second)) {
+			t.Errorf("%s starts %s, the execution started %s", id, sp.StartTime, x.Start)
+		}
+		wantDur := time.Duration(int64(x.Log.Duration+0.5)) * time.Millisecond
+		if got := sp.EndTime.Sub(sp.StartTime); got != wantDur {
+			t.Errorf("%s lasts %s, want %s", id, got, wantDur)
+		}
+		failed := x.Log.RetCode != 0 || x.Log.InvokeFinished != 1
+		if (sp.Status.Code == codes.Error) != failed {
+			t.Errorf("%s: status %v for RetCode %d", id, sp.Status, x.Log.RetCode)
+		}
+		for key, want := range map[attribute.Key]string{
+			"faas.name": "fn-a", "cloud.provider": "tencent_cloud", "cloud.platform": "tencent_cloud_scf",
+			"cloud.region": "ap-guangzhou", "faas.version": "$LATEST", "mudscf.project_id": testProject, "mudscf.function_id": s.ids[0],
+		} {
+			if got := attrs[key].AsString(); got != want {
+				t.Errorf("%s: %s = %q, want %q", id, key, got, want)
+			}
+		}
+		if _, guessed := attrs["faas.trigger"]; guessed {
+			t.Errorf("%s: faas.trigger set without upstream data", id)
+		}
+		wantTrace, wantSpan := idsFor(id)
+		if sp.SpanContext.TraceID() != wantTrace || sp.SpanContext.SpanID() != wantSpan {
+			t.Errorf("%s: IDs not derived from the requestId", id)
+		}
+	}
+
+	// The same exporter re-polling: nothing new. A fresh one (no state):
+	// the same spans again, with the same IDs.
+	e.Round(context.Background())
+	if n := len(mem.GetSpans()); n != len(spans) {
+		t.Errorf("re-polling emitted %d more spans", n-len(spans))
+	}
+	fresh, err := New(s.cfg, Options{TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.Round(context.Background())
+	ids := map[string]bool{}
+	for _, sp := range mem.GetSpans() {
+		ids[sp.SpanContext.SpanID().String()] = true
+	}
+	if len(ids) != len(spans) {
+		t.Errorf("exporting the same executions twice made %d distinct span IDs, want %d", len(ids), len(spans))
+	}
+}
+
+// A 429 slows the exporter down; it is not an error.
+func TestThrottlingBacksOff(t *testing.T) {
+	var calls atomic.Int32
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		times = append(times, time.Now())
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	t.Setenv("EXPORTER_TEST_TOKEN", "x")
+	cfg := Config{Endpoint: srv.URL, Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, Interval: 50 * time.Millisecond,
+		Functions: []FunctionConfig{{Project: "p", Function: "a"}, {Project: "p", Function: "b"}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	_ = e.Run(ctx)
+	// Retry-After 1s, doubled while it persists: calls at 0, 1s, 3s.
+	if n := calls.Load(); n < 2 || n > 3 {
+		t.Errorf("%d calls in 2.5s against an endpoint answering 429 with Retry-After: 1", n)
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < 900*time.Millisecond {
+			t.Errorf("calls %d and %d only %s apart", i-1, i, gap)
+		}
+	}
+	if n := testutil.ToFloat64(e.metrics.polls.WithLabelValues("p", "a", "error")) + testutil.ToFloat64(e.metrics.polls.WithLabelValues("p", "b", "error")); n != 0 {
+		t.Errorf("429s were counted as %v errors", n)
+	}
+}
+
+// promtool accepts the exporter's metrics.
+func TestPromtoolAcceptsMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
+	}
+	s := newStack(t, time.Second, 10)
+	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
+	s.cfg.Checkpoint = ""
+	e, err := New(s.cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Round(context.Background())
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), "mudscf_function_executions_total{") {
+		t.Fatal("no execution metrics to check")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(rec.Body.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
