@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +143,27 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if code, _ := scrape(t, env.proxy.AdminHandler(), "/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("readyz after shutdown: %d", code)
+	}
+}
+
+// promtool accepts the proxy's metrics.
+func TestPromtoolAcceptsProxyMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool is missing in CI: .ci/run must install Debian's prometheus package")
+		}
+		t.Skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
+	}
+	env := startProxy(t, nil)
+	tok := env.token(t, "usr_morgan_de")
+	env.get(t, logsPath, tok)
+	env.get(t, logsPath, tok)
+	env.get(t, logsPath, "")
+	_, metrics := scrape(t, env.proxy.AdminHandler(), "/metrics")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(metrics)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }

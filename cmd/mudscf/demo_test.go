@@ -41,10 +41,11 @@ func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string
 
 // The README's first command: the demo prints a curl that works as printed.
 func TestDemoCurlWorks(t *testing.T) {
-	m := startSubcommand(t, regexp.MustCompile(`curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'`),
-		"demo", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0")
-	req, _ := http.NewRequest(http.MethodGet, m[2], nil)
-	req.Header.Set("Authorization", "Bearer "+m[1])
+	m := startSubcommand(t, regexp.MustCompile(`(?s)exporter +(http://\S+/metrics).*curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'`),
+		"demo", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--exporter-addr", "127.0.0.1:0")
+	exporterMetrics, token, curlURL := m[1], m[2], m[3]
+	req, _ := http.NewRequest(http.MethodGet, curlURL, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +58,21 @@ func TestDemoCurlWorks(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 || !body.Success || len(body.Data.Executions) != 2 {
 		t.Fatalf("%d %+v %v", resp.StatusCode, body, err)
 	}
+
+	// The exporter in the same process polls through the proxy.
+	var metrics string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(exporterMetrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if metrics = string(b); strings.Contains(metrics, "mudscf_function_executions_total{") {
+			return
+		}
+	}
+	t.Errorf("the demo's exporter exported no executions within 10s:\n%.2000s", metrics)
 }
 
 func TestTokenSubcommand(t *testing.T) {

@@ -1,0 +1,46 @@
+package exporter
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfg, err := LoadConfig("../examples/exporter.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Interval != 30*time.Second || cfg.Functions[0].Name != "APITest" || cfg.Functions[0].MemorySizeMB != 128 {
+		t.Errorf("parsed %+v", cfg)
+	}
+}
+
+func TestConfigRejects(t *testing.T) {
+	const fn = "functions: [{project: p, function: f}]\n"
+	const auth = "auth: {tokenEnv: T}\n"
+	cases := []struct{ yaml, mentions string }{
+		{"typo: 1\n" + auth + fn, "field typo not found"},
+		{"endpoint: ftp://x\n" + auth + fn, "endpoint"},
+		{"interval: -1s\n" + auth + fn, "interval"},
+		{"overlap: 13h\n" + auth + fn, "overlap"},
+		{"pageSize: 5000\n" + auth + fn, "pageSize"},
+		{fn, "auth"},
+		{"auth: {tokenEnv: T, tokenFile: /x}\n" + fn, "exactly one"},
+		{auth, "functions"},
+		{auth + "functions: [{project: 'bad id', function: f}]\n", "functions[0].project"},
+		{auth + "functions: [{project: p, function: f}, {project: p, function: f}]\n", "listed twice"},
+	}
+	for _, c := range cases {
+		path := filepath.Join(t.TempDir(), "exporter.yaml")
+		if err := os.WriteFile(path, []byte(c.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadConfig(path)
+		if err == nil || !strings.Contains(err.Error(), c.mentions) {
+			t.Errorf("%q: got %v, want an error mentioning %q", c.yaml, err, c.mentions)
+		}
+	}
+}
