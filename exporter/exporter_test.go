@@ -367,3 +367,40 @@ func TestPromtoolAcceptsMetrics(t *testing.T) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// Against an endpoint whose executions carry no requestId, the same record
+// served twice is counted once (by its content hash), and a different
+// record is counted too.
+func TestDedupeWithoutRequestIDs(t *testing.T) {
+	now := time.Now().UTC().Add(-10 * time.Second).Format("2006-01-02T15:04:05.000Z")
+	body := `{"success":true,"data":{"executions":[
+		{"executedAt":"` + now + `","executionTime":125,"success":true,"result":{"processed":1}},
+		{"executedAt":"` + now + `","executionTime":0,"success":false,"error":"Timeout"}
+	],"stats":{"totalExecutions":2,"successful":1,"failed":1,"successRate":50,"avgExecutionTime":62,"lastRun":"` + now + `"}}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	t.Setenv("EXPORTER_TEST_TOKEN", "x")
+	cfg := Config{Endpoint: srv.URL, Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, StatsEvery: time.Hour,
+		Functions: []FunctionConfig{{Project: "p", Function: "f"}}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		e.Round(context.Background())
+	}
+	ok := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "success", "unknown"))
+	failed := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "failed", "unknown"))
+	if ok != 1 || failed != 1 {
+		t.Errorf("counted %v successes and %v failures from two records served three times", ok, failed)
+	}
+	if r := testutil.ToFloat64(e.metrics.windowSuccess.WithLabelValues("p", "f")); r != 0.5 {
+		t.Errorf("success ratio gauge %v, want 0.5 (Mudbase's 50 percent)", r)
+	}
+}
