@@ -64,8 +64,20 @@ func NewMetrics() *Metrics {
 	}
 	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions,
 		m.upstreamCalls, m.budgetWaits, m.budgetRejected, m.collapsed)
+	// Every label combination exists from the start, so that dashboards
+	// and alerts see a 0 rather than no series before the first event.
 	for _, r := range []string{"ok", "rate_limited", "auth_failure", "api_error", "timeout", "unreachable", "bad_response"} {
 		m.upstreamCalls.WithLabelValues(r)
+	}
+	for _, kind := range []string{"page", "stats"} {
+		m.collapsed.WithLabelValues(kind)
+		for _, result := range []string{"hit", "miss", "stale"} {
+			m.cacheResults.WithLabelValues(kind, result)
+		}
+	}
+	for _, p := range []Priority{Interactive, Background} {
+		m.budgetWaits.WithLabelValues(priorityLabel(p))
+		m.budgetRejected.WithLabelValues(priorityLabel(p))
 	}
 	return m
 }
