@@ -231,13 +231,16 @@ func (e *Exporter) turn(ctx context.Context, f FunctionConfig, st *fnState) (mor
 			return now.Sub(st.Cursor) > e.cfg.Interval, nil
 		case sc.offset+e.cfg.PageSize > translate.MaxOffsetPlusLimit:
 			// The upstream serves at most 10,000 records of a window: go
-			// on with the part older than what was read.
-			if !oldest.After(sc.since) {
+			// on with the part older than what was read. The upstream's
+			// times are whole seconds, so the narrower window must end a
+			// second earlier to make progress.
+			below := oldest.Truncate(time.Second)
+			if !below.Before(sc.until) || !below.After(sc.since) {
 				e.logger.Warn("more than 10,000 executions in one second; some are not exported", "project", f.Project, "function", f.Function)
 				e.finish(f, st)
 				return false, nil
 			}
-			sc.until, sc.offset = oldest.Truncate(time.Second), 0
+			sc.until, sc.offset = below, 0
 		}
 	}
 	return true, nil

@@ -43,8 +43,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 // already-encoded bytes.
 func (s *Server) handleLogs(c echo.Context) error {
 	projectID, functionID := c.Param("projectId"), c.Param("functionId")
-	for name, id := range map[string]string{"projectId": projectID, "functionId": functionID} {
-		if verr := translate.ValidateID(name, id); verr != nil {
+	for _, id := range [][2]string{{"projectId", projectID}, {"functionId", functionID}} {
+		if verr := translate.ValidateID(id[0], id[1]); verr != nil {
 			return failure(translate.BadRequest(verr))
 		}
 	}
@@ -61,10 +61,11 @@ func (s *Server) handleLogs(c echo.Context) error {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeFunctionNotFound, "function "+functionID+" is not configured in project "+projectID))
 	}
 	q, err := translate.ParseQuery(c.QueryParams(), s.now().Truncate(s.cfg.Cache.WindowAlign))
-	if err != nil {
-		var verr *translate.ValidationError
-		errors.As(err, &verr)
+	var verr *translate.ValidationError
+	if errors.As(err, &verr) {
 		return failure(translate.BadRequest(verr))
+	} else if err != nil {
+		return err
 	}
 
 	ctx := c.Request().Context()

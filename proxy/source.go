@@ -11,7 +11,6 @@ import (
 type Page struct {
 	Executions []translate.Execution
 	Total      int64
-	RequestID  string
 }
 
 // LogSource is where the HTTP edge gets executions from, in Mudbase terms.
@@ -49,7 +48,7 @@ func (s *GetFunctionLogsSource) Page(ctx context.Context, t translate.Target, q 
 	if err != nil {
 		return Page{}, err
 	}
-	return Page{Executions: translate.NewExecutions(resp.Data, s.loc), Total: resp.TotalCount, RequestID: resp.RequestId}, nil
+	return Page{Executions: translate.NewExecutions(resp.Data, s.loc), Total: resp.TotalCount}, nil
 }
 
 // Stats costs two upstream calls (see translate.Query.StatsRequests).
