@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
 )
@@ -73,10 +71,7 @@ func TestAdminEndpoints(t *testing.T) {
 // Incoming requests and the upstream calls they cause are one trace.
 func TestTracing(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
-	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
-
-	env := startProxy(t, nil)
+	env := startProxyWith(t, nil, Options{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))})
 	if r := env.get(t, logsPath, env.token(t, "usr_morgan_de")); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}

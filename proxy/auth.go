@@ -27,7 +27,8 @@ type Principal struct {
 	// Background is the exporter sidecar's traffic, which yields to
 	// interactive clients in the budget.
 	Background bool
-	// Expires is the token's exp.
+	// Expires is the token's exp: the verified-token cache forgets the
+	// token then.
 	Expires time.Time
 }
 
@@ -41,6 +42,7 @@ type Authenticator struct {
 	projectsClaim  string
 	rolesClaim     string
 	backgroundRole string
+	verified       *tokenCache
 }
 
 // AuthError is a token that does not authenticate; its message is safe to
@@ -72,6 +74,7 @@ func NewAuthenticator(cfg JWTConfig, secret []byte, jwks keyfunc.Keyfunc) *Authe
 	return &Authenticator{
 		parser: jwt.NewParser(opts...), secret: secret, jwks: jwks,
 		projectsClaim: projectsClaim, rolesClaim: cfg.RolesClaim, backgroundRole: cfg.BackgroundRole,
+		verified: newTokenCache(10_000),
 	}
 }
 
@@ -127,6 +130,10 @@ func (a *Authenticator) Authenticate(header string) (Principal, error) {
 	if len(raw) > MaxTokenBytes {
 		return Principal{}, &AuthError{fmt.Sprintf("the token is longer than %d bytes", MaxTokenBytes)}
 	}
+	now := time.Now()
+	if p, ok := a.verified.get(raw, now); ok {
+		return p, nil
+	}
 	claims := jwt.MapClaims{}
 	if _, err := a.parser.ParseWithClaims(raw, claims, a.keyFor); err != nil {
 		return Principal{}, &AuthError{"invalid token: " + tokenProblem(err)}
@@ -140,6 +147,7 @@ func (a *Authenticator) Authenticate(header string) (Principal, error) {
 		p.Expires = exp.Time
 	}
 	p.Background = a.backgroundRole != "" && slices.Contains(p.Roles, a.backgroundRole)
+	a.verified.put(raw, p)
 	return p, nil
 }
 

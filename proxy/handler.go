@@ -124,15 +124,26 @@ func (s *Server) handleLogs(c echo.Context) error {
 	}
 
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	h.Set("X-Cache", worst(page.state, stats.state))
-	h.Set("Age", strconv.Itoa(int(max(page.age, stats.age).Seconds())))
+	h[echo.HeaderContentType] = jsonContentType
+	h["X-Cache"] = []string{worst(page.state, stats.state)}
+	h["Age"] = []string{strconv.Itoa(int(max(page.age, stats.age).Seconds()))}
+	h[echo.HeaderContentLength] = []string{strconv.Itoa(len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail))}
 	c.Response().WriteHeader(http.StatusOK)
-	body := make([]byte, 0, len(envelopeHead)+len(page.body)+len(envelopeMid)+len(stats.body)+len(envelopeTail))
-	body = append(append(append(append(append(body, envelopeHead...), page.body...), envelopeMid...), stats.body...), envelopeTail...)
-	_, err = c.Response().Write(body)
-	return err
+	// The parts go out as they are cached, without joining them in a copy.
+	for _, b := range [][]byte{envelopeHeadBytes, page.body, envelopeMidBytes, stats.body, envelopeTailBytes} {
+		if _, err := c.Response().Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+var (
+	jsonContentType   = []string{echo.MIMEApplicationJSON}
+	envelopeHeadBytes = []byte(envelopeHead)
+	envelopeMidBytes  = []byte(envelopeMid)
+	envelopeTailBytes = []byte(envelopeTail)
+)
 
 // The success envelope around the two cached parts. Its shape is pinned
 // to translate.LogsResponse by a test.

@@ -88,8 +88,14 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		elapsed := time.Since(start)
 		s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 		s.metrics.requestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
-		if s.logger.Enabled(c.Request().Context(), slog.LevelInfo) {
-			s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+		// Cache hits are the hot path and the bulk of the traffic: their
+		// access log is at debug; everything else is logged at info.
+		level := slog.LevelInfo
+		if status == http.StatusOK && c.Response().Header().Get("X-Cache") == cacheHit {
+			level = slog.LevelDebug
+		}
+		if s.logger.Enabled(c.Request().Context(), level) {
+			s.logger.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),

@@ -18,6 +18,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -35,6 +36,7 @@ type Server struct {
 	metrics  *Metrics
 	logger   *slog.Logger
 	now      func() time.Time
+	tracer   trace.TracerProvider
 	echo     *echo.Echo
 	draining atomic.Bool
 }
@@ -51,6 +53,9 @@ type Options struct {
 	Metrics *Metrics
 	// Now defaults to time.Now; it is used only to place default windows.
 	Now func() time.Time
+	// TracerProvider traces incoming requests and upstream calls; nil
+	// leaves the instrumentation out of the request path altogether.
+	TracerProvider trace.TracerProvider
 }
 
 // New builds the proxy from a validated Config. ctx bounds background work
@@ -76,7 +81,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	s := &Server{
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
 		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
-		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now,
+		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 	}
 	// One budget per upstream account: projects sharing a SecretId share
 	// its 5 requests per second.
@@ -134,11 +139,14 @@ func (s *Server) newClient(pc ProjectConfig) (*TencentClient, error) {
 	if err != nil {
 		return nil, err
 	}
+	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if s.tracer != nil {
+		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(s.tracer),
+			otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "tencentcloud scf GetFunctionLogs" }))
+	}
 	return NewTencentClient(TencentConfig{
 		Region: pc.Region, Endpoint: s.cfg.Upstream.Endpoint, Scheme: s.cfg.Upstream.Scheme,
-		Timeout: s.cfg.Upstream.Timeout, Credential: cred,
-		Transport: otelhttp.NewTransport(http.DefaultTransport.(*http.Transport).Clone(),
-			otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "tencentcloud scf GetFunctionLogs" })),
+		Timeout: s.cfg.Upstream.Timeout, Credential: cred, Transport: transport,
 	})
 }
 
@@ -184,8 +192,10 @@ func (s *Server) routes() *echo.Echo {
 		middleware.RequestID(),
 		s.observe,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
-		otelecho.Middleware("mudscf-proxy"),
 	)
+	if s.tracer != nil {
+		e.Use(otelecho.Middleware("mudscf-proxy", otelecho.WithTracerProvider(s.tracer)))
+	}
 	e.GET(LogsRoute, s.handleLogs, s.authenticate)
 	return e
 }

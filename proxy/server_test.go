@@ -79,6 +79,11 @@ func testConfig(simHost string, tweak func(*Config)) Config {
 
 func startProxy(t *testing.T, tweak func(*Config)) *proxyEnv {
 	t.Helper()
+	return startProxyWith(t, tweak, Options{})
+}
+
+func startProxyWith(t *testing.T, tweak func(*Config), opts Options) *proxyEnv {
+	t.Helper()
 	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
 	t.Setenv("MUDSCF_TEST_JWT_SECRET", testJWTSecret)
 	t.Setenv("MUDSCF_TEST_SECRET_ID", testSecretID)
@@ -88,10 +93,10 @@ func startProxy(t *testing.T, tweak func(*Config)) *proxyEnv {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	p, err := New(ctx, cfg, Options{Logger: logger})
+	p, err := New(ctx, cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

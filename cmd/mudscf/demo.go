@@ -95,7 +95,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	g.Go(func() error {
 		return serve(ctx, &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}, simListener, 5*time.Second)
 	})
-	g.Go(func() error { return serveProxyOn(ctx, cfg, api, admin, logger) })
+	g.Go(func() error { return serveProxyOn(ctx, cfg, api, admin, tp, logger) })
 	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, tp, logger) })
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs

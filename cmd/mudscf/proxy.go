@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/mudscf/mudscf/proxy"
 )
 
@@ -42,29 +44,29 @@ func runProxy(ctx context.Context, args []string, stdout io.Writer, logger *slog
 	if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return err
 	}
-	_, shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
+	tp, shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}
 	defer shutdownTracing(context.Background())
-	return serveProxy(ctx, cfg, stdout, logger)
+	return serveProxy(ctx, cfg, tp, stdout, logger)
 }
 
 // serveProxy runs a proxy from a complete config on its configured
 // addresses.
-func serveProxy(ctx context.Context, cfg proxy.Config, stdout io.Writer, logger *slog.Logger) error {
+func serveProxy(ctx context.Context, cfg proxy.Config, tp trace.TracerProvider, stdout io.Writer, logger *slog.Logger) error {
 	api, admin, err := listenPair(cfg.Listen, cfg.AdminListen)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "mudscf proxy: API on http://%s, metrics and health on http://%s\n", api.Addr(), admin.Addr())
-	return serveProxyOn(ctx, cfg, api, admin, logger)
+	return serveProxyOn(ctx, cfg, api, admin, tp, logger)
 }
 
 // serveProxyOn runs a proxy on listeners that are already open; the demo
 // opens them first so that it can print their real addresses.
-func serveProxyOn(ctx context.Context, cfg proxy.Config, api, admin net.Listener, logger *slog.Logger) error {
-	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: logger})
+func serveProxyOn(ctx context.Context, cfg proxy.Config, api, admin net.Listener, tp trace.TracerProvider, logger *slog.Logger) error {
+	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: logger, TracerProvider: tp})
 	if err != nil {
 		api.Close()
 		admin.Close()

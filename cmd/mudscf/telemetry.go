@@ -11,21 +11,20 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/mudscf/mudscf/exporter"
 )
 
 // setupTracing installs an OTLP (or other autoexport) tracer provider when
-// the standard OTEL_* variables ask for one, and stays a no-op otherwise:
-// an unconfigured binary must not dial localhost:4318 on its own. The
-// provider derives execution spans' IDs from their requestId
-// (exporter.IDGenerator; other spans get random IDs).
+// the standard OTEL_* variables ask for one, and returns nil otherwise: an
+// unconfigured binary must not dial localhost:4318 on its own, nor pay for
+// instrumentation nobody reads. The provider derives execution spans' IDs
+// from their requestId (exporter.IDGenerator; other spans get random IDs).
 func setupTracing(ctx context.Context, service string) (trace.TracerProvider, func(context.Context) error, error) {
 	noopShutdown := func(context.Context) error { return nil }
 	if os.Getenv("OTEL_TRACES_EXPORTER") == "" && os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" &&
 		os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return noop.NewTracerProvider(), noopShutdown, nil
+		return nil, noopShutdown, nil
 	}
 	exp, err := autoexport.NewSpanExporter(ctx)
 	if err != nil {
