@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -135,7 +134,7 @@ func jwksAuthenticator(t *testing.T, cfg JWTConfig, secret []byte, url string) *
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	jwks, err := NewJWKS(ctx, url, slog.New(slog.DiscardHandler))
+	jwks, err := NewJWKS(ctx, url, testLogger("the JWKS log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +337,7 @@ func TestAuthJWKSKeyRotation(t *testing.T) {
 func TestAuthJWKSStartup(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if _, err := NewJWKS(ctx, "not a URL", slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := NewJWKS(ctx, "not a URL", testLogger("the JWKS log")); err == nil {
 		t.Error("NewJWKS accepted an unparsable URL")
 	}
 

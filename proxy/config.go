@@ -47,6 +47,20 @@ type UpstreamConfig struct {
 	Scheme string `yaml:"scheme"`
 	// Timeout bounds one upstream call (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
+	// Breaker stops calling an upstream account that keeps failing.
+	Breaker BreakerConfig `yaml:"breaker"`
+}
+
+// BreakerConfig tunes the circuit breaker of each upstream account and
+// region.
+type BreakerConfig struct {
+	// Failures is how many upstream failures in a row open the breaker
+	// (default 5). Only an unhealthy upstream counts: no answer, a bad
+	// answer, InternalError or ResourceUnavailable.
+	Failures int `yaml:"failures"`
+	// OpenFor is how long an open breaker refuses calls before it lets one
+	// probe through (default 5s).
+	OpenFor time.Duration `yaml:"openFor"`
 }
 
 // JWTConfig says which bearer tokens are valid and what they grant.
@@ -189,6 +203,8 @@ func (c *Config) Validate() error {
 	setDefault(&c.Upstream.Endpoint, DefaultEndpoint)
 	setDefault(&c.Upstream.Scheme, "https")
 	setDefault(&c.Upstream.Timeout, DefaultTimeout)
+	setDefault(&c.Upstream.Breaker.Failures, 5)
+	setDefault(&c.Upstream.Breaker.OpenFor, 5*time.Second)
 	setDefault(&c.JWT.Leeway, 30*time.Second)
 	setDefault(&c.JWT.ProjectsClaim, "projects")
 	setDefault(&c.JWT.RolesClaim, "roles")
@@ -222,13 +238,16 @@ func (c *Config) Validate() error {
 		key string
 		v   time.Duration
 	}{
-		{"shutdownGrace", c.ShutdownGrace}, {"upstream.timeout", c.Upstream.Timeout},
+		{"shutdownGrace", c.ShutdownGrace}, {"upstream.timeout", c.Upstream.Timeout}, {"upstream.breaker.openFor", c.Upstream.Breaker.OpenFor},
 		{"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL}, {"cache.staleMaxAge", c.Cache.StaleMaxAge},
 		{"cache.windowAlign", c.Cache.WindowAlign}, {"budget.maxWait", c.Budget.MaxWait}, {"budget.backoff", c.Budget.Backoff},
 	} {
 		if d.v <= 0 {
 			return fmt.Errorf("config: %s: must be a positive duration, got %s", d.key, d.v)
 		}
+	}
+	if c.Upstream.Breaker.Failures < 1 {
+		return fmt.Errorf("config: upstream.breaker.failures: must be at least 1, got %d", c.Upstream.Breaker.Failures)
 	}
 	if c.Budget.Margin < 0 {
 		return fmt.Errorf("config: budget.margin: must not be negative, got %s", c.Budget.Margin)

@@ -21,6 +21,7 @@ upstream:
   endpoint: scf.intl.tencentcloudapi.com
   scheme: http
   timeout: 3500ms
+  breaker: {failures: 3, openFor: 2s}
 jwt:
   algorithms: [HS256, RS256, ES256]
   secretFile: /etc/mudscf/jwt-secret
@@ -74,7 +75,8 @@ func TestConfigParseFull(t *testing.T) {
 	want := Config{
 		Listen: "127.0.0.1:18080", AdminListen: "127.0.0.1:19090", Timezone: "Europe/Berlin",
 		ShutdownGrace: 25 * time.Second, LogLevel: "debug",
-		Upstream: UpstreamConfig{Endpoint: "scf.intl.tencentcloudapi.com", Scheme: "http", Timeout: 3500 * time.Millisecond},
+		Upstream: UpstreamConfig{Endpoint: "scf.intl.tencentcloudapi.com", Scheme: "http", Timeout: 3500 * time.Millisecond,
+			Breaker: BreakerConfig{Failures: 3, OpenFor: 2 * time.Second}},
 		JWT: JWTConfig{
 			Algorithms: []string{"HS256", "RS256", "ES256"}, SecretFile: "/etc/mudscf/jwt-secret",
 			JWKSURL: "https://auth.example.com/.well-known/jwks.json", Issuer: "https://auth.example.com", Audience: "mudscf",
@@ -118,7 +120,8 @@ projects:
 func TestConfigDefaults(t *testing.T) {
 	want := Config{
 		Listen: ":8080", AdminListen: ":9090", Timezone: "Asia/Shanghai", ShutdownGrace: 10 * time.Second, LogLevel: "info",
-		Upstream: UpstreamConfig{Endpoint: "scf.tencentcloudapi.com", Scheme: "https", Timeout: 10 * time.Second},
+		Upstream: UpstreamConfig{Endpoint: "scf.tencentcloudapi.com", Scheme: "https", Timeout: 10 * time.Second,
+			Breaker: BreakerConfig{Failures: 5, OpenFor: 5 * time.Second}},
 		JWT: JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
 			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
 		Cache: CacheConfig{PageTTL: 10 * time.Second, StatsTTL: 30 * time.Second, StaleMaxAge: 10 * time.Minute,
@@ -214,6 +217,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"bad upstream.scheme", "upstream: {scheme: ftp}\n" + cfgJWT + cfgProj, []string{"upstream.scheme", `"ftp" is neither https nor http`}},
 
 		{"negative upstream.timeout", "upstream: {timeout: -1s}\n" + cfgJWT + cfgProj, []string{"upstream.timeout", "must be a positive duration, got -1s"}},
+		{"negative upstream.breaker.openFor", "upstream: {breaker: {openFor: -1s}}\n" + cfgJWT + cfgProj, []string{"upstream.breaker.openFor", "must be a positive duration"}},
+		{"negative upstream.breaker.failures", "upstream: {breaker: {failures: -2}}\n" + cfgJWT + cfgProj, []string{"upstream.breaker.failures", "at least 1"}},
 		{"negative cache.statsTTL", "cache: {statsTTL: -30s}\n" + cfgJWT + cfgProj, []string{"cache.statsTTL", "positive duration, got -30s"}},
 		{"negative cache.windowAlign", "cache: {windowAlign: -1ms}\n" + cfgJWT + cfgProj, []string{"cache.windowAlign", "positive duration"}},
 		{"negative budget.maxWait", "budget: {maxWait: -2s}\n" + cfgJWT + cfgProj, []string{"budget.maxWait", "positive duration"}},
@@ -244,6 +249,7 @@ func TestConfigInvalid(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted: %+v", cfg)
 			}
+			suiteWitness.seeErr("a config error", err)
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "config: ") {
 				t.Errorf("error %q does not start with \"config: \"", msg)

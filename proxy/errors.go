@@ -66,7 +66,10 @@ func (e *TransportError) Unwrap() error { return e.Err }
 func FailureOf(err error) translate.Failure {
 	var apiErr *APIError
 	var tErr *TransportError
+	var openErr *BreakerOpenError
 	switch {
+	case errors.As(err, &openErr):
+		return breakerFailure
 	case errors.As(err, &apiErr):
 		return translate.ClassifyUpstream(apiErr.Code, apiErr.Message, apiErr.RequestID)
 	case errors.As(err, &tErr) && tErr.Failure == TimedOut, errors.Is(err, context.DeadlineExceeded):

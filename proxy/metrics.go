@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/sony/gobreaker/v2"
 )
 
 // Metrics are the proxy's own Prometheus metrics. Label values come from
@@ -23,6 +24,8 @@ type Metrics struct {
 	budgetWaits     *prometheus.HistogramVec
 	budgetRejected  *prometheus.CounterVec
 	collapsed       *prometheus.CounterVec
+	breakers        *prometheus.GaugeVec
+	breakerChanges  *prometheus.CounterVec
 }
 
 // NewMetrics registers the proxy's metrics, plus the Go runtime's and the
@@ -62,8 +65,19 @@ func NewMetrics() *Metrics {
 			Name: "mudscf_collapsed_requests_total", Help: "Cache misses answered by another request's upstream call, by kind.",
 		}, []string{"kind"}),
 	}
+	m.breakers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "mudscf_upstream_breaker_state",
+		Help: "Upstream circuit breakers (one per account and region) in each state; an open one turns half-open at the next call after its openFor.",
+	}, []string{"state"})
+	m.breakerChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mudscf_upstream_breaker_transitions_total", Help: "Upstream circuit breaker state changes, by the state entered.",
+	}, []string{"state"})
 	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions,
-		m.upstreamCalls, m.budgetWaits, m.budgetRejected, m.collapsed)
+		m.upstreamCalls, m.budgetWaits, m.budgetRejected, m.collapsed, m.breakers, m.breakerChanges)
+	for _, st := range []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen, gobreaker.StateOpen} {
+		m.breakers.WithLabelValues(st.String())
+		m.breakerChanges.WithLabelValues(st.String())
+	}
 	// Every label combination exists from the start, so that dashboards
 	// and alerts see a 0 rather than no series before the first event.
 	for _, r := range []string{"ok", "rate_limited", "auth_failure", "api_error", "timeout", "unreachable", "bad_response"} {
@@ -96,6 +110,16 @@ func (m *Metrics) budgetWait(p Priority, waited time.Duration, err error) {
 		return
 	}
 	m.budgetWaits.WithLabelValues(priorityLabel(p)).Observe(waited.Seconds())
+}
+
+// breakerStateChanged moves one breaker from one state (nil: a new
+// breaker) to another.
+func (m *Metrics) breakerStateChanged(from *gobreaker.State, to gobreaker.State) {
+	if from != nil {
+		m.breakers.WithLabelValues(from.String()).Dec()
+		m.breakerChanges.WithLabelValues(to.String()).Inc()
+	}
+	m.breakers.WithLabelValues(to.String()).Inc()
 }
 
 func (m *Metrics) upstreamResult(err error) {

@@ -27,7 +27,10 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 	var fe *failureError
 	var be *BudgetError
 	var he *echo.HTTPError
+	var openErr *BreakerOpenError
 	switch {
+	case errors.As(err, &openErr):
+		return FailureOf(err), openErr.RetryAfter
 	case errors.As(err, &fe):
 		return fe.f, 0
 	case errors.As(err, &be):
@@ -59,8 +62,9 @@ func (s *Server) handleEchoError(err error, c echo.Context) {
 		return
 	}
 	f, retryAfter := failureFor(err)
-	if f.Status == http.StatusTooManyRequests {
-		// Whole seconds, at least one: a 429 always says when to come back.
+	if f.Status == http.StatusTooManyRequests || retryAfter > 0 {
+		// Whole seconds, at least one: a 429 always says when to come back,
+		// and so does a 503 from the open circuit breaker.
 		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(retryAfter.Seconds())))))
 	}
 	if f.Status >= 500 {

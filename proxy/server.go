@@ -84,8 +84,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 	}
 	// One budget per upstream account: projects sharing a SecretId share
-	// its 5 requests per second.
+	// its 5 requests per second. One breaker per account and region: they
+	// share the upstream whose health it tracks.
 	budgets := map[string]*Budget{}
+	breakers := map[string]*breakerCaller{}
 	for id, pc := range cfg.Projects {
 		client, err := s.newClient(pc)
 		if err != nil {
@@ -96,8 +98,13 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 			b = NewBudget(cfg.Budget.RequestsPerSecond, time.Second+cfg.Budget.Margin, cfg.Budget.MaxWait)
 			budgets[client.SecretID()] = b
 		}
-		caller := &budgetedCaller{next: client, budget: b, backoff: cfg.Budget.Backoff, metrics: s.metrics}
-		s.projects[id] = &project{cfg: pc, source: NewGetFunctionLogsSource(caller, loc)}
+		breaker, ok := breakers[client.SecretID()+"|"+pc.Region]
+		if !ok {
+			caller := &budgetedCaller{next: client, budget: b, backoff: cfg.Budget.Backoff, metrics: s.metrics}
+			breaker = newBreakerCaller(caller, cfg.Upstream.Breaker, s.metrics)
+			breakers[client.SecretID()+"|"+pc.Region] = breaker
+		}
+		s.projects[id] = &project{cfg: pc, source: NewGetFunctionLogsSource(breaker, loc)}
 	}
 	s.echo = s.routes()
 	return s, nil

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -93,7 +92,7 @@ func startProxyWith(t *testing.T, tweak func(*Config), opts Options) *proxyEnv {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Logger = testLogger("the proxy's log", logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	p, err := New(ctx, cfg, opts)
