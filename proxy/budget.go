@@ -64,8 +64,12 @@ type Budget struct {
 	mu          sync.Mutex
 	slots       []slot
 	pausedUntil time.Time
-	waiters     [2][]*waiter
-	timer       *time.Timer
+	// probing, after a Pause, admits one call at a time until one
+	// completes after the pause: a storm of RequestLimitExceeded answers
+	// then costs one call per backoff, not one per slot.
+	probing bool
+	waiters [2][]*waiter
+	timer   *time.Timer
 }
 
 type slot struct {
@@ -102,6 +106,9 @@ func (g Grant) Done(at time.Time) {
 		return
 	}
 	s.at, s.inFlight = at, false
+	if g.b.probing && !at.Before(g.b.pausedUntil) {
+		g.b.probing = false
+	}
 	if g.b.queuedLocked() > 0 {
 		g.b.armLocked(time.Now())
 	}
@@ -167,6 +174,12 @@ func (b *Budget) Pause(d time.Duration) {
 	if until := time.Now().Add(d); until.After(b.pausedUntil) {
 		b.pausedUntil = until
 	}
+	b.probing = true
+}
+
+// probeOutLocked says a probe call is in flight, so no other may start.
+func (b *Budget) probeOutLocked() bool {
+	return b.probing && slices.ContainsFunc(b.slots, func(s slot) bool { return s.inFlight })
 }
 
 func (b *Budget) queuedLocked() int {
@@ -175,7 +188,7 @@ func (b *Budget) queuedLocked() int {
 
 // freeSlotLocked returns a slot whose call completed a window ago, or -1.
 func (b *Budget) freeSlotLocked(now time.Time) int {
-	if now.Before(b.pausedUntil) {
+	if now.Before(b.pausedUntil) || b.probeOutLocked() {
 		return -1
 	}
 	for i, s := range b.slots {
@@ -226,6 +239,9 @@ func latest(ts ...time.Time) time.Time {
 // armLocked schedules a dispatch for when the next slot frees. With every
 // slot in flight there is nothing to wait for: Done re-arms.
 func (b *Budget) armLocked(now time.Time) {
+	if b.probeOutLocked() {
+		return // the probe's Done re-arms
+	}
 	next, ok := time.Time{}, false
 	for _, s := range b.slots {
 		if !s.inFlight && (!ok || s.at.Before(next)) {
@@ -286,11 +302,12 @@ func (c *budgetedCaller) GetFunctionLogs(ctx context.Context, params translate.G
 		return translate.GetFunctionLogsResponse{}, err
 	}
 	resp, err := c.next.GetFunctionLogs(ctx, params)
-	grant.Done(time.Now())
-	c.metrics.upstreamResult(err)
+	// The pause goes first, so that Done grants no waiter in between.
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "RequestLimitExceeded") {
 		c.budget.Pause(c.backoff)
 	}
+	grant.Done(time.Now())
+	c.metrics.upstreamResult(err)
 	return resp, err
 }

@@ -20,6 +20,15 @@ import (
 // secret never appeared in any log line, response, /metrics scrape or error
 // message the suite produced (suiteWitness, fed by the test helpers).
 func TestMain(m *testing.M) {
+	// The variables testConfig names, set once so that tests may run in
+	// parallel (t.Setenv forbids it).
+	for name, v := range map[string]string{
+		"MUDSCF_TEST_JWT_SECRET": testJWTSecret, "MUDSCF_TEST_SECRET_ID": testSecretID, "MUDSCF_TEST_SECRET_KEY": testSecretKey,
+	} {
+		if err := os.Setenv(name, v); err != nil {
+			panic(err)
+		}
+	}
 	// Every request a test sends through http.DefaultClient has its
 	// response read by the witness.
 	http.DefaultClient.Transport = witnessTransport{next: http.DefaultTransport}

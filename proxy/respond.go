@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -42,6 +43,10 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 			return translate.NewFailure(he.Code, translate.CodeNotFound, "no such route; see GET "+LogsRoute), 0
 		case http.StatusMethodNotAllowed:
 			return translate.NewFailure(he.Code, "METHOD_NOT_ALLOWED", "only GET is served on this route"), 0
+		case http.StatusRequestURITooLong:
+			return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", fmt.Sprintf("the path and query exceed %d bytes", MaxRequestURIBytes)), 0
+		case http.StatusRequestEntityTooLarge:
+			return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", "the request body exceeds "+maxBodySize+"; this API takes no body"), 0
 		}
 		if he.Code < 500 {
 			return translate.NewFailure(he.Code, "BAD_REQUEST", http.StatusText(he.Code)), 0

@@ -39,6 +39,9 @@ type Server struct {
 	tracer   trace.TracerProvider
 	echo     *echo.Echo
 	draining atomic.Bool
+	// readHeaderTimeout cuts off clients that send their request headers
+	// too slowly (slow loris); a field so tests can shorten it.
+	readHeaderTimeout time.Duration
 }
 
 type project struct {
@@ -82,6 +85,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
 		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
+		readHeaderTimeout: 5 * time.Second,
 	}
 	// One budget per upstream account: projects sharing a SecretId share
 	// its 5 requests per second. One breaker per account and region: they
@@ -200,6 +204,7 @@ func (s *Server) routes() *echo.Echo {
 		s.observe,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 	)
+	e.Use(limitRequests()...)
 	if s.tracer != nil {
 		e.Use(otelecho.Middleware("mudscf-proxy", otelecho.WithTracerProvider(s.tracer)))
 	}
@@ -234,7 +239,7 @@ func (s *Server) AdminHandler() http.Handler {
 // requests (readiness fails first) and lets in-flight ones finish within
 // the configured grace.
 func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
-	apiSrv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+	apiSrv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
 	adminSrv := &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 2)

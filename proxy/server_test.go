@@ -84,9 +84,6 @@ func startProxy(t *testing.T, tweak func(*Config)) *proxyEnv {
 func startProxyWith(t *testing.T, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
 	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
-	t.Setenv("MUDSCF_TEST_JWT_SECRET", testJWTSecret)
-	t.Setenv("MUDSCF_TEST_SECRET_ID", testSecretID)
-	t.Setenv("MUDSCF_TEST_SECRET_KEY", testSecretKey)
 	cfg := testConfig(sim.host, tweak)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

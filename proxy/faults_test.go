@@ -1,0 +1,383 @@
+package proxy
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/translate"
+)
+
+// upstreamCalls counts every GetFunctionLogs call the simulator received
+// from the test account, whatever it answered.
+func upstreamCalls(env *proxyEnv) int64 {
+	t := env.sim.sim.Truth()
+	return t.TotalAccepted[testSecretID] + t.TotalRejected[testSecretID] + t.TotalFaulted[testSecretID]
+}
+
+// metric reads one sample of the proxy's /metrics.
+func metric(t *testing.T, env *proxyEnv, series string) float64 {
+	t.Helper()
+	_, body := scrape(t, env.proxy.AdminHandler(), "/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", series)
+	return 0
+}
+
+func wantRetryAfter(t *testing.T, r response) {
+	t.Helper()
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("%d with Retry-After %q, want whole seconds >= 1", r.status, r.header.Get("Retry-After"))
+	}
+}
+
+// Each of the simulator's faults, with and without a cached answer: the
+// cached one is served marked stale, otherwise the client gets the clear
+// error of the table in the README. Faults that mean the upstream is
+// unhealthy open the breaker, which then answers without calling; the first
+// request after the upstream recovers and the breaker's openFor has passed
+// is served fresh.
+func TestUpstreamFaults(t *testing.T) {
+	const openFor = 300 * time.Millisecond
+	cases := []struct {
+		name      string
+		faults    scfsim.Faults
+		status    int
+		code      string
+		unhealthy bool // counts toward opening the breaker
+	}{
+		{"gateway 502", scfsim.Faults{HTTPStatus: 502}, 502, translate.CodeUpstreamBadReply, true},
+		{"gateway 503 page", scfsim.Faults{HTTPStatus: 503}, 502, translate.CodeUpstreamBadReply, true},
+		{"malformed JSON", scfsim.Faults{MalformedJSON: true}, 502, translate.CodeUpstreamBadReply, true},
+		{"InternalError", scfsim.Faults{ErrorCode: "InternalError"}, 502, translate.CodeUpstreamError, true},
+		{"ResourceUnavailable", scfsim.Faults{ErrorCode: "ResourceUnavailable"}, 503, translate.CodeUpstreamDown, true},
+		{"connection reset", scfsim.Faults{ResetConnection: true}, 503, translate.CodeUpstreamDown, true},
+		{"latency past the timeout", scfsim.Faults{Latency: 2 * time.Second}, 504, translate.CodeUpstreamTimeout, true},
+		{"auth failure", scfsim.Faults{ErrorCode: "AuthFailure.SignatureFailure"}, 502, translate.CodeUpstreamAuth, false},
+		{"function gone", scfsim.Faults{ErrorCode: "ResourceNotFound.Function"}, 404, translate.CodeFunctionNotFound, false},
+		{"upstream limit", scfsim.Faults{ErrorCode: "RequestLimitExceeded"}, 429, translate.CodeRateLimited, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := startProxy(t, func(cfg *Config) {
+				cfg.Cache.PageTTL, cfg.Cache.StatsTTL = 50*time.Millisecond, 50*time.Millisecond
+				cfg.Upstream.Timeout = 300 * time.Millisecond
+				cfg.Upstream.Breaker = BreakerConfig{Failures: 2, OpenFor: openFor}
+				cfg.Budget.Backoff = 200 * time.Millisecond
+			})
+			tok := env.token(t, "usr_morgan_de")
+			// stats=false: one call per request keeps the test within
+			// the budget (5 calls a second) without waiting; stats and page
+			// share the code under test.
+			cachedPath := logsPath + "?limit=2&stats=false"
+			if r := env.get(t, cachedPath, tok); r.status != 200 {
+				t.Fatalf("warm-up: %d %s", r.status, r.body)
+			}
+			env.sim.sim.SetFaults(c.faults)
+			time.Sleep(60 * time.Millisecond) // past both TTLs
+
+			// Without a cached answer: one upstream call, one clear error.
+			r := env.get(t, logsPath+"?limit=2&offset=1&stats=false", tok)
+			body := assertEnvelope(t, r, c.status, c.code)
+			if c.status == 429 {
+				wantRetryAfter(t, r)
+			}
+			if c.faults.ErrorCode != "" && body.UpstreamCode != c.faults.ErrorCode {
+				t.Errorf("the upstream code is missing: %+v", body)
+			}
+			// With one: stale.
+			stale := env.get(t, cachedPath, tok)
+			if stale.status != 200 || stale.header.Get("X-Cache") != "STALE" || stale.header.Get("Age") == "" {
+				t.Errorf("with a cached answer: %d X-Cache=%q Age=%q", stale.status, stale.header.Get("X-Cache"), stale.header.Get("Age"))
+			}
+
+			// Two unhealthy answers in a row have opened the breaker: no
+			// more calls, stale where cached, else 503 with Retry-After.
+			if c.unhealthy {
+				// Counted by the proxy: the simulator records a call the
+				// proxy timed out only once it notices the hang-up.
+				const admitted = `mudscf_budget_wait_seconds_count{priority="interactive"}`
+				before := metric(t, env, admitted)
+				open := env.get(t, logsPath+"?limit=2&offset=2&stats=false", tok)
+				assertEnvelope(t, open, 503, translate.CodeUpstreamDown)
+				wantRetryAfter(t, open)
+				if s := env.get(t, cachedPath, tok); s.status != 200 || s.header.Get("X-Cache") != "STALE" {
+					t.Errorf("cached, breaker open: %d X-Cache=%q", s.status, s.header.Get("X-Cache"))
+				}
+				if after := metric(t, env, admitted); after != before {
+					t.Errorf("%v upstream calls while the breaker was open", after-before)
+				}
+			} else if got := metric(t, env, `mudscf_upstream_breaker_state{state="closed"}`); got != 1 {
+				t.Errorf("%s opened the breaker: the upstream answered", c.name)
+			}
+
+			env.sim.sim.SetFaults(scfsim.Faults{})
+			time.Sleep(openFor + 50*time.Millisecond) // past the TTLs, the backoff and the breaker's openFor
+			if r := env.get(t, cachedPath, tok); r.status != 200 || r.header.Get("X-Cache") != "MISS" {
+				t.Errorf("after recovery: %d X-Cache=%q %s", r.status, r.header.Get("X-Cache"), r.body)
+			}
+		})
+	}
+}
+
+// A storm of RequestLimitExceeded answers: every client gets a 429 with
+// Retry-After, and the proxy does not storm back. Before the first answer
+// arrives the budget's slots (5) may all be out; after it, each such answer
+// pauses the account for budget.backoff and then lets one probe call
+// through, so the upstream sees one call per backoff, however many clients
+// ask (without the probe rule: 15 calls in this test).
+func TestRequestLimitStormIsNotRetried(t *testing.T) {
+	const backoff = 500 * time.Millisecond
+	env := startProxy(t, func(cfg *Config) {
+		cfg.Budget.Backoff = backoff
+		cfg.Budget.MaxWait = 2 * time.Second
+	})
+	env.sim.sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
+	tok := env.token(t, "usr_morgan_de")
+	window := fixedWindow()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for wave := range 3 {
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := env.get(t, logsPath+"?stats=false&limit=1&offset="+strconv.Itoa(wave*10+i)+window, tok)
+				assertEnvelope(t, r, 429, translate.CodeRateLimited)
+				wantRetryAfter(t, r)
+			}()
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	calls := upstreamCalls(env)
+	if bound := 5 + int64(elapsed/backoff); calls > bound {
+		t.Errorf("%d upstream calls in %s of RequestLimitExceeded, want at most %d (5, then one per %s backoff)", calls, elapsed, bound, backoff)
+	}
+	t.Logf("30 requests, %d upstream calls in %s", calls, elapsed.Round(time.Millisecond))
+}
+
+// With the upstream dead, the breaker lets exactly `failures` calls
+// through, then none until openFor has passed, then a single probe however
+// many clients ask; calls it refuses spend no budget. When the upstream is
+// back, the probe's success closes it.
+func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
+	const failures, openFor = 3, 400 * time.Millisecond
+	env := startProxy(t, func(cfg *Config) {
+		cfg.Upstream.Breaker = BreakerConfig{Failures: failures, OpenFor: openFor}
+	})
+	env.sim.sim.SetFaults(scfsim.Faults{ResetConnection: true})
+	tok := env.token(t, "usr_morgan_de")
+	window := fixedWindow()
+	path := func(i int) string { return logsPath + "?stats=false&limit=1&offset=" + strconv.Itoa(i) + window }
+
+	for i := range 20 {
+		r := env.get(t, path(i), tok)
+		body := assertEnvelope(t, r, 503, translate.CodeUpstreamDown)
+		if i >= failures {
+			wantRetryAfter(t, r)
+			if !strings.Contains(body.Error, "stopped calling it") {
+				t.Errorf("request %d: message %q does not say the breaker is open", i, body.Error)
+			}
+		}
+	}
+	if got := upstreamCalls(env); got != failures {
+		t.Errorf("20 requests to a dead upstream made %d calls, want %d", got, failures)
+	}
+	if got := metric(t, env, `mudscf_budget_wait_seconds_count{priority="interactive"}`); got != failures {
+		t.Errorf("%v budget slots taken, want %d: refused calls must not spend budget", got, failures)
+	}
+	if got := metric(t, env, `mudscf_upstream_breaker_state{state="open"}`); got != 1 {
+		t.Errorf("breaker state open = %v", got)
+	}
+
+	time.Sleep(openFor + 50*time.Millisecond)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assertEnvelope(t, env.get(t, path(100+i), tok), 503, translate.CodeUpstreamDown)
+		}()
+	}
+	wg.Wait()
+	if got := upstreamCalls(env); got != failures+1 {
+		t.Errorf("10 concurrent requests to a half-open breaker made %d calls, want 1 probe", got-failures)
+	}
+
+	env.sim.sim.SetFaults(scfsim.Faults{})
+	time.Sleep(openFor + 50*time.Millisecond)
+	if r := env.get(t, path(200), tok); r.status != 200 {
+		t.Fatalf("after recovery: %d %s", r.status, r.body)
+	}
+	if r := env.get(t, path(201), tok); r.status != 200 {
+		t.Fatalf("after the probe: %d %s", r.status, r.body)
+	}
+	for series, want := range map[string]float64{
+		`mudscf_upstream_breaker_state{state="closed"}`:             1,
+		`mudscf_upstream_breaker_state{state="open"}`:               0,
+		`mudscf_upstream_breaker_transitions_total{state="open"}`:   2,
+		`mudscf_upstream_breaker_transitions_total{state="closed"}`: 1,
+	} {
+		if got := metric(t, env, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+}
+
+// Only an unhealthy upstream counts toward opening the breaker.
+func TestBreakerCountsOnlyUpstreamHealth(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cases := []struct {
+		name  string
+		err   error
+		ctx   context.Context
+		opens bool
+	}{
+		{"unreachable", &TransportError{Failure: Unreachable, Err: io.EOF}, context.Background(), true},
+		{"timed out", &TransportError{Failure: TimedOut, Err: context.DeadlineExceeded}, context.Background(), true},
+		{"bad gateway page", &TransportError{Failure: BadResponse, HTTPStatus: 502, Err: io.EOF}, context.Background(), true},
+		{"InternalError.System", &APIError{Code: "InternalError.System"}, context.Background(), true},
+		{"ResourceUnavailable.Function", &APIError{Code: "ResourceUnavailable.Function"}, context.Background(), true},
+		{"InvalidParameterValue.Offset", &APIError{Code: "InvalidParameterValue.Offset"}, context.Background(), false},
+		{"ResourceNotFound.Function", &APIError{Code: "ResourceNotFound.Function"}, context.Background(), false},
+		{"RequestLimitExceeded", &APIError{Code: "RequestLimitExceeded"}, context.Background(), false},
+		{"budget exhausted", &BudgetError{RetryAfter: time.Second}, context.Background(), false},
+		{"the caller gave up", &TransportError{Failure: TimedOut, Err: context.Canceled}, ctx, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			calls := 0
+			next := callerFunc(func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+				calls++
+				return translate.GetFunctionLogsResponse{}, c.err
+			})
+			b := newBreakerCaller(next, BreakerConfig{Failures: 2, OpenFor: time.Minute}, NewMetrics())
+			for range 3 {
+				_, _ = b.GetFunctionLogs(c.ctx, translate.GetFunctionLogsRequest{})
+			}
+			if opened := calls == 2; opened != c.opens {
+				t.Errorf("3 calls made %d upstream calls; opens %v, want %v", calls, opened, c.opens)
+			}
+		})
+	}
+}
+
+type callerFunc func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error)
+
+func (f callerFunc) GetFunctionLogs(ctx context.Context, r translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+	return f(ctx, r)
+}
+
+// serve runs the proxy's real servers (Serve) on loopback until the test
+// ends, and returns the API's base URL.
+func serve(t *testing.T, env *proxyEnv) string {
+	t.Helper()
+	api, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return "http://" + api.Addr().String()
+}
+
+// A client that sends its headers a byte at a time is cut off at the
+// header timeout, and other clients are served meanwhile.
+func TestSlowLorisIsCutOff(t *testing.T) {
+	env := startProxy(t, nil)
+	env.proxy.readHeaderTimeout = 300 * time.Millisecond
+	base := serve(t, env)
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// 200 bytes at one per 50ms would take 10s to send.
+	request := "GET " + logsPath + " HTTP/1.1\r\nHost: mudscf\r\nX-Slow: " + strings.Repeat("s", 200)
+	stop := make(chan struct{})
+	finished := make(chan int, 1)
+	go func() {
+		for i := range len(request) {
+			select {
+			case <-stop:
+				finished <- i
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := conn.Write([]byte{request[i]}); err != nil {
+				finished <- i
+				return
+			}
+		}
+		finished <- len(request)
+	}()
+	closed := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(conn) // returns when the server drops the connection
+		closed <- err
+	}()
+
+	// Served while the slow client is still sending.
+	if r := getURL(t, base+logsPath, env.token(t, "usr_morgan_de")); r.status != 200 {
+		t.Errorf("a normal client during the slow one: %d %s", r.status, r.body)
+	}
+	select {
+	case <-closed:
+		close(stop)
+		if sent := <-finished; sent >= len(request) {
+			t.Errorf("the slow client sent its whole request (%d bytes)", sent)
+		}
+	case sent := <-finished:
+		t.Fatalf("the slow client sent %d bytes, its whole request, without being cut off", sent)
+	}
+}
+
+// getURL is env.get for a full URL.
+func getURL(t *testing.T, url, token string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, body}
+}
