@@ -60,6 +60,9 @@ func NewAuthenticator(cfg JWTConfig, secret []byte, jwks keyfunc.Keyfunc) *Authe
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(cfg.Leeway),
 		jwt.WithIssuedAt(),
+		// Only the canonical base64url of each segment: lenient decoding
+		// lets many strings carry one signature (found by FuzzAuthenticate).
+		jwt.WithStrictDecoding(),
 	}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))

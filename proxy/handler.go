@@ -29,6 +29,10 @@ const principalKey = "mudscf.principal"
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, err := s.auth.Authenticate(c.Request().Header.Get(echo.HeaderAuthorization))
+		if len(c.Request().Header[echo.HeaderAuthorization]) > 1 {
+			// Which one would count is ambiguous: refuse both.
+			err = &AuthError{"send exactly one Authorization header"}
+		}
 		if err != nil {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="mudscf"`)
 			return failure(translate.NewFailure(http.StatusUnauthorized, translate.CodeUnauthorized, err.Error()))

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -76,12 +74,12 @@ func testConfig(simHost string, tweak func(*Config)) Config {
 	return cfg
 }
 
-func startProxy(t *testing.T, tweak func(*Config)) *proxyEnv {
+func startProxy(t testing.TB, tweak func(*Config)) *proxyEnv {
 	t.Helper()
 	return startProxyWith(t, tweak, Options{})
 }
 
-func startProxyWith(t *testing.T, tweak func(*Config), opts Options) *proxyEnv {
+func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
 	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
 	cfg := testConfig(sim.host, tweak)
@@ -109,7 +107,7 @@ func startProxyWith(t *testing.T, tweak func(*Config), opts Options) *proxyEnv {
 	return env
 }
 
-func (e *proxyEnv) token(t *testing.T, sub string, roles ...string) string {
+func (e *proxyEnv) token(t testing.TB, sub string, roles ...string) string {
 	t.Helper()
 	tok, err := MintToken(e.secret, JWTConfig{ProjectsClaim: "projects", RolesClaim: "roles"},
 		TokenClaims{Subject: sub, Roles: roles, TTL: time.Hour}, time.Now())
@@ -273,68 +271,6 @@ func TestLogsEnvelopeFieldByField(t *testing.T) {
 
 	if again := env.get(t, logsPath+query, env.token(t, "usr_morgan_de")); again.header.Get("X-Cache") != "HIT" || !bytes.Equal(again.body, r.body) {
 		t.Errorf("the same request again: X-Cache %q", again.header.Get("X-Cache"))
-	}
-}
-
-func TestLogsRejectsBadTokens(t *testing.T) {
-	env := startProxy(t, func(c *Config) { c.JWT.Issuer = "https://auth.mudbase.example" })
-	now := time.Now()
-	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
-		tok, err := jwt.NewWithClaims(method, claims).SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
-	good := func() jwt.MapClaims {
-		return jwt.MapClaims{"sub": "usr_morgan_de", "iss": "https://auth.mudbase.example", "exp": now.Add(time.Hour).Unix()}
-	}
-	with := func(k string, v any) jwt.MapClaims { c := good(); c[k] = v; return c }
-	without := func(k string) jwt.MapClaims { c := good(); delete(c, k); return c }
-	hs := []byte(testJWTSecret)
-
-	valid := sign(jwt.SigningMethodHS256, hs, good())
-	if r := env.get(t, logsPath, valid); r.status != http.StatusOK {
-		t.Fatalf("the valid token got %d: %s", r.status, r.body)
-	}
-	noneTok := sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, good())
-	cases := []struct {
-		name, header string
-	}{
-		{"missing", ""},
-		{"not bearer", "Basic dXNyOnB3"},
-		{"empty bearer", "Bearer "},
-		{"malformed", "Bearer not.a.jwt"},
-		{"two segments", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0"},
-		{"non-JSON segments", "Bearer Zm9v.YmFy.YmF6"},
-		{"expired", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("exp", now.Add(-time.Hour).Unix()))},
-		{"no exp", "Bearer " + sign(jwt.SigningMethodHS256, hs, without("exp"))},
-		{"not yet valid", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("nbf", now.Add(time.Hour).Unix()))},
-		{"issued in the future", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("iat", now.Add(time.Hour).Unix()))},
-		{"wrong issuer", "Bearer " + sign(jwt.SigningMethodHS256, hs, with("iss", "https://evil.example"))},
-		{"bad signature", "Bearer " + sign(jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!"), good())},
-		{"alg none", "Bearer " + noneTok},
-		{"disallowed HS512", "Bearer " + sign(jwt.SigningMethodHS512, hs, good())},
-		{"tampered payload", "Bearer " + tamperPayload(valid)},
-		{"huge", "Bearer " + strings.Repeat("a", MaxTokenBytes+1)},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			req, _ := http.NewRequest(http.MethodGet, env.url+logsPath, nil)
-			if c.header != "" {
-				req.Header.Set("Authorization", c.header)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			assertEnvelope(t, response{resp.StatusCode, resp.Header, body}, http.StatusUnauthorized, translate.CodeUnauthorized)
-			if resp.Header.Get("WWW-Authenticate") == "" {
-				t.Error("401 without WWW-Authenticate")
-			}
-		})
 	}
 }
 

@@ -31,11 +31,11 @@ type simEnv struct {
 
 // startSim runs a simulator over real HTTP on loopback. now, when set,
 // freezes its clock so that rate-limit windows are exact.
-func startSim(t *testing.T, now func() time.Time) *simEnv {
+func startSim(t testing.TB, now func() time.Time) *simEnv {
 	return startSimWith(t, now, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}})
 }
 
-func startSimWith(t *testing.T, now func() time.Time, functions []scfsim.Function) *simEnv {
+func startSimWith(t testing.TB, now func() time.Time, functions []scfsim.Function) *simEnv {
 	t.Helper()
 	cfg := scfsim.DefaultConfig()
 	cfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}

@@ -1,0 +1,268 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// unsignedToken is a token with the given header and claims and an empty
+// or junk signature, as an attacker writes it.
+func unsignedToken(header, claims, sig string) string {
+	return jwtSegment(header) + "." + jwtSegment(claims) + "." + sig
+}
+
+// respellLastChar changes the unused low bits of the signature's last
+// base64url character: lenient decoding reads the same signature.
+func respellLastChar(tok string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, tok[len(tok)-1])
+	return tok[:len(tok)-1] + string(alphabet[i^1])
+}
+
+// A corpus of hostile tokens, each answered 401 with the envelope and
+// WWW-Authenticate, by a proxy that accepts HS256 (the shared secret) and
+// RS256 (a JWKS), with an issuer and an audience. The valid tokens of both
+// kinds are accepted, so the refusals are the tokens' doing.
+func TestHostileTokens(t *testing.T) {
+	k := loadAuthKeys(t)
+	jwks := standardJWKS(t, k)
+	const iss, aud = "https://auth.mudbase.example", "mudscf"
+	env := startProxy(t, func(c *Config) {
+		c.JWT.Algorithms = []string{"HS256", "RS256"}
+		c.JWT.JWKSURL = jwks.srv.URL
+		c.JWT.Issuer, c.JWT.Audience = iss, aud
+	})
+	now := time.Now()
+	good := func() jwt.MapClaims {
+		return jwt.MapClaims{"sub": "usr_morgan_de", "iss": iss, "aud": aud, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	}
+	with := func(k string, v any) jwt.MapClaims { c := good(); c[k] = v; return c }
+	without := func(k string) jwt.MapClaims { c := good(); delete(c, k); return c }
+	hs := []byte(testJWTSecret)
+	hsTok := signToken(t, jwt.SigningMethodHS256, hs, "", good())
+	rsTok := signToken(t, jwt.SigningMethodRS256, k.rsa, "rsa-1", good())
+	for _, valid := range []string{hsTok, rsTok} {
+		if r := env.get(t, logsPath, valid); r.status != http.StatusOK {
+			t.Fatalf("a valid token got %d: %s", r.status, r.body)
+		}
+	}
+	claimsJSON, _ := json.Marshal(good())
+	pem := rsaPublicPEM(t, &k.rsa.PublicKey)
+
+	cases := []struct {
+		name   string
+		values []string // Authorization header values; none: no header
+	}{
+		{"missing", nil},
+		{"another scheme", []string{"Basic dXNyOnB3"}},
+		{"scheme alone", []string{"Bearer"}},
+		{"empty bearer", []string{"Bearer "}},
+		{"bearer and spaces only", []string{"Bearer      "}},
+		{"extra spaces around garbage", []string{"Bearer    not.a.jwt   "}},
+		{"scheme glued to the token", []string{"Bearer" + hsTok}},
+		{"alg none", []string{"Bearer " + unsignedToken(`{"alg":"none","typ":"JWT"}`, string(claimsJSON), "")}},
+		{"alg None", []string{"Bearer " + unsignedToken(`{"alg":"None","typ":"JWT"}`, string(claimsJSON), "")}},
+		{"alg NONE", []string{"Bearer " + unsignedToken(`{"alg":"NONE","typ":"JWT"}`, string(claimsJSON), "")}},
+		{"alg nOnE with a junk signature", []string{"Bearer " + unsignedToken(`{"alg":"nOnE"}`, string(claimsJSON), "c2ln")}},
+		{"alg none by golang-jwt", []string{"Bearer " + signToken(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", good())}},
+		{"alg missing", []string{"Bearer " + unsignedToken(`{"typ":"JWT"}`, string(claimsJSON), "c2ln")}},
+		{"alg not a string", []string{"Bearer " + unsignedToken(`{"alg":["HS256"]}`, string(claimsJSON), "c2ln")}},
+		{"HS256 keyed with the RSA public key PEM", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, pem, "rsa-1", good())}},
+		{"HS256 keyed with the RSA public key PEM, no kid", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, pem, "", good())}},
+		{"wrong kid", []string{"Bearer " + signToken(t, jwt.SigningMethodRS256, k.rsa, "nobody", good())}},
+		{"another key under the known kid", []string{"Bearer " + signToken(t, jwt.SigningMethodRS256, k.rsaOther, "rsa-1", good())}},
+		{"published but not allowed ES256", []string{"Bearer " + signToken(t, jwt.SigningMethodES256, k.ec, "ec-1", good())}},
+		{"not allowed HS512", []string{"Bearer " + signToken(t, jwt.SigningMethodHS512, hs, "", good())}},
+		{"bad HMAC key", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!"), "", good())}},
+		{"expired", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("exp", now.Add(-time.Hour).Unix()))}},
+		{"exp missing", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", without("exp"))}},
+		{"exp a string", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("exp", "9999999999"))}},
+		{"nbf in the future", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("nbf", now.Add(time.Hour).Unix()))}},
+		{"iat in the future", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("iat", now.Add(time.Hour).Unix()))}},
+		{"wrong iss", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("iss", "https://evil.example"))}},
+		{"iss missing", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", without("iss"))}},
+		{"wrong aud", []string{"Bearer " + signToken(t, jwt.SigningMethodRS256, k.rsa, "rsa-1", with("aud", "another-service"))}},
+		{"aud missing", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", without("aud"))}},
+		{"tampered payload", []string{"Bearer " + tamperPayload(hsTok)}},
+		{"signature with other spare bits", []string{"Bearer " + respellLastChar(hsTok)}},
+		{"signature stripped", []string{"Bearer " + hsTok[:strings.LastIndex(hsTok, ".")+1]}},
+		{"two segments", []string{"Bearer " + hsTok[:strings.LastIndex(hsTok, ".")]}},
+		{"four segments", []string{"Bearer " + hsTok + ".c2ln"}},
+		{"non-base64 segments", []string{"Bearer e!y$J.h%b&G.c*i("}},
+		{"non-JSON segments", []string{"Bearer Zm9v.YmFy.YmF6"}},
+		{"JSON array header", []string{"Bearer " + unsignedToken(`["HS256"]`, string(claimsJSON), "c2ln")}},
+		{"over the 8 KiB limit", []string{"Bearer " + strings.Repeat("a", MaxTokenBytes+1)}},
+		{"1 MB", []string{"Bearer " + strings.Repeat("eyJh", 1<<18)}},
+		{"two tokens in one header", []string{"Bearer " + hsTok + " " + hsTok}},
+		{"duplicate headers, both valid", []string{"Bearer " + hsTok, "Bearer " + rsTok}},
+		{"duplicate headers, valid then junk", []string{"Bearer " + hsTok, "Bearer junk"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, env.url+logsPath, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range c.values {
+				req.Header.Add("Authorization", v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assertEnvelope(t, response{resp.StatusCode, resp.Header, body}, http.StatusUnauthorized, translate.CodeUnauthorized)
+			if resp.Header.Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+		})
+	}
+	if got := env.sim.sim.Truth().TotalAccepted[testSecretID]; got != 3 {
+		t.Errorf("%d upstream calls, want the valid tokens' 3: a hostile token reached the upstream", got)
+	}
+}
+
+// Oversized requests are refused before any work, with the envelope
+// wherever mudscf answers; net/http itself refuses request headers over
+// MaxHeaderBytes with its own plain-text 431.
+func TestOversizedRequests(t *testing.T) {
+	env := startProxy(t, nil)
+	base := serve(t, env)
+	tok := env.token(t, "usr_morgan_de")
+	cases := []struct {
+		name     string
+		url      string
+		header   string // a large X-Pad header
+		body     string
+		status   int
+		envelope bool
+	}{
+		{"query over 8 KiB", base + logsPath + "?pad=" + strings.Repeat("q", MaxRequestURIBytes), "", "", http.StatusRequestURITooLong, true},
+		{"path over 8 KiB", base + "/api/functions/projects/" + strings.Repeat("p", MaxRequestURIBytes) + "/functions/f/logs", "", "", http.StatusRequestURITooLong, true},
+		{"body on a GET", base + logsPath, "", strings.Repeat("b", 4096), http.StatusRequestEntityTooLarge, true},
+		{"headers over MaxHeaderBytes", base + logsPath, strings.Repeat("h", 128<<10), "", http.StatusRequestHeaderFieldsTooLarge, false},
+		{"under every bound", base + logsPath + "?limit=1&pad=" + strings.Repeat("q", 1000), strings.Repeat("h", 1000), "", http.StatusOK, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var body io.Reader
+			if c.body != "" {
+				body = strings.NewReader(c.body)
+			}
+			req, err := http.NewRequest(http.MethodGet, c.url, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if c.header != "" {
+				req.Header.Set("X-Pad", c.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			r := response{resp.StatusCode, resp.Header, b}
+			if c.envelope {
+				assertEnvelope(t, r, c.status, "REQUEST_TOO_LARGE")
+			} else if r.status != c.status {
+				t.Errorf("status %d, want %d: %s", r.status, c.status, b)
+			}
+		})
+	}
+}
+
+// fuzzProxy is a proxy before a simulator for the fuzzers, with a budget
+// that refuses rather than waits so that iterations stay fast.
+func fuzzProxy(f *testing.F) (http.Handler, string) {
+	env := startProxy(f, func(c *Config) { c.Budget.MaxWait = 5 * time.Millisecond })
+	return env.proxy.Handler(), env.token(f, "usr_morgan_de")
+}
+
+// FuzzHTTPEdge sends requests with fuzzed path segments, raw query and
+// one header through the real handler. Whatever the input: no panic, no
+// 5xx but the upstream's, every error the JSON envelope, no secret in the
+// answer (the witness also reads every log line).
+func FuzzHTTPEdge(f *testing.F) {
+	handler, tok := fuzzProxy(f)
+	f.Add(testProject, testFunction, "limit=2&stats=false", "X-Request-Id", "abc")
+	f.Add(testProject, testFunction, "limit=-1&offset=%zz", "Accept", "*/*")
+	f.Add("proj.bad", "..", "since=yesterday&until=2024-01-13T10:00:00Z", "Authorization", "Bearer x")
+	f.Add(testProject, "fn_unknown", "requestId=%3Cscript%3E&qualifier=a%2Fb", "Content-Length", "5000")
+	f.Fuzz(func(t *testing.T, project, function, rawQuery, headerName, headerValue string) {
+		raw := "GET /api/functions/projects/" + project + "/functions/" + function + "/logs"
+		if rawQuery != "" {
+			raw += "?" + rawQuery
+		}
+		raw += " HTTP/1.1\r\nHost: mudscf\r\nAuthorization: Bearer " + tok + "\r\n"
+		if headerName != "" {
+			raw += headerName + ": " + headerValue + "\r\n"
+		}
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw + "\r\n")))
+		if err != nil {
+			return // net/http's server answers 400 before any handler runs
+		}
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		var head bytes.Buffer
+		_ = rec.Header().Write(&head)
+		suiteWitness.see("a FuzzHTTPEdge response", append(head.Bytes(), rec.Body.Bytes()...))
+		if rec.Code < 400 {
+			return
+		}
+		var body translate.ErrorBody
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Success || body.Code == "" || body.Error == "" {
+			t.Fatalf("%d is not the envelope: %q (%v)", rec.Code, rec.Body.String(), err)
+		}
+		if rec.Code >= 500 && !strings.HasPrefix(body.Code, "UPSTREAM_") {
+			t.Fatalf("%d %s for %q", rec.Code, rec.Body.String(), raw)
+		}
+	})
+}
+
+// FuzzAuthenticate feeds arbitrary Authorization values to the verifier:
+// it never panics, refuses with an *AuthError, and accepts only a token the
+// test signed, byte for byte.
+func FuzzAuthenticate(f *testing.F) {
+	cfg := JWTConfig{Algorithms: []string{"HS256"}, Leeway: 30 * time.Second, RolesClaim: "roles", ProjectsClaim: "projects"}
+	auth := NewAuthenticator(cfg, []byte(testJWTSecret), nil)
+	// Fixed times make the token, and so the committed corpus, stable.
+	issued, expires := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	signed, err := MintToken([]byte(testJWTSecret), cfg, TokenClaims{Subject: "usr_morgan_de", Roles: []string{"admin"}, TTL: expires.Sub(issued)}, issued)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("Bearer " + signed)
+	f.Add("bearer   " + signed + " \t")
+	f.Add("Bearer " + signed + "." + signed)
+	f.Add("Bearer " + tamperPayload(signed))
+	f.Fuzz(func(t *testing.T, header string) {
+		p, err := auth.Authenticate(header)
+		if err != nil {
+			var ae *AuthError
+			if !errors.As(err, &ae) {
+				t.Fatalf("%T %v, want an *AuthError", err, err)
+			}
+			suiteWitness.seeErr("a FuzzAuthenticate error", err)
+			return
+		}
+		_, raw, _ := strings.Cut(header, " ")
+		if strings.TrimSpace(raw) != signed || p.Subject != "usr_morgan_de" {
+			t.Fatalf("accepted %q as %+v: not the token the test signed", header, p)
+		}
+	})
+}
