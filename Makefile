@@ -13,11 +13,15 @@ vet:
 unit:
 	$(GO) test -race -count=1 ./...
 
-# Short fuzzing of every translate parser beyond the committed corpora.
+# Short fuzzing of every fuzz target (translate's parsers, the proxy's HTTP
+# edge and JWT handling) beyond the committed corpora.
 FUZZTIME ?= 20s
+FUZZPKGS ?= ./translate ./proxy
 fuzz:
-	@for f in $$($(GO) test ./translate -list 'Fuzz.*' | grep ^Fuzz); do \
-		$(GO) test ./translate -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for p in $(FUZZPKGS); do \
+		for f in $$($(GO) test $$p -list 'Fuzz.*' | grep ^Fuzz); do \
+			$(GO) test $$p -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
 	done
 
 build:
