@@ -23,7 +23,7 @@ func scrape(t *testing.T, h http.Handler, path string) (int, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	suiteWitness.see("the admin endpoint "+path, rec.Body.Bytes())
+	suiteWitness.See("the admin endpoint "+path, rec.Body.Bytes())
 	return rec.Code, rec.Body.String()
 }
 

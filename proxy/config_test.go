@@ -249,7 +249,7 @@ func TestConfigInvalid(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted: %+v", cfg)
 			}
-			suiteWitness.seeErr("a config error", err)
+			suiteWitness.SeeErr("a config error", err)
 			msg := err.Error()
 			if !strings.HasPrefix(msg, "config: ") {
 				t.Errorf("error %q does not start with \"config: \"", msg)

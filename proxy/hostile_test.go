@@ -220,7 +220,7 @@ func FuzzHTTPEdge(f *testing.F) {
 		handler.ServeHTTP(rec, req)
 		var head bytes.Buffer
 		_ = rec.Header().Write(&head)
-		suiteWitness.see("a FuzzHTTPEdge response", append(head.Bytes(), rec.Body.Bytes()...))
+		suiteWitness.See("a FuzzHTTPEdge response", append(head.Bytes(), rec.Body.Bytes()...))
 		if rec.Code < 400 {
 			return
 		}
@@ -257,7 +257,7 @@ func FuzzAuthenticate(f *testing.F) {
 			if !errors.As(err, &ae) {
 				t.Fatalf("%T %v, want an *AuthError", err, err)
 			}
-			suiteWitness.seeErr("a FuzzAuthenticate error", err)
+			suiteWitness.SeeErr("a FuzzAuthenticate error", err)
 			return
 		}
 		_, raw, _ := strings.Cut(header, " ")

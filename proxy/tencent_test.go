@@ -105,7 +105,7 @@ func TestSDKClientAgainstSimulator(t *testing.T) {
 			env := startSim(t, func() time.Time { return time.Now().Add(c.clock) })
 			client := env.client(t, c.secretID, testSecretKey, c.transport)
 			resp, err := client.GetFunctionLogs(context.Background(), env.lastHour())
-			suiteWitness.seeErr("a TencentClient error", err)
+			suiteWitness.SeeErr("a TencentClient error", err)
 			if c.wantCode == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -123,7 +123,7 @@ func TestSDKClientAgainstSimulator(t *testing.T) {
 			if f.Status != http.StatusBadGateway || f.Body.Code != translate.CodeUpstreamAuth {
 				t.Errorf("an upstream auth failure must be a 502 for the client, got %d %s", f.Status, f.Body.Code)
 			}
-			suiteWitness.see("a client's error envelope", []byte(f.Body.Error))
+			suiteWitness.See("a client's error envelope", []byte(f.Body.Error))
 		})
 	}
 }
@@ -143,7 +143,7 @@ func TestSimulatorRateLimitThroughSDK(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			_, err := client.GetFunctionLogs(context.Background(), req)
-			suiteWitness.seeErr("a TencentClient error", err)
+			suiteWitness.SeeErr("a TencentClient error", err)
 			code := "ok"
 			var apiErr *APIError
 			if errors.As(err, &apiErr) {
@@ -193,7 +193,7 @@ func TestTransportFailures(t *testing.T) {
 				client.timeout = c.timeout
 			}
 			_, err := client.GetFunctionLogs(context.Background(), env.lastHour())
-			suiteWitness.seeErr("a TencentClient error", err)
+			suiteWitness.SeeErr("a TencentClient error", err)
 			var tErr *TransportError
 			var apiErr *APIError
 			switch {
@@ -222,7 +222,7 @@ func TestTransportFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.GetFunctionLogs(context.Background(), translate.GetFunctionLogsRequest{FunctionName: "APITest"})
-		suiteWitness.seeErr("a TencentClient error", err)
+		suiteWitness.SeeErr("a TencentClient error", err)
 		var tErr *TransportError
 		if !errors.As(err, &tErr) || tErr.Failure != Unreachable {
 			t.Fatalf("got %v, want unreachable", err)

@@ -23,12 +23,21 @@ func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, &stdout, io.Discard, slog.New(slog.DiscardHandler)) }()
+	var stderr syncBuffer
+	go func() { done <- run(ctx, args, &stdout, &stderr, testLogger(args[0])) }()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
 			t.Errorf("%v exited %d", args, code)
 		}
+		out := stdout.String()
+		if args[0] == "demo" {
+			// The demo's banner shows its JWT secret on purpose, on that
+			// one line; nothing else may.
+			out = regexp.MustCompile(`(?m)^ *JWT secret .*$`).ReplaceAllString(out, "")
+		}
+		suiteWitness.See("the stdout of "+args[0], []byte(out))
+		suiteWitness.See("the stderr of "+args[0], []byte(stderr.String()))
 	})
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := want.FindStringSubmatch(stdout.String()); m != nil {
@@ -42,7 +51,7 @@ func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string
 // The README's first command: the demo prints a curl that works as printed.
 func TestDemoCurlWorks(t *testing.T) {
 	m := startSubcommand(t, regexp.MustCompile(`(?s)exporter +(http://\S+/metrics).*curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'`),
-		"demo", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--exporter-addr", "127.0.0.1:0")
+		"demo", "--jwt-secret", demoJWTSecret, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--exporter-addr", "127.0.0.1:0")
 	exporterMetrics, token, curlURL := m[1], m[2], m[3]
 	req, _ := http.NewRequest(http.MethodGet, curlURL, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -76,10 +85,10 @@ func TestDemoCurlWorks(t *testing.T) {
 }
 
 func TestTokenSubcommand(t *testing.T) {
-	const secret = "token-test-secret-0123456789abcdef0123"
+	const secret = tokenJWTSecret
 	var out strings.Builder
 	code := run(context.Background(), []string{"token", "--secret", secret, "--sub", "usr_morgan_de", "--projects", "proj_a, proj_b", "--roles", "admin", "--ttl", "2h"},
-		&out, io.Discard, slog.New(slog.DiscardHandler))
+		&out, io.Discard, testLogger("token"))
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -91,7 +100,7 @@ func TestTokenSubcommand(t *testing.T) {
 	if p.Subject != "usr_morgan_de" || len(p.Projects) != 2 || p.Projects[1] != "proj_b" || p.Roles[0] != "admin" || time.Until(p.Expires) < 119*time.Minute {
 		t.Errorf("principal %+v", p)
 	}
-	if code := run(context.Background(), []string{"token", "--sub", "x"}, io.Discard, io.Discard, slog.New(slog.DiscardHandler)); code != 1 {
+	if code := run(context.Background(), []string{"token", "--sub", "x"}, io.Discard, io.Discard, testLogger("token")); code != 1 {
 		t.Errorf("no secret: exit %d, want 1", code)
 	}
 }
@@ -114,9 +123,9 @@ projects:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("TEST_PROXY_JWT_SECRET", "proxy-subcommand-secret-0123456789abcdef")
+	t.Setenv("TEST_PROXY_JWT_SECRET", proxyJWTSecret)
 	t.Setenv("TEST_PROXY_ID", "AKIDx")
-	t.Setenv("TEST_PROXY_KEY", "k")
+	t.Setenv("TEST_PROXY_KEY", proxySecretKey)
 	t.Setenv("MUDSCF_LISTEN", "127.0.0.1:0")
 	m := startSubcommand(t, regexp.MustCompile(`API on http://127\.0\.0\.1:(\d+), metrics and health on http://127\.0\.0\.1:(\d+)`),
 		"proxy", "--config", good, "--admin-listen", "127.0.0.1:0")
@@ -129,7 +138,7 @@ projects:
 		t.Fatal(err)
 	}
 	var logs strings.Builder
-	code := run(context.Background(), []string{"proxy", "--config", bad}, io.Discard, io.Discard, slog.New(slog.NewTextHandler(&logs, nil)))
+	code := run(context.Background(), []string{"proxy", "--config", bad}, io.Discard, io.Discard, slog.New(slog.NewTextHandler(io.MultiWriter(&logs, suiteWitness.Writer("the proxy's log")), nil)))
 	if code != 1 || !strings.Contains(logs.String(), "listen_typo") {
 		t.Errorf("exit %d, log %q: want 1 and the bad key named", code, logs.String())
 	}

@@ -6,22 +6,55 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/witness"
 )
+
+// The secrets the tests configure; the simulator's is its default
+// account's key, which the demo and simulate use.
+const (
+	demoJWTSecret  = "demo-jwt-secret-for-tests-0123456789abcdef"
+	tokenJWTSecret = "token-test-secret-0123456789abcdef0123"
+	proxyJWTSecret = "proxy-subcommand-secret-0123456789abcdef"
+	proxySecretKey = "proxy-subcommand-secret-key-never-printed"
+)
+
+// suiteWitness reads every log line, every response to http.DefaultClient
+// and what the subcommands print, and fails the run if a secret appeared.
+var suiteWitness = witness.New(map[string]string{
+	"simulator SecretKey": scfsim.DefaultConfig().Accounts[0].SecretKey,
+	"proxy SecretKey":     proxySecretKey,
+	"demo JWT secret":     demoJWTSecret,
+	"token JWT secret":    tokenJWTSecret,
+	"proxy JWT secret":    proxyJWTSecret,
+})
+
+func TestMain(m *testing.M) {
+	http.DefaultClient.Transport = suiteWitness.Transport(http.DefaultTransport)
+	os.Exit(suiteWitness.Main(m).Run())
+}
+
+// testLogger is the logger every subcommand gets in the tests.
+func testLogger(where string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(suiteWitness.Writer("the log of "+where), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
 
 func TestRunRejectsBadInvocations(t *testing.T) {
 	for _, args := range [][]string{nil, {"nope"}, {"simulate", "--no-such-flag"}, {"--help"}} {
 		var stderr bytes.Buffer
-		if code := run(context.Background(), args, io.Discard, &stderr, slog.New(slog.DiscardHandler)); code != 2 {
+		if code := run(context.Background(), args, io.Discard, &stderr, testLogger("run")); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 	}
 	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"simulate", "--secret-id", "AKIDonlyHalf"}, io.Discard, &stderr, slog.New(slog.DiscardHandler)); code != 1 {
+	if code := run(context.Background(), []string{"simulate", "--secret-id", "AKIDonlyHalf"}, io.Discard, &stderr, testLogger("run")); code != 1 {
 		t.Errorf("a SecretId without its key: exit %d, want 1", code)
 	}
 }
@@ -50,7 +83,7 @@ func TestSimulateServesUntilCancelled(t *testing.T) {
 	var stdout syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"simulate", "--addr", "127.0.0.1:0"}, &stdout, io.Discard, slog.New(slog.DiscardHandler))
+		done <- run(ctx, []string{"simulate", "--addr", "127.0.0.1:0"}, &stdout, io.Discard, testLogger("run"))
 	}()
 	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
 	var m []string

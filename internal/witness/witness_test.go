@@ -1,0 +1,70 @@
+package witness
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+const secret = "a-secret-for-the-witness-self-test"
+
+// The witness catches a secret in each place it watches, in each form: a
+// suite's check is only as good as this.
+func TestWitnessCatchesSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Echo", r.URL.Query().Get("h"))
+		io.WriteString(w, r.URL.Query().Get("b"))
+	}))
+	defer srv.Close()
+	get := func(w *Witness, query string) {
+		resp, err := (&http.Client{Transport: w.Transport(http.DefaultTransport)}).Get(srv.URL + "/?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	cases := []struct {
+		name string
+		emit func(w *Witness)
+	}{
+		{"log line", func(w *Witness) { slog.New(slog.NewJSONHandler(w.Writer("log"), nil)).Info("oops", "key", secret) }},
+		{"base64 in a response body", func(w *Witness) { get(w, "b="+base64.StdEncoding.EncodeToString([]byte(secret))) }},
+		{"a response header", func(w *Witness) { get(w, "h="+secret) }},
+		{"base64url", func(w *Witness) { w.See("header", []byte(base64.RawURLEncoding.EncodeToString([]byte(secret)))) }},
+		{"error message", func(w *Witness) { w.SeeErr("error", fmt.Errorf("signing with %s failed", secret)) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := New(map[string]string{"test secret": secret})
+			get(w, "b=clean&h=clean")
+			w.See("clean", []byte("nothing to see"))
+			if len(w.Leaks()) != 0 || w.Seen() != 3 {
+				t.Fatalf("clean output: leaks %q, seen %d", w.Leaks(), w.Seen())
+			}
+			c.emit(w)
+			if len(w.Leaks()) != 1 {
+				t.Errorf("leaks %q, want one", w.Leaks())
+			}
+		})
+	}
+}
+
+type fakeM int
+
+func (m fakeM) Run() int { return int(m) }
+
+func TestMainFailsOnALeak(t *testing.T) {
+	w := New(map[string]string{"test secret": secret})
+	w.report = io.Discard
+	if code := w.Main(fakeM(0)).Run(); code != 0 {
+		t.Errorf("clean run: exit %d", code)
+	}
+	w.See("somewhere", []byte(secret))
+	if code := w.Main(fakeM(0)).Run(); code != 1 {
+		t.Errorf("after a leak: exit %d, want 1", code)
+	}
+}
