@@ -34,15 +34,14 @@ var breakerFailure = translate.NewFailure(http.StatusServiceUnavailable, transla
 // before the budget, so that refused calls spend no slot; after openFor it
 // lets one probe call through, and the probe's success closes it again.
 type breakerCaller struct {
-	next    LogsCaller
-	cb      *gobreaker.CircuitBreaker[translate.GetFunctionLogsResponse]
-	openFor time.Duration
+	next LogsCaller
+	cb   *gobreaker.CircuitBreaker[translate.GetFunctionLogsResponse]
 	// probeAt is when the open breaker turns half-open (unix ns).
 	probeAt atomic.Int64
 }
 
 func newBreakerCaller(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *breakerCaller {
-	c := &breakerCaller{next: next, openFor: cfg.OpenFor}
+	c := &breakerCaller{next: next}
 	metrics.breakerStateChanged(nil, gobreaker.StateClosed)
 	c.cb = gobreaker.NewCircuitBreaker[translate.GetFunctionLogsResponse](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
