@@ -28,10 +28,13 @@ const principalKey = "mudscf.principal"
 // authenticate turns the bearer token into a Principal or answers 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p, err := s.auth.Authenticate(c.Request().Header.Get(echo.HeaderAuthorization))
-		if len(c.Request().Header[echo.HeaderAuthorization]) > 1 {
+		var p Principal
+		var err error
+		if values := c.Request().Header[echo.HeaderAuthorization]; len(values) > 1 {
 			// Which one would count is ambiguous: refuse both.
 			err = &AuthError{"send exactly one Authorization header"}
+		} else {
+			p, err = s.auth.Authenticate(c.Request().Header.Get(echo.HeaderAuthorization))
 		}
 		if err != nil {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="mudscf"`)
