@@ -20,8 +20,9 @@ fuzz:
 		$(GO) test ./translate -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
+# The same static binary the Dockerfile builds.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mudscf ./cmd/mudscf
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/mudscf ./cmd/mudscf
 
 demo:
 	$(GO) run ./cmd/mudscf demo
