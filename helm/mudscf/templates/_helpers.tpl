@@ -229,6 +229,9 @@ broken release is never installed.
 {{/* Pod settings shared by the proxy and exporter Deployments. */}}
 {{- define "mudscf.podCommon" -}}
 serviceAccountName: {{ include "mudscf.serviceAccountName" . }}
+# Also when the service account is not the chart's: mudscf never calls the
+# Kubernetes API.
+automountServiceAccountToken: false
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
