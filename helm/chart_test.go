@@ -21,6 +21,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sjson "sigs.k8s.io/json"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/mudscf/mudscf/exporter"
@@ -200,16 +201,22 @@ func stripComments(doc string) string {
 	return b.String()
 }
 
-// strictInto decodes doc into a new T, failing on any field T does not
-// have (sigs.k8s.io/yaml goes through JSON with DisallowUnknownFields, as
-// the API server's strict field validation does), and files it by name.
+// strictInto decodes doc into a new T as the API server's strict field
+// validation does: through JSON, case-sensitively (encoding/json would take
+// "readonly" for readOnly), failing on unknown and duplicate fields. It
+// files the object by name.
 func strictInto[T any, PT interface {
 	*T
 	GetName() string
 }](t *testing.T, doc string, into map[string]PT) PT {
 	t.Helper()
 	obj := PT(new(T))
-	if err := sigsyaml.UnmarshalStrict([]byte(doc), obj); err != nil {
+	j, err := sigsyaml.YAMLToJSONStrict([]byte(doc))
+	if err != nil {
+		t.Fatalf("not strict YAML (a duplicate key?): %v\n%s", err, doc)
+	}
+	strictErrs, err := k8sjson.UnmarshalStrict(j, obj)
+	if err = errors.Join(append(strictErrs, err)...); err != nil {
 		t.Fatalf("%T does not decode strictly: %v\n%s", obj, err, doc)
 	}
 	into[obj.GetName()] = obj
