@@ -246,6 +246,15 @@ func TestTemplate(t *testing.T) {
 			proxyContainers: []string{"proxy", "exporter"},
 		},
 		{
+			name: "public-key tokens, workload identity, no exporter",
+			set: []string{
+				"exporter.enabled=false", "proxy.config.jwt.algorithms={RS256}", "proxy.config.jwt.jwksURL=https://auth.example.com/jwks.json",
+				"workloadIdentity.enabled=true", "workloadIdentity.region=ap-guangzhou", "workloadIdentity.providerId=cls-x", "workloadIdentity.roleArn=qcs::cam::uin/1:roleName/r",
+			},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy"},
+		},
+		{
 			name:   "all features",
 			values: []string{allFeatures},
 			wantKinds: []string{
