@@ -712,6 +712,59 @@ func goKeys(prefix string, typ reflect.Type, out *[]string) {
 	}
 }
 
+// TestNotes renders NOTES.txt, which helm template leaves out: a copy of
+// the chart wraps it in a ConfigMap so that a template error in it fails
+// here, not after a successful install.
+func TestNotes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []string
+		want   []string
+	}{
+		{"defaults", nil, []string{
+			"svc/rel-mudscf 8080", "key \"jwt-secret\" of Secret rel-mudscf", "none configured: the SDK's provider chain",
+			"in one replica", "still holds Mudbase's example project", "port 9464 (exporter)",
+		}},
+		{"all features", []string{allFeatures}, []string{
+			"TKE workload identity (role qcs::cam::uin/100000000001:roleName/mudscf)", "key \"jwt\" of Secret mudscf-credentials",
+			"shared through Redis by up to 5 replicas", "svc/rel-mudscf-exporter-metrics",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(chartDir)); err != nil {
+				t.Fatal(err)
+			}
+			notes, err := os.ReadFile(filepath.Join(dir, "templates", "NOTES.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrap := map[string]string{
+				"_notes.tpl": `{{- define "notes" -}}` + string(notes) + `{{- end }}`,
+				"notes.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include \"notes\" . | toJson }}\n",
+			}
+			for name, text := range wrap {
+				if err := os.WriteFile(filepath.Join(dir, "templates", name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, err := runHelm(t, append([]string{"template", "rel", dir, "--namespace", "obs", "--kube-version", kubeVersion, "--show-only", "templates/notes.yaml"}, valuesArgs(tc.values, nil)...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cm corev1.ConfigMap
+			if err := sigsyaml.UnmarshalStrict([]byte(out), &cm); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(cm.Data["notes"], w) {
+					t.Errorf("NOTES.txt does not say %q:\n%s", w, cm.Data["notes"])
+				}
+			}
+		})
+	}
+}
+
 // TestDashboardsMatch keeps the chart's copies of the dashboards (helm
 // cannot read files outside the chart) identical to dashboards/*.json, the
 // ones the dashboards test runs through Prometheus.
