@@ -111,18 +111,16 @@ func TestLintStrict(t *testing.T) {
 
 // rendered is one release's objects, each decoded strictly into its type.
 type rendered struct {
-	deployments  map[string]*appsv1.Deployment
-	configMaps   map[string]*corev1.ConfigMap
-	secrets      map[string]*corev1.Secret
-	services     map[string]*corev1.Service
-	pods         map[string]*corev1.Pod
-	networkPols  map[string]*networkingv1.NetworkPolicy
-	hpas         map[string]*autoscalingv2.HorizontalPodAutoscaler
-	pdbs         map[string]*policyv1.PodDisruptionBudget
-	monitors     map[string]*serviceMonitor
-	kinds        []string
-	serviceAccts int
-	pvcs         int
+	deployments map[string]*appsv1.Deployment
+	configMaps  map[string]*corev1.ConfigMap
+	secrets     map[string]*corev1.Secret
+	services    map[string]*corev1.Service
+	pods        map[string]*corev1.Pod
+	networkPols map[string]*networkingv1.NetworkPolicy
+	hpas        map[string]*autoscalingv2.HorizontalPodAutoscaler
+	pdbs        map[string]*policyv1.PodDisruptionBudget
+	monitors    map[string]*serviceMonitor
+	kinds       []string
 }
 
 // serviceMonitor is the part of monitoring.coreos.com/v1 ServiceMonitor the
@@ -184,10 +182,8 @@ func render(t *testing.T, values []string, set []string) *rendered {
 			obj = strictInto(t, doc, r.monitors)
 		case "v1/ServiceAccount":
 			obj = strictInto(t, doc, map[string]*corev1.ServiceAccount{})
-			r.serviceAccts++
 		case "v1/PersistentVolumeClaim":
 			obj = strictInto(t, doc, map[string]*corev1.PersistentVolumeClaim{})
-			r.pvcs++
 		default:
 			t.Fatalf("the chart renders %s/%s, which this test does not decode: add its type", meta.APIVersion, meta.Kind)
 		}
@@ -324,6 +320,10 @@ func TestTemplate(t *testing.T) {
 				}
 				checkPodHardening(t, "pod "+name, p.Spec, false)
 			}
+			if sec := r.secrets["rel-mudscf"]; sec != nil && len(sec.Data["jwt-secret"]) < 32 {
+				t.Errorf("the chart's JWT secret has %d bytes; the proxy requires at least 32", len(sec.Data["jwt-secret"]))
+			}
+			checkServiceMonitor(t, r)
 			checkRedis(t, r, redis)
 			checkNetworkPolicy(t, r, redis != nil)
 			checkDashboards(t, r, tc.dashboards)
@@ -331,6 +331,32 @@ func TestTemplate(t *testing.T) {
 				t.Errorf("the API Service must expose the API port only: %+v", svc)
 			}
 		})
+	}
+}
+
+// checkServiceMonitor requires every port the ServiceMonitor scrapes to be
+// a port of a metrics Service it selects.
+func checkServiceMonitor(t *testing.T, r *rendered) {
+	t.Helper()
+	for name, sm := range r.monitors {
+		ports := map[string]bool{}
+		for _, svc := range r.services {
+			selected := true
+			for k, v := range sm.Spec.Selector.MatchLabels {
+				selected = selected && svc.Labels[k] == v
+			}
+			for _, p := range svc.Spec.Ports {
+				ports[p.Name] = ports[p.Name] || selected
+			}
+		}
+		if len(sm.Spec.Endpoints) == 0 {
+			t.Errorf("ServiceMonitor %s scrapes nothing", name)
+		}
+		for _, e := range sm.Spec.Endpoints {
+			if !ports[e.Port] {
+				t.Errorf("ServiceMonitor %s scrapes port %q, which no Service it selects has", name, e.Port)
+			}
+		}
 	}
 }
 
