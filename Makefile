@@ -24,8 +24,9 @@ fuzz:
 		done; \
 	done
 
+# The same static binary the Dockerfile builds.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mudscf ./cmd/mudscf
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/mudscf ./cmd/mudscf
 
 demo:
 	$(GO) run ./cmd/mudscf demo

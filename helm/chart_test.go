@@ -1,0 +1,823 @@
+package helm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sjson "sigs.k8s.io/json"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/mudscf/mudscf/exporter"
+	"github.com/mudscf/mudscf/proxy"
+)
+
+const chartDir = "mudscf"
+
+// kubeVersion stands in for a cluster: helm built by go install believes it
+// talks to Kubernetes 1.20, below the chart's kubeVersion.
+const kubeVersion = "1.31.0"
+
+// helmBinary finds helm on PATH or where `go install` puts it. Under CI a
+// missing helm fails the test: CI must not pass by skipping.
+func helmBinary(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("helm"); err == nil {
+		return p
+	}
+	gopath, err := exec.Command("go", "env", "GOPATH").Output()
+	if err == nil {
+		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "helm")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("helm not found on PATH or in $(go env GOPATH)/bin; .ci/run installs it")
+	}
+	t.Skip("helm not found: go install helm.sh/helm/v3/cmd/helm@v3.22.0 (as .ci/run does)")
+	return ""
+}
+
+// runHelm returns helm's standard output; stderr goes into the error, and
+// for lint (which logs what templates would fail instead of failing) into
+// stdout as well.
+func runHelm(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(helmBinary(t), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Keep helm off the developer's own repositories and caches.
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+home, "HELM_CONFIG_HOME="+home, "HELM_DATA_HOME="+home)
+	err := cmd.Run()
+	if args[0] == "lint" {
+		stdout.Write(stderr.Bytes())
+	}
+	if err != nil {
+		return stdout.String(), fmt.Errorf("helm %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+func valuesArgs(files []string, set []string) []string {
+	var args []string
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	return args
+}
+
+const allFeatures = "testdata/all-features.yaml"
+
+func TestLintStrict(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []string
+	}{
+		{"defaults", nil},
+		{"all features", []string{allFeatures}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runHelm(t, append([]string{"lint", "--strict", "--kube-version", kubeVersion, chartDir}, valuesArgs(tc.values, nil)...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, "0 chart(s) failed") || strings.Contains(out, "Fail:") || strings.Contains(out, "[WARNING]") {
+				t.Fatalf("helm lint did not report a clean chart:\n%s", out)
+			}
+		})
+	}
+}
+
+// rendered is one release's objects, each decoded strictly into its type.
+type rendered struct {
+	deployments map[string]*appsv1.Deployment
+	configMaps  map[string]*corev1.ConfigMap
+	secrets     map[string]*corev1.Secret
+	services    map[string]*corev1.Service
+	pods        map[string]*corev1.Pod
+	networkPols map[string]*networkingv1.NetworkPolicy
+	hpas        map[string]*autoscalingv2.HorizontalPodAutoscaler
+	pdbs        map[string]*policyv1.PodDisruptionBudget
+	monitors    map[string]*serviceMonitor
+	kinds       []string
+}
+
+// serviceMonitor is the part of monitoring.coreos.com/v1 ServiceMonitor the
+// chart writes; decoding into it strictly rejects any other field.
+type serviceMonitor struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Selector  metav1.LabelSelector `json:"selector"`
+		Endpoints []struct {
+			Port          string `json:"port"`
+			Path          string `json:"path"`
+			Interval      string `json:"interval"`
+			ScrapeTimeout string `json:"scrapeTimeout"`
+		} `json:"endpoints"`
+	} `json:"spec"`
+}
+
+func render(t *testing.T, values []string, set []string) *rendered {
+	t.Helper()
+	out, err := runHelm(t, append([]string{"template", "rel", chartDir, "--namespace", "obs", "--kube-version", kubeVersion}, valuesArgs(values, set)...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rendered{
+		deployments: map[string]*appsv1.Deployment{}, configMaps: map[string]*corev1.ConfigMap{},
+		secrets: map[string]*corev1.Secret{}, services: map[string]*corev1.Service{}, pods: map[string]*corev1.Pod{},
+		networkPols: map[string]*networkingv1.NetworkPolicy{}, hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{},
+		pdbs: map[string]*policyv1.PodDisruptionBudget{}, monitors: map[string]*serviceMonitor{},
+	}
+	for _, doc := range regexp.MustCompile(`(?m)^---\s*$`).Split(out, -1) {
+		if strings.TrimSpace(stripComments(doc)) == "" {
+			continue
+		}
+		var meta metav1.TypeMeta
+		if err := sigsyaml.Unmarshal([]byte(doc), &meta); err != nil {
+			t.Fatalf("not a Kubernetes object: %v\n%s", err, doc)
+		}
+		r.kinds = append(r.kinds, meta.APIVersion+"/"+meta.Kind)
+		var obj interface{ GetName() string }
+		switch meta.APIVersion + "/" + meta.Kind {
+		case "apps/v1/Deployment":
+			obj = strictInto(t, doc, r.deployments)
+		case "v1/ConfigMap":
+			obj = strictInto(t, doc, r.configMaps)
+		case "v1/Secret":
+			obj = strictInto(t, doc, r.secrets)
+		case "v1/Service":
+			obj = strictInto(t, doc, r.services)
+		case "v1/Pod":
+			obj = strictInto(t, doc, r.pods)
+		case "networking.k8s.io/v1/NetworkPolicy":
+			obj = strictInto(t, doc, r.networkPols)
+		case "autoscaling/v2/HorizontalPodAutoscaler":
+			obj = strictInto(t, doc, r.hpas)
+		case "policy/v1/PodDisruptionBudget":
+			obj = strictInto(t, doc, r.pdbs)
+		case "monitoring.coreos.com/v1/ServiceMonitor":
+			obj = strictInto(t, doc, r.monitors)
+		case "v1/ServiceAccount":
+			obj = strictInto(t, doc, map[string]*corev1.ServiceAccount{})
+		case "v1/PersistentVolumeClaim":
+			obj = strictInto(t, doc, map[string]*corev1.PersistentVolumeClaim{})
+		default:
+			t.Fatalf("the chart renders %s/%s, which this test does not decode: add its type", meta.APIVersion, meta.Kind)
+		}
+		if obj.GetName() == "" {
+			t.Errorf("%s without a name", meta.Kind)
+		}
+	}
+	return r
+}
+
+func stripComments(doc string) string {
+	var b strings.Builder
+	for line := range strings.Lines(doc) {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// strictInto decodes doc into a new T as the API server's strict field
+// validation does: through JSON, case-sensitively (encoding/json would take
+// "readonly" for readOnly), failing on unknown and duplicate fields. It
+// files the object by name.
+func strictInto[T any, PT interface {
+	*T
+	GetName() string
+}](t *testing.T, doc string, into map[string]PT) PT {
+	t.Helper()
+	obj := PT(new(T))
+	j, err := sigsyaml.YAMLToJSONStrict([]byte(doc))
+	if err != nil {
+		t.Fatalf("not strict YAML (a duplicate key?): %v\n%s", err, doc)
+	}
+	strictErrs, err := k8sjson.UnmarshalStrict(j, obj)
+	if err = errors.Join(append(strictErrs, err)...); err != nil {
+		t.Fatalf("%T does not decode strictly: %v\n%s", obj, err, doc)
+	}
+	into[obj.GetName()] = obj
+	return obj
+}
+
+func TestTemplate(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		values    []string
+		set       []string
+		wantKinds []string
+		// What the pods must show: which containers run where.
+		proxyContainers    []string
+		exporterDeployment bool
+		dashboards         bool
+	}{
+		{
+			name:            "defaults",
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy", "exporter"},
+		},
+		{
+			name:            "tencent keys in the chart's secret",
+			set:             []string{"secret.tencentSecretId=AKIDexample", "secret.tencentSecretKey=example-key", "secret.jwtSecret=0123456789abcdef0123456789abcdef"},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy", "exporter"},
+		},
+		{
+			name: "public-key tokens, workload identity, no exporter",
+			set: []string{
+				"exporter.enabled=false", "proxy.config.jwt.algorithms={RS256}", "proxy.config.jwt.jwksURL=https://auth.example.com/jwks.json",
+				"workloadIdentity.enabled=true", "workloadIdentity.region=ap-guangzhou", "workloadIdentity.providerId=cls-x", "workloadIdentity.roleArn=qcs::cam::uin/1:roleName/r",
+			},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy"},
+		},
+		{
+			name:   "all features",
+			values: []string{allFeatures},
+			wantKinds: []string{
+				"v1/ConfigMap", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod",
+				"networking.k8s.io/v1/NetworkPolicy", "autoscaling/v2/HorizontalPodAutoscaler", "policy/v1/PodDisruptionBudget",
+				"monitoring.coreos.com/v1/ServiceMonitor", "v1/PersistentVolumeClaim",
+			},
+			proxyContainers:    []string{"proxy"},
+			exporterDeployment: true,
+			dashboards:         true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := render(t, tc.values, tc.set)
+			for _, k := range tc.wantKinds {
+				if !slices.Contains(r.kinds, k) {
+					t.Errorf("no %s rendered; got %v", k, r.kinds)
+				}
+			}
+			cm := r.configMaps["rel-mudscf"]
+			if cm == nil {
+				t.Fatal("no ConfigMap rel-mudscf")
+			}
+			proxyCfg, redis := parseProxyConfig(t, cm.Data["proxy.yaml"])
+			exporterCfg := parseExporterConfig(t, cm.Data["exporter.yaml"])
+
+			proxyDep := r.deployments["rel-mudscf"]
+			if proxyDep == nil {
+				t.Fatal("no proxy Deployment")
+			}
+			var names []string
+			for _, c := range proxyDep.Spec.Template.Spec.Containers {
+				names = append(names, c.Name)
+			}
+			if !slices.Equal(names, tc.proxyContainers) {
+				t.Errorf("proxy pod containers %v, want %v", names, tc.proxyContainers)
+			}
+			if exp := r.deployments["rel-mudscf-exporter"]; (exp != nil) != tc.exporterDeployment {
+				t.Errorf("exporter Deployment rendered: %v, want %v", exp != nil, tc.exporterDeployment)
+			} else if exp != nil && (exp.Spec.Replicas == nil || *exp.Spec.Replicas != 1 || exp.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType) {
+				t.Errorf("exporter Deployment: replicas %v, strategy %q; want exactly one pod, replaced with Recreate", exp.Spec.Replicas, exp.Spec.Strategy.Type)
+			}
+
+			for name, d := range r.deployments {
+				pod := d.Spec.Template
+				for _, key := range []string{"checksum/config", "checksum/secret"} {
+					if pod.Annotations[key] == "" {
+						t.Errorf("deployment %s: no %s annotation, so a change would not roll the pods", name, key)
+					}
+				}
+				checkPodHardening(t, "deployment "+name, pod.Spec, true)
+				checkSecretFiles(t, name, pod.Spec, proxyCfg, exporterCfg)
+			}
+			if len(r.pods) != 1 {
+				t.Fatalf("want exactly the helm test pod, got %d pods", len(r.pods))
+			}
+			for name, p := range r.pods {
+				if p.Annotations["helm.sh/hook"] != "test" {
+					t.Errorf("pod %s is not a helm test hook: %v", name, p.Annotations)
+				}
+				checkPodHardening(t, "pod "+name, p.Spec, false)
+			}
+			if sec := r.secrets["rel-mudscf"]; sec != nil && len(sec.Data["jwt-secret"]) < 32 {
+				t.Errorf("the chart's JWT secret has %d bytes; the proxy requires at least 32", len(sec.Data["jwt-secret"]))
+			}
+			checkServiceMonitor(t, r)
+			checkRedis(t, r, redis)
+			checkNetworkPolicy(t, r, redis != nil)
+			checkDashboards(t, r, tc.dashboards)
+			if svc := r.services["rel-mudscf"]; svc == nil || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "api" {
+				t.Errorf("the API Service must expose the API port only: %+v", svc)
+			}
+		})
+	}
+}
+
+// checkServiceMonitor requires every port the ServiceMonitor scrapes to be
+// a port of a metrics Service it selects.
+func checkServiceMonitor(t *testing.T, r *rendered) {
+	t.Helper()
+	for name, sm := range r.monitors {
+		ports := map[string]bool{}
+		for _, svc := range r.services {
+			selected := true
+			for k, v := range sm.Spec.Selector.MatchLabels {
+				selected = selected && svc.Labels[k] == v
+			}
+			for _, p := range svc.Spec.Ports {
+				ports[p.Name] = ports[p.Name] || selected
+			}
+		}
+		if len(sm.Spec.Endpoints) == 0 {
+			t.Errorf("ServiceMonitor %s scrapes nothing", name)
+		}
+		for _, e := range sm.Spec.Endpoints {
+			if !ports[e.Port] {
+				t.Errorf("ServiceMonitor %s scrapes port %q, which no Service it selects has", name, e.Port)
+			}
+		}
+	}
+}
+
+// checkRedis requires the proxy's redis block to name the variable the
+// Deployment sets from the Secret, and to count the most replicas that can
+// run: while Redis is down each falls back to requestsPerSecond/replicas.
+func checkRedis(t *testing.T, r *rendered, redis map[string]any) {
+	t.Helper()
+	var env *corev1.EnvVar
+	for _, c := range r.deployments["rel-mudscf"].Spec.Template.Spec.Containers {
+		for i := range c.Env {
+			if c.Name == "proxy" && c.Env[i].Name == "MUDSCF_REDIS_URL" {
+				env = &c.Env[i]
+			}
+		}
+	}
+	if (redis == nil) != (env == nil) {
+		t.Fatalf("redis block %v but MUDSCF_REDIS_URL %+v: both or neither", redis, env)
+	}
+	if redis == nil {
+		return
+	}
+	if redis["urlEnv"] != "MUDSCF_REDIS_URL" || env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil {
+		t.Errorf("redis URL: config %v, env %+v; want urlEnv MUDSCF_REDIS_URL set from a Secret", redis, env)
+	}
+	want := 1
+	if d := r.deployments["rel-mudscf"]; d.Spec.Replicas != nil {
+		want = int(*d.Spec.Replicas)
+	}
+	for _, h := range r.hpas {
+		want = int(h.Spec.MaxReplicas)
+	}
+	if redis["replicas"] != want {
+		t.Errorf("redis.replicas %v, want %d (the most replicas that can run)", redis["replicas"], want)
+	}
+}
+
+// checkNetworkPolicy requires, when policies are rendered, the proxy's to
+// let out DNS, HTTPS to Tencent and Redis when used, and to let in the
+// exporter and the test pod whenever callers of the API are restricted.
+func checkNetworkPolicy(t *testing.T, r *rendered, redis bool) {
+	t.Helper()
+	np := r.networkPols["rel-mudscf"]
+	if np == nil {
+		return
+	}
+	egress := map[string]bool{}
+	for _, rule := range np.Spec.Egress {
+		for _, p := range rule.Ports {
+			egress[p.Port.String()] = true
+		}
+	}
+	for port, want := range map[string]bool{"53": true, "443": true, "6379": redis} {
+		if egress[port] != want {
+			t.Errorf("proxy NetworkPolicy: egress to port %s is %v, want %v", port, egress[port], want)
+		}
+	}
+	for _, rule := range np.Spec.Ingress {
+		if len(rule.Ports) == 0 || rule.Ports[0].Port.String() != "api" || len(rule.From) == 0 {
+			continue
+		}
+		own := false
+		for _, peer := range rule.From {
+			if peer.PodSelector != nil && peer.NamespaceSelector == nil && peer.PodSelector.MatchLabels["app.kubernetes.io/instance"] == "rel" && peer.PodSelector.MatchLabels["app.kubernetes.io/component"] == "" {
+				own = true
+			}
+		}
+		if !own {
+			t.Errorf("proxy NetworkPolicy: the API admits %+v, which shuts out the exporter and the test pod", rule.From)
+		}
+	}
+	if _, ok := r.deployments["rel-mudscf-exporter"]; ok && r.networkPols["rel-mudscf-exporter"] == nil {
+		t.Error("the exporter Deployment has no NetworkPolicy")
+	}
+}
+
+// checkDashboards requires one ConfigMap per dashboard, labelled for
+// Grafana's sidecar, holding the dashboard verbatim.
+func checkDashboards(t *testing.T, r *rendered, enabled bool) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(chartDir, "dashboards", "*.json"))
+	found := 0
+	for name, cm := range r.configMaps {
+		if cm.Labels["grafana_dashboard"] != "1" {
+			continue
+		}
+		found++
+		if cm.Annotations["grafana_folder"] != "mudscf" {
+			t.Errorf("dashboard %s: folder annotation %v", name, cm.Annotations)
+		}
+		for key, body := range cm.Data {
+			want, err := os.ReadFile(filepath.Join(chartDir, "dashboards", key))
+			if err != nil || strings.TrimRight(string(want), "\n") != body {
+				t.Errorf("dashboard %s: %s is not the chart's dashboards/%s verbatim (%v)", name, key, key, err)
+			}
+		}
+	}
+	if enabled && (len(files) == 0 || found != len(files)) || !enabled && found != 0 {
+		t.Errorf("%d dashboard ConfigMaps for %d dashboards (enabled: %v)", found, len(files), enabled)
+	}
+}
+
+// checkPodHardening requires every container to run non-root, read-only,
+// without privilege escalation or capabilities; withProbes requires
+// liveness and readiness probes too (the test pod runs once and has none).
+func checkPodHardening(t *testing.T, what string, spec corev1.PodSpec, withProbes bool) {
+	t.Helper()
+	if spec.SecurityContext == nil || spec.SecurityContext.RunAsNonRoot == nil || !*spec.SecurityContext.RunAsNonRoot {
+		t.Errorf("%s: the pod's securityContext does not require non-root", what)
+	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Errorf("%s: mounts a Kubernetes API token it never uses", what)
+	}
+	for _, c := range append(spec.InitContainers, spec.Containers...) {
+		sc := c.SecurityContext
+		switch {
+		case sc == nil:
+			t.Errorf("%s/%s: no securityContext", what, c.Name)
+		case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot, sc.RunAsUser == nil || *sc.RunAsUser == 0:
+			t.Errorf("%s/%s: may run as root", what, c.Name)
+		case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
+			t.Errorf("%s/%s: writable root filesystem", what, c.Name)
+		case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+			t.Errorf("%s/%s: privilege escalation allowed", what, c.Name)
+		case sc.Privileged != nil && *sc.Privileged:
+			t.Errorf("%s/%s: privileged", what, c.Name)
+		case sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
+			t.Errorf("%s/%s: capabilities %+v, want all dropped and none added", what, c.Name, sc.Capabilities)
+		case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+			t.Errorf("%s/%s: no RuntimeDefault seccomp profile", what, c.Name)
+		}
+		if c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
+			t.Errorf("%s/%s: memory request and limit must be set", what, c.Name)
+		}
+		if withProbes {
+			for probe, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+				if p == nil || p.HTTPGet == nil || !strings.HasPrefix(p.HTTPGet.Path, "/") {
+					t.Errorf("%s/%s: no HTTP %s probe", what, c.Name, probe)
+				}
+			}
+		}
+	}
+}
+
+// checkSecretFiles follows every file the configurations name to the
+// volume and Secret item that must provide it, so a renamed key or mount
+// fails here instead of in a crash-looping pod.
+func checkSecretFiles(t *testing.T, deployment string, spec corev1.PodSpec, p proxy.Config, e *exporter.Config) {
+	t.Helper()
+	files := map[string][]string{}
+	for _, c := range spec.Containers {
+		switch c.Name {
+		case "proxy":
+			files["proxy"] = append(files["proxy"], p.JWT.SecretFile)
+			for _, proj := range p.Projects {
+				files["proxy"] = append(files["proxy"], proj.Credentials.SecretIDFile, proj.Credentials.SecretKeyFile)
+			}
+			for _, env := range c.Env {
+				if env.Name == "TKE_WEB_IDENTITY_TOKEN_FILE" {
+					files["proxy"] = append(files["proxy"], env.Value)
+				}
+			}
+		case "exporter":
+			if e == nil {
+				t.Fatalf("%s: an exporter container but no exporter.yaml", deployment)
+			}
+			files["exporter"] = append(files["exporter"], e.Auth.JWTSecretFile)
+		}
+	}
+	for _, c := range spec.Containers {
+		for _, f := range files[c.Name] {
+			if f == "" {
+				continue
+			}
+			if !providedBy(c, spec.Volumes, f) {
+				t.Errorf("%s/%s: the configuration reads %s, which no mounted Secret item or token provides", deployment, c.Name, f)
+			}
+		}
+	}
+}
+
+func providedBy(c corev1.Container, volumes []corev1.Volume, file string) bool {
+	for _, m := range c.VolumeMounts {
+		rel, ok := strings.CutPrefix(file, m.MountPath+"/")
+		if !ok {
+			continue
+		}
+		for _, v := range volumes {
+			if v.Name != m.Name {
+				continue
+			}
+			if v.Secret != nil {
+				for _, item := range v.Secret.Items {
+					if item.Path == rel {
+						return true
+					}
+				}
+			}
+			if v.Projected != nil {
+				for _, s := range v.Projected.Sources {
+					if s.ServiceAccountToken != nil && s.ServiceAccountToken.Path == rel {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// parseProxyConfig runs the rendered proxy.yaml through the proxy's own
+// loader: what the chart writes, mudscf proxy accepts. It also returns the
+// redis block as written.
+func parseProxyConfig(t *testing.T, text string) (proxy.Config, map[string]any) {
+	t.Helper()
+	if text == "" {
+		t.Fatal("no proxy.yaml in the ConfigMap")
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal([]byte(text), &raw); err != nil {
+		t.Fatalf("proxy.yaml is not YAML: %v", err)
+	}
+	redis, _ := raw["redis"].(map[string]any)
+	if redis != nil && !hasYAMLKey(reflect.TypeFor[proxy.Config](), "redis") {
+		// The redis key comes with the shared budget (issue 7), built on
+		// another branch; until it is merged the rest is still checked.
+		t.Logf("mudscf proxy does not know the redis key yet: checking proxy.yaml without it")
+		delete(raw, "redis")
+		b, err := yaml.Marshal(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text = string(b)
+	}
+	// The proxy may check that the URL variable it is given is set.
+	t.Setenv("MUDSCF_REDIS_URL", "redis://127.0.0.1:6379/0")
+	cfg, err := proxy.ParseConfig([]byte(text))
+	if err != nil {
+		t.Fatalf("the rendered proxy.yaml is rejected by mudscf proxy: %v\n%s", err, text)
+	}
+	return cfg, redis
+}
+
+func hasYAMLKey(typ reflect.Type, key string) bool {
+	for i := range typ.NumField() {
+		if strings.Split(typ.Field(i).Tag.Get("yaml"), ",")[0] == key {
+			return true
+		}
+	}
+	return false
+}
+
+// parseExporterConfig runs the rendered exporter.yaml through the
+// exporter's loader; nil when the exporter is off.
+func parseExporterConfig(t *testing.T, text string) *exporter.Config {
+	t.Helper()
+	if text == "" {
+		return nil
+	}
+	f := filepath.Join(t.TempDir(), "exporter.yaml")
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := exporter.LoadConfig(f)
+	if err != nil {
+		t.Fatalf("the rendered exporter.yaml is rejected by mudscf exporter: %v\n%s", err, text)
+	}
+	return &cfg
+}
+
+func TestRenderRefusesWhatCannotWork(t *testing.T) {
+	redis := []string{"redis.enabled=true", "redis.existingSecret=r"}
+	for _, tc := range []struct {
+		name string
+		set  []string
+		want string
+	}{
+		{"two replicas without redis", []string{"replicaCount=2"}, "each replica would spend its own 5 req/s"},
+		{"autoscaling without redis", []string{"autoscaling.enabled=true"}, "4 proxy replicas without redis: each replica would spend its own 5 req/s"},
+		{"redis without a URL", []string{"redis.enabled=true"}, "set redis.existingSecret"},
+		{"sidecar exporters in several replicas", append([]string{"replicaCount=3"}, redis...), "exporter.mode=deployment"},
+		{"a checkpoint volume on a sidecar", []string{"exporter.persistence.enabled=true"}, "exporter.mode=deployment"},
+		{"exporter with no HS algorithm", []string{"proxy.config.jwt.algorithms={RS256}", "proxy.config.jwt.jwksURL=https://a.example/jwks"}, "Add HS256"},
+		{"workload identity without a role", []string{"workloadIdentity.enabled=true", "workloadIdentity.region=ap-guangzhou"}, "providerId and roleArn"},
+		{"workload identity and keys", []string{"workloadIdentity.enabled=true", "workloadIdentity.region=r", "workloadIdentity.providerId=p", "workloadIdentity.roleArn=a", "secret.tencentSecretId=x", "secret.tencentSecretKey=y"}, "keep one"},
+		{"half a key pair", []string{"secret.tencentSecretId=x"}, "set both or neither"},
+		{"a PDB that blocks drains", []string{"podDisruptionBudget.enabled=true", "podDisruptionBudget.maxUnavailable=0"}, "would block every voluntary eviction"},
+		{"autoscaling without a CPU request", append([]string{"autoscaling.enabled=true", "exporter.mode=deployment", "proxy.resources.requests.cpu=null"}, redis...), "proxy.resources.requests.cpu"},
+		{"a misspelt top-level key", []string{"replicaCont=2"}, "replicaCont"},
+		{"a misspelt proxy key", []string{"proxy.config.cache.pageTtl=5s"}, "pageTtl"},
+		{"a duration that is not one", []string{"proxy.config.cache.pageTTL=5 seconds"}, "pageTTL"},
+		{"a key the chart owns", []string{"proxy.config.listen=:80"}, "listen"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runHelm(t, append([]string{"template", "rel", chartDir, "--kube-version", kubeVersion}, valuesArgs(nil, tc.set)...)...)
+			if err == nil {
+				t.Fatalf("rendered; want a failure saying %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("failed without saying %q:\n%v", tc.want, err)
+			}
+		})
+	}
+}
+
+// TestSchemaCoversConfig keeps values.schema.json's proxy.config and
+// exporter.config in step with the Go configuration: a key mudscf gains
+// must be allowed by the schema (or it could not be set), and a key the
+// schema allows must exist (or the proxy would reject the rendered file).
+func TestSchemaCoversConfig(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(chartDir, "values.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema map[string]any
+	if err := yaml.Unmarshal(b, &schema); err != nil {
+		t.Fatal(err)
+	}
+	// Keys the chart writes itself, never taken from values.
+	chartOwned := []string{"listen", "adminListen", "redis", "jwt.secretEnv", "jwt.secretFile", "endpoint", "checkpoint", "auth", "functions"}
+	for _, tc := range []struct {
+		name   string
+		schema string
+		typ    reflect.Type
+	}{
+		{"proxy", "properties.proxy.properties.config", reflect.TypeFor[proxy.Config]()},
+		{"exporter", "properties.exporter.properties.config", reflect.TypeFor[exporter.Config]()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			node := schema
+			for _, k := range strings.Split(tc.schema, ".") {
+				node = node[k].(map[string]any)
+			}
+			var fromSchema, fromGo []string
+			schemaKeys("", node, &fromSchema)
+			goKeys("", tc.typ, &fromGo)
+			for _, k := range fromGo {
+				if !slices.Contains(fromSchema, k) && !slices.ContainsFunc(chartOwned, func(o string) bool { return k == o || strings.HasPrefix(k, o+".") }) {
+					t.Errorf("%s config key %s is missing from values.schema.json", tc.name, k)
+				}
+			}
+			for _, k := range fromSchema {
+				if !slices.Contains(fromGo, k) {
+					t.Errorf("values.schema.json allows %s.config.%s, which mudscf %s does not know", tc.name, k, tc.name)
+				}
+			}
+		})
+	}
+}
+
+// schemaKeys lists the dotted keys of a schema's object properties; maps
+// keyed by IDs (projects, functions) contribute their value's keys as "*".
+func schemaKeys(prefix string, node map[string]any, out *[]string) {
+	if props, ok := node["properties"].(map[string]any); ok {
+		for k, v := range props {
+			*out = append(*out, prefix+k)
+			schemaKeys(prefix+k+".", v.(map[string]any), out)
+		}
+	}
+	if add, ok := node["additionalProperties"].(map[string]any); ok {
+		schemaKeys(prefix+"*.", add, out)
+	}
+}
+
+func goKeys(prefix string, typ reflect.Type, out *[]string) {
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		*out = append(*out, prefix+tag)
+		switch ft := f.Type; {
+		case ft.Kind() == reflect.Struct && ft.PkgPath() != "time":
+			goKeys(prefix+tag+".", ft, out)
+		case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
+			goKeys(prefix+tag+".*.", ft.Elem(), out)
+		}
+	}
+}
+
+// TestNotes renders NOTES.txt, which helm template leaves out: a copy of
+// the chart wraps it in a ConfigMap so that a template error in it fails
+// here, not after a successful install.
+func TestNotes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []string
+		want   []string
+	}{
+		{"defaults", nil, []string{
+			"svc/rel-mudscf 8080", "key \"jwt-secret\" of Secret rel-mudscf", "none configured: the SDK's provider chain",
+			"in one replica", "still holds Mudbase's example project", "port 9464 (exporter)",
+		}},
+		{"all features", []string{allFeatures}, []string{
+			"TKE workload identity (role qcs::cam::uin/100000000001:roleName/mudscf)", "key \"jwt\" of Secret mudscf-credentials",
+			"shared through Redis by up to 5 replicas", "svc/rel-mudscf-exporter-metrics",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(chartDir)); err != nil {
+				t.Fatal(err)
+			}
+			notes, err := os.ReadFile(filepath.Join(dir, "templates", "NOTES.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrap := map[string]string{
+				"_notes.tpl": `{{- define "notes" -}}` + string(notes) + `{{- end }}`,
+				"notes.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include \"notes\" . | toJson }}\n",
+			}
+			for name, text := range wrap {
+				if err := os.WriteFile(filepath.Join(dir, "templates", name), []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, err := runHelm(t, append([]string{"template", "rel", dir, "--namespace", "obs", "--kube-version", kubeVersion, "--show-only", "templates/notes.yaml"}, valuesArgs(tc.values, nil)...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cm corev1.ConfigMap
+			if err := sigsyaml.UnmarshalStrict([]byte(out), &cm); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(cm.Data["notes"], w) {
+					t.Errorf("NOTES.txt does not say %q:\n%s", w, cm.Data["notes"])
+				}
+			}
+		})
+	}
+}
+
+// TestDashboardsMatch keeps the chart's copies of the dashboards (helm
+// cannot read files outside the chart) identical to dashboards/*.json, the
+// ones the dashboards test runs through Prometheus.
+func TestDashboardsMatch(t *testing.T) {
+	want, err := filepath.Glob("../dashboards/*.json")
+	if err != nil || len(want) == 0 {
+		t.Fatalf("no dashboards in ../dashboards: %v", err)
+	}
+	got, _ := filepath.Glob(filepath.Join(chartDir, "dashboards", "*.json"))
+	var wantNames, gotNames []string
+	for _, f := range want {
+		wantNames = append(wantNames, path.Base(f))
+	}
+	for _, f := range got {
+		gotNames = append(gotNames, path.Base(f))
+	}
+	if !slices.Equal(wantNames, gotNames) {
+		t.Fatalf("chart dashboards %v, want %v: cp dashboards/*.json helm/mudscf/dashboards/", gotNames, wantNames)
+	}
+	for _, f := range want {
+		a, errA := os.ReadFile(f)
+		b, errB := os.ReadFile(filepath.Join(chartDir, "dashboards", path.Base(f)))
+		if err := errors.Join(errA, errB); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("helm/mudscf/dashboards/%s differs from dashboards/%s: cp dashboards/*.json helm/mudscf/dashboards/", path.Base(f), path.Base(f))
+		}
+	}
+}

@@ -1,0 +1,263 @@
+{{- define "mudscf.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "mudscf.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "mudscf.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "mudscf.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "mudscf.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "mudscf.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "mudscf.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+{{- end }}
+
+{{- define "mudscf.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "mudscf.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "mudscf.secretName" -}}
+{{- default (include "mudscf.fullname" .) .Values.secret.existingSecret }}
+{{- end }}
+
+{{/* The most proxy replicas that can run at once: what the budget is shared by. */}}
+{{- define "mudscf.maxReplicas" -}}
+{{- if .Values.autoscaling.enabled }}{{ int .Values.autoscaling.maxReplicas }}{{ else }}{{ int .Values.replicaCount }}{{ end }}
+{{- end }}
+
+{{/* "true" when the proxy reads Tencent keys from the Secret. */}}
+{{- define "mudscf.tencentKeysFromSecret" -}}
+{{- if not .Values.workloadIdentity.enabled }}
+{{- if .Values.secret.existingSecret }}
+{{- if and .Values.secret.keys.tencentSecretId .Values.secret.keys.tencentSecretKey }}true{{ end }}
+{{- else if .Values.secret.tencentSecretId }}true{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when an HMAC algorithm is allowed, so the JWT secret is used. */}}
+{{- define "mudscf.hmac" -}}
+{{- range .Values.proxy.config.jwt.algorithms }}{{ if hasPrefix "HS" . }}true{{ end }}{{ end }}
+{{- end }}
+
+{{- define "mudscf.redisSecretName" -}}
+{{- default (include "mudscf.fullname" .) .Values.redis.existingSecret }}
+{{- end }}
+
+{{- define "mudscf.redisSecretKey" -}}
+{{- if .Values.redis.existingSecret }}{{ .Values.redis.existingSecretKey }}{{ else }}redis-url{{ end }}
+{{- end }}
+
+{{- define "mudscf.exporterEndpoint" -}}
+{{- if eq .Values.exporter.mode "sidecar" -}}
+http://127.0.0.1:{{ .Values.ports.api }}
+{{- else -}}
+http://{{ include "mudscf.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}
+{{- end }}
+{{- end }}
+
+{{/*
+Settings that cannot work fail the render with why and what to set, so a
+broken release is never installed.
+*/}}
+{{- define "mudscf.validate" -}}
+{{- $max := int (include "mudscf.maxReplicas" .) }}
+{{- if and (gt $max 1) (not .Values.redis.enabled) }}
+{{- fail (printf "mudscf: %d proxy replicas without redis: each replica would spend its own %v req/s of the Tencent account's GetFunctionLogs budget, so together they would exceed it and get RequestLimitExceeded. Set redis.enabled=true with redis.existingSecret (or redis.url) for a shared budget, or run one replica (replicaCount=1, autoscaling.enabled=false)." $max (.Values.proxy.config.budget.requestsPerSecond | default 5)) }}
+{{- end }}
+{{- if and .Values.redis.enabled (not (or .Values.redis.existingSecret .Values.redis.url)) }}
+{{- fail "mudscf: redis.enabled needs the Redis URL: set redis.existingSecret (and redis.existingSecretKey) or redis.url." }}
+{{- end }}
+{{- if and .Values.exporter.enabled (eq .Values.exporter.mode "sidecar") (gt $max 1) }}
+{{- fail (printf "mudscf: exporter.mode=sidecar with %d proxy replicas: every replica's exporter would export each execution again (dashboards would count it %d times) and spend the budget again. Set exporter.mode=deployment (one exporter pod polling the proxy Service)." $max $max) }}
+{{- end }}
+{{- if and .Values.exporter.enabled .Values.exporter.persistence.enabled (eq .Values.exporter.mode "sidecar") }}
+{{- fail "mudscf: exporter.persistence with exporter.mode=sidecar: a rolling update starts the new proxy pod before the old one lets go of the ReadWriteOnce volume, so the rollout can hang. Set exporter.mode=deployment (its own pod, replaced with the Recreate strategy)." }}
+{{- end }}
+{{- if and .Values.exporter.enabled (not (include "mudscf.hmac" .)) }}
+{{- fail "mudscf: the exporter authenticates with HS256 tokens minted from the JWT secret, but proxy.config.jwt.algorithms allows no HS algorithm. Add HS256 to proxy.config.jwt.algorithms or set exporter.enabled=false." }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (lt (int .Values.autoscaling.maxReplicas) (int .Values.autoscaling.minReplicas)) }}
+{{- fail "mudscf: autoscaling.maxReplicas must be at least autoscaling.minReplicas." }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (not (dig "requests" "cpu" "" .Values.proxy.resources)) }}
+{{- fail "mudscf: autoscaling scales on CPU utilization, which is relative to proxy.resources.requests.cpu: set it." }}
+{{- end }}
+{{- if .Values.workloadIdentity.enabled }}
+{{- if not (and .Values.workloadIdentity.region .Values.workloadIdentity.providerId .Values.workloadIdentity.roleArn) }}
+{{- fail "mudscf: workloadIdentity.enabled needs workloadIdentity.region, providerId and roleArn (the TKE_* variables Tencent's SDK reads)." }}
+{{- end }}
+{{- if .Values.secret.tencentSecretId }}
+{{- fail "mudscf: workloadIdentity.enabled and secret.tencentSecretId both give Tencent credentials: keep one." }}
+{{- end }}
+{{- end }}
+{{- if and (not .Values.secret.existingSecret) (ne (empty .Values.secret.tencentSecretId) (empty .Values.secret.tencentSecretKey)) }}
+{{- fail "mudscf: secret.tencentSecretId and secret.tencentSecretKey go together: set both or neither." }}
+{{- end }}
+{{- if and .Values.podDisruptionBudget.enabled (eq (toString .Values.podDisruptionBudget.maxUnavailable) "0" "0%") }}
+{{- fail "mudscf: podDisruptionBudget.maxUnavailable=0 would block every voluntary eviction (node drains, cluster upgrades): allow at least 1." }}
+{{- end }}
+{{- end }}
+
+{{/* proxy.yaml: the user's settings plus what the chart owns. */}}
+{{- define "mudscf.proxyConfig" -}}
+{{- $cfg := deepCopy .Values.proxy.config }}
+{{- $_ := set $cfg "listen" (printf ":%v" .Values.ports.api) }}
+{{- $_ = set $cfg "adminListen" (printf ":%v" .Values.ports.admin) }}
+{{- if include "mudscf.hmac" . }}
+{{- $_ = set $cfg.jwt "secretFile" "/etc/mudscf/secrets/jwt-secret" }}
+{{- end }}
+{{- if include "mudscf.tencentKeysFromSecret" . }}
+{{- range $id, $p := $cfg.projects }}
+{{- if not $p.credentials }}
+{{- $_ = set $p "credentials" (dict "secretIdFile" "/etc/mudscf/secrets/tencent-secret-id" "secretKeyFile" "/etc/mudscf/secrets/tencent-secret-key") }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if .Values.redis.enabled }}
+{{- $_ = set $cfg "redis" (dict "urlEnv" "MUDSCF_REDIS_URL" "replicas" (int (include "mudscf.maxReplicas" .))) }}
+{{- end }}
+{{- toYaml $cfg }}
+{{- end }}
+
+{{/* exporter.yaml: the user's settings plus what the chart owns. */}}
+{{- define "mudscf.exporterConfig" -}}
+{{- $cfg := deepCopy .Values.exporter.config }}
+{{- $jwt := .Values.proxy.config.jwt }}
+{{- $_ := set $cfg "listen" (printf ":%v" .Values.ports.exporter) }}
+{{- $_ = set $cfg "endpoint" (include "mudscf.exporterEndpoint" .) }}
+{{- $_ = set $cfg "checkpoint" "/var/lib/mudscf/exporter-checkpoint.json" }}
+{{- $_ = set $cfg "auth" (dict "jwtSecretFile" "/etc/mudscf/secrets/jwt-secret" "subject" "mudscf-exporter" "role" ($jwt.backgroundRole | default "mudscf-exporter") "projectsClaim" ($jwt.projectsClaim | default "projects") "rolesClaim" ($jwt.rolesClaim | default "roles")) }}
+{{- $functions := .Values.exporter.functions }}
+{{- if not $functions }}
+{{- range $project, $p := .Values.proxy.config.projects }}
+{{- range $function, $f := $p.functions }}
+{{- $fn := dict "project" $project "function" $function "name" $f.name "region" $p.region }}
+{{- if $f.qualifier }}{{ $_ = set $fn "qualifier" $f.qualifier }}{{ end }}
+{{- $functions = append $functions $fn }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $_ = set $cfg "functions" $functions }}
+{{- toYaml $cfg }}
+{{- end }}
+
+{{/* The exporter container, as a sidecar or in its own Deployment. */}}
+{{- define "mudscf.exporterContainer" -}}
+- name: exporter
+  image: {{ include "mudscf.image" . }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  args: [exporter, --config, /etc/mudscf/config/exporter.yaml]
+  ports:
+    - name: exporter
+      containerPort: {{ .Values.ports.exporter }}
+      protocol: TCP
+  {{- with .Values.exporter.extraEnv }}
+  env:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  livenessProbe:
+    httpGet: {path: /healthz, port: exporter}
+    periodSeconds: 10
+    failureThreshold: 3
+  readinessProbe:
+    httpGet:
+      {{- if eq .Values.exporter.mode "sidecar" }}
+      # Not /readyz: that waits for the first full polling round, and a
+      # sidecar's readiness is the pod's, so the proxy would get no traffic
+      # while the exporter catches up or the upstream is down.
+      path: /healthz
+      {{- else }}
+      path: /readyz
+      {{- end }}
+      port: exporter
+    periodSeconds: 10
+  resources:
+    {{- toYaml .Values.exporter.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - {name: config, mountPath: /etc/mudscf/config, readOnly: true}
+    - {name: exporter-secrets, mountPath: /etc/mudscf/secrets, readOnly: true}
+    - {name: exporter-state, mountPath: /var/lib/mudscf}
+{{- end }}
+
+{{/* Volumes the exporter container mounts. */}}
+{{- define "mudscf.exporterVolumes" -}}
+- name: exporter-secrets
+  secret:
+    secretName: {{ include "mudscf.secretName" . }}
+    # The exporter needs the JWT secret only, never the Tencent keys.
+    items:
+      - {key: {{ .Values.secret.keys.jwtSecret }}, path: jwt-secret}
+- name: exporter-state
+  {{- if .Values.exporter.persistence.enabled }}
+  persistentVolumeClaim:
+    claimName: {{ default (printf "%s-exporter" (include "mudscf.fullname" .)) .Values.exporter.persistence.existingClaim }}
+  {{- else }}
+  emptyDir: {}
+  {{- end }}
+{{- end }}
+
+{{/* Pod settings shared by the proxy and exporter Deployments. */}}
+{{- define "mudscf.podCommon" -}}
+serviceAccountName: {{ include "mudscf.serviceAccountName" . }}
+# Also when the service account is not the chart's: mudscf never calls the
+# Kubernetes API.
+automountServiceAccountToken: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Rolls the pods when the configuration or the chart's Secret changes. */}}
+{{- define "mudscf.checksums" -}}
+checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha256sum }}
+checksum/secret: {{ list .Values.secret .Values.redis .Values.workloadIdentity | toJson | sha256sum }}
+{{- end }}
