@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,9 @@ type Metrics struct {
 	budgetWaits     *prometheus.HistogramVec
 	budgetRejected  *prometheus.CounterVec
 	collapsed       *prometheus.CounterVec
+
+	redisOnce sync.Once
+	redis     *redisMetrics
 }
 
 // NewMetrics registers the proxy's metrics, plus the Go runtime's and the

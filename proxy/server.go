@@ -32,6 +32,7 @@ type Server struct {
 	auth     *Authenticator
 	projects map[string]*project
 	cache    *Cache
+	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
 	metrics  *Metrics
 	logger   *slog.Logger
@@ -85,7 +86,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	}
 	// One budget per upstream account: projects sharing a SecretId share
 	// its 5 requests per second.
-	budgets := map[string]*Budget{}
+	var store *redisStore
+	if cfg.Redis != nil {
+		if store, err = newRedisStore(ctx, cfg.Redis, opts.Logger, opts.Metrics); err != nil {
+			return nil, err
+		}
+		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout())
+	}
+	budgets := map[string]limiter{}
 	for id, pc := range cfg.Projects {
 		client, err := s.newClient(pc)
 		if err != nil {
@@ -93,7 +101,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		}
 		b, ok := budgets[client.SecretID()]
 		if !ok {
-			b = NewBudget(cfg.Budget.RequestsPerSecond, time.Second+cfg.Budget.Margin, cfg.Budget.MaxWait)
+			b = newLimiter(cfg, store, client.SecretID())
 			budgets[client.SecretID()] = b
 		}
 		caller := &budgetedCaller{next: client, budget: b, backoff: cfg.Budget.Backoff, metrics: s.metrics}
