@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,6 +63,16 @@ func (m *Metrics) redisMetrics() *redisMetrics {
 	return m.redis
 }
 
+var redisLogOnce sync.Once
+
+// redisLogger sends go-redis's own messages to slog at debug level. The
+// logger is process-wide in go-redis, so the first proxy's logger gets it.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.Log(ctx, slog.LevelDebug, "redis: "+fmt.Sprintf(format, v...))
+}
+
 // redisStore is the Redis connection the replicas share, and whether it
 // works. Every operation is bounded by opTimeout; a failure marks Redis
 // down, and callers then act locally until a probe succeeds.
@@ -77,6 +89,8 @@ type redisStore struct {
 	up        atomic.Bool
 	mu        sync.Mutex
 	nextProbe time.Time
+	downAt    time.Time
+	failures  int // in a row
 	// downs counts transitions to down. A budget that sees it change
 	// knows replicas may have spent the account locally meanwhile.
 	downs atomic.Uint64
@@ -93,11 +107,17 @@ func newRedisStore(ctx context.Context, cfg *RedisConfig, logger *slog.Logger, m
 		logger: logger, metrics: m.redisMetrics(),
 	}
 	context.AfterFunc(ctx, func() { s.client.Close() })
+	// go-redis logs dial failures itself, per attempt, to stderr; the
+	// transitions are logged here once each, its detail only at debug.
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{logger}) })
 	s.up.Store(true)
 	s.metrics.up.Set(1)
 	pctx, cancel := s.opContext(ctx)
 	defer cancel()
 	if err := s.client.Ping(pctx).Err(); err != nil {
+		// Unreachable at start is down at once: there is no history of
+		// answers to weigh one failure against.
+		s.failures = redisFailuresToDown - 1
 		s.failed("ping", err)
 	} else {
 		logger.Info("redis: sharing the budget and the cache", slog.String("host", s.host))
@@ -127,45 +147,58 @@ func (s *redisStore) usable() bool {
 	return true
 }
 
-// failed records a failed operation; the first failure after success logs
-// once and flips the gauge.
+// redisFailuresToDown is how many operations in a row may fail (time
+// out, mostly) before Redis counts as down. A refused connection counts
+// at once. Each loss of Redis costs capacity (the local budget's start,
+// the reserve on return), so one slow answer must not cause it.
+const redisFailuresToDown = 3
+
+// failed records a failed operation; the loss of Redis is logged once.
 func (s *redisStore) failed(op string, err error) {
 	s.metrics.errors.WithLabelValues(op).Inc()
 	s.mu.Lock()
-	s.nextProbe = time.Now().Add(redisProbeInterval)
-	wasUp := s.up.Swap(false)
-	if wasUp {
+	now := time.Now()
+	s.nextProbe = now.Add(redisProbeInterval)
+	s.failures++
+	down := s.up.Load() && (s.failures >= redisFailuresToDown || errors.Is(err, syscall.ECONNREFUSED))
+	if down {
+		s.up.Store(false)
+		s.downAt = now
 		s.downs.Add(1)
 	}
 	s.mu.Unlock()
-	if wasUp {
+	if down {
 		s.metrics.up.Set(0)
 		s.logger.Warn("redis unreachable: the budget and the cache run locally until it answers",
 			slog.String("host", s.host), slog.String("op", op), slog.String("err", err.Error()))
 	}
 }
 
-func (s *redisStore) succeeded() {
-	if s.up.Load() {
-		return
-	}
+// succeeded records an operation that began at began. Only one begun
+// after Redis was found down proves it back: answers to older ones were
+// already on their way.
+func (s *redisStore) succeeded(began time.Time) {
 	s.mu.Lock()
-	wasDown := !s.up.Swap(true)
+	s.failures = 0
+	back := !s.up.Load() && began.After(s.downAt)
+	if back {
+		s.up.Store(true)
+	}
 	s.mu.Unlock()
-	if wasDown {
+	if back {
 		s.metrics.up.Set(1)
 		s.logger.Info("redis reachable again: the budget and the cache are shared", slog.String("host", s.host))
 	}
 }
 
-// result records how an operation went, and whether it can be used.
-// redis.Nil (no such key) is an answer, not a failure.
-func (s *redisStore) result(op string, err error) bool {
+// result records how an operation begun at began went, and whether its
+// answer can be used. redis.Nil (no such key) is an answer, not a failure.
+func (s *redisStore) result(op string, began time.Time, err error) bool {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		s.failed(op, err)
 		return false
 	}
-	s.succeeded()
+	s.succeeded(began)
 	return true
 }
 

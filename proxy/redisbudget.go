@@ -156,7 +156,9 @@ type RedisBudget struct {
 	localDowns uint64 // store.downs when the local budget last started over
 }
 
-type redisWaiter struct{}
+// redisWaiter is a place in the queue. It has a field because pointers
+// to distinct zero-size values may compare equal.
+type redisWaiter struct{ _ byte }
 
 // NewRedisBudget shares the budget of secretID. A call's lease is the
 // upstream timeout plus a second of scheduling slack.
@@ -199,6 +201,7 @@ func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 		b.mu.Lock()
 		head, changed := b.headLocked() == w, b.changed
 		b.mu.Unlock()
+		var poll <-chan time.Time
 		if head {
 			if !b.store.usable() {
 				return b.acquireLocal(ctx, p, start, deadline)
@@ -206,6 +209,11 @@ func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 			g, wait, err := b.try(ctx, p)
 			if err != nil {
 				b.store.failed("budget_acquire", err)
+				if b.store.up.Load() {
+					// One failure is not yet a lost Redis, and the local
+					// budget may only start after one: refuse this call.
+					return nil, time.Since(start), &BudgetError{RetryAfter: b.window}
+				}
 				return b.acquireLocal(ctx, p, start, deadline)
 			}
 			if g != nil {
@@ -218,16 +226,16 @@ func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 			if now.Add(wait).After(deadline) {
 				return nil, time.Since(start), &BudgetError{RetryAfter: wait}
 			}
-			changed = nil // the head polls rather than waits for its turn
-			timeout.Reset(min(wait, redisPoll))
+			// The first waiter polls: a slot may free on another replica.
+			t := time.NewTimer(min(wait, redisPoll))
+			defer t.Stop()
+			poll, changed = t.C, nil
 		}
 		select {
 		case <-changed:
+		case <-poll:
 		case <-timeout.C:
-			if !head || !time.Now().Before(deadline) {
-				return nil, time.Since(start), &BudgetError{RetryAfter: b.retryAfter()}
-			}
-			timeout.Reset(time.Until(deadline))
+			return nil, time.Since(start), &BudgetError{RetryAfter: b.retryAfter()}
 		case <-ctx.Done():
 			return nil, time.Since(start), ctx.Err()
 		}
@@ -252,6 +260,7 @@ func (b *RedisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 	id := rand.Text()
 	rctx, cancel := b.store.opContext(ctx)
 	defer cancel()
+	began := time.Now()
 	res, err := acquireScript.Run(rctx, b.store.client, []string{b.slotsKey, b.pauseKey, b.instKey},
 		b.limit, spare, b.window.Milliseconds(), b.lease.Milliseconds(), id, expected, rand.Text(),
 		reserve, b.reserveFor().Milliseconds()).Slice()
@@ -267,7 +276,7 @@ func (b *RedisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 	if !okG || !okW || !okI {
 		return nil, 0, errors.New("redis: unexpected answer from the budget script")
 	}
-	b.store.succeeded()
+	b.store.succeeded(began)
 	b.mu.Lock()
 	b.instance, b.seenDowns = instance, downs
 	b.mu.Unlock()
@@ -318,7 +327,7 @@ func (b *RedisBudget) Pause(d time.Duration) {
 	}
 	ctx, cancel := b.store.opContext(context.Background())
 	defer cancel()
-	b.store.result("budget_pause", pauseScript.Run(ctx, b.store.client, []string{b.pauseKey}, d.Milliseconds()).Err())
+	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey}, d.Milliseconds()).Err())
 }
 
 func (b *RedisBudget) retryAfter() time.Duration {
@@ -371,5 +380,5 @@ func (g redisGrant) Done(time.Time) {
 	}
 	ctx, cancel := s.opContext(context.Background())
 	defer cancel()
-	s.result("budget_done", doneScript.Run(ctx, s.client, []string{g.b.slotsKey}, g.id, g.b.window.Milliseconds()).Err())
+	s.result("budget_done", time.Now(), doneScript.Run(ctx, s.client, []string{g.b.slotsKey}, g.id, g.b.window.Milliseconds()).Err())
 }

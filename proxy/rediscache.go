@@ -62,8 +62,9 @@ func (c *sharedCache) get(ctx context.Context, key string) (*cached, bool) {
 	}
 	rctx, cancel := c.store.opContext(ctx)
 	defer cancel()
+	began := time.Now()
 	b, err := c.store.client.Get(rctx, c.valueKey(key)).Bytes()
-	if !c.store.result("cache_get", err) || err != nil {
+	if !c.store.result("cache_get", began, err) || err != nil {
 		return nil, false
 	}
 	return decode(b)
@@ -85,9 +86,10 @@ func (c *sharedCache) claim(ctx context.Context, kind, key string, ttl, wait tim
 	c.store.metrics.cache.WithLabelValues(kind, "miss").Inc()
 	token = rand.Text()
 	rctx, cancel := c.store.opContext(ctx)
+	began := time.Now()
 	ok, err := c.store.client.SetNX(rctx, c.lockKey(key), token, c.lockTTL).Result()
 	cancel()
-	if !c.store.result("cache_lock", err) {
+	if !c.store.result("cache_lock", began, err) {
 		return nil, ""
 	}
 	if ok {
@@ -106,12 +108,13 @@ func (c *sharedCache) await(ctx context.Context, key string, ttl, wait time.Dura
 			return nil
 		}
 		rctx, cancel := c.store.opContext(ctx)
+		began := time.Now()
 		pipe := c.store.client.Pipeline()
 		val := pipe.Get(rctx, c.valueKey(key))
 		held := pipe.Exists(rctx, c.lockKey(key))
 		_, err := pipe.Exec(rctx)
 		cancel()
-		if !c.store.result("cache_get", err) {
+		if !c.store.result("cache_get", began, err) {
 			return nil
 		}
 		if b, err := val.Bytes(); err == nil {
@@ -134,12 +137,13 @@ func (c *sharedCache) put(ctx context.Context, e *cached, token, key string, mor
 	rctx, cancel := c.store.opContext(ctx)
 	defer cancel()
 	v := encode(e)
+	began := time.Now()
 	pipe := c.store.client.Pipeline()
 	for _, k := range append([]string{key}, more...) {
 		pipe.Set(rctx, c.valueKey(k), v, c.retain)
 	}
 	_, err := pipe.Exec(rctx)
-	if c.store.result("cache_set", err) {
+	if c.store.result("cache_set", began, err) {
 		c.release(rctx, key, token)
 	}
 }
@@ -152,5 +156,5 @@ func (c *sharedCache) release(ctx context.Context, key, token string) {
 	}
 	rctx, cancel := c.store.opContext(ctx)
 	defer cancel()
-	c.store.result("cache_lock", unlockScript.Run(rctx, c.store.client, []string{c.lockKey(key)}, token).Err())
+	c.store.result("cache_lock", time.Now(), unlockScript.Run(rctx, c.store.client, []string{c.lockKey(key)}, token).Err())
 }

@@ -85,6 +85,13 @@ func startProxy(t *testing.T, tweak func(*Config)) *proxyEnv {
 func startProxyWith(t *testing.T, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
 	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
+	return startProxyOn(t, sim, tweak, opts)
+}
+
+// startProxyOn puts a proxy in front of a running simulator; several
+// proxies on one simulator are replicas sharing its accounts.
+func startProxyOn(t *testing.T, sim *simEnv, tweak func(*Config), opts Options) *proxyEnv {
+	t.Helper()
 	t.Setenv("MUDSCF_TEST_JWT_SECRET", testJWTSecret)
 	t.Setenv("MUDSCF_TEST_SECRET_ID", testSecretID)
 	t.Setenv("MUDSCF_TEST_SECRET_KEY", testSecretKey)
