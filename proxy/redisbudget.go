@@ -286,12 +286,13 @@ func (b *RedisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 	return nil, time.Duration(wait) * time.Millisecond, nil
 }
 
-// reserveFor is how long a rejoining replica reserves the local shares:
-// until every replica has probed Redis again (a probe interval after its
-// last failure, which may have waited a dial and an operation timeout),
-// its last local call has completed (a lease) and aged out (a window).
+// reserveFor is how long a rejoining replica reserves the local shares.
+// Another replica may still grant locally until it has probed Redis again
+// (a probe interval after its last failure, which may have waited a dial
+// and an operation timeout) and its local queue has drained (maxWait);
+// that last call completes within a lease and counts for a window.
 func (b *RedisBudget) reserveFor() time.Duration {
-	return redisProbeInterval + b.store.dialTime + b.store.opTimeout + b.lease + b.window
+	return redisProbeInterval + b.store.dialTime + b.store.opTimeout + b.maxWait + b.lease + b.window
 }
 
 // acquireLocal is the fallback. The local budget starts over after each
