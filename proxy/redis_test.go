@@ -310,7 +310,7 @@ func redisPair(t *testing.T, r *redisServer, tweak func(*Config)) (*simEnv, [2]*
 		pair[i] = startProxyOn(t, sim, func(cfg *Config) {
 			// A generous timeout: the race detector on a busy machine
 			// slows Redis answers past the default.
-			cfg.Redis = &RedisConfig{URL: r.url(), Replicas: 2, OpTimeout: time.Second}
+			cfg.Redis = &RedisConfig{URL: r.url(), Replicas: 2, DialTimeout: time.Second, OpTimeout: time.Second}
 			if tweak != nil {
 				tweak(cfg)
 			}
@@ -481,4 +481,58 @@ func sumValues(m map[int]int) int {
 		n += v
 	}
 	return n
+}
+
+// Losing Redis, a replica grants nothing locally until every call Redis
+// granted has completed and aged out (lease + window), then keeps to its
+// share; Redis back but empty, the whole account stays reserved.
+func TestRedisBudgetTransitions(t *testing.T) {
+	r := startRedis(t)
+	const limit, window, timeout = 5, 100 * time.Millisecond, 50 * time.Millisecond
+	lease := timeout + time.Second
+	store := testStore(t, r.url(), 2)
+	b := NewRedisBudget(store, testSecretID, limit, window, 3*time.Second, timeout)
+	g, _, err := b.Acquire(context.Background(), Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Done(time.Now())
+
+	r.kill()
+	killed := time.Now()
+	var calls []call
+	for range 6 {
+		g, _, err := b.Acquire(context.Background(), Interactive)
+		if err != nil {
+			t.Fatalf("the local fallback refused: %v", err)
+		}
+		c := call{granted: time.Now()}
+		c.done = time.Now()
+		g.Done(c.done)
+		calls = append(calls, c)
+	}
+	if store.up.Load() {
+		t.Fatal("Redis is dead but the store says up")
+	}
+	if first := calls[0].granted.Sub(killed); first < lease+window {
+		t.Errorf("the first local grant came %s after Redis died, before lease+window %s", first, lease+window)
+	}
+	if n := maxLive(calls, window); n != limit/2 {
+		t.Errorf("%d local calls held slots at once, want this replica's share %d", n, limit/2)
+	}
+
+	r.start() // empty: the calls it had granted are forgotten
+	time.Sleep(redisProbeInterval)
+	b.maxWait = 100 * time.Millisecond
+	_, _, err = b.Acquire(context.Background(), Interactive)
+	var be *BudgetError
+	if !errors.As(err, &be) || be.RetryAfter < lease+window {
+		t.Fatalf("got %v from an emptied Redis, want a BudgetError until the reserve ends", err)
+	}
+	if !store.up.Load() {
+		t.Error("Redis is back but the store says down")
+	}
+	if n, _ := store.client.ZCard(context.Background(), b.slotsKey).Result(); n != limit {
+		t.Errorf("%d slots reserved after data loss, want all %d", n, limit)
+	}
 }

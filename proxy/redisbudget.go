@@ -35,13 +35,14 @@ func newLimiter(cfg Config, store *redisStore, secretID string) limiter {
 // ("r:") covers calls Redis cannot know of (see RedisBudget).
 //
 // KEYS: slots, pause, instance.
-// ARGV: limit, spare, windowMs, leaseMs, member, expected instance ("" on
-// first use), new instance, reserve count, reserve ms.
-// Returns {1, 0, instance} for a grant, {0, ms until a slot frees, instance}.
+// ARGV: limit, spare, window µs, lease µs, member, expected instance (""
+// on first use), new instance, reserve count, reserve µs. Times are in
+// microseconds: whole milliseconds would free a slot up to 1ms early.
+// Returns {1, 0, instance} for a grant, {0, µs until a slot frees, instance}.
 var acquireScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit, spare = tonumber(ARGV[1]), tonumber(ARGV[2])
 local window, lease = tonumber(ARGV[3]), tonumber(ARGV[4])
 
@@ -86,10 +87,10 @@ else
     table.sort(free)
     if free[used - cap + 1] > at then at = free[used - cap + 1] end
   end
-  result = {0, math.max(at - now, 1), inst}
+  result = {0, math.max(at - now, 1000), inst}
 end
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if last[2] then redis.call('PEXPIRE', KEYS[1], tonumber(last[2]) - now + 1000) end
+if last[2] then redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(last[2]) - now) / 1000) + 1000) end
 return result
 `)
 
@@ -97,28 +98,29 @@ return result
 // clock (after the answer arrived). It adds the completed entry even if
 // the lease already ran out: counting a call twice only costs capacity.
 //
-// KEYS: slots. ARGV: member, windowMs.
+// KEYS: slots. ARGV: member, window µs.
 var doneScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZREM', KEYS[1], 'i:' .. ARGV[1])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), 'd:' .. ARGV[1])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIRE', KEYS[1], tonumber(last[2]) - now + 1000)
+redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(last[2]) - now) / 1000) + 1000)
 return 1
 `)
 
-// pauseScript stops grants on every replica until now+ms on Redis's clock.
+// pauseScript stops grants on every replica for ARGV[1] µs, on Redis's
+// clock.
 //
-// KEYS: pause. ARGV: ms.
+// KEYS: pause. ARGV: µs.
 var pauseScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local till = now + tonumber(ARGV[1])
 if till > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], till, 'PX', ARGV[1])
+  redis.call('SET', KEYS[1], till, 'PX', math.ceil(tonumber(ARGV[1]) / 1000))
 end
 return 1
 `)
@@ -149,16 +151,14 @@ type RedisBudget struct {
 
 	mu         sync.Mutex
 	queue      [2][]*redisWaiter
-	changed    chan struct{}
 	nextFreeAt time.Time
 	instance   string // the Redis data set this replica has been using
 	seenDowns  uint64 // store.downs when the budget last used Redis
 	localDowns uint64 // store.downs when the local budget last started over
 }
 
-// redisWaiter is a place in the queue. It has a field because pointers
-// to distinct zero-size values may compare equal.
-type redisWaiter struct{ _ byte }
+// redisWaiter is a place in the queue; turn wakes it when it may be first.
+type redisWaiter struct{ turn chan struct{} }
 
 // NewRedisBudget shares the budget of secretID. A call's lease is the
 // upstream timeout plus a second of scheduling slack.
@@ -167,8 +167,7 @@ func NewRedisBudget(store *redisStore, secretID string, limit int, window, maxWa
 	return &RedisBudget{
 		store: store, slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance",
 		limit: limit, window: window, lease: upstreamTimeout + time.Second, maxWait: maxWait,
-		local:   NewBudget(limit/store.replicas, window, maxWait),
-		changed: make(chan struct{}),
+		local: NewBudget(limit/store.replicas, window, maxWait),
 	}
 }
 
@@ -180,10 +179,14 @@ func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
+	wasUp := b.store.up.Load()
 	if !b.store.usable() {
 		return b.acquireLocal(ctx, p, start, deadline)
 	}
-	w := &redisWaiter{}
+	// Redis down but usable: this call is the interval's probe, and tries
+	// Redis although the store says down.
+	probe := !wasUp
+	w := &redisWaiter{turn: make(chan struct{}, 1)}
 	b.mu.Lock()
 	if ahead := b.aheadLocked(p); ahead > 0 {
 		if eta := latest(b.nextFreeAt, start).Add(time.Duration(ahead/b.limit) * b.window); eta.After(deadline) {
@@ -199,13 +202,13 @@ func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 	defer timeout.Stop()
 	for {
 		b.mu.Lock()
-		head, changed := b.headLocked() == w, b.changed
+		head := b.headLocked() == w
 		b.mu.Unlock()
-		var poll <-chan time.Time
 		if head {
-			if !b.store.usable() {
+			if !probe && !b.store.up.Load() {
 				return b.acquireLocal(ctx, p, start, deadline)
 			}
+			probe = false
 			g, wait, err := b.try(ctx, p)
 			if err != nil {
 				b.store.failed("budget_acquire", err)
@@ -227,18 +230,32 @@ func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 				return nil, time.Since(start), &BudgetError{RetryAfter: wait}
 			}
 			// The first waiter polls: a slot may free on another replica.
-			t := time.NewTimer(min(wait, redisPoll))
-			defer t.Stop()
-			poll, changed = t.C, nil
+			if err := b.sleep(ctx, timeout, min(wait, redisPoll)); err != nil {
+				return nil, time.Since(start), err
+			}
+			continue
 		}
 		select {
-		case <-changed:
-		case <-poll:
+		case <-w.turn:
 		case <-timeout.C:
 			return nil, time.Since(start), &BudgetError{RetryAfter: b.retryAfter()}
 		case <-ctx.Done():
 			return nil, time.Since(start), ctx.Err()
 		}
+	}
+}
+
+// sleep waits d, unless the deadline or ctx ends first.
+func (b *RedisBudget) sleep(ctx context.Context, deadline *time.Timer, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-deadline.C:
+		return &BudgetError{RetryAfter: b.retryAfter()}
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -262,8 +279,8 @@ func (b *RedisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 	defer cancel()
 	began := time.Now()
 	res, err := acquireScript.Run(rctx, b.store.client, []string{b.slotsKey, b.pauseKey, b.instKey},
-		b.limit, spare, b.window.Milliseconds(), b.lease.Milliseconds(), id, expected, rand.Text(),
-		reserve, b.reserveFor().Milliseconds()).Slice()
+		b.limit, spare, b.window.Microseconds(), b.lease.Microseconds(), id, expected, rand.Text(),
+		reserve, b.reserveFor().Microseconds()).Slice()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -283,7 +300,7 @@ func (b *RedisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 	if granted == 1 {
 		return redisGrant{b: b, id: id}, 0, nil
 	}
-	return nil, time.Duration(wait) * time.Millisecond, nil
+	return nil, time.Duration(wait) * time.Microsecond, nil
 }
 
 // reserveFor is how long a rejoining replica reserves the local shares.
@@ -328,7 +345,7 @@ func (b *RedisBudget) Pause(d time.Duration) {
 	}
 	ctx, cancel := b.store.opContext(context.Background())
 	defer cancel()
-	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey}, d.Milliseconds()).Err())
+	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey}, d.Microseconds()).Err())
 }
 
 func (b *RedisBudget) retryAfter() time.Duration {
@@ -357,13 +374,18 @@ func (b *RedisBudget) headLocked() *redisWaiter {
 	return nil
 }
 
-// leave removes w from the queue and wakes the others to see who is first.
+// leave removes w from the queue and wakes the waiter now first, only it:
+// the others have nothing to do.
 func (b *RedisBudget) leave(p Priority, w *redisWaiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.queue[p] = slices.DeleteFunc(b.queue[p], func(x *redisWaiter) bool { return x == w })
-	close(b.changed)
-	b.changed = make(chan struct{})
+	if h := b.headLocked(); h != nil {
+		select {
+		case h.turn <- struct{}{}:
+		default: // already woken
+		}
+	}
 }
 
 // redisGrant is a slot in Redis.
@@ -381,5 +403,5 @@ func (g redisGrant) Done(time.Time) {
 	}
 	ctx, cancel := s.opContext(context.Background())
 	defer cancel()
-	s.result("budget_done", time.Now(), doneScript.Run(ctx, s.client, []string{g.b.slotsKey}, g.id, g.b.window.Milliseconds()).Err())
+	s.result("budget_done", time.Now(), doneScript.Run(ctx, s.client, []string{g.b.slotsKey}, g.id, g.b.window.Microseconds()).Err())
 }
