@@ -271,7 +271,7 @@ func (b *Budget) popLocked() *waiter {
 }
 
 // limiter is what budgetedCaller needs of a budget: the local Budget, or
-// the RedisBudget that replicas share.
+// the redisBudget that replicas share.
 type limiter interface {
 	Acquire(ctx context.Context, p Priority) (grant, time.Duration, error)
 	Pause(d time.Duration)

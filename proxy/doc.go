@@ -10,8 +10,8 @@
 // debug output (it prints the signed Authorization header).
 //
 // With a redis block in the configuration, replicas share the budget
-// (RedisBudget: Budget's sliding-log guarantee kept by Lua scripts on
-// Redis's clock) and a second cache tier behind the local one; without
-// Redis, or while it is unreachable, each replica acts alone within its
-// share of the account.
+// (Budget's sliding-log guarantee, kept by Lua scripts on Redis's clock)
+// and a second cache tier behind the local one; without Redis, or while
+// it is unreachable, each replica acts alone within its share of the
+// account.
 package proxy

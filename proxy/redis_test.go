@@ -173,9 +173,9 @@ func maxLive(calls []call, window time.Duration) int {
 func TestRedisBudgetAcrossReplicas(t *testing.T) {
 	r := startRedis(t)
 	const limit, window = 5, 150 * time.Millisecond
-	budgets := []*RedisBudget{
-		NewRedisBudget(testStore(t, r.url(), 1), testSecretID, limit, window, 5*time.Second, 100*time.Millisecond),
-		NewRedisBudget(testStore(t, r.url(), 1), testSecretID, limit, window, 5*time.Second, 100*time.Millisecond),
+	budgets := []*redisBudget{
+		newRedisBudget(testStore(t, r.url(), 1), testSecretID, limit, window, 5*time.Second, 100*time.Millisecond),
+		newRedisBudget(testStore(t, r.url(), 1), testSecretID, limit, window, 5*time.Second, 100*time.Millisecond),
 	}
 	var mu sync.Mutex
 	var calls []call
@@ -217,8 +217,8 @@ func TestRedisBudgetAcrossReplicas(t *testing.T) {
 func TestRedisBudgetInFlightHoldsSlot(t *testing.T) {
 	r := startRedis(t)
 	const window = 100 * time.Millisecond
-	a := NewRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 150*time.Millisecond, time.Second)
-	b := NewRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 150*time.Millisecond, time.Second)
+	a := newRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 150*time.Millisecond, time.Second)
+	b := newRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 150*time.Millisecond, time.Second)
 	slow, _, err := a.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -244,8 +244,8 @@ func TestRedisBudgetInFlightHoldsSlot(t *testing.T) {
 func TestRedisBudgetLeaseExpires(t *testing.T) {
 	r := startRedis(t)
 	const window, timeout = 100 * time.Millisecond, 50 * time.Millisecond
-	dead := NewRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 3*time.Second, timeout)
-	alive := NewRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 3*time.Second, timeout)
+	dead := newRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 3*time.Second, timeout)
+	alive := newRedisBudget(testStore(t, r.url(), 1), testSecretID, 1, window, 3*time.Second, timeout)
 	start := time.Now()
 	if _, _, err := dead.Acquire(context.Background(), Interactive); err != nil {
 		t.Fatal(err)
@@ -264,8 +264,8 @@ func TestRedisBudgetLeaseExpires(t *testing.T) {
 // RequestLimitExceeded on one replica pauses the account on all.
 func TestRedisBudgetPause(t *testing.T) {
 	r := startRedis(t)
-	a := NewRedisBudget(testStore(t, r.url(), 1), testSecretID, 5, 100*time.Millisecond, 100*time.Millisecond, time.Second)
-	b := NewRedisBudget(testStore(t, r.url(), 1), testSecretID, 5, 100*time.Millisecond, time.Second, time.Second)
+	a := newRedisBudget(testStore(t, r.url(), 1), testSecretID, 5, 100*time.Millisecond, 100*time.Millisecond, time.Second)
+	b := newRedisBudget(testStore(t, r.url(), 1), testSecretID, 5, 100*time.Millisecond, time.Second, time.Second)
 	start := time.Now()
 	a.Pause(400 * time.Millisecond)
 	var be *BudgetError
@@ -285,7 +285,7 @@ func TestRedisBudgetPause(t *testing.T) {
 // The exporter's background calls leave a slot for interactive ones.
 func TestRedisBudgetBackgroundLeavesASlot(t *testing.T) {
 	r := startRedis(t)
-	b := NewRedisBudget(testStore(t, r.url(), 1), testSecretID, 3, time.Second, 100*time.Millisecond, time.Second)
+	b := newRedisBudget(testStore(t, r.url(), 1), testSecretID, 3, time.Second, 100*time.Millisecond, time.Second)
 	for range 2 {
 		g, _, err := b.Acquire(context.Background(), Background)
 		if err != nil {
@@ -491,7 +491,7 @@ func TestRedisBudgetTransitions(t *testing.T) {
 	const limit, window, timeout = 5, 100 * time.Millisecond, 50 * time.Millisecond
 	lease := timeout + time.Second
 	store := testStore(t, r.url(), 2)
-	b := NewRedisBudget(store, testSecretID, limit, window, 3*time.Second, timeout)
+	b := newRedisBudget(store, testSecretID, limit, window, 3*time.Second, timeout)
 	g, _, err := b.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func newLimiter(cfg Config, store *redisStore, secretID string) limiter {
 	if store == nil {
 		return localLimiter{NewBudget(cfg.Budget.RequestsPerSecond, window, cfg.Budget.MaxWait)}
 	}
-	return NewRedisBudget(store, secretID, cfg.Budget.RequestsPerSecond, window, cfg.Budget.MaxWait, cfg.Upstream.Timeout)
+	return newRedisBudget(store, secretID, cfg.Budget.RequestsPerSecond, window, cfg.Budget.MaxWait, cfg.Upstream.Timeout)
 }
 
 // acquireScript takes a slot of the account, or says when one frees.
@@ -32,7 +32,7 @@ func newLimiter(cfg Config, store *redisStore, secretID string) limiter {
 // replica dying mid-call cannot hold it forever, and since the lease
 // exceeds any call's life the window still starts after its answer; a
 // completed call ("d:") frees one window after its answer; a reserve
-// ("r:") covers calls Redis cannot know of (see RedisBudget).
+// ("r:") covers calls Redis cannot know of (see redisBudget).
 //
 // KEYS: slots, pause, instance.
 // ARGV: limit, spare, window µs, lease µs, member, expected instance (""
@@ -125,7 +125,7 @@ end
 return 1
 `)
 
-// RedisBudget is Budget's guarantee — at most limit calls per account in
+// redisBudget is Budget's guarantee — at most limit calls per account in
 // any sliding window, each counted from its answer and holding its slot
 // while in flight — across every replica sharing the Redis server.
 //
@@ -142,7 +142,7 @@ return 1
 // One waiter per replica and account tries Redis at a time, interactive
 // before background, FIFO within each; background calls also leave one
 // slot spare for the other replicas' interactive ones.
-type RedisBudget struct {
+type redisBudget struct {
 	store                       *redisStore
 	slotsKey, pauseKey, instKey string
 	limit                       int
@@ -160,11 +160,11 @@ type RedisBudget struct {
 // redisWaiter is a place in the queue; turn wakes it when it may be first.
 type redisWaiter struct{ turn chan struct{} }
 
-// NewRedisBudget shares the budget of secretID. A call's lease is the
+// newRedisBudget shares the budget of secretID. A call's lease is the
 // upstream timeout plus a second of scheduling slack.
-func NewRedisBudget(store *redisStore, secretID string, limit int, window, maxWait, upstreamTimeout time.Duration) *RedisBudget {
+func newRedisBudget(store *redisStore, secretID string, limit int, window, maxWait, upstreamTimeout time.Duration) *redisBudget {
 	tag := store.prefix + "budget:{" + hashed(secretID) + "}:"
-	return &RedisBudget{
+	return &redisBudget{
 		store: store, slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance",
 		limit: limit, window: window, lease: upstreamTimeout + time.Second, maxWait: maxWait,
 		local: NewBudget(limit/store.replicas, window, maxWait),
@@ -173,7 +173,7 @@ func NewRedisBudget(store *redisStore, secretID string, limit int, window, maxWa
 
 // Acquire waits for a slot, in Redis or, while it is unreachable, in the
 // local budget.
-func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Duration, error) {
+func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(b.maxWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -246,7 +246,7 @@ func (b *RedisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 }
 
 // sleep waits d, unless the deadline or ctx ends first.
-func (b *RedisBudget) sleep(ctx context.Context, deadline *time.Timer, d time.Duration) error {
+func (b *redisBudget) sleep(ctx context.Context, deadline *time.Timer, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -261,7 +261,7 @@ func (b *RedisBudget) sleep(ctx context.Context, deadline *time.Timer, d time.Du
 
 // try runs the acquire script once: a grant, or how long until a slot
 // frees.
-func (b *RedisBudget) try(ctx context.Context, p Priority) (grant, time.Duration, error) {
+func (b *redisBudget) try(ctx context.Context, p Priority) (grant, time.Duration, error) {
 	downs := b.store.downs.Load()
 	b.mu.Lock()
 	expected, rejoin := b.instance, downs != b.seenDowns
@@ -308,7 +308,7 @@ func (b *RedisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 // (a probe interval after its last failure, which may have waited a dial
 // and an operation timeout) and its local queue has drained (maxWait);
 // that last call completes within a lease and counts for a window.
-func (b *RedisBudget) reserveFor() time.Duration {
+func (b *redisBudget) reserveFor() time.Duration {
 	return redisProbeInterval + b.store.dialTime + b.store.opTimeout + b.maxWait + b.lease + b.window
 }
 
@@ -316,7 +316,7 @@ func (b *RedisBudget) reserveFor() time.Duration {
 // loss of Redis with a pause of lease+window, as if every slot had been
 // used just now: other replicas' calls that Redis granted may still be in
 // flight.
-func (b *RedisBudget) acquireLocal(ctx context.Context, p Priority, start, deadline time.Time) (grant, time.Duration, error) {
+func (b *redisBudget) acquireLocal(ctx context.Context, p Priority, start, deadline time.Time) (grant, time.Duration, error) {
 	b.store.metrics.fallbacks.WithLabelValues("budget").Inc()
 	b.mu.Lock()
 	if downs := b.store.downs.Load(); downs != b.localDowns {
@@ -338,7 +338,7 @@ func (b *RedisBudget) acquireLocal(ctx context.Context, p Priority, start, deadl
 }
 
 // Pause stops grants on every replica (through Redis) and locally.
-func (b *RedisBudget) Pause(d time.Duration) {
+func (b *redisBudget) Pause(d time.Duration) {
 	b.local.Pause(d)
 	if !b.store.usable() {
 		return
@@ -348,7 +348,7 @@ func (b *RedisBudget) Pause(d time.Duration) {
 	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey}, d.Microseconds()).Err())
 }
 
-func (b *RedisBudget) retryAfter() time.Duration {
+func (b *redisBudget) retryAfter() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if d := time.Until(b.nextFreeAt); d > 0 {
@@ -357,7 +357,7 @@ func (b *RedisBudget) retryAfter() time.Duration {
 	return b.window
 }
 
-func (b *RedisBudget) aheadLocked(p Priority) int {
+func (b *redisBudget) aheadLocked(p Priority) int {
 	n := len(b.queue[Interactive])
 	if p == Background {
 		n += len(b.queue[Background])
@@ -365,7 +365,7 @@ func (b *RedisBudget) aheadLocked(p Priority) int {
 	return n
 }
 
-func (b *RedisBudget) headLocked() *redisWaiter {
+func (b *redisBudget) headLocked() *redisWaiter {
 	for _, q := range b.queue {
 		if len(q) > 0 {
 			return q[0]
@@ -376,7 +376,7 @@ func (b *RedisBudget) headLocked() *redisWaiter {
 
 // leave removes w from the queue and wakes the waiter now first, only it:
 // the others have nothing to do.
-func (b *RedisBudget) leave(p Priority, w *redisWaiter) {
+func (b *redisBudget) leave(p Priority, w *redisWaiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.queue[p] = slices.DeleteFunc(b.queue[p], func(x *redisWaiter) bool { return x == w })
@@ -390,7 +390,7 @@ func (b *RedisBudget) leave(p Priority, w *redisWaiter) {
 
 // redisGrant is a slot in Redis.
 type redisGrant struct {
-	b  *RedisBudget
+	b  *redisBudget
 	id string
 }
 
