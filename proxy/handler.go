@@ -264,7 +264,7 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 	}
 	entry, found := s.cache.Get(lastKey)
 	if !found && s.shared != nil && !s.cfg.Cache.DisableStale {
-		entry, found = s.shared.get(ctx, lastKey)
+		entry, found = s.shared.get(ctx, lastKey) // another replica's last good answer
 	}
 	if found && !s.cfg.Cache.DisableStale {
 		if age := time.Since(entry.fetched); age <= s.cfg.Cache.StaleMaxAge {

@@ -70,10 +70,10 @@ func (c *sharedCache) get(ctx context.Context, key string) (*cached, bool) {
 	return decode(b)
 }
 
-// claim looks for a fresh entry; without one it tries to take the flight
-// of key. It returns the entry, or whether this replica should fetch
-// (with the lock token to release), or, when another replica holds the
-// flight, waits for its answer within wait.
+// claim returns a fresh entry another replica stored. Without one it takes
+// the key's flight lock and returns its token: this replica fetches, and
+// put or release frees the lock. If another replica holds the lock, claim
+// waits (within wait) for that replica's answer; nil, "" means fetch anyway.
 func (c *sharedCache) claim(ctx context.Context, kind, key string, ttl, wait time.Duration) (e *cached, token string) {
 	e, ok := c.get(ctx, key)
 	if !c.store.up.Load() {

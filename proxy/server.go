@@ -84,8 +84,6 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 	}
-	// One budget per upstream account: projects sharing a SecretId share
-	// its 5 requests per second.
 	var store *redisStore
 	if cfg.Redis != nil {
 		if store, err = newRedisStore(ctx, cfg.Redis, opts.Logger, opts.Metrics); err != nil {
@@ -93,6 +91,8 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		}
 		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout())
 	}
+	// One budget per upstream account: projects sharing a SecretId share
+	// its 5 requests per second.
 	budgets := map[string]limiter{}
 	for id, pc := range cfg.Projects {
 		client, err := s.newClient(pc)
