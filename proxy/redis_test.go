@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -534,5 +535,67 @@ func TestRedisBudgetTransitions(t *testing.T) {
 	}
 	if n, _ := store.client.ZCard(context.Background(), b.slotsKey).Result(); n != limit {
 		t.Errorf("%d slots reserved after data loss, want all %d", n, limit)
+	}
+}
+
+// Identical requests on two replicas make one upstream flight between
+// them: one page call and the two stats calls.
+func TestRedisReplicasCollapseIdenticalRequests(t *testing.T) {
+	r := startRedis(t)
+	sim, pair := redisPair(t, r, nil)
+	sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	tok := pair[0].token(t, "usr_morgan_de")
+	path := logsPath + "?limit=5" + fixedWindow()
+	statuses := make([]int, 200)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() { statuses[i] = getStatus(t, pair[i%2].url+path, tok) })
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != 200 {
+			t.Fatalf("request %d: %d", i, s)
+		}
+	}
+	if got := sim.sim.Truth().TotalAccepted[testSecretID]; got != 3 {
+		t.Errorf("%d upstream calls for 200 identical requests on two replicas, want 3", got)
+	}
+}
+
+// A Redis that stops answering (rather than refusing) costs requests an
+// operation timeout at most, never a 5xx; three timeouts in a row switch
+// the replica to local, and answers switch it back.
+func TestRedisHangs(t *testing.T) {
+	r := startRedis(t)
+	_, pair := redisPair(t, r, func(cfg *Config) { cfg.Redis.OpTimeout = 100 * time.Millisecond })
+	tok := pair[0].token(t, "usr_morgan_de")
+	window := fixedWindow()
+	if s := getStatus(t, pair[0].url+logsPath+"?limit=1"+window, tok); s != 200 {
+		t.Fatalf("warm-up: %d", s)
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		if s := getStatus(t, pair[0].url+logsPath+"?limit=1&offset="+strconv.Itoa(i+1)+window, tok); s != 200 && s != 429 {
+			t.Errorf("request %d while Redis hangs: %d", i, s)
+		}
+	}
+	if pair[0].proxy.shared.store.up.Load() {
+		t.Error("Redis has not answered for six requests and the replica still uses it")
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(redisProbeInterval)
+	if s := getStatus(t, pair[0].url+logsPath+"?limit=1&offset=100"+window, tok); s != 200 && s != 429 {
+		t.Errorf("after Redis answered again: %d", s)
+	}
+	if !pair[0].proxy.shared.store.up.Load() {
+		t.Error("Redis answers again and the replica does not use it")
+	}
+	logs := pair[0].logs.String()
+	if strings.Count(logs, "redis unreachable") != 1 || strings.Count(logs, "redis reachable again") != 1 {
+		t.Errorf("want one log line for each transition")
 	}
 }
