@@ -206,6 +206,7 @@ func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 		b.mu.Unlock()
 		if head {
 			if !probe && !b.store.up.Load() {
+				b.leave(p, w) // so that the next waiter goes local too, now
 				return b.acquireLocal(ctx, p, start, deadline)
 			}
 			probe = false
@@ -217,6 +218,7 @@ func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 					// budget may only start after one: refuse this call.
 					return nil, time.Since(start), &BudgetError{RetryAfter: b.window}
 				}
+				b.leave(p, w)
 				return b.acquireLocal(ctx, p, start, deadline)
 			}
 			if g != nil {
@@ -374,8 +376,8 @@ func (b *redisBudget) headLocked() *redisWaiter {
 	return nil
 }
 
-// leave removes w from the queue and wakes the waiter now first, only it:
-// the others have nothing to do.
+// leave removes w from the queue (if still there) and wakes the waiter now
+// first, only it: the others have nothing to do.
 func (b *redisBudget) leave(p Priority, w *redisWaiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
