@@ -286,10 +286,33 @@ func (b *Budget) popLocked() *waiter {
 	return nil
 }
 
+// limiter is what budgetedCaller needs of a budget: the local Budget, or
+// the redisBudget that replicas share.
+type limiter interface {
+	Acquire(ctx context.Context, p Priority) (grant, time.Duration, error)
+	Pause(d time.Duration)
+}
+
+// grant is one admitted call; Done is called once it completed.
+type grant interface {
+	Done(at time.Time)
+}
+
+// localLimiter adapts Budget, whose Acquire returns its concrete Grant.
+type localLimiter struct{ *Budget }
+
+func (l localLimiter) Acquire(ctx context.Context, p Priority) (grant, time.Duration, error) {
+	g, waited, err := l.Budget.Acquire(ctx, p)
+	if err != nil {
+		return nil, waited, err
+	}
+	return g, waited, nil
+}
+
 // budgetedCaller spends one slot of the account's budget per call.
 type budgetedCaller struct {
 	next    LogsCaller
-	budget  *Budget
+	budget  limiter
 	backoff time.Duration
 	metrics *Metrics
 }

@@ -37,6 +37,8 @@ type Config struct {
 	Cache    CacheConfig              `yaml:"cache"`
 	Budget   BudgetConfig             `yaml:"budget"`
 	Projects map[string]ProjectConfig `yaml:"projects"`
+	// Redis, when set, shares the budget and the cache among replicas.
+	Redis *RedisConfig `yaml:"redis"`
 }
 
 // UpstreamConfig says where Tencent Cloud is.
@@ -266,6 +268,9 @@ func (c *Config) Validate() error {
 			return err
 		}
 		c.Projects[id] = p
+	}
+	if c.Redis != nil {
+		return c.Redis.validate(c.Budget.RequestsPerSecond)
 	}
 	return nil
 }

@@ -8,4 +8,10 @@
 // and spend the 5 requests/second budget), network retries, the region
 // breaker (when open it silently sends the call to another region) and
 // debug output (it prints the signed Authorization header).
+//
+// With a redis block in the configuration, replicas share the budget
+// (Budget's sliding-log guarantee, kept by Lua scripts on Redis's clock)
+// and a second cache tier behind the local one; without Redis, or while
+// it is unreachable, each replica acts alone within its share of the
+// account.
 package proxy

@@ -221,16 +221,34 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 		}
 	}
 	ch := s.flights.DoChan(key, func() (any, error) {
+		var token string
+		if s.shared != nil {
+			// Another replica's answer, or its flight, before our own.
+			var e *cached
+			if e, token = s.shared.claim(ctx, kind, key, ttl, s.flightTimeout()); e != nil {
+				s.cache.Set(key, e)
+				if lastKey != key {
+					s.cache.Set(lastKey, e)
+				}
+				return sharedHit{e}, nil
+			}
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
 		defer cancel()
 		body, err := fetch(fctx)
 		if err != nil {
+			if s.shared != nil {
+				s.shared.release(ctx, key, token)
+			}
 			return nil, err
 		}
 		e := &cached{body: body, fetched: time.Now()}
 		s.cache.Set(key, e)
 		if lastKey != key {
 			s.cache.Set(lastKey, e)
+		}
+		if s.shared != nil {
+			s.shared.put(ctx, e, token, key, lastKey)
 		}
 		return e, nil
 	})
@@ -243,11 +261,19 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 	if res.Shared {
 		s.metrics.collapsed.WithLabelValues(kind).Inc()
 	}
+	if hit, ok := res.Val.(sharedHit); ok {
+		s.metrics.cacheResults.WithLabelValues(kind, "hit").Inc()
+		return part{body: hit.body, state: cacheHit, age: max(time.Since(hit.fetched), 0)}, nil
+	}
 	if res.Err == nil {
 		s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
 		return part{body: res.Val.(*cached).body, state: cacheMiss}, nil
 	}
-	if entry, found := s.cache.Get(lastKey); found && !s.cfg.Cache.DisableStale {
+	entry, found := s.cache.Get(lastKey)
+	if !found && s.shared != nil && !s.cfg.Cache.DisableStale {
+		entry, found = s.shared.get(ctx, lastKey) // another replica's last good answer
+	}
+	if found && !s.cfg.Cache.DisableStale {
 		if age := time.Since(entry.fetched); age <= s.cfg.Cache.StaleMaxAge {
 			s.metrics.cacheResults.WithLabelValues(kind, "stale").Inc()
 			s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
@@ -258,6 +284,9 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 	s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
 	return part{}, res.Err
 }
+
+// sharedHit is a flight answered from another replica's fetch.
+type sharedHit struct{ *cached }
 
 // flightTimeout covers a budget wait plus the two sequential calls that
 // stats cost.

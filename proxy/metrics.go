@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,9 @@ type Metrics struct {
 	collapsed       *prometheus.CounterVec
 	breakers        *prometheus.GaugeVec
 	breakerChanges  *prometheus.CounterVec
+
+	redisOnce sync.Once
+	redis     *redisMetrics
 }
 
 // NewMetrics registers the proxy's metrics, plus the Go runtime's and the

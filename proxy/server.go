@@ -32,6 +32,7 @@ type Server struct {
 	auth     *Authenticator
 	projects map[string]*project
 	cache    *Cache
+	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
 	metrics  *Metrics
 	logger   *slog.Logger
@@ -87,10 +88,17 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 		readHeaderTimeout: 5 * time.Second,
 	}
+	var store *redisStore
+	if cfg.Redis != nil {
+		if store, err = newRedisStore(ctx, cfg.Redis, opts.Logger, opts.Metrics); err != nil {
+			return nil, err
+		}
+		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout())
+	}
 	// One budget per upstream account: projects sharing a SecretId share
 	// its 5 requests per second. One breaker per account and region: they
 	// share the upstream whose health it tracks.
-	budgets := map[string]*Budget{}
+	budgets := map[string]limiter{}
 	breakers := map[string]*breakerCaller{}
 	for id, pc := range cfg.Projects {
 		client, err := s.newClient(pc)
@@ -99,7 +107,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		}
 		b, ok := budgets[client.SecretID()]
 		if !ok {
-			b = NewBudget(cfg.Budget.RequestsPerSecond, time.Second+cfg.Budget.Margin, cfg.Budget.MaxWait)
+			b = newLimiter(cfg, store, client.SecretID())
 			budgets[client.SecretID()] = b
 		}
 		breaker, ok := breakers[client.SecretID()+"|"+pc.Region]

@@ -82,6 +82,13 @@ func startProxy(t testing.TB, tweak func(*Config)) *proxyEnv {
 func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
 	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
+	return startProxyOn(t, sim, tweak, opts)
+}
+
+// startProxyOn puts a proxy in front of a running simulator; several
+// proxies on one simulator are replicas sharing its accounts.
+func startProxyOn(t testing.TB, sim *simEnv, tweak func(*Config), opts Options) *proxyEnv {
+	t.Helper()
 	cfg := testConfig(sim.host, tweak)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,409 @@
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisPoll caps how long the replica's first waiter sleeps between two
+// tries: slots held by calls in flight free when those calls complete, on
+// any replica, and only a new try can see that.
+const redisPoll = 50 * time.Millisecond
+
+// newLimiter is the budget of one account: local, or shared through Redis.
+func newLimiter(cfg Config, store *redisStore, secretID string) limiter {
+	window := time.Second + cfg.Budget.Margin
+	if store == nil {
+		return localLimiter{NewBudget(cfg.Budget.RequestsPerSecond, window, cfg.Budget.MaxWait)}
+	}
+	return newRedisBudget(store, secretID, cfg.Budget.RequestsPerSecond, window, cfg.Budget.MaxWait, cfg.Upstream.Timeout)
+}
+
+// acquireScript takes a slot of the account, or says when one frees.
+//
+// The slots are a sorted set scored by when each frees, on Redis's clock:
+// a call in flight ("i:" member) frees at grant+lease+window, so that a
+// replica dying mid-call cannot hold it forever, and since the lease
+// exceeds any call's life the window still starts after its answer; a
+// completed call ("d:") frees one window after its answer; a reserve
+// ("r:") covers calls Redis cannot know of (see redisBudget).
+//
+// KEYS: slots, pause, instance.
+// ARGV: limit, spare, window µs, lease µs, member, expected instance (""
+// on first use), new instance, reserve count, reserve µs. Times are in
+// microseconds: whole milliseconds would free a slot up to 1ms early.
+// Returns {1, 0, instance} for a grant, {0, µs until a slot frees, instance}.
+var acquireScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit, spare = tonumber(ARGV[1]), tonumber(ARGV[2])
+local window, lease = tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local inst = redis.call('GET', KEYS[3])
+if not inst then
+  inst = ARGV[7]
+  redis.call('SET', KEYS[3], inst)
+end
+local reserve = tonumber(ARGV[8])
+if ARGV[6] ~= '' and ARGV[6] ~= inst then
+  -- The data went (a restart without persistence): calls granted
+  -- before are forgotten, so the whole account is reserved.
+  reserve = limit
+end
+local horizon = now + tonumber(ARGV[9])
+for i = 1, reserve do
+  local s = redis.call('ZSCORE', KEYS[1], 'r:' .. i)
+  if not s or tonumber(s) < horizon then
+    redis.call('ZADD', KEYS[1], horizon, 'r:' .. i)
+  end
+end
+
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+local used = redis.call('ZCARD', KEYS[1])
+local cap = limit - spare
+local result
+if paused <= now and used < cap then
+  redis.call('ZADD', KEYS[1], now + lease + window, 'i:' .. ARGV[5])
+  result = {1, 0, inst}
+else
+  local at = paused
+  if used >= cap then
+    local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+    local free = {}
+    for i = 1, #all, 2 do
+      local f = tonumber(all[i + 1])
+      -- A call in flight may complete at any moment.
+      if string.sub(all[i], 1, 2) == 'i:' and f > now + window then f = now + window end
+      free[#free + 1] = f
+    end
+    table.sort(free)
+    if free[used - cap + 1] > at then at = free[used - cap + 1] end
+  end
+  result = {0, math.max(at - now, 1000), inst}
+end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(last[2]) - now) / 1000) + 1000) end
+return result
+`)
+
+// doneScript moves a call from in flight to completed, now on Redis's
+// clock (after the answer arrived). It adds the completed entry even if
+// the lease already ran out: counting a call twice only costs capacity.
+//
+// KEYS: slots. ARGV: member, window µs.
+var doneScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREM', KEYS[1], 'i:' .. ARGV[1])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), 'd:' .. ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(last[2]) - now) / 1000) + 1000)
+return 1
+`)
+
+// pauseScript stops grants on every replica for ARGV[1] µs, on Redis's
+// clock.
+//
+// KEYS: pause. ARGV: µs.
+var pauseScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local till = now + tonumber(ARGV[1])
+if till > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], till, 'PX', math.ceil(tonumber(ARGV[1]) / 1000))
+end
+return 1
+`)
+
+// redisBudget is Budget's guarantee — at most limit calls per account in
+// any sliding window, each counted from its answer and holding its slot
+// while in flight — across every replica sharing the Redis server.
+//
+// While Redis is unreachable each replica falls back to a local Budget of
+// floor(limit/replicas) slots, so that the replicas together stay within
+// limit. Both transitions must not forget calls:
+//   - going local, the local budget first waits lease+window, by which time
+//     every call Redis granted to any replica has completed and aged out;
+//   - back on Redis (or on finding its data gone), the replica reserves the
+//     slots the replicas may have spent locally (replicas*floor(limit/
+//     replicas), or all of them after data loss) until every replica must
+//     have noticed Redis is back and its local calls have aged out.
+//
+// One waiter per replica and account tries Redis at a time, interactive
+// before background, FIFO within each; background calls also leave one
+// slot spare for the other replicas' interactive ones.
+type redisBudget struct {
+	store                       *redisStore
+	slotsKey, pauseKey, instKey string
+	limit                       int
+	window, lease, maxWait      time.Duration
+	local                       *Budget
+
+	mu         sync.Mutex
+	queue      [2][]*redisWaiter
+	nextFreeAt time.Time
+	instance   string // the Redis data set this replica has been using
+	seenDowns  uint64 // store.downs when the budget last used Redis
+	localDowns uint64 // store.downs when the local budget last started over
+}
+
+// redisWaiter is a place in the queue; turn wakes it when it may be first.
+type redisWaiter struct{ turn chan struct{} }
+
+// newRedisBudget shares the budget of secretID. A call's lease is the
+// upstream timeout plus a second of scheduling slack.
+func newRedisBudget(store *redisStore, secretID string, limit int, window, maxWait, upstreamTimeout time.Duration) *redisBudget {
+	tag := store.prefix + "budget:{" + hashed(secretID) + "}:"
+	return &redisBudget{
+		store: store, slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance",
+		limit: limit, window: window, lease: upstreamTimeout + time.Second, maxWait: maxWait,
+		local: NewBudget(limit/store.replicas, window, maxWait),
+	}
+}
+
+// Acquire waits for a slot, in Redis or, while it is unreachable, in the
+// local budget.
+func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(b.maxWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	wasUp := b.store.up.Load()
+	if !b.store.usable() {
+		return b.acquireLocal(ctx, p, start, deadline)
+	}
+	// Redis down but usable: this call is the interval's probe, and tries
+	// Redis although the store says down.
+	probe := !wasUp
+	w := &redisWaiter{turn: make(chan struct{}, 1)}
+	b.mu.Lock()
+	if ahead := b.aheadLocked(p); ahead > 0 {
+		if eta := latest(b.nextFreeAt, start).Add(time.Duration(ahead/b.limit) * b.window); eta.After(deadline) {
+			b.mu.Unlock()
+			return nil, 0, &BudgetError{RetryAfter: eta.Sub(start)}
+		}
+	}
+	b.queue[p] = append(b.queue[p], w)
+	b.mu.Unlock()
+	defer b.leave(p, w)
+
+	timeout := time.NewTimer(deadline.Sub(start))
+	defer timeout.Stop()
+	for {
+		b.mu.Lock()
+		head := b.headLocked() == w
+		b.mu.Unlock()
+		if head {
+			if !probe && !b.store.up.Load() {
+				b.leave(p, w) // so that the next waiter goes local too, now
+				return b.acquireLocal(ctx, p, start, deadline)
+			}
+			probe = false
+			g, wait, err := b.try(ctx, p)
+			if err != nil {
+				b.store.failed("budget_acquire", err)
+				if b.store.up.Load() {
+					// One failure is not yet a lost Redis, and the local
+					// budget may only start after one: refuse this call.
+					return nil, time.Since(start), &BudgetError{RetryAfter: b.window}
+				}
+				b.leave(p, w)
+				return b.acquireLocal(ctx, p, start, deadline)
+			}
+			if g != nil {
+				return g, time.Since(start), nil
+			}
+			now := time.Now()
+			b.mu.Lock()
+			b.nextFreeAt = now.Add(wait)
+			b.mu.Unlock()
+			if now.Add(wait).After(deadline) {
+				return nil, time.Since(start), &BudgetError{RetryAfter: wait}
+			}
+			// The first waiter polls: a slot may free on another replica.
+			if err := b.sleep(ctx, timeout, min(wait, redisPoll)); err != nil {
+				return nil, time.Since(start), err
+			}
+			continue
+		}
+		select {
+		case <-w.turn:
+		case <-timeout.C:
+			return nil, time.Since(start), &BudgetError{RetryAfter: b.retryAfter()}
+		case <-ctx.Done():
+			return nil, time.Since(start), ctx.Err()
+		}
+	}
+}
+
+// sleep waits d, unless the deadline or ctx ends first.
+func (b *redisBudget) sleep(ctx context.Context, deadline *time.Timer, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-deadline.C:
+		return &BudgetError{RetryAfter: b.retryAfter()}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// try runs the acquire script once: a grant, or how long until a slot
+// frees.
+func (b *redisBudget) try(ctx context.Context, p Priority) (grant, time.Duration, error) {
+	downs := b.store.downs.Load()
+	b.mu.Lock()
+	expected, rejoin := b.instance, downs != b.seenDowns
+	b.mu.Unlock()
+	reserve := 0
+	if rejoin {
+		reserve = b.store.replicas * (b.limit / b.store.replicas)
+	}
+	spare := 0
+	if p == Background && b.limit > 1 {
+		spare = 1
+	}
+	id := rand.Text()
+	rctx, cancel := b.store.opContext(ctx)
+	defer cancel()
+	began := time.Now()
+	res, err := acquireScript.Run(rctx, b.store.client, []string{b.slotsKey, b.pauseKey, b.instKey},
+		b.limit, spare, b.window.Microseconds(), b.lease.Microseconds(), id, expected, rand.Text(),
+		reserve, b.reserveFor().Microseconds()).Slice()
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(res) != 3 {
+		return nil, 0, errors.New("redis: unexpected answer from the budget script")
+	}
+	granted, okG := res[0].(int64)
+	wait, okW := res[1].(int64)
+	instance, okI := res[2].(string)
+	if !okG || !okW || !okI {
+		return nil, 0, errors.New("redis: unexpected answer from the budget script")
+	}
+	b.store.succeeded(began)
+	b.mu.Lock()
+	b.instance, b.seenDowns = instance, downs
+	b.mu.Unlock()
+	if granted == 1 {
+		return redisGrant{b: b, id: id}, 0, nil
+	}
+	return nil, time.Duration(wait) * time.Microsecond, nil
+}
+
+// reserveFor is how long a rejoining replica reserves the local shares.
+// Another replica may still grant locally until it has probed Redis again
+// (a probe interval after its last failure, which may have waited a dial
+// and an operation timeout) and its local queue has drained (maxWait);
+// that last call completes within a lease and counts for a window.
+func (b *redisBudget) reserveFor() time.Duration {
+	return redisProbeInterval + b.store.dialTime + b.store.opTimeout + b.maxWait + b.lease + b.window
+}
+
+// acquireLocal is the fallback. The local budget starts over after each
+// loss of Redis with a pause of lease+window, as if every slot had been
+// used just now: other replicas' calls that Redis granted may still be in
+// flight.
+func (b *redisBudget) acquireLocal(ctx context.Context, p Priority, start, deadline time.Time) (grant, time.Duration, error) {
+	b.store.metrics.fallbacks.WithLabelValues("budget").Inc()
+	b.mu.Lock()
+	if downs := b.store.downs.Load(); downs != b.localDowns {
+		b.localDowns = downs
+		b.local.Pause(b.lease + b.window)
+	}
+	b.mu.Unlock()
+	lctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	g, _, err := b.local.Acquire(lctx, p)
+	switch {
+	case err == nil:
+		return g, time.Since(start), nil
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		// Our own deadline, not the caller's: a budget refusal.
+		return nil, time.Since(start), &BudgetError{RetryAfter: b.window}
+	}
+	return nil, time.Since(start), err
+}
+
+// Pause stops grants on every replica (through Redis) and locally.
+func (b *redisBudget) Pause(d time.Duration) {
+	b.local.Pause(d)
+	if !b.store.usable() {
+		return
+	}
+	ctx, cancel := b.store.opContext(context.Background())
+	defer cancel()
+	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey}, d.Microseconds()).Err())
+}
+
+func (b *redisBudget) retryAfter() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d := time.Until(b.nextFreeAt); d > 0 {
+		return d
+	}
+	return b.window
+}
+
+func (b *redisBudget) aheadLocked(p Priority) int {
+	n := len(b.queue[Interactive])
+	if p == Background {
+		n += len(b.queue[Background])
+	}
+	return n
+}
+
+func (b *redisBudget) headLocked() *redisWaiter {
+	for _, q := range b.queue {
+		if len(q) > 0 {
+			return q[0]
+		}
+	}
+	return nil
+}
+
+// leave removes w from the queue (if still there) and wakes the waiter now
+// first, only it: the others have nothing to do.
+func (b *redisBudget) leave(p Priority, w *redisWaiter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.queue[p] = slices.DeleteFunc(b.queue[p], func(x *redisWaiter) bool { return x == w })
+	if h := b.headLocked(); h != nil {
+		select {
+		case h.turn <- struct{}{}:
+		default: // already woken
+		}
+	}
+}
+
+// redisGrant is a slot in Redis.
+type redisGrant struct {
+	b  *redisBudget
+	id string
+}
+
+// Done records the completion on Redis's clock, which is after the answer
+// arrived. If Redis is unreachable the slot frees when its lease runs out.
+func (g redisGrant) Done(time.Time) {
+	s := g.b.store
+	if !s.usable() {
+		return
+	}
+	ctx, cancel := s.opContext(context.Background())
+	defer cancel()
+	s.result("budget_done", time.Now(), doneScript.Run(ctx, s.client, []string{g.b.slotsKey}, g.id, g.b.window.Microseconds()).Err())
+}
