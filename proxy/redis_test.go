@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/translate"
 )
 
 // redisServer is a real redis-server on a free loopback port, without
@@ -281,6 +282,104 @@ func TestRedisBudgetPause(t *testing.T) {
 	if since := time.Since(start); since < 400*time.Millisecond {
 		t.Errorf("the other replica was granted %s into a 400ms pause", since)
 	}
+}
+
+// After a pause, waiters on two replicas get one grant between them, the
+// probe, until it completes; then the account serves at full rate again.
+// The call whose RequestLimitExceeded paused the account completes during
+// the pause, which must not end probing.
+func TestRedisBudgetProbesAfterPause(t *testing.T) {
+	r := startRedis(t)
+	const limit, window, pause = 5, 100 * time.Millisecond, 300 * time.Millisecond
+	budgets := []*redisBudget{
+		newRedisBudget(testStore(t, r.url(), 1), testSecretID, limit, window, 5*time.Second, time.Second),
+		newRedisBudget(testStore(t, r.url(), 1), testSecretID, limit, window, 5*time.Second, time.Second),
+	}
+	limited, _, err := budgets[0].Acquire(context.Background(), Interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budgets[0].Pause(pause)
+	limited.Done(time.Now())
+
+	grants := make(chan grant, 10)
+	var wg sync.WaitGroup
+	for i := range cap(grants) {
+		wg.Go(func() {
+			g, _, err := budgets[i%2].Acquire(context.Background(), Interactive)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			grants <- g
+		})
+	}
+	probe := <-grants
+	// Every other waiter has had many polls (one per redisPoll) in which
+	// to find a slot; a grant now would be a second call in flight.
+	time.Sleep(8 * redisPoll)
+	if n := len(grants); n != 0 {
+		t.Fatalf("%d more grants while the probe was in flight, want none", n)
+	}
+	for i, b := range budgets {
+		if g, _, err := b.try(context.Background(), Interactive); err != nil || g != nil {
+			t.Fatalf("replica %d: got grant %v, error %v while the probe was in flight", i, g != nil, err)
+		}
+	}
+	if ttl, err := budgets[0].store.client.PTTL(context.Background(), budgets[0].probeKey).Result(); err != nil || ttl <= 0 {
+		t.Errorf("the probing state has TTL %v (%v): it must expire", ttl, err)
+	}
+	probe.Done(time.Now())
+
+	// Probing is over: the four slots the probe's completion leaves free
+	// go out together, with none of them done yet.
+	var held []grant
+	for range limit - 1 {
+		held = append(held, <-grants)
+	}
+	if n, err := budgets[0].store.client.Exists(context.Background(), budgets[0].probeKey).Result(); err != nil || n != 0 {
+		t.Errorf("probing outlived a completion after the pause (%d, %v)", n, err)
+	}
+	for _, h := range held {
+		h.Done(time.Now())
+	}
+	for range cap(grants) - 1 - len(held) {
+		(<-grants).Done(time.Now())
+	}
+	wg.Wait()
+}
+
+// TestRequestLimitStormIsNotRetried on two replicas: a storm of
+// RequestLimitExceeded costs one call per backoff for both together.
+func TestRedisRequestLimitStormIsNotRetried(t *testing.T) {
+	r := startRedis(t)
+	const backoff = 500 * time.Millisecond
+	sim, pair := redisPair(t, r, func(cfg *Config) {
+		cfg.Budget.Backoff = backoff
+		cfg.Budget.MaxWait = 2 * time.Second
+	})
+	sim.sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
+	tok := pair[0].token(t, "usr_morgan_de")
+	window := fixedWindow()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for wave := range 3 {
+		for i := range 10 {
+			wg.Go(func() {
+				r := pair[i%2].get(t, logsPath+"?stats=false&limit=1&offset="+strconv.Itoa(wave*10+i)+window, tok)
+				assertEnvelope(t, r, 429, translate.CodeRateLimited)
+				wantRetryAfter(t, r)
+			})
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	calls := upstreamCalls(pair[0])
+	if bound := 5 + int64(elapsed/backoff); calls > bound {
+		t.Errorf("%d upstream calls in %s of RequestLimitExceeded, want at most %d (5, then one per %s backoff)", calls, elapsed, bound, backoff)
+	}
+	t.Logf("30 requests on two replicas, %d upstream calls in %s", calls, elapsed.Round(time.Millisecond))
 }
 
 // The exporter's background calls leave a slot for interactive ones.

@@ -34,10 +34,15 @@ func newLimiter(cfg Config, store *redisStore, secretID string) limiter {
 // completed call ("d:") frees one window after its answer; a reserve
 // ("r:") covers calls Redis cannot know of (see redisBudget).
 //
-// KEYS: slots, pause, instance.
+// While the probe key exists (pauseScript sets it) the account is probing:
+// one call at a time, the probe, whose member the key then holds, until a
+// completion after the pause's end (doneScript) deletes the key.
+//
+// KEYS: slots, pause, instance, probe.
 // ARGV: limit, spare, window µs, lease µs, member, expected instance (""
-// on first use), new instance, reserve count, reserve µs. Times are in
-// microseconds: whole milliseconds would free a slot up to 1ms early.
+// on first use), new instance, reserve count, reserve µs, poll µs, probe
+// memory µs. Times are in microseconds: whole milliseconds would free a
+// slot up to 1ms early.
 // Returns {1, 0, instance} for a grant, {0, µs until a slot frees, instance}.
 var acquireScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
@@ -69,12 +74,19 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 local used = redis.call('ZCARD', KEYS[1])
 local cap = limit - spare
+local probe = redis.call('GET', KEYS[4])
+local probeOut = probe and probe ~= '' and redis.call('ZSCORE', KEYS[1], 'i:' .. probe)
 local result
-if paused <= now and used < cap then
+if paused <= now and used < cap and not probeOut then
   redis.call('ZADD', KEYS[1], now + lease + window, 'i:' .. ARGV[5])
+  if probe then
+    redis.call('SET', KEYS[4], ARGV[5], 'PX', math.ceil(tonumber(ARGV[11]) / 1000))
+  end
   result = {1, 0, inst}
 else
   local at = paused
+  -- The probe may be answered at any moment, on any replica.
+  if probeOut and at < now + tonumber(ARGV[10]) then at = now + tonumber(ARGV[10]) end
   if used >= cap then
     local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
     local free = {}
@@ -97,31 +109,43 @@ return result
 // doneScript moves a call from in flight to completed, now on Redis's
 // clock (after the answer arrived). It adds the completed entry even if
 // the lease already ran out: counting a call twice only costs capacity.
+// A completion after the pause's end ends probing; one during the pause
+// (the call whose RequestLimitExceeded started it) does not.
 //
-// KEYS: slots. ARGV: member, window µs.
+// KEYS: slots, pause, probe. ARGV: member, window µs.
 var doneScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZREM', KEYS[1], 'i:' .. ARGV[1])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), 'd:' .. ARGV[1])
+if tonumber(redis.call('GET', KEYS[2]) or '0') <= now then
+  redis.call('DEL', KEYS[3])
+end
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 redis.call('PEXPIRE', KEYS[1], math.ceil((tonumber(last[2]) - now) / 1000) + 1000)
 return 1
 `)
 
 // pauseScript stops grants on every replica for ARGV[1] µs, on Redis's
-// clock.
+// clock, and starts probing (see acquireScript). A probe already in flight
+// stays the probe.
 //
-// KEYS: pause. ARGV: µs.
+// KEYS: pause, probe. ARGV: µs, probe memory µs.
 var pauseScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local till = now + tonumber(ARGV[1])
-if till > tonumber(redis.call('GET', KEYS[1]) or '0') then
+local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
+if till > paused then
   redis.call('SET', KEYS[1], till, 'PX', math.ceil(tonumber(ARGV[1]) / 1000))
+else
+  till = paused
 end
+redis.call('SET', KEYS[2], '', 'NX')
+local keep = math.ceil((till - now + tonumber(ARGV[2])) / 1000)
+if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) end
 return 1
 `)
 
@@ -142,12 +166,15 @@ return 1
 // One waiter per replica and account tries Redis at a time, interactive
 // before background, FIFO within each; background calls also leave one
 // slot spare for the other replicas' interactive ones.
+//
+// After a pause, as in Budget, one call at a time goes out, on whichever
+// replica, until one completes after the pause.
 type redisBudget struct {
-	store                       *redisStore
-	slotsKey, pauseKey, instKey string
-	limit                       int
-	window, lease, maxWait      time.Duration
-	local                       *Budget
+	store                                 *redisStore
+	slotsKey, pauseKey, instKey, probeKey string
+	limit                                 int
+	window, lease, maxWait                time.Duration
+	local                                 *Budget
 
 	mu         sync.Mutex
 	queue      [2][]*redisWaiter
@@ -165,7 +192,7 @@ type redisWaiter struct{ turn chan struct{} }
 func newRedisBudget(store *redisStore, secretID string, limit int, window, maxWait, upstreamTimeout time.Duration) *redisBudget {
 	tag := store.prefix + "budget:{" + hashed(secretID) + "}:"
 	return &redisBudget{
-		store: store, slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance",
+		store: store, slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance", probeKey: tag + "probe",
 		limit: limit, window: window, lease: upstreamTimeout + time.Second, maxWait: maxWait,
 		local: NewBudget(limit/store.replicas, window, maxWait),
 	}
@@ -280,9 +307,9 @@ func (b *redisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 	rctx, cancel := b.store.opContext(ctx)
 	defer cancel()
 	began := time.Now()
-	res, err := acquireScript.Run(rctx, b.store.client, []string{b.slotsKey, b.pauseKey, b.instKey},
+	res, err := acquireScript.Run(rctx, b.store.client, []string{b.slotsKey, b.pauseKey, b.instKey, b.probeKey},
 		b.limit, spare, b.window.Microseconds(), b.lease.Microseconds(), id, expected, rand.Text(),
-		reserve, b.reserveFor().Microseconds()).Slice()
+		reserve, b.reserveFor().Microseconds(), redisPoll.Microseconds(), b.probeMemory().Microseconds()).Slice()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -312,6 +339,14 @@ func (b *redisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 // that last call completes within a lease and counts for a window.
 func (b *redisBudget) reserveFor() time.Duration {
 	return redisProbeInterval + b.store.dialTime + b.store.opTimeout + b.maxWait + b.lease + b.window
+}
+
+// probeMemory is how long probing outlives the pause, or the last probe's
+// grant, with no probe in flight: by then every waiter that queued behind
+// the pause or the probe has given up, and with it the storm probing is
+// there to prevent. The key must expire: accounts come and go.
+func (b *redisBudget) probeMemory() time.Duration {
+	return b.lease + b.window + b.maxWait
 }
 
 // acquireLocal is the fallback. The local budget starts over after each
@@ -347,7 +382,7 @@ func (b *redisBudget) Pause(d time.Duration) {
 	}
 	ctx, cancel := b.store.opContext(context.Background())
 	defer cancel()
-	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey}, d.Microseconds()).Err())
+	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey, b.probeKey}, d.Microseconds(), b.probeMemory().Microseconds()).Err())
 }
 
 func (b *redisBudget) retryAfter() time.Duration {
@@ -405,5 +440,5 @@ func (g redisGrant) Done(time.Time) {
 	}
 	ctx, cancel := s.opContext(context.Background())
 	defer cancel()
-	s.result("budget_done", time.Now(), doneScript.Run(ctx, s.client, []string{g.b.slotsKey}, g.id, g.b.window.Microseconds()).Err())
+	s.result("budget_done", time.Now(), doneScript.Run(ctx, s.client, []string{g.b.slotsKey, g.b.pauseKey, g.b.probeKey}, g.id, g.b.window.Microseconds()).Err())
 }
