@@ -309,12 +309,18 @@ func TestRedisBudgetProbesAfterPause(t *testing.T) {
 			g, _, err := budgets[i%2].Acquire(context.Background(), Interactive)
 			if err != nil {
 				t.Error(err)
-				return
 			}
-			grants <- g
+			grants <- g // nil on error, so that the test never waits in vain
 		})
 	}
-	probe := <-grants
+	next := func() grant {
+		g := <-grants
+		if g == nil {
+			t.FailNow()
+		}
+		return g
+	}
+	probe := next()
 	// Every other waiter has had many polls (one per redisPoll) in which
 	// to find a slot; a grant now would be a second call in flight.
 	time.Sleep(8 * redisPoll)
@@ -335,7 +341,7 @@ func TestRedisBudgetProbesAfterPause(t *testing.T) {
 	// go out together, with none of them done yet.
 	var held []grant
 	for range limit - 1 {
-		held = append(held, <-grants)
+		held = append(held, next())
 	}
 	if n, err := budgets[0].store.client.Exists(context.Background(), budgets[0].probeKey).Result(); err != nil || n != 0 {
 		t.Errorf("probing outlived a completion after the pause (%d, %v)", n, err)
@@ -344,7 +350,7 @@ func TestRedisBudgetProbesAfterPause(t *testing.T) {
 		h.Done(time.Now())
 	}
 	for range cap(grants) - 1 - len(held) {
-		(<-grants).Done(time.Now())
+		next().Done(time.Now())
 	}
 	wg.Wait()
 }
