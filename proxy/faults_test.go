@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -360,24 +359,4 @@ func TestSlowLorisIsCutOff(t *testing.T) {
 	case sent := <-finished:
 		t.Fatalf("the slow client sent %d bytes, its whole request, without being cut off", sent)
 	}
-}
-
-// getURL is env.get for a full URL.
-func getURL(t *testing.T, url, token string) response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{resp.StatusCode, resp.Header, body}
 }

@@ -132,7 +132,13 @@ type response struct {
 
 func (e *proxyEnv) get(t *testing.T, path, token string) response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.url+path, nil)
+	return getURL(t, e.url+path, token)
+}
+
+// getURL GETs a full URL, with the token when there is one.
+func getURL(t *testing.T, url, token string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
