@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -23,25 +22,24 @@ const (
 	cacheStale = "STALE"
 )
 
-const principalKey = "mudscf.principal"
-
-// authenticate turns the bearer token into a Principal or answers 401.
-func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+// authenticated turns the bearer token into a Principal for next, or
+// answers 401. The principal is passed as an argument rather than through
+// the context's store, which would allocate a map on every request.
+func (s *Server) authenticated(next func(echo.Context, Principal) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p, err := s.auth.Authenticate(c.Request().Header.Get(echo.HeaderAuthorization))
 		if err != nil {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="mudscf"`)
 			return failure(translate.NewFailure(http.StatusUnauthorized, translate.CodeUnauthorized, err.Error()))
 		}
-		c.Set(principalKey, p)
-		return next(c)
+		return next(c, p)
 	}
 }
 
 // handleLogs serves Mudbase's getLogs: the page and the stats each come
 // from the cache or one collapsed upstream flight, and are joined as
 // already-encoded bytes.
-func (s *Server) handleLogs(c echo.Context) error {
+func (s *Server) handleLogs(c echo.Context, principal Principal) error {
 	projectID, functionID := c.Param("projectId"), c.Param("functionId")
 	for _, id := range [][2]string{{"projectId", projectID}, {"functionId", functionID}} {
 		if verr := translate.ValidateID(id[0], id[1]); verr != nil {
@@ -52,7 +50,6 @@ func (s *Server) handleLogs(c echo.Context) error {
 	if !ok {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeNotFound, "project "+projectID+" is not served by this proxy"))
 	}
-	principal := c.Get(principalKey).(Principal)
 	if !principal.CanRead(projectID, proj.cfg.Readers) {
 		return failure(translate.NewFailure(http.StatusForbidden, translate.CodeForbidden, "this token may not read project "+projectID))
 	}
@@ -60,39 +57,21 @@ func (s *Server) handleLogs(c echo.Context) error {
 	if !ok {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeFunctionNotFound, "function "+functionID+" is not configured in project "+projectID))
 	}
-	q, err := translate.ParseQuery(c.QueryParams(), s.now().Truncate(s.cfg.Cache.WindowAlign))
-	var verr *translate.ValidationError
-	if errors.As(err, &verr) {
-		return failure(translate.BadRequest(verr))
-	} else if err != nil {
+	pl, err := s.plan(c, projectID, functionID, target)
+	if err != nil {
 		return err
 	}
+	q := pl.q
 
 	ctx := c.Request().Context()
 	if principal.Background {
 		ctx = WithPriority(ctx, Background)
 	}
-	// A default window moves with the clock, and so does its cache key; the
-	// last good answer for it is also kept under a key without the window,
-	// so that stale-if-error still finds it after the window moved on.
-	params := c.QueryParams()
-	movingWindow := !params.Has("since") && !params.Has("until")
-	keys := func(kind string, reqs ...translate.GetFunctionLogsRequest) (exact, last string) {
-		exact = projectID + "|" + kind + "|" + keyOf(reqs...)
-		if !movingWindow {
-			return exact, exact
-		}
-		for i := range reqs {
-			reqs[i].StartTime, reqs[i].EndTime = "", ""
-		}
-		return exact, projectID + "|" + kind + "|last|" + keyOf(reqs...)
-	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
 	stats := part{body: []byte("null"), state: cacheHit}
 	if !q.SkipStats {
-		statsKey, lastStatsKey := keys("stats", pair(q.StatsRequests(target, s.loc))...)
-		stats, err = s.part(ctx, "stats", statsKey, lastStatsKey, s.cfg.Cache.StatsTTL,
+		stats, err = s.part(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
 			func(ctx context.Context) ([]byte, error) {
 				st, err := proj.source.Stats(ctx, target, q)
 				if err != nil {
@@ -106,8 +85,7 @@ func (s *Server) handleLogs(c echo.Context) error {
 	}
 	page := part{body: []byte("[]"), state: cacheHit}
 	if q.Limit > 0 {
-		pageKey, lastPageKey := keys("page", q.Upstream(target, s.loc))
-		page, err = s.part(ctx, "page", pageKey, lastPageKey, s.cfg.Cache.PageTTL,
+		page, err = s.part(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
 			func(ctx context.Context) ([]byte, error) {
 				p, err := proj.source.Page(ctx, target, q)
 				if err != nil {
@@ -125,8 +103,8 @@ func (s *Server) handleLogs(c echo.Context) error {
 
 	h := c.Response().Header()
 	h[echo.HeaderContentType] = jsonContentType
-	h["X-Cache"] = []string{worst(page.state, stats.state)}
-	h["Age"] = []string{strconv.Itoa(int(max(page.age, stats.age).Seconds()))}
+	h["X-Cache"] = xCacheValues[worst(page.state, stats.state)]
+	h["Age"] = ageValue(max(page.age, stats.age))
 	h[echo.HeaderContentLength] = []string{strconv.Itoa(len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail))}
 	c.Response().WriteHeader(http.StatusOK)
 	// The parts go out as they are cached, without joining them in a copy.
@@ -138,8 +116,30 @@ func (s *Server) handleLogs(c echo.Context) error {
 	return nil
 }
 
+// Header values of the hit path, built once: they are never modified
+// after they are set, so responses can share them.
 var (
-	jsonContentType   = []string{echo.MIMEApplicationJSON}
+	jsonContentType = []string{echo.MIMEApplicationJSON}
+	xCacheValues    = map[string][]string{cacheHit: {cacheHit}, cacheMiss: {cacheMiss}, cacheStale: {cacheStale}}
+	ageValues       = func() (v [60][]string) {
+		for i := range v {
+			v[i] = []string{strconv.Itoa(i)}
+		}
+		return v
+	}()
+)
+
+// ageValue is the Age header in whole seconds; fresh answers are younger
+// than a minute and share a prebuilt value.
+func ageValue(age time.Duration) []string {
+	secs := max(int(age.Seconds()), 0)
+	if secs < len(ageValues) {
+		return ageValues[secs]
+	}
+	return []string{strconv.Itoa(secs)}
+}
+
+var (
 	envelopeHeadBytes = []byte(envelopeHead)
 	envelopeMidBytes  = []byte(envelopeMid)
 	envelopeTailBytes = []byte(envelopeTail)
@@ -190,10 +190,6 @@ func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
 	return b.String()
 }
 
-func pair(a, b translate.GetFunctionLogsRequest) []translate.GetFunctionLogsRequest {
-	return []translate.GetFunctionLogsRequest{a, b}
-}
-
 // part is an encoded piece of the response and how it was obtained.
 type part struct {
 	body  []byte
@@ -209,7 +205,7 @@ type part struct {
 func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
 	if entry, found := s.cache.Get(key); found {
 		if age := time.Since(entry.fetched); age < ttl {
-			s.metrics.cacheResults.WithLabelValues(kind, "hit").Inc()
+			s.metrics.cacheResult(kind, "hit")
 			return part{body: entry.body, state: cacheHit, age: age}, nil
 		}
 	}
@@ -237,18 +233,18 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 		s.metrics.collapsed.WithLabelValues(kind).Inc()
 	}
 	if res.Err == nil {
-		s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
+		s.metrics.cacheResult(kind, "miss")
 		return part{body: res.Val.(*cached).body, state: cacheMiss}, nil
 	}
 	if entry, found := s.cache.Get(lastKey); found && !s.cfg.Cache.DisableStale {
 		if age := time.Since(entry.fetched); age <= s.cfg.Cache.StaleMaxAge {
-			s.metrics.cacheResults.WithLabelValues(kind, "stale").Inc()
+			s.metrics.cacheResult(kind, "stale")
 			s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
 				slog.String("kind", kind), slog.Duration("age", age), slog.String("err", res.Err.Error()))
 			return part{body: entry.body, state: cacheStale, age: age}, nil
 		}
 	}
-	s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
+	s.metrics.cacheResult(kind, "miss")
 	return part{}, res.Err
 }
 

@@ -33,6 +33,7 @@ type Server struct {
 	projects map[string]*project
 	cache    *Cache
 	flights  singleflight.Group
+	plans    *planMemo
 	metrics  *Metrics
 	logger   *slog.Logger
 	now      func() time.Time
@@ -80,6 +81,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
+		plans:   newPlanMemo(4096),
 		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 	}
@@ -189,14 +191,14 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleEchoError
 	e.Use(
-		middleware.RequestID(),
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		s.observe,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 	)
 	if s.tracer != nil {
 		e.Use(otelecho.Middleware("mudscf-proxy", otelecho.WithTracerProvider(s.tracer)))
 	}
-	e.GET(LogsRoute, s.handleLogs, s.authenticate)
+	e.GET(LogsRoute, s.authenticated(s.handleLogs))
 	return e
 }
 
