@@ -61,43 +61,50 @@ func (s *Server) handleLogs(c echo.Context, principal Principal) error {
 	if err != nil {
 		return err
 	}
-	q := pl.q
-
 	ctx := c.Request().Context()
 	if principal.Background {
 		ctx = WithPriority(ctx, Background)
 	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
-	stats := part{body: []byte("null"), state: cacheHit}
-	if !q.SkipStats {
-		stats, err = s.part(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
-			func(ctx context.Context) ([]byte, error) {
-				st, err := proj.source.Stats(ctx, target, q)
-				if err != nil {
-					return nil, err
-				}
-				return json.Marshal(st)
-			})
-		if err != nil {
-			return err
+	// The fetch closures are made only on a miss: they escape into the
+	// flight, so making them would cost allocations on every hit.
+	now := time.Now()
+	stats := part{body: nullBytes, state: cacheHit}
+	if !pl.q.SkipStats {
+		var fresh bool
+		if stats, fresh = s.fresh("stats", pl.statsKey, s.cfg.Cache.StatsTTL, now); !fresh {
+			stats, err = s.part(ctx, "stats", pl.statsKey, pl.lastStatsKey,
+				func(ctx context.Context) ([]byte, error) {
+					st, err := proj.source.Stats(ctx, target, pl.q)
+					if err != nil {
+						return nil, err
+					}
+					return json.Marshal(st)
+				})
+			if err != nil {
+				return err
+			}
 		}
 	}
-	page := part{body: []byte("[]"), state: cacheHit}
-	if q.Limit > 0 {
-		page, err = s.part(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
-			func(ctx context.Context) ([]byte, error) {
-				p, err := proj.source.Page(ctx, target, q)
-				if err != nil {
-					return nil, err
-				}
-				if p.Executions == nil {
-					p.Executions = []translate.Execution{}
-				}
-				return json.Marshal(p.Executions)
-			})
-		if err != nil {
-			return err
+	page := part{body: emptyArrayBytes, state: cacheHit}
+	if pl.q.Limit > 0 {
+		var fresh bool
+		if page, fresh = s.fresh("page", pl.pageKey, s.cfg.Cache.PageTTL, now); !fresh {
+			page, err = s.part(ctx, "page", pl.pageKey, pl.lastPageKey,
+				func(ctx context.Context) ([]byte, error) {
+					p, err := proj.source.Page(ctx, target, pl.q)
+					if err != nil {
+						return nil, err
+					}
+					if p.Executions == nil {
+						p.Executions = []translate.Execution{}
+					}
+					return json.Marshal(p.Executions)
+				})
+			if err != nil {
+				return err
+			}
 		}
 	}
 
@@ -140,6 +147,8 @@ func ageValue(age time.Duration) []string {
 }
 
 var (
+	nullBytes         = []byte("null")
+	emptyArrayBytes   = []byte("[]")
 	envelopeHeadBytes = []byte(envelopeHead)
 	envelopeMidBytes  = []byte(envelopeMid)
 	envelopeTailBytes = []byte(envelopeTail)
@@ -197,18 +206,23 @@ type part struct {
 	age   time.Duration
 }
 
-// part answers from the cache when fresh; otherwise it joins or starts the
-// single upstream flight for key, and falls back to the last good answer
-// (under lastKey) when that fails. The flight runs on its own context and
-// timeout so that a client hanging up does not fail the others waiting on
-// it.
-func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
+// fresh answers from the cache when the entry under key is younger than
+// ttl at now.
+func (s *Server) fresh(kind, key string, ttl time.Duration, now time.Time) (part, bool) {
 	if entry, found := s.cache.Get(key); found {
-		if age := time.Since(entry.fetched); age < ttl {
+		if age := now.Sub(entry.fetched); age < ttl {
 			s.metrics.cacheResult(kind, "hit")
-			return part{body: entry.body, state: cacheHit, age: age}, nil
+			return part{body: entry.body, state: cacheHit, age: age}, true
 		}
 	}
+	return part{}, false
+}
+
+// part, when the cache has nothing fresh, joins or starts the single
+// upstream flight for key, and falls back to the last good answer (under
+// lastKey) when that fails. The flight runs on its own context and timeout
+// so that a client hanging up does not fail the others waiting on it.
+func (s *Server) part(ctx context.Context, kind, key, lastKey string, fetch func(context.Context) ([]byte, error)) (part, error) {
 	ch := s.flights.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
 		defer cancel()
