@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -112,16 +113,29 @@ func (s *Server) handleLogs(c echo.Context, principal Principal) error {
 	h[echo.HeaderContentType] = jsonContentType
 	h["X-Cache"] = xCacheValues[worst(page.state, stats.state)]
 	h["Age"] = ageValue(max(page.age, stats.age))
-	h[echo.HeaderContentLength] = []string{strconv.Itoa(len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail))}
+	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
+	h[echo.HeaderContentLength] = []string{strconv.Itoa(size)}
 	c.Response().WriteHeader(http.StatusOK)
-	// The parts go out as they are cached, without joining them in a copy.
-	for _, b := range [][]byte{envelopeHeadBytes, page.body, envelopeMidBytes, stats.body, envelopeTailBytes} {
-		if _, err := c.Response().Write(b); err != nil {
-			return err
-		}
+	// The parts are joined into one pooled buffer and written at once.
+	// Written one by one, the small parts after the page stay in net/http's
+	// buffer and leave in a write system call of their own: over loopback
+	// that extra call costs more than copying the body (BENCHMARKS.md).
+	buf := responseBuffers.Get().(*[]byte)
+	body := append(append(append(append(append((*buf)[:0], envelopeHead...), page.body...), envelopeMid...), stats.body...), envelopeTail...)
+	_, err = c.Response().Write(body)
+	if cap(body) <= maxPooledResponse {
+		*buf = body
+		responseBuffers.Put(buf)
 	}
-	return nil
+	return err
 }
+
+// responseBuffers hold joined response bodies between requests; a body
+// larger than maxPooledResponse is left to the garbage collector, so that
+// one huge page does not stay pinned in the pool.
+var responseBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledResponse = 1 << 20
 
 // Header values of the hit path, built once: they are never modified
 // after they are set, so responses can share them.
@@ -147,11 +161,8 @@ func ageValue(age time.Duration) []string {
 }
 
 var (
-	nullBytes         = []byte("null")
-	emptyArrayBytes   = []byte("[]")
-	envelopeHeadBytes = []byte(envelopeHead)
-	envelopeMidBytes  = []byte(envelopeMid)
-	envelopeTailBytes = []byte(envelopeTail)
+	nullBytes       = []byte("null")
+	emptyArrayBytes = []byte("[]")
 )
 
 // The success envelope around the two cached parts. Its shape is pinned
