@@ -30,9 +30,15 @@ type planKey struct {
 // planMemo remembers resolved plans. Resolving parses the query string and
 // two RFC 3339 times and formats six upstream times into four keys; a
 // cache hit is the same query again, so the hit path looks the plan up by
-// its raw inputs instead. Only valid queries are remembered, at most
-// maxEntries, and the memo starts over when full, so distinct queries cost
-// what they cost without it.
+// its raw inputs instead. Only valid queries of at most maxMemoQuery bytes
+// are remembered, at most maxEntries of them, and the memo starts over when
+// full: distinct queries cost what they cost without it, and the memo
+// holds a few MiB at most whatever clients send.
+// maxMemoQuery is longer than any query of known parameters with valid
+// values; longer ones (padded with unknown parameters) are resolved each
+// time.
+const maxMemoQuery = 1024
+
 type planMemo struct {
 	mu         sync.RWMutex
 	plans      map[planKey]*plan
@@ -55,8 +61,8 @@ func (s *Server) plan(c echo.Context, projectID, functionID string, target trans
 		return p, nil
 	}
 	p, err := s.resolve(c, projectID, target, windowEnd)
-	if err != nil {
-		return nil, err
+	if err != nil || len(key.rawQuery) > maxMemoQuery {
+		return p, err
 	}
 	m.mu.Lock()
 	if len(m.plans) >= m.maxEntries {

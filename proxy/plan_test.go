@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 
 // A memoized plan is exactly what resolving the query afresh gives, for
 // every shape of window, as the clock crosses window boundaries; invalid
-// queries are never remembered; the memo stays within its bound.
+// queries and overlong ones are never remembered; the memo stays within
+// its bound.
 func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 	var clock atomic.Int64
 	base := time.Date(2026, 3, 1, 10, 0, 3, 0, time.UTC)
@@ -74,6 +76,13 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 	}
 	if len(s.plans.plans) != before {
 		t.Errorf("an invalid query was remembered: %d plans, %d before", len(s.plans.plans), before)
+	}
+	long := "limit=3&pad=" + strings.Repeat("x", maxMemoQuery)
+	if p, err := s.plan(ctxFor(long), testProject, testFunction, target); err != nil || p.q.Limit != 3 {
+		t.Fatalf("a long valid query: %+v, %v", p, err)
+	}
+	if len(s.plans.plans) != before {
+		t.Errorf("a query over %d bytes was remembered", maxMemoQuery)
 	}
 }
 
