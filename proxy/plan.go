@@ -49,9 +49,13 @@ func newPlanMemo(maxEntries int) *planMemo {
 	return &planMemo{plans: map[planKey]*plan{}, maxEntries: maxEntries}
 }
 
-// plan resolves the request's query for target.
-func (s *Server) plan(c echo.Context, projectID, functionID string, target translate.Target) (*plan, error) {
-	windowEnd := s.now().Truncate(s.cfg.Cache.WindowAlign)
+// plan resolves the request's query for target; now is the request's
+// clock reading, unless Options.Now replaced the clock.
+func (s *Server) plan(c echo.Context, projectID, functionID string, target translate.Target, now time.Time) (*plan, error) {
+	if s.now != nil {
+		now = s.now()
+	}
+	windowEnd := now.Truncate(s.cfg.Cache.WindowAlign)
 	key := planKey{projectID: projectID, functionID: functionID, rawQuery: c.QueryString(), windowEnd: windowEnd.UnixNano()}
 	m := s.plans
 	m.mu.RLock()

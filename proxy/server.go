@@ -36,7 +36,7 @@ type Server struct {
 	plans    *planMemo
 	metrics  *Metrics
 	logger   *slog.Logger
-	now      func() time.Time
+	now      func() time.Time // Options.Now; nil: each request's own clock reading
 	tracer   trace.TracerProvider
 	echo     *echo.Echo
 	draining atomic.Bool
@@ -52,7 +52,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics defaults to a fresh registry.
 	Metrics *Metrics
-	// Now defaults to time.Now; it is used only to place default windows.
+	// Now replaces the clock that places default windows (by default the
+	// request's own reading of time.Now).
 	Now func() time.Time
 	// TracerProvider traces incoming requests and upstream calls; nil
 	// leaves the instrumentation out of the request path altogether.
@@ -67,9 +68,6 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
