@@ -322,47 +322,48 @@ cat <<'MD'
 
 Before this work (commit 868cd0a, same in-process benchmark) a hit cost **53 allocations and 3,979 B** against bare
 Echo's 12 and 1,368 B, at 0.30–0.45 of bare Echo's in-process throughput. Its profile, by cumulative share of the
-handler: resolving the query — \`url.ParseQuery\`, \`translate.ParseQuery\` (two RFC 3339 parses), six upstream
-times formatted by \`StatsRequests\`/\`Upstream\`, four key strings — about 30%; Echo's request ID (32 characters
-from \`crypto/rand\`) 5%; \`echo.Context.Set\` of the principal (a map per request) 5%; \`WithLabelValues\` label
+handler: resolving the query — `url.ParseQuery`, `translate.ParseQuery` (two RFC 3339 parses), six upstream
+times formatted by `StatsRequests`/`Upstream`, four key strings — about 30%; Echo's request ID (32 characters
+from `crypto/rand`) 5%; `echo.Context.Set` of the principal (a map per request) 5%; `WithLabelValues` label
 hashing 4%; and the upstream-fetch closures, which escape into the singleflight call and so were allocated on
 every hit although only a miss runs them. What was cut, in order, with what each bought in process:
 
-1. **Plan memo** (\`proxy/plan.go\`): the validated query and its four cache keys are remembered by (project,
+1. **Plan memo** (`proxy/plan.go`): the validated query and its four cache keys are remembered by (project,
    function, raw query, aligned window end), at most 4,096, starting over when full; only valid queries are
    kept. A hit does no parsing, formatting or key building. With 2–4 below: 53 → 21 allocations, 3,979 → 2,000 B.
 2. The principal is passed to the handler as an argument, not through Echo's context store.
-3. Request IDs from \`math/rand/v2\` (128 bits, hex) instead of \`crypto/rand\`: a correlation ID is no secret;
-   an incoming \`X-Request-Id\` is still kept.
-4. Metric children (\`{route, 200}\`, the route's histogram, the six cache-result counters) and header values
-   (\`X-Cache\`, \`Age\` under a minute, \`Content-Type\`) resolved once.
+3. Request IDs from `math/rand/v2` (128 bits, hex) instead of `crypto/rand`: a correlation ID is no secret;
+   an incoming `X-Request-Id` is still kept.
+4. Metric children (`{route, 200}`, the route's histogram, the six cache-result counters) and header values
+   (`X-Cache`, `Age` under a minute, `Content-Type`) resolved once.
 5. Fetch closures made only on a miss; one clock read for both parts' freshness; the token hashed through a
    stack buffer: 21 → 15 allocations, 2,000 → 1,525 B. The 3 left over bare Echo are the request ID string and
-   the \`Content-Length\` string and slice.
+   the `Content-Length` string and slice. Later, one clock reading per request instead of three for the
+   token's expiry, the default window and freshness (`Authenticator.AuthenticateAt`).
 6. **One write per response.** Written as five slices, the small parts after the page stayed in net/http's
    buffer and left in a write system call of their own. Joined into a pooled buffer (one 15 KB copy, visible in
-   the in-process figure), a hit makes the same system calls as the bare Echo handler: \`strace -c\` of the
-   server over 200 sequential requests on one connection counted **706 → 401 \`write\` calls** (bare Echo
+   the in-process figure), a hit makes the same system calls as the bare Echo handler: `strace -c` of the
+   server over 200 sequential requests on one connection counted **706 → 401 `write` calls** (bare Echo
    531 in that run; partial writes vary).
 
 Not cut, on purpose: the SHA-256 of the token per request (~0.4 µs; the verified-token cache's key, so that a
-cached token costs 32 bytes whatever its size); seven clock reads (about 87 ns each on this VM's kvm-clock: two for
-the request's duration, one for the token's expiry, one for the default window, one for freshness, and one in
-each go-cache \`Get\`); Echo applying its global middlewares per request (a closure each); the log line, which
-at the default info level costs one \`Enabled\` check (hits log at debug).
+cached token costs 32 bytes whatever its size); five clock reads (about 87 ns each on this VM's kvm-clock: two for
+the request's duration, one shared by the token's expiry, the default window and freshness — three before
+`AuthenticateAt` — and one in each go-cache `Get`); Echo applying its global middlewares per request (a closure each); the log line, which
+at the default info level costs one `Enabled` check (hits log at debug).
 
-**Over the wire the handler is a small part of the cost.** A CPU profile of \`mudscf proxy\` pinned to one core
-under this wrk load: 61% of its CPU in system calls (\`write\` 53%, \`read\` 10%), net/http's request parsing 7%,
+**Over the wire the handler is a small part of the cost.** A CPU profile of `mudscf proxy` pinned to one core
+under this wrk load: 61% of its CPU in system calls (`write` 53%, `read` 10%), net/http's request parsing 7%,
 Echo and the whole mudscf chain, its write excluded, about 10% — which bounds what any further handler work can
-buy over the bare Echo ceiling. \`perf record\` of both servers under the same load shows the same kernel-dominated
+buy over the bare Echo ceiling. `perf record` of both servers under the same load shows the same kernel-dominated
 flat profile (the hypervisor's interrupt re-enable while waking the peer socket, ~26–29%, then the socket writes).
 
 **nginx's floor is below this stack's**: the bare Echo ceiling itself needs about as much CPU per request as
-nginx, or more (table above). \`strace -c\` of nginx's worker over 200 requests shows why: per request
-one \`writev\` (headers) and one \`sendfile\` — the body goes from the page cache to the socket without a copy
-through user space — plus the cache file's \`openat\`/\`pread64\`/\`newfstatat\`/\`close\`, all in one event loop.
-Go's net/http copies the body from user memory in two \`write\` calls (filling its 4 KiB buffer, then the rest)
-and hands connections between goroutines through the netpoller (\`futex\`, \`epoll_pwait\`). That floor is the
+nginx, or more (table above). `strace -c` of nginx's worker over 200 requests shows why: per request
+one `writev` (headers) and one `sendfile` — the body goes from the page cache to the socket without a copy
+through user space — plus the cache file's `openat`/`pread64`/`newfstatat`/`close`, all in one event loop.
+Go's net/http copies the body from user memory in two `write` calls (filling its 4 KiB buffer, then the rest)
+and hands connections between goroutines through the netpoller (`futex`, `epoll_pwait`). That floor is the
 stack's, not the handler's: ≥ 1.0× nginx in CPU per request would need mudscf's handler to cost less than
 nothing over bare Echo, **out of reach for any handler on Go's net/http here**. In requests per second under this closed-loop wrk load the servers do not saturate their core (wrk, on
 the other core of a shared machine, is the limit), and mudscf and nginx come out close, round by round.
