@@ -120,6 +120,7 @@ error_log $tmp/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  open_file_cache max=1000 inactive=1h;
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;
@@ -236,6 +237,8 @@ p99_vs_echo=$(ratio_col 4 8 | stats3)
 p99_vs_nginx=$(ratio_col 4 12 | stats3)
 cpu_vs_echo=$(ratio_col 9 5 | stats3)
 cpu_vs_nginx=$(ratio_col 13 5 | stats3)
+ceiling_vs_nginx=$(ratio_col 6 10 | stats3)
+ceiling_cpu_vs_nginx=$(ratio_col 13 9 | stats3)
 inproc_ratio=$(printf '%s\n' "${inproc[@]}" | awk '{printf "%.4f\n", $2 / $3}' | stats3)
 read -r _ _ _ echo_allocs mudscf_allocs echo_bytes mudscf_bytes <<<"${inproc[-1]}"
 
@@ -252,7 +255,7 @@ window's stats, both cache hits). Three servers answer the same bytes on loopbac
 - **bare Echo** (\`cmd/benchserve\`): the ceiling of this stack — a bare Echo handler on the same route writing the
   same bytes with the same headers (Content-Type, Content-Length, X-Request-Id of the same length, X-Cache, Age).
 - **nginx** (Debian's $(nginx -v 2>&1 | sed 's/.*: //')): \`proxy_cache\` in front of the same mudscf proxy, one worker, \`access_log off\`,
-  \`sendfile on\`, \`tcp_nopush on\`, \`tcp_nodelay on\`, \`keepalive_requests 1000000\` (wrk's connections are never
+  \`open_file_cache\` (the cache file stays open between hits), \`sendfile on\`, \`tcp_nopush on\`, \`tcp_nodelay on\`, \`keepalive_requests 1000000\` (wrk's connections are never
   closed on it, as Go never closes them), upstream keepalive, \`proxy_cache_valid 200 1h\`, \`proxy_ignore_headers\`
   for the upstream's caching headers. **The cache key is \`\$request_uri|\$http_authorization\`**: nginx does not verify
   JWTs, so a key without the token would hand a cached answer to any request, even one without a token; with it,
@@ -292,6 +295,9 @@ servers saturating their core would show.
 $(printf '%s\n' "${results[@]}" | awk '{printf "| %d | %.1f | %.1f | %.1f | %.2f | %.2f |\n", $1, $5, $9, $13, $9 / $5, $13 / $5}')
 
 Requests per CPU second, mudscf / bare Echo: **$cpu_vs_echo**; mudscf / nginx: **$cpu_vs_nginx**.
+
+The ceiling against nginx, same rounds: bare Echo / nginx throughput $ceiling_vs_nginx; requests per CPU second
+$ceiling_cpu_vs_nginx.
 
 ### In process: the handler chain alone
 
@@ -344,7 +350,11 @@ every hit although only a miss runs them. What was cut, in order, with what each
    buffer and left in a write system call of their own. Joined into a pooled buffer (one 15 KB copy, visible in
    the in-process figure), a hit makes the same system calls as the bare Echo handler: `strace -c` of the
    server over 200 sequential requests on one connection counted **706 → 401 `write` calls** (bare Echo
-   531 in that run; partial writes vary).
+   531 in that run; partial writes vary). It is the largest single gain over the wire: the same build with the
+   five writes put back, alternated with this one under the same wrk load (`perf stat -e task-clock` of each
+   server, 3 rounds of 4 s), used **42–47 µs of CPU per request against 36–38 µs**. A bare Echo handler copying
+   its body into a pooled buffer before writing, alternated with one that does not, showed no difference beyond
+   the rounds' noise (28–47 µs either way), so the copy is the cheap side of this trade.
 
 Not cut, on purpose: the SHA-256 of the token per request (~0.4 µs; the verified-token cache's key, so that a
 cached token costs 32 bytes whatever its size); five clock reads (about 87 ns each on this VM's kvm-clock: two for
@@ -357,11 +367,16 @@ under this wrk load: 61% of its CPU in system calls (`write` 53%, `read` 10%), n
 Echo and the whole mudscf chain, its write excluded, about 10% — which bounds what any further handler work can
 buy over the bare Echo ceiling. `perf record` of both servers under the same load shows the same kernel-dominated
 flat profile (the hypervisor's interrupt re-enable while waking the peer socket, ~26–29%, then the socket writes).
+Not explained: in a quiet run the gap to bare Echo over the wire is ~5 µs of CPU per request, while the two
+handler chains differ by ~1.5 µs in process on one core (`-cpu 1`: 971 against 2,442 ns/op); the body copy does
+not account for the rest (item 6), and neither do garbage collection (`GODEBUG=gctrace=1`: ~1% of CPU and a
+1–3 MB heap in both servers) or context switches (`perf stat`: 0.06–0.1 per request in both).
 
-**nginx's floor is below this stack's**: the bare Echo ceiling itself needs about as much CPU per request as
-nginx, or more (table above). `strace -c` of nginx's worker over 200 requests shows why: per request
+**nginx's floor is below this stack's**: the bare Echo ceiling itself needs more CPU per request than nginx
+(bare Echo / nginx above). `strace -c` of nginx's worker over 200 requests shows why: per request
 one `writev` (headers) and one `sendfile` — the body goes from the page cache to the socket without a copy
-through user space — plus the cache file's `openat`/`pread64`/`newfstatat`/`close`, all in one event loop.
+through user space — plus a `pread64` of the cache file's header (`open_file_cache` keeps the file open; without
+it, `openat`/`newfstatat`/`close` too), all in one event loop.
 Go's net/http copies the body from user memory in two `write` calls (filling its 4 KiB buffer, then the rest)
 and hands connections between goroutines through the netpoller (`futex`, `epoll_pwait`). That floor is the
 stack's, not the handler's: ≥ 1.0× nginx in CPU per request would need mudscf's handler to cost less than
