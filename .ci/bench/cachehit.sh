@@ -369,8 +369,8 @@ buy over the bare Echo ceiling. `perf record` of both servers under the same loa
 flat profile (the hypervisor's interrupt re-enable while waking the peer socket, ~26–29%, then the socket writes).
 Not explained: in a quiet run the gap to bare Echo over the wire is ~5 µs of CPU per request, while the two
 handler chains differ by ~1.5 µs in process on one core (`-cpu 1`: 971 against 2,442 ns/op); the body copy accounts
-for about 1 µs of the rest (item 6), and neither do garbage collection (`GODEBUG=gctrace=1`: ~1% of CPU and a
-1–3 MB heap in both servers) or context switches (`perf stat`: 0.05–0.13 per request in both).
+for about 1 µs of the rest (item 6); garbage collection does not differ (`GODEBUG=gctrace=1`: ~1% of CPU and a
+1–3 MB heap in both servers), nor do context switches (`perf stat`: 0.05–0.13 per request in both).
 
 **nginx's floor is below this stack's**: the bare Echo ceiling itself needs more CPU per request than nginx
 (bare Echo / nginx above). `strace -c` of nginx's worker over 200 requests shows why: per request
