@@ -34,9 +34,12 @@ demo:
 simulate:
 	$(GO) run ./cmd/mudscf simulate
 
-# The figures in BENCHMARKS.md. Each round runs both sides of the ratio in
-# one process, one after the other, so a noisy machine hits both alike.
-ROUNDS ?= 5
+# The figures in BENCHMARKS.md, with the machine and date they were measured
+# on. Each section's script measures both sides of its ratios in one run,
+# alternating them round by round. Written aside first: a failed run keeps
+# the last good file.
 bench:
-	@for i in $$(seq $(ROUNDS)); do $(GO) test ./proxy -run '^$$' -bench 'CacheHit' -benchtime 2s -count 1 | grep ^Benchmark; done | \
-		awk '/bare-echo/{b=$$3} /mudscf-/{r=b/$$3; printf "round %d: bare echo %d ns/op, mudscf %d ns/op, mudscf/bare throughput %.2f\n", ++n, b, $$3, r}' 
+	@{ echo '# Benchmarks'; echo; \
+	  echo "Command: \`make bench\`. Measured $$(date -u '+%Y-%m-%d %H:%M UTC') on $$(nproc) cores ($$(awk -F': ' '/model name/ {print $$2; exit}' /proc/cpuinfo)), $$($(GO) version | cut -d' ' -f3)."; echo; \
+	  .ci/bench/cachehit.sh; } > BENCHMARKS.md.new || { rm -f BENCHMARKS.md.new; exit 1; }
+	@mv BENCHMARKS.md.new BENCHMARKS.md

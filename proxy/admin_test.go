@@ -76,6 +76,19 @@ func TestTracing(t *testing.T) {
 	if r := env.get(t, logsPath, env.token(t, "usr_morgan_de")); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
+	// The answer is written in one piece, so the client can have all of it
+	// before the middleware ends the server span: wait for the span.
+	ended := func() bool {
+		for _, s := range rec.Ended() {
+			if s.SpanKind() == trace.SpanKindServer {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(5 * time.Second); !ended() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	var server trace.SpanContext
 	clients := 0
 	for _, s := range rec.Ended() {

@@ -121,6 +121,12 @@ func (a *Authenticator) keyFor(t *jwt.Token) (any, error) {
 
 // Authenticate verifies an Authorization header value.
 func (a *Authenticator) Authenticate(header string) (Principal, error) {
+	return a.AuthenticateAt(header, time.Now())
+}
+
+// AuthenticateAt is Authenticate for a caller that has read the clock
+// already: now decides whether a remembered token has expired.
+func (a *Authenticator) AuthenticateAt(header string, now time.Time) (Principal, error) {
 	if header == "" {
 		return Principal{}, &AuthError{"authentication required: send Authorization: Bearer <JWT>"}
 	}
@@ -133,7 +139,6 @@ func (a *Authenticator) Authenticate(header string) (Principal, error) {
 	if len(raw) > MaxTokenBytes {
 		return Principal{}, &AuthError{fmt.Sprintf("the token is longer than %d bytes", MaxTokenBytes)}
 	}
-	now := time.Now()
 	if p, ok := a.verified.get(raw, now); ok {
 		return p, nil
 	}

@@ -3,11 +3,11 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,32 +23,34 @@ const (
 	cacheStale = "STALE"
 )
 
-const principalKey = "mudscf.principal"
-
-// authenticate turns the bearer token into a Principal or answers 401.
-func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+// authenticated turns the bearer token into a Principal for next, or
+// answers 401. The principal is passed as an argument rather than through
+// the context's store, which would allocate a map on every request; so is
+// the clock reading that the token's expiry, the default window and the
+// cache's freshness are all judged by (on this VM a reading costs ~90 ns).
+func (s *Server) authenticated(next func(echo.Context, Principal, time.Time) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		now := time.Now()
 		var p Principal
 		var err error
 		if values := c.Request().Header[echo.HeaderAuthorization]; len(values) > 1 {
 			// Which one would count is ambiguous: refuse both.
 			err = &AuthError{"send exactly one Authorization header"}
 		} else {
-			p, err = s.auth.Authenticate(c.Request().Header.Get(echo.HeaderAuthorization))
+			p, err = s.auth.AuthenticateAt(c.Request().Header.Get(echo.HeaderAuthorization), now)
 		}
 		if err != nil {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="mudscf"`)
 			return failure(translate.NewFailure(http.StatusUnauthorized, translate.CodeUnauthorized, err.Error()))
 		}
-		c.Set(principalKey, p)
-		return next(c)
+		return next(c, p, now)
 	}
 }
 
 // handleLogs serves Mudbase's getLogs: the page and the stats each come
 // from the cache or one collapsed upstream flight, and are joined as
 // already-encoded bytes.
-func (s *Server) handleLogs(c echo.Context) error {
+func (s *Server) handleLogs(c echo.Context, principal Principal, now time.Time) error {
 	projectID, functionID := c.Param("projectId"), c.Param("functionId")
 	for _, id := range [][2]string{{"projectId", projectID}, {"functionId", functionID}} {
 		if verr := translate.ValidateID(id[0], id[1]); verr != nil {
@@ -59,7 +61,6 @@ func (s *Server) handleLogs(c echo.Context) error {
 	if !ok {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeNotFound, "project "+projectID+" is not served by this proxy"))
 	}
-	principal := c.Get(principalKey).(Principal)
 	if !principal.CanRead(projectID, proj.cfg.Readers) {
 		return failure(translate.NewFailure(http.StatusForbidden, translate.CodeForbidden, "this token may not read project "+projectID))
 	}
@@ -67,89 +68,110 @@ func (s *Server) handleLogs(c echo.Context) error {
 	if !ok {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeFunctionNotFound, "function "+functionID+" is not configured in project "+projectID))
 	}
-	q, err := translate.ParseQuery(c.QueryParams(), s.now().Truncate(s.cfg.Cache.WindowAlign))
-	var verr *translate.ValidationError
-	if errors.As(err, &verr) {
-		return failure(translate.BadRequest(verr))
-	} else if err != nil {
+	pl, err := s.plan(c, projectID, functionID, target, now)
+	if err != nil {
 		return err
 	}
-
 	ctx := c.Request().Context()
 	if principal.Background {
 		ctx = WithPriority(ctx, Background)
 	}
-	// A default window moves with the clock, and so does its cache key; the
-	// last good answer for it is also kept under a key without the window,
-	// so that stale-if-error still finds it after the window moved on.
-	params := c.QueryParams()
-	movingWindow := !params.Has("since") && !params.Has("until")
-	keys := func(kind string, reqs ...translate.GetFunctionLogsRequest) (exact, last string) {
-		exact = projectID + "|" + kind + "|" + keyOf(reqs...)
-		if !movingWindow {
-			return exact, exact
-		}
-		for i := range reqs {
-			reqs[i].StartTime, reqs[i].EndTime = "", ""
-		}
-		return exact, projectID + "|" + kind + "|last|" + keyOf(reqs...)
-	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
-	stats := part{body: []byte("null"), state: cacheHit}
-	if !q.SkipStats {
-		statsKey, lastStatsKey := keys("stats", pair(q.StatsRequests(target, s.loc))...)
-		stats, err = s.part(ctx, "stats", statsKey, lastStatsKey, s.cfg.Cache.StatsTTL,
-			func(ctx context.Context) ([]byte, error) {
-				st, err := proj.source.Stats(ctx, target, q)
-				if err != nil {
-					return nil, err
-				}
-				return json.Marshal(st)
-			})
-		if err != nil {
-			return err
+	// The fetch closures are made only on a miss: they escape into the
+	// flight, so making them would cost allocations on every hit.
+	stats := part{body: nullBytes, state: cacheHit}
+	if !pl.q.SkipStats {
+		var fresh bool
+		if stats, fresh = s.fresh("stats", pl.statsKey, s.cfg.Cache.StatsTTL, now); !fresh {
+			stats, err = s.part(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
+				func(ctx context.Context) ([]byte, error) {
+					st, err := proj.source.Stats(ctx, target, pl.q)
+					if err != nil {
+						return nil, err
+					}
+					return json.Marshal(st)
+				})
+			if err != nil {
+				return err
+			}
 		}
 	}
-	page := part{body: []byte("[]"), state: cacheHit}
-	if q.Limit > 0 {
-		pageKey, lastPageKey := keys("page", q.Upstream(target, s.loc))
-		page, err = s.part(ctx, "page", pageKey, lastPageKey, s.cfg.Cache.PageTTL,
-			func(ctx context.Context) ([]byte, error) {
-				p, err := proj.source.Page(ctx, target, q)
-				if err != nil {
-					return nil, err
-				}
-				if p.Executions == nil {
-					p.Executions = []translate.Execution{}
-				}
-				return json.Marshal(p.Executions)
-			})
-		if err != nil {
-			return err
+	page := part{body: emptyArrayBytes, state: cacheHit}
+	if pl.q.Limit > 0 {
+		var fresh bool
+		if page, fresh = s.fresh("page", pl.pageKey, s.cfg.Cache.PageTTL, now); !fresh {
+			page, err = s.part(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
+				func(ctx context.Context) ([]byte, error) {
+					p, err := proj.source.Page(ctx, target, pl.q)
+					if err != nil {
+						return nil, err
+					}
+					if p.Executions == nil {
+						p.Executions = []translate.Execution{}
+					}
+					return json.Marshal(p.Executions)
+				})
+			if err != nil {
+				return err
+			}
 		}
 	}
 
 	h := c.Response().Header()
 	h[echo.HeaderContentType] = jsonContentType
-	h["X-Cache"] = []string{worst(page.state, stats.state)}
-	h["Age"] = []string{strconv.Itoa(int(max(page.age, stats.age).Seconds()))}
-	h[echo.HeaderContentLength] = []string{strconv.Itoa(len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail))}
+	h["X-Cache"] = xCacheValues[worst(page.state, stats.state)]
+	h["Age"] = ageValue(max(page.age, stats.age))
+	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
+	h[echo.HeaderContentLength] = []string{strconv.Itoa(size)}
 	c.Response().WriteHeader(http.StatusOK)
-	// The parts go out as they are cached, without joining them in a copy.
-	for _, b := range [][]byte{envelopeHeadBytes, page.body, envelopeMidBytes, stats.body, envelopeTailBytes} {
-		if _, err := c.Response().Write(b); err != nil {
-			return err
-		}
+	// The parts are joined into one pooled buffer and written at once.
+	// Written one by one, the small parts after the page stay in net/http's
+	// buffer and leave in a write system call of their own: over loopback
+	// that extra call costs more than copying the body (BENCHMARKS.md).
+	buf := responseBuffers.Get().(*[]byte)
+	body := append(append(append(append(append((*buf)[:0], envelopeHead...), page.body...), envelopeMid...), stats.body...), envelopeTail...)
+	_, err = c.Response().Write(body)
+	if cap(body) <= maxPooledResponse {
+		*buf = body
+		responseBuffers.Put(buf)
 	}
-	return nil
+	return err
+}
+
+// responseBuffers hold joined response bodies between requests; a body
+// larger than maxPooledResponse is left to the garbage collector, so that
+// one huge page does not stay pinned in the pool.
+var responseBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledResponse = 1 << 20
+
+// Header values of the hit path, built once: they are never modified
+// after they are set, so responses can share them.
+var (
+	jsonContentType = []string{echo.MIMEApplicationJSON}
+	xCacheValues    = map[string][]string{cacheHit: {cacheHit}, cacheMiss: {cacheMiss}, cacheStale: {cacheStale}}
+	ageValues       = func() (v [60][]string) {
+		for i := range v {
+			v[i] = []string{strconv.Itoa(i)}
+		}
+		return v
+	}()
+)
+
+// ageValue is the Age header in whole seconds; fresh answers are younger
+// than a minute and share a prebuilt value.
+func ageValue(age time.Duration) []string {
+	secs := max(int(age.Seconds()), 0)
+	if secs < len(ageValues) {
+		return ageValues[secs]
+	}
+	return []string{strconv.Itoa(secs)}
 }
 
 var (
-	jsonContentType   = []string{echo.MIMEApplicationJSON}
-	envelopeHeadBytes = []byte(envelopeHead)
-	envelopeMidBytes  = []byte(envelopeMid)
-	envelopeTailBytes = []byte(envelopeTail)
+	nullBytes       = []byte("null")
+	emptyArrayBytes = []byte("[]")
 )
 
 // The success envelope around the two cached parts. Its shape is pinned
@@ -197,10 +219,6 @@ func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
 	return b.String()
 }
 
-func pair(a, b translate.GetFunctionLogsRequest) []translate.GetFunctionLogsRequest {
-	return []translate.GetFunctionLogsRequest{a, b}
-}
-
 // part is an encoded piece of the response and how it was obtained.
 type part struct {
 	body  []byte
@@ -208,24 +226,32 @@ type part struct {
 	age   time.Duration
 }
 
-// part answers from the cache when fresh; otherwise it joins or starts the
-// single upstream flight for key, and falls back to the last good answer
-// (under lastKey) when that fails. The flight runs on its own context and
-// timeout so that a client hanging up does not fail the others waiting on
-// it.
-func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
+// fresh answers from the cache when the entry under key is younger than
+// ttl at now.
+func (s *Server) fresh(kind, key string, ttl time.Duration, now time.Time) (part, bool) {
 	if entry, found := s.cache.Get(key); found {
-		if age := time.Since(entry.fetched); age < ttl {
-			s.metrics.cacheResults.WithLabelValues(kind, "hit").Inc()
-			return part{body: entry.body, state: cacheHit, age: age}, nil
+		if age := now.Sub(entry.fetched); age < ttl {
+			s.metrics.cacheResult(kind, "hit")
+			return part{body: entry.body, state: cacheHit, age: age}, true
 		}
 	}
+	return part{}, false
+}
+
+// part, when the cache has nothing fresh, takes another replica's answer
+// younger than ttl (Redis mode) or joins or starts the single upstream
+// flight for key, and falls back to the last good answer (under
+// lastKey) when that fails. The flight runs on its own context and timeout
+// so that a client hanging up does not fail the others waiting on it.
+func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
 	ch := s.flights.DoChan(key, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
+		defer cancel()
 		var token string
 		if s.shared != nil {
 			// Another replica's answer, or its flight, before our own.
 			var e *cached
-			if e, token = s.shared.claim(ctx, kind, key, ttl, s.flightTimeout()); e != nil {
+			if e, token = s.shared.claim(fctx, kind, key, ttl, s.flightTimeout()); e != nil {
 				s.cache.Set(key, e)
 				if lastKey != key {
 					s.cache.Set(lastKey, e)
@@ -233,12 +259,10 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 				return sharedHit{e}, nil
 			}
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
-		defer cancel()
 		body, err := fetch(fctx)
 		if err != nil {
 			if s.shared != nil {
-				s.shared.release(ctx, key, token)
+				s.shared.release(context.WithoutCancel(ctx), key, token)
 			}
 			return nil, err
 		}
@@ -248,7 +272,7 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 			s.cache.Set(lastKey, e)
 		}
 		if s.shared != nil {
-			s.shared.put(ctx, e, token, key, lastKey)
+			s.shared.put(context.WithoutCancel(ctx), e, token, key, lastKey)
 		}
 		return e, nil
 	})
@@ -262,11 +286,11 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 		s.metrics.collapsed.WithLabelValues(kind).Inc()
 	}
 	if hit, ok := res.Val.(sharedHit); ok {
-		s.metrics.cacheResults.WithLabelValues(kind, "hit").Inc()
+		s.metrics.cacheResult(kind, "hit")
 		return part{body: hit.body, state: cacheHit, age: max(time.Since(hit.fetched), 0)}, nil
 	}
 	if res.Err == nil {
-		s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
+		s.metrics.cacheResult(kind, "miss")
 		return part{body: res.Val.(*cached).body, state: cacheMiss}, nil
 	}
 	entry, found := s.cache.Get(lastKey)
@@ -275,13 +299,13 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 	}
 	if found && !s.cfg.Cache.DisableStale {
 		if age := time.Since(entry.fetched); age <= s.cfg.Cache.StaleMaxAge {
-			s.metrics.cacheResults.WithLabelValues(kind, "stale").Inc()
+			s.metrics.cacheResult(kind, "stale")
 			s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
 				slog.String("kind", kind), slog.Duration("age", age), slog.String("err", res.Err.Error()))
 			return part{body: entry.body, state: cacheStale, age: age}, nil
 		}
 	}
-	s.metrics.cacheResults.WithLabelValues(kind, "miss").Inc()
+	s.metrics.cacheResult(kind, "miss")
 	return part{}, res.Err
 }
 

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"errors"
+	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +32,12 @@ type Metrics struct {
 
 	redisOnce sync.Once
 	redis     *redisMetrics
+
+	// Children for the hot path's labels, resolved once: WithLabelValues
+	// hashes and looks up its labels on every call.
+	logsOK       prometheus.Counter
+	logsDuration prometheus.Observer
+	cacheByLabel map[[2]string]prometheus.Counter
 }
 
 // NewMetrics registers the proxy's metrics, plus the Go runtime's and the
@@ -87,10 +95,13 @@ func NewMetrics() *Metrics {
 	for _, r := range []string{"ok", "rate_limited", "auth_failure", "api_error", "timeout", "unreachable", "bad_response"} {
 		m.upstreamCalls.WithLabelValues(r)
 	}
+	m.logsOK = m.requests.WithLabelValues(LogsRoute, "200")
+	m.logsDuration = m.requestDuration.WithLabelValues(LogsRoute)
+	m.cacheByLabel = map[[2]string]prometheus.Counter{}
 	for _, kind := range []string{"page", "stats"} {
 		m.collapsed.WithLabelValues(kind)
 		for _, result := range []string{"hit", "miss", "stale"} {
-			m.cacheResults.WithLabelValues(kind, result)
+			m.cacheByLabel[[2]string{kind, result}] = m.cacheResults.WithLabelValues(kind, result)
 		}
 	}
 	for _, p := range []Priority{Interactive, Background} {
@@ -98,6 +109,23 @@ func NewMetrics() *Metrics {
 		m.budgetRejected.WithLabelValues(priorityLabel(p))
 	}
 	return m
+}
+
+// request counts a served request and its duration.
+func (m *Metrics) request(route string, status int, elapsed time.Duration) {
+	if route == LogsRoute && status == http.StatusOK {
+		m.logsOK.Inc()
+		m.logsDuration.Observe(elapsed.Seconds())
+		return
+	}
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.requestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+}
+
+// cacheResult counts one cache lookup of kind (page, stats) by result
+// (hit, miss, stale).
+func (m *Metrics) cacheResult(kind, result string) {
+	m.cacheByLabel[[2]string{kind, result}].Inc()
 }
 
 func priorityLabel(p Priority) string {

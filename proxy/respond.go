@@ -95,8 +95,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		elapsed := time.Since(start)
-		s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-		s.metrics.requestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+		s.metrics.request(route, status, elapsed)
 		// Cache hits are the hot path and the bulk of the traffic: their
 		// access log is at debug; everything else is logged at info.
 		level := slog.LevelInfo

@@ -34,9 +34,10 @@ type Server struct {
 	cache    *Cache
 	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
+	plans    *planMemo
 	metrics  *Metrics
 	logger   *slog.Logger
-	now      func() time.Time
+	now      func() time.Time // Options.Now; nil: each request's own clock reading
 	tracer   trace.TracerProvider
 	echo     *echo.Echo
 	draining atomic.Bool
@@ -55,7 +56,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics defaults to a fresh registry.
 	Metrics *Metrics
-	// Now defaults to time.Now; it is used only to place default windows.
+	// Now replaces the clock that places default windows (by default the
+	// request's own reading of time.Now).
 	Now func() time.Time
 	// TracerProvider traces incoming requests and upstream calls; nil
 	// leaves the instrumentation out of the request path altogether.
@@ -71,9 +73,6 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
 		return nil, err
@@ -84,6 +83,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
+		plans:   newPlanMemo(4096),
 		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 		readHeaderTimeout: 5 * time.Second,
@@ -208,7 +208,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleEchoError
 	e.Use(
-		middleware.RequestID(),
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		s.observe,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 	)
@@ -216,7 +216,7 @@ func (s *Server) routes() *echo.Echo {
 	if s.tracer != nil {
 		e.Use(otelecho.Middleware("mudscf-proxy", otelecho.WithTracerProvider(s.tracer)))
 	}
-	e.GET(LogsRoute, s.handleLogs, s.authenticate)
+	e.GET(LogsRoute, s.authenticated(s.handleLogs))
 	return e
 }
 

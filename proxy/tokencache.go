@@ -21,8 +21,19 @@ func newTokenCache(maxEntries int) *tokenCache {
 	return &tokenCache{entries: map[[sha256.Size]byte]Principal{}, maxEntries: maxEntries}
 }
 
+// tokenKey hashes raw through a buffer on the stack: converting a token
+// (typically a few hundred bytes) to []byte would allocate on every
+// request.
+func tokenKey(raw string) [sha256.Size]byte {
+	var buf [1024]byte
+	if len(raw) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], raw...))
+	}
+	return sha256.Sum256([]byte(raw))
+}
+
 func (c *tokenCache) get(raw string, now time.Time) (Principal, bool) {
-	key := sha256.Sum256([]byte(raw))
+	key := tokenKey(raw)
 	c.mu.RLock()
 	p, ok := c.entries[key]
 	c.mu.RUnlock()
@@ -36,7 +47,7 @@ func (c *tokenCache) put(raw string, p Principal) {
 	if p.Expires.IsZero() {
 		return // exp is required, but never cache a token without one
 	}
-	key := sha256.Sum256([]byte(raw))
+	key := tokenKey(raw)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.maxEntries {

@@ -1,0 +1,114 @@
+package proxy
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// A memoized plan is exactly what resolving the query afresh gives, for
+// every shape of window, as the clock crosses window boundaries; invalid
+// queries and overlong ones are never remembered; the memo stays within
+// its bound.
+func TestPlanMemoMatchesFreshResolution(t *testing.T) {
+	var clock atomic.Int64
+	base := time.Date(2026, 3, 1, 10, 0, 3, 0, time.UTC)
+	clock.Store(base.UnixNano())
+	env := startProxyWith(t, nil, Options{Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	s := env.proxy
+	s.plans = newPlanMemo(4)
+	target, _ := s.projects[testProject].target(testFunction)
+	ctxFor := func(query string) echo.Context {
+		return echo.New().NewContext(httptest.NewRequest(http.MethodGet, logsPath+"?"+query, nil), httptest.NewRecorder())
+	}
+
+	// Whether the page's window ends at the (aligned) clock.
+	queries := map[string]bool{
+		"": true,
+		"limit=5&offset=10&order=asc&status=failed":             true,
+		"since=2026-03-01T08:00:00Z":                            true,
+		"until=2026-03-01T08:00:00Z":                            false,
+		"since=2026-03-01T08:00:00Z&until=2026-03-01T09:00:00Z": false,
+		"stats=false&requestId=abc-1&qualifier=$LATEST":         true,
+		"limit=0": false, // no page at all
+	}
+	firstPageKey := map[string]string{}
+	for _, step := range []time.Duration{0, 4 * time.Second, 10 * time.Second, 25 * time.Second} {
+		clock.Store(base.Add(step).UnixNano())
+		for query, followsClock := range queries {
+			for range 2 { // the second lookup is served by the memo
+				got, err := s.plan(ctxFor(query), testProject, testFunction, target, time.Now())
+				if err != nil {
+					t.Fatalf("%q at +%s: %v", query, step, err)
+				}
+				want, err := s.resolve(ctxFor(query), testProject, target, s.now().Truncate(s.cfg.Cache.WindowAlign))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if *got != *want {
+					t.Errorf("%q at +%s: memoized plan %+v, resolved afresh %+v", query, step, *got, *want)
+				}
+				if len(s.plans.plans) > s.plans.maxEntries {
+					t.Fatalf("the memo holds %d plans, over its bound of %d", len(s.plans.plans), s.plans.maxEntries)
+				}
+			}
+			got, _ := s.plan(ctxFor(query), testProject, testFunction, target, time.Now())
+			if first, seen := firstPageKey[query]; !seen {
+				firstPageKey[query] = got.pageKey
+			} else if moved := followsClock && step >= s.cfg.Cache.WindowAlign; moved == (first == got.pageKey) {
+				t.Errorf("%q at +%s: page key %q, first %q; a window ending now must move with the aligned clock, and only then", query, step, got.pageKey, first)
+			}
+		}
+	}
+
+	before := len(s.plans.plans)
+	s.plans.maxEntries = 100
+	for range 2 {
+		if _, err := s.plan(ctxFor("limit=x"), testProject, testFunction, target, time.Now()); err == nil {
+			t.Fatal("limit=x was accepted")
+		}
+	}
+	if len(s.plans.plans) != before {
+		t.Errorf("an invalid query was remembered: %d plans, %d before", len(s.plans.plans), before)
+	}
+	long := "limit=3&pad=" + strings.Repeat("x", maxMemoQuery)
+	if p, err := s.plan(ctxFor(long), testProject, testFunction, target, time.Now()); err != nil || p.q.Limit != 3 {
+		t.Fatalf("a long valid query: %+v, %v", p, err)
+	}
+	if len(s.plans.plans) != before {
+		t.Errorf("a query over %d bytes was remembered", maxMemoQuery)
+	}
+}
+
+// An incoming X-Request-Id is kept; without one, each request gets its own
+// 128-bit hex ID.
+func TestRequestIDs(t *testing.T) {
+	env := startProxy(t, nil)
+	get := func(id string) string {
+		req := httptest.NewRequest(http.MethodGet, logsPath, nil)
+		if id != "" {
+			req.Header.Set(echo.HeaderXRequestID, id)
+		}
+		rec := httptest.NewRecorder()
+		env.proxy.Handler().ServeHTTP(rec, req)
+		return rec.Header().Get(echo.HeaderXRequestID)
+	}
+	if got := get("client-chosen-42"); got != "client-chosen-42" {
+		t.Errorf("incoming X-Request-Id answered as %q", got)
+	}
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	seen := map[string]bool{}
+	for range 100 {
+		id := get("")
+		if !hex32.MatchString(id) || seen[id] {
+			t.Fatalf("generated X-Request-Id %q: want 32 hex digits, unique (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
+	}
+}
