@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -82,9 +83,11 @@ func NewTencentClient(cfg TencentConfig) (*TencentClient, error) {
 	cpf.HttpProfile.Endpoint = cfg.Endpoint
 	cpf.HttpProfile.Scheme = scheme
 	cpf.HttpProfile.ReqMethod = http.MethodPost
-	// The SDK's own timeout is whole seconds; the context carries the
-	// precise one, this is only a backstop.
-	cpf.HttpProfile.ReqTimeout = int((cfg.Timeout + time.Second - 1) / time.Second)
+	// No http.Client timeout: every call's context carries the precise one,
+	// and a client timeout adds a timer goroutine that outlives the call
+	// when the SDK fails to read a body (TryReadErr returns without closing
+	// it), for up to the whole timeout.
+	cpf.HttpProfile.ReqTimeout = 0
 	cpf.Language = "en-US"
 	cpf.Debug = false
 	cpf.DisableRegionBreaker = true
@@ -125,8 +128,8 @@ func (c *TencentClient) SecretID() string { return c.secretID }
 func (c *TencentClient) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	status := new(int)
-	ctx = context.WithValue(ctx, statusKey{}, status)
+	seen := new(exchange)
+	ctx = context.WithValue(ctx, exchangeKey{}, seen)
 
 	body, err := json.Marshal(params)
 	if err != nil {
@@ -139,7 +142,18 @@ func (c *TencentClient) GetFunctionLogs(ctx context.Context, params translate.Ge
 	}
 	var resp rawResponse
 	if err := c.sdk.Send(req, &resp); err != nil {
-		return translate.GetFunctionLogsResponse{}, classify(err, *status)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// Whatever the SDK made of it (a read of the body cut short is
+			// its ClientError.IOError, without a cause), the answer did not
+			// come in time.
+			return translate.GetFunctionLogsResponse{}, &TransportError{Failure: TimedOut, Err: fmt.Errorf("GetFunctionLogs: %w", ctx.Err())}
+		}
+		if seen.bodyErr != nil {
+			// The SDK reports a body cut short as a JSON parse error: the
+			// connection broke, the upstream did not answer badly.
+			return translate.GetFunctionLogsResponse{}, &TransportError{Failure: Unreachable, HTTPStatus: seen.status, Err: fmt.Errorf("reading the GetFunctionLogs answer: %w", seen.bodyErr)}
+		}
+		return translate.GetFunctionLogsResponse{}, classify(err, seen.status)
 	}
 	var out struct {
 		Response translate.GetFunctionLogsResponse
@@ -189,16 +203,38 @@ func (r *rawResponse) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type statusKey struct{}
+type exchangeKey struct{}
 
-// statusRecorder notes the HTTP status of each call in the slot its
-// context carries.
+// exchange is what the transport saw of one call: its HTTP status, and an
+// error while its body was read, which the SDK does not tell apart from a
+// malformed body.
+type exchange struct {
+	status  int
+	bodyErr error
+}
+
+// statusRecorder notes the HTTP status of each call, and any failure to
+// read its body, in the exchange its context carries.
 type statusRecorder struct{ next http.RoundTripper }
 
 func (s statusRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := s.next.RoundTrip(r)
-	if slot, ok := r.Context().Value(statusKey{}).(*int); ok && resp != nil {
-		*slot = resp.StatusCode
+	if seen, ok := r.Context().Value(exchangeKey{}).(*exchange); ok && resp != nil {
+		seen.status = resp.StatusCode
+		resp.Body = &bodyRecorder{ReadCloser: resp.Body, seen: seen}
 	}
 	return resp, err
+}
+
+type bodyRecorder struct {
+	io.ReadCloser
+	seen *exchange
+}
+
+func (b *bodyRecorder) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.seen.bodyErr = err
+	}
+	return n, err
 }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -206,6 +207,53 @@ func TestTransportFailures(t *testing.T) {
 			}
 			if f := FailureOf(err); f.Status != c.wantStatus {
 				t.Errorf("client sees %d, want %d", f.Status, c.wantStatus)
+			}
+		})
+	}
+
+	// A gateway that sends the headers and part of the body, then stalls
+	// or hangs up: the SDK reports both as ClientError.IOError.
+	for _, c := range []struct {
+		name    string
+		hangUp  bool
+		want    TransportFailure
+		timeout time.Duration
+	}{
+		{"body stalls past the timeout", false, TimedOut, 200 * time.Millisecond},
+		{"connection cut mid-body", true, Unreachable, 5 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", "1000")
+				w.WriteHeader(http.StatusOK)
+				io.WriteString(w, `{"Response":{"TotalCount":`)
+				w.(http.Flusher).Flush()
+				if c.hangUp {
+					conn, _, err := http.NewResponseController(w).Hijack()
+					if err == nil {
+						conn.Close()
+					}
+					return
+				}
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer srv.Close()
+			defer close(release)
+			client, err := NewTencentClient(TencentConfig{Region: "ap-guangzhou", Endpoint: strings.TrimPrefix(srv.URL, "http://"),
+				Scheme: "http", Timeout: c.timeout, Credential: common.NewCredential(testSecretID, testSecretKey)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = client.GetFunctionLogs(context.Background(), translate.GetFunctionLogsRequest{FunctionName: "APITest"})
+			suiteWitness.SeeErr("a TencentClient error", err)
+			var tErr *TransportError
+			if !errors.As(err, &tErr) || tErr.Failure != c.want {
+				t.Fatalf("got %#v (%v), want a %s transport error", err, err, c.want)
 			}
 		})
 	}
