@@ -67,7 +67,10 @@ func TestBudgetHoldsUnderDistinctLoad(t *testing.T) {
 // 500 identical concurrent requests make one page call and the two stats
 // calls, nothing more.
 func TestIdenticalRequestsCollapse(t *testing.T) {
-	env := startProxy(t, nil)
+	// A generous upstream timeout: on a loaded machine 500 clients under
+	// -race can hold the one flight past the usual 2 s, which would fail
+	// every waiter and start a second flight.
+	env := startProxy(t, func(c *Config) { c.Upstream.Timeout = 15 * time.Second })
 	// Slow the upstream so every request arrives while the flight is out.
 	env.sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
 	tok := env.token(t, "usr_morgan_de")
