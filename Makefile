@@ -1,7 +1,7 @@
 # The README's commands, so CI and people run the same thing.
 GO ?= go
 
-.PHONY: test vet unit fuzz bench build demo simulate
+.PHONY: test vet unit fuzz bench soak build demo simulate
 
 # The test command the README gives and .ci/run runs.
 test: vet unit
@@ -29,9 +29,12 @@ demo:
 simulate:
 	$(GO) run ./cmd/mudscf simulate
 
-# The figures in BENCHMARKS.md. Each round runs both sides of the ratio in
-# one process, one after the other, so a noisy machine hits both alike.
-ROUNDS ?= 5
+# The figures in BENCHMARKS.md (about 20 minutes; needs nginx and jq). A
+# failed run leaves the old file in place.
 bench:
-	@for i in $$(seq $(ROUNDS)); do $(GO) test ./proxy -run '^$$' -bench 'CacheHit' -benchtime 2s -count 1 | grep ^Benchmark; done | \
-		awk '/bare-echo/{b=$$3} /mudscf-/{r=b/$$3; printf "round %d: bare echo %d ns/op, mudscf %d ns/op, mudscf/bare throughput %.2f\n", ++n, b, $$3, r}' 
+	.ci/bench/run > BENCHMARKS.md.new && mv BENCHMARKS.md.new BENCHMARKS.md
+
+# Ten minutes of steady mixed load on the demo; writes BENCHMARKS.md's Soak
+# section (SOAK_DURATION in seconds overrides).
+soak:
+	.ci/bench/soak.sh

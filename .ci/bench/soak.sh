@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# make soak: SOAK_DURATION seconds (default 600) of steady mixed load on
+# `mudscf demo` (simulator, proxy and exporter in one process) on loopback,
+# sampling the process's RSS, goroutines and open file descriptors every
+# 10 s. Writes the Soak section of BENCHMARKS.md (between its markers) and
+# prints it. SOAK_PORT_BASE (default 29000) moves the ports.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. .ci/bench/lib.sh
+
+DURATION=${SOAK_DURATION:-600}
+BASE=${SOAK_PORT_BASE:-29000}
+API=127.0.0.1:$BASE
+ADMIN=127.0.0.1:$((BASE + 1))
+SIM=127.0.0.1:$((BASE + 2))
+EXP=127.0.0.1:$((BASE + 3))
+SECRET=mudscf-soak-secret-0123456789abcdef0123
+command -v jq >/dev/null || { echo "soak.sh: needs jq (apt-get install jq)" >&2; exit 1; }
+bench_build
+B=$BENCH_TMP
+
+bench_start demo "$B/bin/mudscf" demo --addr "$API" --admin-addr "$ADMIN" --sim-addr "$SIM" --exporter-addr "$EXP" --jwt-secret "$SECRET"
+DEMO=$BENCH_LAST_PID
+bench_wait "http://$ADMIN/readyz"
+TOKEN=$(MUDSCF_JWT_SECRET=$SECRET "$B/bin/mudscf" token --sub usr_morgan_de --ttl 2h)
+BAD=$(MUDSCF_JWT_SECRET=not-the-demo-secret-0123456789abcdef "$B/bin/mudscf" token --sub usr_morgan_de --ttl 2h)
+P=http://$API/api/functions/projects/proj_AsIu33tafZGe/functions
+FNS=(MVPQVsgjuHBlvWFB 65a4f0c2e4b0a1b2c3d4e5f1 65a4f0c2e4b0a1b2c3d4e5f2 65a4f0c2e4b0a1b2c3d4e5f3)
+urls() { local f; for f in "${FNS[@]}"; do printf '"%s/%s/logs%s"\n' "$P" "$f" "$1"; done | paste -sd, -; }
+cat >"$B/mix.json" <<JSON
+[
+ {"name":"hit","weight":80,"header":{"Authorization":"Bearer $TOKEN"},"urls":[$(urls "?limit=20")]},
+ {"name":"miss","weight":5,"header":{"Authorization":"Bearer $TOKEN"},"urls":[$(urls "?limit=20&stats=false")],"varyWindow":true},
+ {"name":"401","weight":5,"header":{"Authorization":"Bearer $BAD"},"urls":[$(urls "?limit=20")]},
+ {"name":"404","weight":5,"header":{"Authorization":"Bearer $TOKEN"},"urls":["$P/65a4f0c2e4b0a1b2c3d4e5ff/logs"]},
+ {"name":"400","weight":5,"header":{"Authorization":"Bearer $TOKEN"},"urls":[$(urls "?limit=abc")]}
+]
+JSON
+"$B/bin/benchload" -mix "$B/mix.json" -clients 50 -rate 200 -duration "${DURATION}s" >"$B/load.json" &
+LOAD=$!
+BENCH_PIDS+=("$LOAD")
+
+sample() { # elapsed -> "elapsed rss-KiB goroutines fds"
+  local rss gor fds
+  rss=$(awk '/^VmRSS:/{print $2}' "/proc/$DEMO/status")
+  gor=$(curl -s "http://$ADMIN/metrics" | awk '/^go_goroutines /{print $2}')
+  fds=$(find "/proc/$DEMO/fd" -mindepth 1 -maxdepth 1 | wc -l)
+  printf '%s\t%s\t%s\t%s\n' "$1" "$rss" "$gor" "$fds"
+}
+: >"$B/samples.tsv"
+start=$(date +%s)
+while kill -0 "$LOAD" 2>/dev/null; do
+  sample $(( $(date +%s) - start )) >>"$B/samples.tsv"
+  sleep 10
+done
+wait "$LOAD"
+sample $(( $(date +%s) - start )) >>"$B/samples.tsv"
+bench_stop "$DEMO"
+
+# The verdict compares the second half of the run with the first: flat if
+# neither the RSS, the goroutines nor the descriptors peak more than 10%
+# (RSS) or 10 (counts) higher in the second half.
+verdict=$(awk -F'\t' '{r[NR]=$2; g[NR]=$3; f[NR]=$4} END {
+  h = int(NR/2)
+  for (i = 1; i <= NR; i++) {
+    if (i <= h) { r1 = (r[i] > r1) ? r[i] : r1; g1 = (g[i] > g1) ? g[i] : g1; f1 = (f[i] > f1) ? f[i] : f1 }
+    else        { r2 = (r[i] > r2) ? r[i] : r2; g2 = (g[i] > g2) ? g[i] : g2; f2 = (f[i] > f2) ? f[i] : f2 }
+  }
+  ok = (r2 <= r1 * 1.10) && (g2 <= g1 + 10) && (f2 <= f1 + 10)
+  printf "%s: peak RSS %.1f MiB in the first half, %.1f MiB in the second; goroutines %d then %d; open fds %d then %d", ok ? "**Flat**" : "**Growing**", r1/1024, r2/1024, g1, g2, f1, f2
+}' "$B/samples.tsv")
+
+{
+  echo "<!-- soak:begin -->"
+  cat <<MD
+## Soak
+
+What: \`make soak\` (\`.ci/bench/soak.sh\`) runs \`mudscf demo\` (simulator, proxy and exporter in one process) on
+loopback and holds $((DURATION / 60)) minutes ($DURATION s) of steady mixed load from \`cmd/benchload\`: 50 clients, 200
+requests/s in all — 80% cache-hit page+stats requests over the four demo functions, 5% misses (a random
+one-hour window each, so they spend the 5/s budget and often get 429s), 5% 401s (a token signed with another
+secret), 5% 404s (an unknown function), 5% 400s (\`limit=abc\`) — while the demo's exporter polls every 10 s.
+Every 10 s it samples the process's RSS (\`VmRSS\` in /proc/PID/status), goroutines (\`go_goroutines\` from the
+proxy's /metrics) and open file descriptors (/proc/PID/fd).
+
+Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(go version | cut -d' ' -f3).
+
+Answers: $(jq -r '[.byClass | to_entries[] | "\(.key): \(.value | to_entries | map("\(.value) × \(.key)") | join(", "))"] | join("; ")' "$B/load.json");
+$(jq -r '"\(.errors) without an answer; client latency p50 \(.latencyMs.p50) ms, p99 \(.latencyMs.p99) ms."' "$B/load.json")
+
+$verdict.
+
+| s | RSS MiB | goroutines | open fds |
+|---|---|---|---|
+MD
+  awk -F'\t' '{printf "| %d | %.1f | %d | %d |\n", $1, $2/1024, $3, $4}' "$B/samples.tsv"
+  echo
+  echo "<!-- soak:end -->"
+} >"$B/section.md"
+
+# Replace the section between its markers, or append it.
+if grep -q '<!-- soak:begin -->' BENCHMARKS.md; then
+  awk -v f="$B/section.md" '
+    /<!-- soak:begin -->/ { while ((getline l < f) > 0) print l; skip = 1; next }
+    /<!-- soak:end -->/   { skip = 0; next }
+    !skip' BENCHMARKS.md >"$B/BENCHMARKS.md"
+else
+  { cat BENCHMARKS.md; echo; cat "$B/section.md"; } >"$B/BENCHMARKS.md"
+fi
+cp "$B/BENCHMARKS.md" BENCHMARKS.md
+cat "$B/section.md"
