@@ -133,7 +133,7 @@ side() {
   bench_stop "$sim"
 }
 
-# row NAME prints: calls/s max-sliding cache-share p50 p99 429 503 upstream-429 errors
+# row NAME prints: calls/s max-sliding cache-share stale-share p50 p99 429 503 upstream-429 errors
 row() {
   local id=$ACCOUNT
   [ "$1" = nginx ] && id=passthrough
@@ -145,6 +145,7 @@ row() {
     [ (if ($secs | length) == 0 then 0 else ($t.totalAccepted[$id] // 0) / (($secs | max) - ($secs | min) + 1) end),
       ($t.maxCallsInAnySlidingSecond[$id] // 0),
       (((.cache.HIT // 0) + (.cache.STALE // 0) + (.cache.UPDATING // 0)) / ([.completed, 1] | max)),
+      ((.cache.STALE // 0) / ([.completed, 1] | max)),
       .latencyMs.p50, .latencyMs.p99,
       (.status["429"] // 0), (.status["503"] // 0),
       ($t.totalRejected[$id] // 0), .errors ] | @tsv' "$B/$1.load.json"
@@ -185,10 +186,10 @@ delayed (no coordinated omission). Upstream figures are the simulator's ground t
 "Served from cache" is HIT + STALE (+ nginx's UPDATING) over all answers. Client 429s come from mudscf,
 503s from nginx's \`limit_req\`; "upstream 429" is the simulator's \`RequestLimitExceeded\`.
 
-| round | side | upstream calls/s | max calls in a sliding second | served from cache | p50 ms | p99 ms | client 429 | client 503 | upstream 429 | errors |
-|---|---|---|---|---|---|---|---|---|---|---|
+| round | side | upstream calls/s | max calls in a sliding second | served from cache | of which stale | p50 ms | p99 ms | client 429 | client 503 | upstream 429 | errors |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 MD
-awk -F'\t' '{printf "| %s | %s | %.2f | %d | %.1f%% | %.2f | %.2f | %d | %d | %d | %d |\n", $1, $2, $3, $4, $5*100, $6, $7, $8, $9, $10, $11}' "$B/rows.tsv"
+awk -F'\t' '{printf "| %s | %s | %.2f | %d | %.1f%% | %.1f%% | %.2f | %.2f | %d | %d | %d | %d |\n", $1, $2, $3, $4, $5*100, $6*100, $7, $8, $9, $10, $11, $12}' "$B/rows.tsv"
 
 ratio() { # column of rows.tsv -> "min median max" of mudscf/nginx per round
   awk -F'\t' -v c="$1" '$2=="mudscf"{m[$1]=$c} $2=="nginx"{n[$1]=$c} END {for (r in m) if (n[r] != 0) print m[r]/n[r]}' "$B/rows.tsv" | bench_stats
@@ -198,7 +199,7 @@ echo "mudscf / nginx, per round (min / median / max):"
 echo
 echo "| figure | min | median | max |"
 echo "|---|---|---|---|"
-for spec in "3:upstream calls/s" "5:served from cache" "6:p50 latency" "7:p99 latency"; do
+for spec in "3:upstream calls/s" "5:served from cache" "7:p50 latency" "8:p99 latency"; do
   read -r lo med hi <<<"$(ratio "${spec%%:*}")"
   echo "| ${spec#*:} | $lo | $med | $hi |"
 done
