@@ -1,6 +1,3 @@
-// Command benchload runs one bounded open-loop load (internal/loadgen)
-// against loopback targets and prints the result as JSON. The request mix
-// is a JSON file: a list of loadgen.Class.
 package main
 
 import (
