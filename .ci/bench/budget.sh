@@ -208,7 +208,7 @@ awk -F'\t' '{mx[$2] = (mx[$2] > $4) ? mx[$2] : $4; up[$2] += $11; rej[$2] += $9 
   END {printf "Over all rounds: max calls in any sliding second mudscf %d, nginx %d; upstream RequestLimitExceeded mudscf %d, nginx %d; clients turned away (429 + 503) mudscf %d, nginx %d.\n", mx["mudscf"], mx["nginx"], up["mudscf"], up["nginx"], rej["mudscf"], rej["nginx"]}' "$B/rows.tsv"
 cat <<'MD'
 
-Why the shares differ: 100 functions at one page per 10 s TTL need 10 upstream calls/s, twice the budget,
+Our reading of the difference (not yet tested by varying `windowAlign`): 100 functions at one page per 10 s TTL need 10 upstream calls/s, twice the budget,
 so neither side can keep every page fresh. mudscf's default window ends on a `windowAlign` step, so every
 function's key changes at the same instant; refreshing all 100 takes 20 s of budget, and meanwhile requests
 queue for a slot (up to `maxWait`, 2 s: the p99) or get the last good answer (STALE). nginx's entries
