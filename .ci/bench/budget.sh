@@ -208,12 +208,10 @@ awk -F'\t' '{mx[$2] = (mx[$2] > $4) ? mx[$2] : $4; up[$2] += $11; rej[$2] += $9 
   END {printf "Over all rounds: max calls in any sliding second mudscf %d, nginx %d; upstream RequestLimitExceeded mudscf %d, nginx %d; clients turned away (429 + 503) mudscf %d, nginx %d.\n", mx["mudscf"], mx["nginx"], up["mudscf"], up["nginx"], rej["mudscf"], rej["nginx"]}' "$B/rows.tsv"
 cat <<'MD'
 
-Our reading of the difference (not yet tested by varying `windowAlign`): 100 functions at one page per 10 s TTL need 10 upstream calls/s, twice the budget,
-so neither side can keep every page fresh. mudscf's default window ends on a `windowAlign` step, so every
-function's key changes at the same instant; refreshing all 100 takes 20 s of budget, and meanwhile requests
-queue for a slot (up to `maxWait`, 2 s: the p99) or get the last good answer (STALE). nginx's entries
-expire 10 s after their own fetch, so its refreshes spread out; its `limit_req` paces calls at 200 ms
-intervals but does not know when the upstream counted them, which is where its RequestLimitExceeded come from.
+100 functions at one page per 10 s TTL need 10 upstream calls/s, twice the budget, so neither side can keep
+every page fresh: both turn some clients away and answer others from older entries. nginx's `limit_req`
+paces calls 200 ms apart by its own clock, but the upstream counts a call when it arrives, so some land six
+in a sliding second: those are its RequestLimitExceeded. mudscf counts each call from its answer and got none.
 MD
 echo
 echo "Reproduce: \`make bench\` (this section alone: \`.ci/bench/budget.sh\`; \`BENCH_DURATION=10 BENCH_ROUNDS=1\` for a quick look)."
