@@ -211,7 +211,7 @@ cat <<'MD'
 100 functions at one page per 10 s TTL need 10 upstream calls/s, twice the budget, so neither side can keep
 every page fresh: both turn some clients away and answer others from older entries. nginx's `limit_req`
 paces calls 200 ms apart by its own clock, but the upstream counts a call when it arrives, so some land six
-in a sliding second: those are its RequestLimitExceeded. mudscf counts each call from its answer and got none.
+in a sliding second: those are its RequestLimitExceeded. mudscf counts each call from its answer instead.
 MD
 echo
 echo "Reproduce: \`make bench\` (this section alone: \`.ci/bench/budget.sh\`; \`BENCH_DURATION=10 BENCH_ROUNDS=1\` for a quick look)."
