@@ -40,12 +40,13 @@ JSON
 LOAD=$!
 BENCH_PIDS+=("$LOAD")
 
-sample() { # elapsed -> "elapsed rss-KiB goroutines fds"
-  local rss gor fds
+sample() { # elapsed -> "elapsed rss-KiB goroutines fds heap-inuse-bytes cache-bytes"
+  local rss fds
   rss=$(awk '/^VmRSS:/{print $2}' "/proc/$DEMO/status")
-  gor=$(curl -s "http://$ADMIN/metrics" | awk '/^go_goroutines /{print $2}')
   fds=$(find "/proc/$DEMO/fd" -mindepth 1 -maxdepth 1 | wc -l)
-  printf '%s\t%s\t%s\t%s\n' "$1" "$rss" "$gor" "$fds"
+  curl -s "http://$ADMIN/metrics" | awk -v t="$1" -v rss="$rss" -v fds="$fds" '
+    /^go_goroutines / { g = $2 } /^go_memstats_heap_inuse_bytes / { h = $2 } /^mudscf_cache_size_bytes / { c = $2 }
+    END { printf "%s\t%s\t%d\t%s\t%.0f\t%.0f\n", t, rss, g, fds, h, c }'
 }
 : >"$B/samples.tsv"
 start=$(date +%s)
@@ -78,11 +79,14 @@ verdict=$(awk -F'\t' '{r[NR]=$2; g[NR]=$3; f[NR]=$4} END {
 What: \`make soak\` (\`.ci/bench/soak.sh\`) runs \`mudscf demo\` (simulator, proxy and exporter in one process) on
 loopback and holds $DURATION s of steady mixed load from \`cmd/benchload\`: 200 open-loop clients, 200
 requests/s in all — 84% default-window page+stats requests over the four demo functions (cache hits, and
-the refresh when the window moves), 1% misses (a random one-hour window each, so they spend the 5/s
-budget and may get 429s), 5% 401s (a token signed with another
+the refresh when the window moves), 1% misses (one of the last day's 23 whole-hour windows at random: 92
+keys, each usually expired when asked again, so they spend the 5/s budget and may get 429s), 5% 401s (a token signed with another
 secret), 5% 404s (an unknown function), 5% 400s (\`limit=abc\`) — while the demo's exporter polls every 10 s.
 Every 10 s it samples the process's RSS (\`VmRSS\` in /proc/PID/status), goroutines (\`go_goroutines\` from the
-proxy's /metrics) and open file descriptors (/proc/PID/fd).
+proxy's /metrics) and open file descriptors (/proc/PID/fd), and, to explain the RSS, the Go heap in use and the
+bytes in the proxy's cache (\`mudscf_cache_size_bytes\`). The cache keeps an entry for stale answers up to
+\`staleMaxAge\` (10 min) within \`maxBytes\` (64 MiB), and the simulator keeps 10 minutes of per-second ground
+truth: load spread over ever-new keys grows the process towards those bounds for the first 10 minutes.
 
 Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(go version | cut -d' ' -f3).
 
@@ -91,10 +95,10 @@ $(jq -r '"\(.errors) without an answer; client latency p50 \(.latencyMs.p50) ms,
 
 $verdict.
 
-| s | RSS MiB | goroutines | open fds |
-|---|---|---|---|
+| s | RSS MiB | goroutines | open fds | Go heap in use MiB | proxy cache MiB |
+|---|---|---|---|---|---|
 MD
-  awk -F'\t' '{printf "| %d | %.1f | %d | %d |\n", $1, $2/1024, $3, $4}' "$B/samples.tsv"
+  awk -F'\t' '{printf "| %d | %.1f | %d | %d | %.1f | %.1f |\n", $1, $2/1024, $3, $4, $5/1048576, $6/1048576}' "$B/samples.tsv"
   echo
   echo "<!-- soak:end -->"
 } >"$B/section.md"

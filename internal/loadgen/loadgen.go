@@ -24,8 +24,9 @@ type Class struct {
 	// popular.
 	URLs   []string          `json:"urls"`
 	Header map[string]string `json:"header"`
-	// VaryWindow adds since/until of a random one-hour window within the
-	// last day, so the request misses any cache.
+	// VaryWindow adds since/until of one of the last day's 23 whole-hour
+	// windows, picked at random: requests spread over a bounded set of
+	// keys, each usually expired by the time it is asked again.
 	VaryWindow bool `json:"varyWindow"`
 }
 
@@ -165,10 +166,10 @@ func pick(mix []Class, total float64, rng *rand.Rand) int {
 	return len(mix) - 1
 }
 
-// withRandomWindow appends a one-hour since/until window that ends a random
-// whole minute within the last day.
+// withRandomWindow appends a one-hour since/until window that ends on one
+// of the last 23 whole hours.
 func withRandomWindow(target string, rng *rand.Rand, now time.Time) string {
-	until := now.Truncate(time.Minute).Add(-time.Duration(rng.IntN(23*60)) * time.Minute)
+	until := now.Truncate(time.Hour).Add(-time.Duration(rng.IntN(23)) * time.Hour)
 	since := until.Add(-time.Hour)
 	sep := "?"
 	if u, err := url.Parse(target); err == nil && u.RawQuery != "" {
