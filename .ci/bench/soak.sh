@@ -95,7 +95,8 @@ Every 10 s it samples the process's RSS (\`VmRSS\` in /proc/PID/status), gorouti
 proxy's /metrics) and open file descriptors (/proc/PID/fd), and, to explain the RSS, the Go heap in use and the
 bytes in the proxy's cache (\`mudscf_cache_size_bytes\`). The cache keeps an entry for stale answers up to
 \`staleMaxAge\` (10 min) within \`maxBytes\` (64 MiB), and the simulator keeps 10 minutes of per-second ground
-truth: load spread over ever-new keys grows the process towards those bounds for the first 10 minutes.
+truth. The exporter's polls ask for ever-new windows (from its cursor to now), each a new key, so the cache
+grows for the first 10 minutes of any run, until its oldest entries leave, within \`maxBytes\` in all.
 
 Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(go version | cut -d' ' -f3).
 
