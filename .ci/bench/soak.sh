@@ -56,6 +56,10 @@ while sleep 10 && kill -0 "$LOAD" 2>/dev/null; do
   sample $(( $(date +%s) - start )) >>"$B/samples.tsv"
 done
 wait "$LOAD"
+# Ten seconds after the load: what is left once the requests in flight
+# are done (a leak of goroutines or descriptors would stay).
+sleep 10
+sample after >"$B/idle.tsv"
 bench_stop "$DEMO"
 
 # The verdict compares the second half of the run with the first: flat if
@@ -103,7 +107,8 @@ Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(grep -m1 '^model name'
 Answers: $(jq -r '[.byClass | to_entries[] | "\(.key): \(.value | to_entries | map("\(.value) × \(.key)") | join(", "))"] | join("; ")' "$B/load.json");
 $(jq -r '"\(.errors) without an answer; client latency p50 \(.latencyMs.p50) ms, p99 \(.latencyMs.p99) ms."' "$B/load.json")
 
-$verdict.
+$verdict. Goroutines and descriptors under load are mostly requests in flight (queued for the budget
+at each window step); 10 s after the load stopped: $(awk -F'\t' '{printf "%d goroutines, %d open fds, RSS %.1f MiB", $3, $4, $2/1024}' "$B/idle.tsv").
 
 | s | RSS MiB | goroutines | open fds | Go heap in use MiB | proxy cache MiB |
 |---|---|---|---|---|---|
