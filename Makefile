@@ -1,7 +1,7 @@
 # The README's commands, so CI and people run the same thing.
 GO ?= go
 
-.PHONY: test vet unit fuzz bench build demo simulate
+.PHONY: test vet unit fuzz bench soak build demo simulate
 
 # The test command the README gives and .ci/run runs.
 test: vet unit
@@ -34,12 +34,14 @@ demo:
 simulate:
 	$(GO) run ./cmd/mudscf simulate
 
-# The figures in BENCHMARKS.md, with the machine and date they were measured
-# on. Each section's script measures both sides of its ratios in one run,
-# alternating them round by round. Written aside first: a failed run keeps
-# the last good file.
+# The figures in BENCHMARKS.md (about 20 minutes; needs Debian's wrk, nginx
+# and jq, and 2 cores). Each section's script measures both sides of its
+# ratios in one run, alternating them round by round. A failed run leaves
+# the old file in place.
 bench:
-	@{ echo '# Benchmarks'; echo; \
-	  echo "Command: \`make bench\`. Measured $$(date -u '+%Y-%m-%d %H:%M UTC') on $$(nproc) cores ($$(awk -F': ' '/model name/ {print $$2; exit}' /proc/cpuinfo)), $$($(GO) version | cut -d' ' -f3)."; echo; \
-	  .ci/bench/cachehit.sh; } > BENCHMARKS.md.new || { rm -f BENCHMARKS.md.new; exit 1; }
-	@mv BENCHMARKS.md.new BENCHMARKS.md
+	.ci/bench/run > BENCHMARKS.md.new && mv BENCHMARKS.md.new BENCHMARKS.md || { rm -f BENCHMARKS.md.new; exit 1; }
+
+# Ten minutes of steady mixed load on the demo; writes BENCHMARKS.md's Soak
+# section (SOAK_DURATION in seconds overrides).
+soak:
+	.ci/bench/soak.sh

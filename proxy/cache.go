@@ -56,9 +56,14 @@ func (c *Cache) Get(key string) (*cached, bool) {
 	return v.(*cached), true
 }
 
-// Set stores e under key. An entry over a quarter of the bound is not
-// cached at all: it would evict most of the cache for one answer.
-func (c *Cache) Set(key string, e *cached) {
+// Set stores e under key for the cache's retention. An entry over a
+// quarter of the bound is not cached at all: it would evict most of the
+// cache for one answer.
+func (c *Cache) Set(key string, e *cached) { c.SetFor(key, e, gocache.DefaultExpiration) }
+
+// SetFor is Set with its own retention, for entries that are of no use
+// once fresh.
+func (c *Cache) SetFor(key string, e *cached, retain time.Duration) {
 	n := cost(key, e)
 	if n > c.maxBytes/4 {
 		return
@@ -67,7 +72,7 @@ func (c *Cache) Set(key string, e *cached) {
 	// entry's bytes must leave the count through OnEvicted.
 	c.setting.Lock()
 	c.store.Delete(key)
-	c.store.SetDefault(key, e)
+	c.store.Set(key, e, retain)
 	total := c.size.Add(n)
 	c.setting.Unlock()
 	if total > c.maxBytes {

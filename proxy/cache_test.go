@@ -74,3 +74,40 @@ func TestKeyOfDistinguishesParameters(t *testing.T) {
 		t.Error("keyOf is not deterministic")
 	}
 }
+
+// A default (moving) window's exact keys are kept only while fresh, the
+// copies for stale answers and explicit windows' keys for the cache's
+// whole retention: otherwise every windowAlign step would leave a page and
+// a stats entry behind for staleMaxAge.
+func TestMovingWindowKeysLeaveWithTheirTTL(t *testing.T) {
+	env := startProxy(t, nil)
+	tok := env.token(t, "usr_morgan_de")
+	before := time.Now()
+	for _, q := range []string{"?limit=2", "?limit=2&since=2024-01-15T00:00:00Z&until=2024-01-15T01:00:00Z"} {
+		if r := env.get(t, logsPath+q, tok); r.status != 200 {
+			t.Fatalf("%s: %d %s", q, r.status, r.body)
+		}
+	}
+	after := time.Now()
+	cfg := env.proxy.cfg.Cache
+	longest := max(cfg.PageTTL, cfg.StatsTTL)
+	var moving, kept int
+	for key, it := range env.proxy.cache.store.Items() {
+		exp := time.Unix(0, it.Expiration)
+		switch {
+		case strings.Contains(key, "2024-01-15") || strings.Contains(key, "|last|"):
+			kept++
+			if exp.Before(before.Add(longest + cfg.StaleMaxAge)) {
+				t.Errorf("%s leaves at %v, before the stale retention", key, exp)
+			}
+		default:
+			moving++
+			if exp.After(after.Add(longest)) {
+				t.Errorf("moving-window key %s stays until %v, past its TTL", key, exp)
+			}
+		}
+	}
+	if moving != 2 || kept != 4 {
+		t.Fatalf("%d moving-window keys (want page and stats), %d kept keys (want their last copies and the explicit window's two)", moving, kept)
+	}
+}

@@ -267,8 +267,13 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 			return nil, err
 		}
 		e := &cached{body: body, fetched: time.Now()}
-		s.cache.Set(key, e)
-		if lastKey != key {
+		if lastKey == key {
+			s.cache.Set(key, e)
+		} else {
+			// A moving window's key is never asked for again once the
+			// window has moved on, and stale answers come from lastKey:
+			// kept longer, such keys would pile up for staleMaxAge.
+			s.cache.SetFor(key, e, ttl)
 			s.cache.Set(lastKey, e)
 		}
 		if s.shared != nil {

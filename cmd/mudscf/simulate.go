@@ -22,6 +22,7 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 	secretID := fs.String("secret-id", "", "the SecretId to accept, replacing the configured accounts")
 	secretKey := fs.String("secret-key", "", "the SecretKey for --secret-id (or MUDSCF_SIM_SECRET_KEY, which keeps it out of the process list)")
 	seed := fs.Int64("seed", 0, "seed of the synthetic executions (0: the config's, default 1)")
+	passthrough := fs.Bool("passthrough", false, "benchmark aid: serve GET /_sim/passthrough/logs?function=F&limit=N&offset=M for a generic HTTP cache, under the same 5/s limit")
 	var faults scfsim.Faults
 	fs.DurationVar(&faults.Latency, "fault-latency", 0, "added latency before each GetFunctionLogs answer")
 	fs.IntVar(&faults.HTTPStatus, "fault-http-status", 0, "answer GetFunctionLogs with this HTTP status")
@@ -51,6 +52,7 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 	if *seed != 0 {
 		cfg.Seed = *seed
 	}
+	cfg.Passthrough = *passthrough
 	if faults != (scfsim.Faults{}) {
 		cfg.Faults = faults
 	}

@@ -144,6 +144,10 @@ type Config struct {
 	Now func() time.Time
 	// Faults are the faults active at start.
 	Faults Faults
+	// Passthrough turns on GET /_sim/passthrough/logs, a benchmark aid
+	// that lets a generic HTTP cache (nginx) stand in front of the
+	// simulator; see servePassthrough.
+	Passthrough bool
 }
 
 // Defaults; exported values would invite callers to mutate them.

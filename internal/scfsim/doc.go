@@ -21,5 +21,7 @@
 // ground truth of executions and of the calls received (so a client's rate
 // limiting can be verified from the server side) and fault switches
 // (latency, HTTP errors, malformed JSON, connection resets, error codes)
-// that can be flipped while the simulator runs.
+// that can be flipped while the simulator runs, and, when Config.Passthrough
+// is set, an unsigned pass-through page route under the same rate limit, a
+// benchmark aid for putting a generic HTTP cache in front of the simulator.
 package scfsim

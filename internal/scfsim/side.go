@@ -46,6 +46,15 @@ func (s *Simulator) serveSide(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveExecutions(w, r)
+	case "/_sim/passthrough/logs":
+		if !s.cfg.Passthrough {
+			writeSide(w, http.StatusNotFound, map[string]string{"error": "the pass-through route is off (simulate --passthrough)"})
+			return
+		}
+		if !allow(w, r, http.MethodGet) {
+			return
+		}
+		s.servePassthrough(w, r)
 	default:
 		writeSide(w, http.StatusNotFound, map[string]string{"error": "no such endpoint " + r.URL.Path})
 	}

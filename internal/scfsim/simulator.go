@@ -395,6 +395,12 @@ type envelope struct {
 }
 
 func writeResponse(w http.ResponseWriter, reqID string, v any) {
+	writeResponseStatus(w, http.StatusOK, reqID, v)
+}
+
+// writeResponseStatus writes the API envelope with an HTTP status: the API
+// itself always answers 200, the pass-through route does not.
+func writeResponseStatus(w http.ResponseWriter, status int, reqID string, v any) {
 	b, err := json.Marshal(envelope{v})
 	if err != nil {
 		b, _ = json.Marshal(envelope{translate.ErrorResponse{
@@ -404,7 +410,7 @@ func writeResponse(w http.ResponseWriter, reqID string, v any) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-TC-RequestId", reqID)
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
 
