@@ -252,10 +252,7 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 			// Another replica's answer, or its flight, before our own.
 			var e *cached
 			if e, token = s.shared.claim(fctx, kind, key, ttl, s.flightTimeout()); e != nil {
-				s.cache.Set(key, e)
-				if lastKey != key {
-					s.cache.Set(lastKey, e)
-				}
+				s.keep(key, lastKey, e, ttl)
 				return sharedHit{e}, nil
 			}
 		}
@@ -267,15 +264,7 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 			return nil, err
 		}
 		e := &cached{body: body, fetched: time.Now()}
-		if lastKey == key {
-			s.cache.Set(key, e)
-		} else {
-			// A moving window's key is never asked for again once the
-			// window has moved on, and stale answers come from lastKey:
-			// kept longer, such keys would pile up for staleMaxAge.
-			s.cache.SetFor(key, e, ttl)
-			s.cache.Set(lastKey, e)
-		}
+		s.keep(key, lastKey, e, ttl)
 		if s.shared != nil {
 			s.shared.put(context.WithoutCancel(ctx), e, token, key, lastKey)
 		}
@@ -316,6 +305,19 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 
 // sharedHit is a flight answered from another replica's fetch.
 type sharedHit struct{ *cached }
+
+// keep caches a fetched part under key, and under lastKey for stale
+// answers. A moving window's key is never asked for again once the window
+// has moved on, and stale answers come from lastKey: kept longer than ttl,
+// such keys would pile up for staleMaxAge.
+func (s *Server) keep(key, lastKey string, e *cached, ttl time.Duration) {
+	if lastKey == key {
+		s.cache.Set(key, e)
+		return
+	}
+	s.cache.SetFor(key, e, ttl)
+	s.cache.Set(lastKey, e)
+}
 
 // flightTimeout covers a budget wait plus the two sequential calls that
 // stats cost.
