@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -116,19 +114,9 @@ func TestTracing(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	env := startProxy(t, nil)
 	env.sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
-	api, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	base, stop := serveUntil(t, env)
 
-	req, _ := http.NewRequest(http.MethodGet, "http://"+api.Addr().String()+logsPath, nil)
+	req, _ := http.NewRequest(http.MethodGet, base+logsPath, nil)
 	req.Header.Set("Authorization", "Bearer "+env.token(t, "usr_morgan_de"))
 	result := make(chan int, 1)
 	go func() {
@@ -143,7 +131,8 @@ func TestGracefulShutdown(t *testing.T) {
 		result <- resp.StatusCode
 	}()
 	time.Sleep(100 * time.Millisecond) // the request is waiting on the upstream
-	cancel()
+	served := make(chan error, 1)
+	go func() { served <- stop() }()
 	if code := <-result; code != 200 {
 		t.Errorf("the in-flight request got %d", code)
 	}

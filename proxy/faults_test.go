@@ -289,6 +289,20 @@ func (f callerFunc) GetFunctionLogs(ctx context.Context, r translate.GetFunction
 // ends, and returns the API's base URL.
 func serve(t *testing.T, env *proxyEnv) string {
 	t.Helper()
+	base, stop := serveUntil(t, env)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return base
+}
+
+// serveUntil runs the proxy's real servers on loopback, and returns the
+// API's base URL and a stop that shuts them down and returns Serve's
+// error.
+func serveUntil(t *testing.T, env *proxyEnv) (base string, stop func() error) {
+	t.Helper()
 	api, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -300,13 +314,10 @@ func serve(t *testing.T, env *proxyEnv) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
-	t.Cleanup(func() {
+	return "http://" + api.Addr().String(), func() error {
 		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return "http://" + api.Addr().String()
+		return <-served
+	}
 }
 
 // A client that sends its headers a byte at a time is cut off at the

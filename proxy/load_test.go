@@ -50,14 +50,21 @@ func TestBudgetHoldsUnderDistinctLoad(t *testing.T) {
 	if counts[200]+counts[429] != len(statuses) || counts[200] == 0 || counts[429] == 0 {
 		t.Errorf("statuses %v: want only 200s and 429s, some of each", counts)
 	}
-	truth := env.sim.sim.Truth()
-	if max := truth.MaxCallsInAnySlidingSecond[testSecretID]; max > 5 || max < 1 {
-		t.Errorf("the upstream saw %d calls in one sliding second", max)
+	assertBudgetKept(t, env.sim.sim.Truth(), counts)
+}
+
+// assertBudgetKept checks the simulator's ground truth after distinct
+// requests of one window: never more than 5 calls in a sliding second, no
+// RequestLimitExceeded, and one page call per 200 plus the window's two
+// stats calls, made once.
+func assertBudgetKept(t *testing.T, truth scfsim.Truth, counts map[int]int) {
+	t.Helper()
+	if most := truth.MaxCallsInAnySlidingSecond[testSecretID]; most > 5 || most < 1 {
+		t.Errorf("the upstream saw %d calls in one sliding second", most)
 	}
 	if n := truth.TotalRejected[testSecretID]; n != 0 {
 		t.Errorf("the upstream answered RequestLimitExceeded %d times", n)
 	}
-	// Every 200 is one page call; the stats of the window are one flight.
 	if got, want := truth.TotalAccepted[testSecretID], int64(counts[200]+2); got != want {
 		t.Errorf("upstream calls %d, want %d (one per 200 plus two for stats)", got, want)
 	}
