@@ -20,13 +20,13 @@ import (
 // a recorder would measure buffer growth, not the handlers (the wire's cost
 // is measured over loopback by .ci/bench/cachehit.sh).
 func BenchmarkCacheHit(b *testing.B) {
-	env := startProxy(&testing.T{}, nil)
+	env := startProxy(b, nil)
 	// Log as production does, at info, but to nowhere.
 	proxy, err := New(b.Context(), env.proxy.cfg, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
-	tok := env.token(&testing.T{}, "usr_morgan_de")
+	tok := env.token(b, "usr_morgan_de")
 	path := logsPath + "?limit=20" + fixedWindow()
 	warm := httptest.NewRecorder()
 	proxy.Handler().ServeHTTP(warm, request(path, tok))

@@ -46,7 +46,7 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 		case http.StatusRequestURITooLong:
 			return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", fmt.Sprintf("the path and query exceed %d bytes", MaxRequestURIBytes)), 0
 		case http.StatusRequestEntityTooLarge:
-			return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", "the request body exceeds "+maxBodySize+"; this API takes no body"), 0
+			return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", "this API takes no request body"), 0
 		}
 		if he.Code < 500 {
 			return translate.NewFailure(he.Code, "BAD_REQUEST", http.StatusText(he.Code)), 0

@@ -212,7 +212,7 @@ func (s *Server) routes() *echo.Echo {
 		s.observe,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 	)
-	e.Use(limitRequests()...)
+	e.Use(limitRequests)
 	if s.tracer != nil {
 		e.Use(otelecho.Middleware("mudscf-proxy", otelecho.WithTracerProvider(s.tracer)))
 	}
