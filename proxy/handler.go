@@ -259,14 +259,14 @@ func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.D
 		body, err := fetch(fctx)
 		if err != nil {
 			if s.shared != nil {
-				s.shared.release(context.WithoutCancel(ctx), key, token)
+				s.shared.release(fctx, key, token)
 			}
 			return nil, err
 		}
 		e := &cached{body: body, fetched: time.Now()}
 		s.keep(key, lastKey, e, ttl)
 		if s.shared != nil {
-			s.shared.put(context.WithoutCancel(ctx), e, token, key, lastKey)
+			s.shared.put(fctx, e, token, key, lastKey, ttl)
 		}
 		return e, nil
 	})

@@ -129,8 +129,10 @@ func (c *sharedCache) await(ctx context.Context, key string, ttl, wait time.Dura
 	return nil
 }
 
-// put stores e under each key and releases the flight lock, if held.
-func (c *sharedCache) put(ctx context.Context, e *cached, token, key string, more ...string) {
+// put stores e under key and lastKey, as the local cache keeps them (a
+// moving window's key for ttl, lastKey for retain), and releases the
+// flight lock, if held.
+func (c *sharedCache) put(ctx context.Context, e *cached, token, key, lastKey string, ttl time.Duration) {
 	if !c.store.usable() {
 		return
 	}
@@ -139,8 +141,11 @@ func (c *sharedCache) put(ctx context.Context, e *cached, token, key string, mor
 	v := encode(e)
 	began := time.Now()
 	pipe := c.store.client.Pipeline()
-	for _, k := range append([]string{key}, more...) {
-		pipe.Set(rctx, c.valueKey(k), v, c.retain)
+	if lastKey == key {
+		pipe.Set(rctx, c.valueKey(key), v, c.retain)
+	} else {
+		pipe.Set(rctx, c.valueKey(key), v, ttl)
+		pipe.Set(rctx, c.valueKey(lastKey), v, c.retain)
 	}
 	_, err := pipe.Exec(rctx)
 	if c.store.result("cache_set", began, err) {
