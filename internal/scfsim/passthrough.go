@@ -52,16 +52,7 @@ func (s *Simulator) servePassthrough(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	win := &window{lo: nanos(now.Add(-24 * time.Hour)), hi: nanos(now) + 1, now: nanos(now),
 		order: ordering{by: translate.OrderByStartTime, desc: true}, keep: offset + limit}
-	total, rows := win.run(fns[:1])
-	data := []translate.FunctionLog{}
-	if len(rows) > offset {
-		for i := range rows[offset:] {
-			data = append(data, rows[offset+i].functionLog(s.loc))
-		}
-	}
-	writeResponse(w, reqID, &translate.GetFunctionLogsResponse{
-		TotalCount: total, Data: data, SearchContext: &translate.LogSearchContext{}, RequestId: reqID,
-	})
+	writeResponse(w, reqID, s.page(win, fns[:1], offset, reqID))
 }
 
 // pageParams reads limit (default 20) and offset (default 0) under

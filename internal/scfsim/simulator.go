@@ -375,11 +375,16 @@ func (s *Simulator) getFunctionLogs(region string, p *rawParams, reqID string) (
 	}
 	w := &window{lo: q.lo, hi: q.hi, now: nanos(now), flt: q.filter,
 		order: ordering{by: q.orderBy, desc: q.desc}, keep: int(q.offset + q.limit)}
+	return s.page(w, fns, int(q.offset), reqID), nil
+}
+
+// page runs the window over fns and answers the records after offset.
+func (s *Simulator) page(w *window, fns []*fnModel, offset int, reqID string) *translate.GetFunctionLogsResponse {
 	total, rows := w.run(fns)
 	data := []translate.FunctionLog{}
-	if int64(len(rows)) > q.offset {
-		for i := range rows[q.offset:] {
-			data = append(data, rows[int(q.offset)+i].functionLog(s.loc))
+	if len(rows) > offset {
+		for _, r := range rows[offset:] {
+			data = append(data, r.functionLog(s.loc))
 		}
 	}
 	return &translate.GetFunctionLogsResponse{
@@ -387,7 +392,7 @@ func (s *Simulator) getFunctionLogs(region string, p *rawParams, reqID string) (
 		Data:          data,
 		SearchContext: &translate.LogSearchContext{},
 		RequestId:     reqID,
-	}, nil
+	}
 }
 
 type envelope struct {
