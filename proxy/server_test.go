@@ -154,11 +154,8 @@ func getURL(t *testing.T, url, token string) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{testSecretKey, testJWTSecret} {
-		if strings.Contains(string(body), secret) {
-			t.Errorf("a secret appeared in a response")
-		}
-	}
+	// No secret check here: suiteWitness reads every response of
+	// http.DefaultClient.
 	return response{resp.StatusCode, resp.Header, body}
 }
 
