@@ -20,7 +20,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/proxy"
+	"github.com/mudscf/mudscf/upstream"
 )
 
 const (
@@ -72,14 +74,15 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	t.Setenv("EXPORTER_TEST_ID", testSecretID)
 	t.Setenv("EXPORTER_TEST_KEY", testSecretKey)
 	pcfg := proxy.Config{
-		Upstream: proxy.UpstreamConfig{Endpoint: strings.TrimPrefix(simSrv.URL, "http://"), Scheme: "http", Timeout: 2 * time.Second},
-		JWT:      proxy.JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "EXPORTER_TEST_JWT"},
+		Upstream: upstream.Config{Endpoint: strings.TrimPrefix(simSrv.URL, "http://"), Scheme: "http", Timeout: 2 * time.Second},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "EXPORTER_TEST_JWT"},
 		Projects: map[string]proxy.ProjectConfig{testProject: {
 			Region:      "ap-guangzhou",
-			Credentials: proxy.CredentialsConfig{SecretIDEnv: "EXPORTER_TEST_ID", SecretKeyEnv: "EXPORTER_TEST_KEY"},
+			Credentials: upstream.CredentialsConfig{SecretIDEnv: "EXPORTER_TEST_ID", SecretKeyEnv: "EXPORTER_TEST_KEY"},
 			Functions:   functions,
 		}},
 	}
+	pcfg.ApplyDefaults()
 	if err := pcfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
 )
 
 func scrape(t *testing.T, h http.Handler, path string) (int, string) {
@@ -60,7 +61,7 @@ func TestAdminEndpoints(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	for _, secret := range []string{testSecretKey, testJWTSecret, tok} {
+	for _, secret := range []string{testenv.SecretKey, testJWTSecret, tok} {
 		if strings.Contains(metrics, secret) {
 			t.Error("a secret appeared in /metrics")
 		}
@@ -113,7 +114,7 @@ func TestTracing(t *testing.T) {
 // Shutdown lets a request in flight finish, and readiness fails first.
 func TestGracefulShutdown(t *testing.T) {
 	env := startProxy(t, nil)
-	env.sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	env.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
 	base, stop := serveUntil(t, env)
 
 	req, _ := http.NewRequest(http.MethodGet, base+logsPath, nil)

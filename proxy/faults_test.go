@@ -11,14 +11,16 @@ import (
 	"time"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream"
 )
 
 // upstreamCalls counts every GetFunctionLogs call the simulator received
 // from the test account, whatever it answered.
 func upstreamCalls(env *proxyEnv) int64 {
-	t := env.sim.sim.Truth()
-	return t.TotalAccepted[testSecretID] + t.TotalRejected[testSecretID] + t.TotalFaulted[testSecretID]
+	t := env.sim.Truth()
+	return t.TotalAccepted[testenv.SecretID] + t.TotalRejected[testenv.SecretID] + t.TotalFaulted[testenv.SecretID]
 }
 
 // metric reads one sample of the proxy's /metrics.
@@ -76,7 +78,7 @@ func TestUpstreamFaults(t *testing.T) {
 			env := startProxy(t, func(cfg *Config) {
 				cfg.Cache.PageTTL, cfg.Cache.StatsTTL = 50*time.Millisecond, 50*time.Millisecond
 				cfg.Upstream.Timeout = 300 * time.Millisecond
-				cfg.Upstream.Breaker = BreakerConfig{Failures: 2, OpenFor: openFor}
+				cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: 2, OpenFor: openFor}
 				cfg.Budget.Backoff = 200 * time.Millisecond
 			})
 			tok := env.token(t, "usr_morgan_de")
@@ -87,7 +89,7 @@ func TestUpstreamFaults(t *testing.T) {
 			if r := env.get(t, cachedPath, tok); r.status != 200 {
 				t.Fatalf("warm-up: %d %s", r.status, r.body)
 			}
-			env.sim.sim.SetFaults(c.faults)
+			env.sim.SetFaults(c.faults)
 			time.Sleep(60 * time.Millisecond) // past both TTLs
 
 			// Without a cached answer: one upstream call, one clear error.
@@ -125,7 +127,7 @@ func TestUpstreamFaults(t *testing.T) {
 				t.Errorf("%s opened the breaker: the upstream answered", c.name)
 			}
 
-			env.sim.sim.SetFaults(scfsim.Faults{})
+			env.sim.SetFaults(scfsim.Faults{})
 			time.Sleep(openFor + 50*time.Millisecond) // past the TTLs, the backoff and the breaker's openFor
 			if r := env.get(t, cachedPath, tok); r.status != 200 || r.header.Get("X-Cache") != "MISS" {
 				t.Errorf("after recovery: %d X-Cache=%q %s", r.status, r.header.Get("X-Cache"), r.body)
@@ -146,7 +148,7 @@ func TestRequestLimitStormIsNotRetried(t *testing.T) {
 		cfg.Budget.Backoff = backoff
 		cfg.Budget.MaxWait = 2 * time.Second
 	})
-	env.sim.sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
+	env.sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	start := time.Now()
@@ -179,9 +181,9 @@ func TestRequestLimitStormIsNotRetried(t *testing.T) {
 func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 	const failures, openFor = 3, 400 * time.Millisecond
 	env := startProxy(t, func(cfg *Config) {
-		cfg.Upstream.Breaker = BreakerConfig{Failures: failures, OpenFor: openFor}
+		cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: failures, OpenFor: openFor}
 	})
-	env.sim.sim.SetFaults(scfsim.Faults{ResetConnection: true})
+	env.sim.SetFaults(scfsim.Faults{ResetConnection: true})
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	path := func(i int) string { return logsPath + "?stats=false&limit=1&offset=" + strconv.Itoa(i) + window }
@@ -220,7 +222,7 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 		t.Errorf("10 concurrent requests to a half-open breaker made %d calls, want 1 probe", got-failures)
 	}
 
-	env.sim.sim.SetFaults(scfsim.Faults{})
+	env.sim.SetFaults(scfsim.Faults{})
 	time.Sleep(openFor + 50*time.Millisecond)
 	if r := env.get(t, path(200), tok); r.status != 200 {
 		t.Fatalf("after recovery: %d %s", r.status, r.body)
@@ -238,51 +240,6 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
 	}
-}
-
-// Only an unhealthy upstream counts toward opening the breaker.
-func TestBreakerCountsOnlyUpstreamHealth(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	cases := []struct {
-		name  string
-		err   error
-		ctx   context.Context
-		opens bool
-	}{
-		{"unreachable", &TransportError{Failure: Unreachable, Err: io.EOF}, context.Background(), true},
-		{"timed out", &TransportError{Failure: TimedOut, Err: context.DeadlineExceeded}, context.Background(), true},
-		{"bad gateway page", &TransportError{Failure: BadResponse, HTTPStatus: 502, Err: io.EOF}, context.Background(), true},
-		{"InternalError.System", &APIError{Code: "InternalError.System"}, context.Background(), true},
-		{"ResourceUnavailable.Function", &APIError{Code: "ResourceUnavailable.Function"}, context.Background(), true},
-		{"InvalidParameterValue.Offset", &APIError{Code: "InvalidParameterValue.Offset"}, context.Background(), false},
-		{"ResourceNotFound.Function", &APIError{Code: "ResourceNotFound.Function"}, context.Background(), false},
-		{"RequestLimitExceeded", &APIError{Code: "RequestLimitExceeded"}, context.Background(), false},
-		{"budget exhausted", &BudgetError{RetryAfter: time.Second}, context.Background(), false},
-		{"the caller gave up", &TransportError{Failure: TimedOut, Err: context.Canceled}, ctx, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			calls := 0
-			next := callerFunc(func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-				calls++
-				return translate.GetFunctionLogsResponse{}, c.err
-			})
-			b := newBreakerCaller(next, BreakerConfig{Failures: 2, OpenFor: time.Minute}, NewMetrics())
-			for range 3 {
-				_, _ = b.GetFunctionLogs(c.ctx, translate.GetFunctionLogsRequest{})
-			}
-			if opened := calls == 2; opened != c.opens {
-				t.Errorf("3 calls made %d upstream calls; opens %v, want %v", calls, opened, c.opens)
-			}
-		})
-	}
-}
-
-type callerFunc func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error)
-
-func (f callerFunc) GetFunctionLogs(ctx context.Context, r translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	return f(ctx, r)
 }
 
 // serve runs the proxy's real servers (Serve) on loopback until the test

@@ -13,7 +13,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // X-Cache values: how the answer was made.
@@ -28,14 +30,14 @@ const (
 // the context's store, which would allocate a map on every request; so is
 // the clock reading that the token's expiry, the default window and the
 // cache's freshness are all judged by (on this VM a reading costs ~90 ns).
-func (s *Server) authenticated(next func(echo.Context, Principal, time.Time) error) echo.HandlerFunc {
+func (s *Server) authenticated(next func(echo.Context, jwtauth.Principal, time.Time) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		now := time.Now()
-		var p Principal
+		var p jwtauth.Principal
 		var err error
 		if values := c.Request().Header[echo.HeaderAuthorization]; len(values) > 1 {
 			// Which one would count is ambiguous: refuse both.
-			err = &AuthError{"send exactly one Authorization header"}
+			err = &jwtauth.AuthError{"send exactly one Authorization header"}
 		} else {
 			p, err = s.auth.AuthenticateAt(c.Request().Header.Get(echo.HeaderAuthorization), now)
 		}
@@ -50,7 +52,7 @@ func (s *Server) authenticated(next func(echo.Context, Principal, time.Time) err
 // handleLogs serves Mudbase's getLogs: the page and the stats each come
 // from the cache or one collapsed upstream flight, and are joined as
 // already-encoded bytes.
-func (s *Server) handleLogs(c echo.Context, principal Principal, now time.Time) error {
+func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now time.Time) error {
 	projectID, functionID := c.Param("projectId"), c.Param("functionId")
 	for _, id := range [][2]string{{"projectId", projectID}, {"functionId", functionID}} {
 		if verr := translate.ValidateID(id[0], id[1]); verr != nil {
@@ -74,7 +76,7 @@ func (s *Server) handleLogs(c echo.Context, principal Principal, now time.Time) 
 	}
 	ctx := c.Request().Context()
 	if principal.Background {
-		ctx = WithPriority(ctx, Background)
+		ctx = budget.WithPriority(ctx, budget.Background)
 	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.

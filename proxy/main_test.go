@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/witness"
 )
 
@@ -17,7 +18,7 @@ import (
 // suite configures, and reads everything the test helpers see: every log
 // line (testLogger), every response to http.DefaultClient, every /metrics
 // scrape (scrape) and the errors the tests receive.
-var suiteWitness = witness.New(map[string]string{"SecretKey": testSecretKey, "JWT secret": testJWTSecret})
+var suiteWitness = witness.New(map[string]string{"SecretKey": testenv.SecretKey, "JWT secret": testJWTSecret})
 
 // TestMain runs the package's tests under two whole-suite checks: no
 // goroutine outlives the tests (goleak), and no secret appeared in any
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 	// The variables testConfig names, set once so that tests may run in
 	// parallel (t.Setenv forbids it).
 	for name, v := range map[string]string{
-		"MUDSCF_TEST_JWT_SECRET": testJWTSecret, "MUDSCF_TEST_SECRET_ID": testSecretID, "MUDSCF_TEST_SECRET_KEY": testSecretKey,
+		"MUDSCF_TEST_JWT_SECRET": testJWTSecret, "MUDSCF_TEST_SECRET_ID": testenv.SecretID, "MUDSCF_TEST_SECRET_KEY": testenv.SecretKey,
 	} {
 		if err := os.Setenv(name, v); err != nil {
 			panic(err)

@@ -3,7 +3,6 @@ package proxy
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,7 +13,11 @@ import (
 	"time"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream"
+	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 const (
@@ -28,7 +31,7 @@ const (
 // proxyEnv is a proxy in front of a simulator, both over real HTTP on
 // loopback.
 type proxyEnv struct {
-	sim    *simEnv
+	sim    *testenv.Simulator
 	proxy  *Server
 	url    string
 	logs   *syncBuffer
@@ -55,13 +58,13 @@ func (s *syncBuffer) String() string {
 // testConfig serves testProject with two functions. tweak adjusts it.
 func testConfig(simHost string, tweak func(*Config)) Config {
 	cfg := Config{
-		Upstream: UpstreamConfig{Endpoint: simHost, Scheme: "http", Timeout: 2 * time.Second},
-		JWT:      JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_TEST_JWT_SECRET"},
-		Budget:   BudgetConfig{MaxWait: time.Second},
+		Upstream: upstream.Config{Endpoint: simHost, Scheme: "http", Timeout: 2 * time.Second},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_TEST_JWT_SECRET"},
+		Budget:   budget.Config{MaxWait: time.Second},
 		Projects: map[string]ProjectConfig{testProject: {
 			Region:      "ap-guangzhou",
-			Credentials: CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},
-			Readers:     ReadersConfig{Subjects: []string{"usr_morgan_de"}, Roles: []string{"admin"}},
+			Credentials: upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},
+			Readers:     jwtauth.Readers{Subjects: []string{"usr_morgan_de"}, Roles: []string{"admin"}},
 			Functions: map[string]FunctionConfig{
 				testFunction:  {Name: "APITest"},
 				otherFunction: {Name: "orders-webhook"},
@@ -81,15 +84,16 @@ func startProxy(t testing.TB, tweak func(*Config)) *proxyEnv {
 
 func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
-	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
+	sim := testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2}, scfsim.Function{Name: "orders-webhook", RatePerSecond: 0.05})
 	return startProxyOn(t, sim, tweak, opts)
 }
 
 // startProxyOn puts a proxy in front of a running simulator; several
 // proxies on one simulator are replicas sharing its accounts.
-func startProxyOn(t testing.TB, sim *simEnv, tweak func(*Config), opts Options) *proxyEnv {
+func startProxyOn(t testing.TB, sim *testenv.Simulator, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
-	cfg := testConfig(sim.host, tweak)
+	cfg := testConfig(sim.Host, tweak)
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +109,7 @@ func startProxyOn(t testing.TB, sim *simEnv, tweak func(*Config), opts Options) 
 	t.Cleanup(srv.Close)
 	env := &proxyEnv{sim: sim, proxy: p, url: srv.URL, logs: logs, secret: []byte(testJWTSecret)}
 	t.Cleanup(func() {
-		for _, secret := range []string{testSecretKey, testJWTSecret} {
+		for _, secret := range []string{testenv.SecretKey, testJWTSecret} {
 			if strings.Contains(logs.String(), secret) {
 				t.Errorf("a secret appeared in the logs")
 			}
@@ -116,8 +120,8 @@ func startProxyOn(t testing.TB, sim *simEnv, tweak func(*Config), opts Options) 
 
 func (e *proxyEnv) token(t testing.TB, sub string, roles ...string) string {
 	t.Helper()
-	tok, err := MintToken(e.secret, JWTConfig{ProjectsClaim: "projects", RolesClaim: "roles"},
-		TokenClaims{Subject: sub, Roles: roles, TTL: time.Hour}, time.Now())
+	tok, err := jwtauth.MintToken(e.secret, jwtauth.Config{ProjectsClaim: "projects", RolesClaim: "roles"},
+		jwtauth.TokenClaims{Subject: sub, Roles: roles, TTL: time.Hour}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +269,7 @@ func TestLogsEnvelopeFieldByField(t *testing.T) {
 	}
 
 	// Against the simulator's ground truth for the same window.
-	truth := env.sim.sim.Executions("ap-guangzhou", "default", "APITest", since, until.Add(time.Second-1))
+	truth := env.sim.Executions("ap-guangzhou", "default", "APITest", since, until.Add(time.Second-1))
 	if typed.Data.Stats.TotalExecutions != int64(len(truth)) {
 		t.Errorf("totalExecutions %d, simulator generated %d", typed.Data.Stats.TotalExecutions, len(truth))
 	}
@@ -284,19 +288,10 @@ func TestLogsEnvelopeFieldByField(t *testing.T) {
 	}
 }
 
-// tamperPayload swaps the subject while keeping the signature.
-func jwtSegment(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
-
-func tamperPayload(tok string) string {
-	parts := strings.Split(tok, ".")
-	parts[1] = jwtSegment(`{"sub":"usr_admin","exp":9999999999}`)
-	return strings.Join(parts, ".")
-}
-
 func TestLogsAccessAndRouting(t *testing.T) {
 	env := startProxy(t, nil)
-	projectsToken, err := MintToken(env.secret, JWTConfig{ProjectsClaim: "projects", RolesClaim: "roles"},
-		TokenClaims{Subject: "svc_reporting", Projects: []string{testProject}, TTL: time.Hour}, time.Now())
+	projectsToken, err := jwtauth.MintToken(env.secret, jwtauth.Config{ProjectsClaim: "projects", RolesClaim: "roles"},
+		jwtauth.TokenClaims{Subject: "svc_reporting", Projects: []string{testProject}, TTL: time.Hour}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +349,7 @@ func TestLogsRejectsBadParameters(t *testing.T) {
 			}
 		})
 	}
-	if truth := env.sim.sim.Truth(); len(truth.TotalAccepted) != 0 {
+	if truth := env.sim.Truth(); len(truth.TotalAccepted) != 0 {
 		t.Errorf("bad parameters reached the upstream: %+v", truth.TotalAccepted)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/proxy"
+	"github.com/mudscf/mudscf/jwtauth"
 )
 
 // startSubcommand runs args until the test ends and returns what it prints
@@ -92,8 +92,8 @@ func TestTokenSubcommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	cfg := proxy.JWTConfig{Algorithms: []string{"HS256"}, ProjectsClaim: "projects", RolesClaim: "roles", Leeway: time.Second}
-	p, err := proxy.NewAuthenticator(cfg, []byte(secret), nil).Authenticate("Bearer " + strings.TrimSpace(out.String()))
+	cfg := jwtauth.Config{Algorithms: []string{"HS256"}, ProjectsClaim: "projects", RolesClaim: "roles", Leeway: time.Second}
+	p, err := jwtauth.NewAuthenticator(cfg, []byte(secret), nil).Authenticate("Bearer " + strings.TrimSpace(out.String()))
 	if err != nil {
 		t.Fatal(err)
 	}

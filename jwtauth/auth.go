@@ -1,4 +1,4 @@
-package proxy
+package jwtauth
 
 import (
 	"context"
@@ -54,7 +54,7 @@ func (e *AuthError) Error() string { return e.Reason }
 // NewAuthenticator builds the verifier. secret is the HS key (nil when no
 // HS algorithm is allowed); jwks is the public-key source (nil without
 // jwksURL).
-func NewAuthenticator(cfg JWTConfig, secret []byte, jwks keyfunc.Keyfunc) *Authenticator {
+func NewAuthenticator(cfg Config, secret []byte, jwks keyfunc.Keyfunc) *Authenticator {
 	opts := []jwt.ParserOption{
 		jwt.WithValidMethods(cfg.Algorithms),
 		jwt.WithExpirationRequired(),
@@ -203,7 +203,7 @@ func stringsClaim(claims jwt.MapClaims, name string) []string {
 }
 
 // CanRead says whether p may read project id, configured with readers.
-func (p Principal) CanRead(id string, readers ReadersConfig) bool {
+func (p Principal) CanRead(id string, readers Readers) bool {
 	if p.Subject != "" && slices.Contains(readers.Subjects, p.Subject) {
 		return true
 	}
@@ -213,40 +213,4 @@ func (p Principal) CanRead(id string, readers ReadersConfig) bool {
 		}
 	}
 	return slices.Contains(p.Projects, id)
-}
-
-// TokenClaims are what MintToken puts in a token.
-type TokenClaims struct {
-	Subject  string
-	Projects []string
-	Roles    []string
-	Issuer   string
-	Audience string
-	TTL      time.Duration
-}
-
-// MintToken signs an HS256 token for operators, the demo and tests, with
-// the claim names of a JWTConfig.
-func MintToken(secret []byte, cfg JWTConfig, c TokenClaims, now time.Time) (string, error) {
-	if c.Subject == "" || c.TTL <= 0 {
-		return "", errors.New("a token needs a subject and a positive TTL")
-	}
-	claims := jwt.MapClaims{
-		"sub": c.Subject,
-		"iat": now.Unix(),
-		"exp": now.Add(c.TTL).Unix(),
-	}
-	if c.Issuer != "" {
-		claims["iss"] = c.Issuer
-	}
-	if c.Audience != "" {
-		claims["aud"] = c.Audience
-	}
-	if len(c.Projects) > 0 && cfg.ProjectsClaim != "" && cfg.ProjectsClaim != "-" {
-		claims[cfg.ProjectsClaim] = c.Projects
-	}
-	if len(c.Roles) > 0 {
-		claims[cfg.RolesClaim] = c.Roles
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
 }

@@ -1,4 +1,4 @@
-package proxy
+package jwtauth
 
 import (
 	"strings"
@@ -12,7 +12,7 @@ import (
 // token differing in any byte is verified afresh.
 func TestVerifiedTokenCache(t *testing.T) {
 	secret := []byte(testJWTSecret)
-	auth := NewAuthenticator(JWTConfig{Algorithms: []string{"HS256"}, RolesClaim: "roles", ProjectsClaim: "projects"}, secret, nil)
+	auth := NewAuthenticator(Config{Algorithms: []string{"HS256"}, RolesClaim: "roles", ProjectsClaim: "projects"}, secret, nil)
 	exp := time.Now().Add(1100 * time.Millisecond).Truncate(time.Second).Add(time.Second)
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "usr_morgan_de", "exp": exp.Unix()}).SignedString(secret)
 	if err != nil {

@@ -1,4 +1,4 @@
-package proxy
+package jwtauth
 
 import (
 	"crypto/sha256"

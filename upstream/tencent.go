@@ -1,4 +1,4 @@
-package proxy
+package upstream
 
 import (
 	"context"
@@ -29,8 +29,8 @@ const (
 	DefaultTimeout  = 10 * time.Second
 )
 
-// TencentConfig configures one upstream account in one region.
-type TencentConfig struct {
+// ClientConfig configures one upstream account in one region.
+type ClientConfig struct {
 	Region string
 	// Endpoint is host[:port], DefaultEndpoint when empty (the simulator
 	// and private endpoints override it).
@@ -45,16 +45,16 @@ type TencentConfig struct {
 	Transport http.RoundTripper
 }
 
-// TencentClient calls GetFunctionLogs through the official SDK.
-type TencentClient struct {
+// Client calls GetFunctionLogs through the official SDK.
+type Client struct {
 	sdk      *common.Client
 	secretID string
 	timeout  time.Duration
 }
 
-// NewTencentClient builds a client whose SDK never retries, reroutes or
-// prints requests.
-func NewTencentClient(cfg TencentConfig) (*TencentClient, error) {
+// NewClient builds a client whose SDK never retries, reroutes or prints
+// requests.
+func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("tencent client: region is required")
 	}
@@ -103,7 +103,7 @@ func NewTencentClient(cfg TencentConfig) (*TencentClient, error) {
 		WithHttpTransport(statusRecorder{next: transport}).
 		WithRequestClient("mudscf")
 	secretID, _, _ := cred.GetCredential()
-	return &TencentClient{sdk: sdk, secretID: secretID, timeout: cfg.Timeout}, nil
+	return &Client{sdk: sdk, secretID: secretID, timeout: cfg.Timeout}, nil
 }
 
 // CredentialChain is the SDK's provider chain with TKE's OIDC role added:
@@ -121,11 +121,11 @@ func CredentialChain() common.Provider {
 }
 
 // SecretID identifies the upstream account, whose budget the calls spend.
-func (c *TencentClient) SecretID() string { return c.secretID }
+func (c *Client) SecretID() string { return c.secretID }
 
 // GetFunctionLogs makes one upstream call. Errors are *APIError or
 // *TransportError.
-func (c *TencentClient) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+func (c *Client) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	seen := new(exchange)
@@ -146,12 +146,12 @@ func (c *TencentClient) GetFunctionLogs(ctx context.Context, params translate.Ge
 			// Whatever the SDK made of it (a read of the body cut short is
 			// its ClientError.IOError, without a cause), the answer did not
 			// come in time.
-			return translate.GetFunctionLogsResponse{}, &TransportError{Failure: TimedOut, Err: fmt.Errorf("GetFunctionLogs: %w", ctx.Err())}
+			return translate.GetFunctionLogsResponse{}, &TransportError{Outcome: Timeout, Err: fmt.Errorf("GetFunctionLogs: %w", ctx.Err())}
 		}
 		if seen.bodyErr != nil {
 			// The SDK reports a body cut short as a JSON parse error: the
 			// connection broke, the upstream did not answer badly.
-			return translate.GetFunctionLogsResponse{}, &TransportError{Failure: Unreachable, HTTPStatus: seen.status, Err: fmt.Errorf("reading the GetFunctionLogs answer: %w", seen.bodyErr)}
+			return translate.GetFunctionLogsResponse{}, &TransportError{Outcome: Unreachable, HTTPStatus: seen.status, Err: fmt.Errorf("reading the GetFunctionLogs answer: %w", seen.bodyErr)}
 		}
 		return translate.GetFunctionLogsResponse{}, classify(err, seen.status)
 	}
@@ -159,7 +159,7 @@ func (c *TencentClient) GetFunctionLogs(ctx context.Context, params translate.Ge
 		Response translate.GetFunctionLogsResponse
 	}
 	if err := json.Unmarshal(resp.body, &out); err != nil {
-		return translate.GetFunctionLogsResponse{}, &TransportError{Failure: BadResponse, Err: fmt.Errorf("decoding GetFunctionLogs: %w", err)}
+		return translate.GetFunctionLogsResponse{}, &TransportError{Outcome: BadResponse, Err: fmt.Errorf("decoding GetFunctionLogs: %w", err)}
 	}
 	return out.Response, nil
 }
@@ -171,9 +171,9 @@ func classify(err error, httpStatus int) error {
 	var sdkErr *tcerr.TencentCloudSDKError
 	if !errors.As(err, &sdkErr) {
 		if isTimeout(err) {
-			return &TransportError{Failure: TimedOut, Err: err}
+			return &TransportError{Outcome: Timeout, Err: err}
 		}
-		return &TransportError{Failure: Unreachable, Err: err}
+		return &TransportError{Outcome: Unreachable, Err: err}
 	}
 	if !strings.HasPrefix(sdkErr.Code, "ClientError.") {
 		return &APIError{Code: sdkErr.Code, Message: sdkErr.Message, RequestID: sdkErr.RequestId}
@@ -181,13 +181,13 @@ func classify(err error, httpStatus int) error {
 	cause := errors.Unwrap(sdkErr)
 	switch {
 	case isTimeout(cause):
-		return &TransportError{Failure: TimedOut, Err: cause}
+		return &TransportError{Outcome: Timeout, Err: cause}
 	case sdkErr.Code == "ClientError.NetworkError":
-		return &TransportError{Failure: Unreachable, Err: cause}
+		return &TransportError{Outcome: Unreachable, Err: cause}
 	default:
 		// The message of a parse error quotes the whole body; the code is
 		// enough and keeps upstream bytes out of our logs.
-		return &TransportError{Failure: BadResponse, HTTPStatus: httpStatus, Err: errors.New(sdkErr.Code)}
+		return &TransportError{Outcome: BadResponse, HTTPStatus: httpStatus, Err: errors.New(sdkErr.Code)}
 	}
 }
 

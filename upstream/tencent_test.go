@@ -1,4 +1,4 @@
-package proxy
+package upstream
 
 import (
 	"context"
@@ -15,50 +15,26 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
 
 const (
-	testSecretID  = "AKIDmudscfTest000000000000000001"
-	testSecretKey = "test-secret-key-never-printed-0001"
+	testSecretID  = testenv.SecretID
+	testSecretKey = testenv.SecretKey
 )
 
-type simEnv struct {
-	sim  *scfsim.Simulator
-	srv  *httptest.Server
-	host string
-	loc  *time.Location
-}
+// simEnv is the simulator with what these tests build on it.
+type simEnv struct{ *testenv.Simulator }
 
-// startSim runs a simulator over real HTTP on loopback. now, when set,
-// freezes its clock so that rate-limit windows are exact.
 func startSim(t testing.TB, now func() time.Time) *simEnv {
-	return startSimWith(t, now, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}})
+	return &simEnv{testenv.StartSimulator(t, now)}
 }
 
-func startSimWith(t testing.TB, now func() time.Time, functions []scfsim.Function) *simEnv {
+func (e *simEnv) client(t *testing.T, secretID, secretKey string, transport http.RoundTripper) *Client {
 	t.Helper()
-	cfg := scfsim.DefaultConfig()
-	cfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
-	cfg.Functions = functions
-	cfg.Now = now
-	sim, err := scfsim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &simEnv{sim: sim, srv: srv, host: strings.TrimPrefix(srv.URL, "http://"), loc: loc}
-}
-
-func (e *simEnv) client(t *testing.T, secretID, secretKey string, transport http.RoundTripper) *TencentClient {
-	t.Helper()
-	c, err := NewTencentClient(TencentConfig{
-		Region: "ap-guangzhou", Endpoint: e.host, Scheme: "http", Timeout: 2 * time.Second,
+	c, err := NewClient(ClientConfig{
+		Region: "ap-guangzhou", Endpoint: e.Host, Scheme: "http", Timeout: 2 * time.Second,
 		Credential: common.NewCredential(secretID, secretKey), Transport: transport,
 	})
 	if err != nil {
@@ -70,7 +46,7 @@ func (e *simEnv) client(t *testing.T, secretID, secretKey string, transport http
 func (e *simEnv) lastHour() translate.GetFunctionLogsRequest {
 	now := time.Now()
 	q := translate.Query{Limit: 10, Order: translate.OrderDesc, Since: now.Add(-time.Hour), Until: now}
-	return q.Upstream(translate.Target{FunctionName: "APITest", Namespace: "default"}, e.loc)
+	return q.Upstream(translate.Target{FunctionName: "APITest", Namespace: "default"}, e.Location)
 }
 
 // tamper flips the last hex digit of the signature on its way out.
@@ -106,7 +82,7 @@ func TestSDKClientAgainstSimulator(t *testing.T) {
 			env := startSim(t, func() time.Time { return time.Now().Add(c.clock) })
 			client := env.client(t, c.secretID, testSecretKey, c.transport)
 			resp, err := client.GetFunctionLogs(context.Background(), env.lastHour())
-			suiteWitness.SeeErr("a TencentClient error", err)
+			suiteWitness.SeeErr("a Client error", err)
 			if c.wantCode == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -120,11 +96,9 @@ func TestSDKClientAgainstSimulator(t *testing.T) {
 			if !errors.As(err, &apiErr) || apiErr.Code != c.wantCode || apiErr.RequestID == "" {
 				t.Fatalf("got %v, want %s with a RequestId", err, c.wantCode)
 			}
-			f := FailureOf(err)
-			if f.Status != http.StatusBadGateway || f.Body.Code != translate.CodeUpstreamAuth {
-				t.Errorf("an upstream auth failure must be a 502 for the client, got %d %s", f.Status, f.Body.Code)
+			if o := Classify(err); o != AuthFailure {
+				t.Errorf("classified as %s, want auth_failure", o)
 			}
-			suiteWitness.See("a client's error envelope", []byte(f.Body.Error))
 		})
 	}
 }
@@ -144,7 +118,7 @@ func TestSimulatorRateLimitThroughSDK(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			_, err := client.GetFunctionLogs(context.Background(), req)
-			suiteWitness.SeeErr("a TencentClient error", err)
+			suiteWitness.SeeErr("a Client error", err)
 			code := "ok"
 			var apiErr *APIError
 			if errors.As(err, &apiErr) {
@@ -161,40 +135,36 @@ func TestSimulatorRateLimitThroughSDK(t *testing.T) {
 	if codes["ok"] != 5 || codes["RequestLimitExceeded"] != 5 || len(codes) != 2 {
 		t.Fatalf("got %v, want 5 ok and 5 RequestLimitExceeded", codes)
 	}
-	truth := env.sim.Truth()
+	truth := env.Truth()
 	if got := truth.TotalAccepted[testSecretID] + truth.TotalRejected[testSecretID]; got != 10 {
 		t.Errorf("the simulator saw %d calls; the SDK must not retry", got)
-	}
-	if f := FailureOf(&APIError{Code: "RequestLimitExceeded"}); f.Status != http.StatusTooManyRequests {
-		t.Errorf("RequestLimitExceeded maps to %d", f.Status)
 	}
 }
 
 func TestTransportFailures(t *testing.T) {
 	cases := []struct {
-		name       string
-		faults     scfsim.Faults
-		timeout    time.Duration
-		want       TransportFailure
-		wantAPI    string
-		wantStatus int
+		name    string
+		faults  scfsim.Faults
+		timeout time.Duration
+		want    Outcome
+		wantAPI string
 	}{
-		{"gateway 502", scfsim.Faults{HTTPStatus: 502}, 0, BadResponse, "", http.StatusBadGateway},
-		{"malformed JSON", scfsim.Faults{MalformedJSON: true}, 0, BadResponse, "", http.StatusBadGateway},
-		{"connection reset", scfsim.Faults{ResetConnection: true}, 0, Unreachable, "", http.StatusServiceUnavailable},
-		{"slow upstream", scfsim.Faults{Latency: time.Second}, 100 * time.Millisecond, TimedOut, "", http.StatusGatewayTimeout},
-		{"forced error code", scfsim.Faults{ErrorCode: "InternalError.System"}, 0, 0, "InternalError.System", http.StatusBadGateway},
+		{"gateway 502", scfsim.Faults{HTTPStatus: 502}, 0, BadResponse, ""},
+		{"malformed JSON", scfsim.Faults{MalformedJSON: true}, 0, BadResponse, ""},
+		{"connection reset", scfsim.Faults{ResetConnection: true}, 0, Unreachable, ""},
+		{"slow upstream", scfsim.Faults{Latency: time.Second}, 100 * time.Millisecond, Timeout, ""},
+		{"forced error code", scfsim.Faults{ErrorCode: "InternalError.System"}, 0, Unhealthy, "InternalError.System"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			env := startSim(t, nil)
-			env.sim.SetFaults(c.faults)
+			env.SetFaults(c.faults)
 			client := env.client(t, testSecretID, testSecretKey, nil)
 			if c.timeout > 0 {
 				client.timeout = c.timeout
 			}
 			_, err := client.GetFunctionLogs(context.Background(), env.lastHour())
-			suiteWitness.SeeErr("a TencentClient error", err)
+			suiteWitness.SeeErr("a Client error", err)
 			var tErr *TransportError
 			var apiErr *APIError
 			switch {
@@ -202,11 +172,11 @@ func TestTransportFailures(t *testing.T) {
 				if !errors.As(err, &apiErr) || apiErr.Code != c.wantAPI {
 					t.Fatalf("got %v, want API error %s", err, c.wantAPI)
 				}
-			case !errors.As(err, &tErr) || tErr.Failure != c.want:
+			case !errors.As(err, &tErr) || tErr.Outcome != c.want:
 				t.Fatalf("got %#v, want a %s transport error", err, c.want)
 			}
-			if f := FailureOf(err); f.Status != c.wantStatus {
-				t.Errorf("client sees %d, want %d", f.Status, c.wantStatus)
+			if o := Classify(err); o != c.want {
+				t.Errorf("classified as %s, want %s", o, c.want)
 			}
 		})
 	}
@@ -216,10 +186,10 @@ func TestTransportFailures(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		hangUp  bool
-		want    TransportFailure
+		want    Outcome
 		timeout time.Duration
 	}{
-		{"body stalls past the timeout", false, TimedOut, 200 * time.Millisecond},
+		{"body stalls past the timeout", false, Timeout, 200 * time.Millisecond},
 		{"connection cut mid-body", true, Unreachable, 5 * time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -244,15 +214,15 @@ func TestTransportFailures(t *testing.T) {
 			}))
 			defer srv.Close()
 			defer close(release)
-			client, err := NewTencentClient(TencentConfig{Region: "ap-guangzhou", Endpoint: strings.TrimPrefix(srv.URL, "http://"),
+			client, err := NewClient(ClientConfig{Region: "ap-guangzhou", Endpoint: strings.TrimPrefix(srv.URL, "http://"),
 				Scheme: "http", Timeout: c.timeout, Credential: common.NewCredential(testSecretID, testSecretKey)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = client.GetFunctionLogs(context.Background(), translate.GetFunctionLogsRequest{FunctionName: "APITest"})
-			suiteWitness.SeeErr("a TencentClient error", err)
+			suiteWitness.SeeErr("a Client error", err)
 			var tErr *TransportError
-			if !errors.As(err, &tErr) || tErr.Failure != c.want {
+			if !errors.As(err, &tErr) || tErr.Outcome != c.want {
 				t.Fatalf("got %#v (%v), want a %s transport error", err, err, c.want)
 			}
 		})
@@ -265,14 +235,14 @@ func TestTransportFailures(t *testing.T) {
 		}
 		addr := l.Addr().String()
 		l.Close()
-		c, err := NewTencentClient(TencentConfig{Region: "ap-guangzhou", Endpoint: addr, Scheme: "http", Credential: common.NewCredential(testSecretID, testSecretKey)})
+		c, err := NewClient(ClientConfig{Region: "ap-guangzhou", Endpoint: addr, Scheme: "http", Credential: common.NewCredential(testSecretID, testSecretKey)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = c.GetFunctionLogs(context.Background(), translate.GetFunctionLogsRequest{FunctionName: "APITest"})
-		suiteWitness.SeeErr("a TencentClient error", err)
+		suiteWitness.SeeErr("a Client error", err)
 		var tErr *TransportError
-		if !errors.As(err, &tErr) || tErr.Failure != Unreachable {
+		if !errors.As(err, &tErr) || tErr.Outcome != Unreachable {
 			t.Fatalf("got %v, want unreachable", err)
 		}
 	})
@@ -282,7 +252,7 @@ func TestTransportFailures(t *testing.T) {
 func TestGetFunctionLogsSourceMatchesGroundTruth(t *testing.T) {
 	frozen := time.Now()
 	env := startSim(t, func() time.Time { return frozen })
-	src := NewGetFunctionLogsSource(env.client(t, testSecretID, testSecretKey, nil), env.loc)
+	src := NewGetFunctionLogsSource(env.client(t, testSecretID, testSecretKey, nil), env.Location)
 	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
 	// Whole seconds: the upstream's format has no fractions.
 	until := frozen.Truncate(time.Second)
@@ -299,7 +269,7 @@ func TestGetFunctionLogsSourceMatchesGroundTruth(t *testing.T) {
 	// EndTime has second precision and covers its whole second, so an
 	// execution that started within the frozen clock's last fraction of a
 	// second is in the upstream's answer: the truth must cover it too.
-	truth := env.sim.Executions("ap-guangzhou", "default", "APITest", q.Since, q.Until.Add(time.Second-time.Nanosecond))
+	truth := env.Executions("ap-guangzhou", "default", "APITest", q.Since, q.Until.Add(time.Second-time.Nanosecond))
 	var ok int64
 	for _, e := range truth {
 		if e.Log.RetCode == 0 {

@@ -1,11 +1,9 @@
-package proxy
+package upstream
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -26,22 +24,19 @@ func (e *BreakerOpenError) Error() string {
 		e.RetryAfter.Round(time.Millisecond))
 }
 
-// breakerFailure is what the client receives while the breaker is open.
-var breakerFailure = translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown,
-	"the upstream is failing, so mudscf stopped calling it for a few seconds; retry after the Retry-After delay")
-
-// breakerCaller stops calling an upstream that keeps failing. It sits
+// Breaker stops calling an upstream that keeps failing. It sits
 // before the budget, so that refused calls spend no slot; after openFor it
 // lets one probe call through, and the probe's success closes it again.
-type breakerCaller struct {
+type Breaker struct {
 	next LogsCaller
 	cb   *gobreaker.CircuitBreaker[translate.GetFunctionLogsResponse]
 	// probeAt is when the open breaker turns half-open (unix ns).
 	probeAt atomic.Int64
 }
 
-func newBreakerCaller(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *breakerCaller {
-	c := &breakerCaller{next: next}
+// NewBreaker guards next, one account in one region.
+func NewBreaker(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *Breaker {
+	c := &Breaker{next: next}
 	metrics.breakerStateChanged(nil, gobreaker.StateClosed)
 	c.cb = gobreaker.NewCircuitBreaker[translate.GetFunctionLogsResponse](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
@@ -53,13 +48,19 @@ func newBreakerCaller(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *bre
 			}
 			metrics.breakerStateChanged(&from, to)
 		},
-		IsSuccessful: func(err error) bool { return !upstreamUnhealthy(err) },
-		IsExcluded:   notUpstreamVerdict,
+		IsSuccessful: func(err error) bool { return !Classify(err).UpstreamFailing() },
+		// Calls that never reached the upstream, or that the caller cut
+		// short, count neither way.
+		IsExcluded: func(err error) bool {
+			o := Classify(err)
+			return o == BudgetRefused || o == CallerGaveUp
+		},
 	})
 	return c
 }
 
-func (c *breakerCaller) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+// GetFunctionLogs makes the call unless the breaker is open.
+func (c *Breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
 	resp, err := c.cb.Execute(func() (translate.GetFunctionLogsResponse, error) {
 		resp, err := c.next.GetFunctionLogs(ctx, params)
 		if err != nil && ctx.Err() != nil {
@@ -87,29 +88,3 @@ type callerGaveUp struct{ err error }
 
 func (e callerGaveUp) Error() string { return e.err.Error() }
 func (e callerGaveUp) Unwrap() error { return e.err }
-
-// upstreamUnhealthy says whether err means the upstream itself is failing:
-// no usable answer (unreachable, reset, timed out, a gateway's error page,
-// an unreadable body) or Tencent saying it is broken or unavailable. What
-// the client asked for (InvalidParameter*, ResourceNotFound*) and
-// RequestLimitExceeded (the budget's business) are answers from a healthy
-// upstream.
-func upstreamUnhealthy(err error) bool {
-	var tErr *TransportError
-	var apiErr *APIError
-	switch {
-	case errors.As(err, &tErr):
-		return true
-	case errors.As(err, &apiErr):
-		return strings.HasPrefix(apiErr.Code, "InternalError") || strings.HasPrefix(apiErr.Code, "ResourceUnavailable")
-	}
-	return false
-}
-
-// notUpstreamVerdict picks the errors that never reached the upstream or
-// were cut short by the caller: they count neither way.
-func notUpstreamVerdict(err error) bool {
-	var be *BudgetError
-	var gaveUp callerGaveUp
-	return errors.As(err, &be) || errors.As(err, &gaveUp)
-}

@@ -1,50 +1,13 @@
-package proxy
+package budget
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/mudscf/mudscf/translate"
 )
 
-// Priority orders waiters for upstream slots.
-type Priority int
-
-const (
-	// Interactive is a Mudbase client waiting for its answer.
-	Interactive Priority = iota
-	// Background is the exporter sidecar: it yields to Interactive.
-	Background
-)
-
-type priorityKey struct{}
-
-// WithPriority marks the upstream calls made under ctx.
-func WithPriority(ctx context.Context, p Priority) context.Context {
-	return context.WithValue(ctx, priorityKey{}, p)
-}
-
-func priorityOf(ctx context.Context) Priority {
-	p, _ := ctx.Value(priorityKey{}).(Priority)
-	return p
-}
-
-// BudgetError is a call the budget could not fit before its deadline.
-type BudgetError struct {
-	// RetryAfter is when a slot is expected to be free.
-	RetryAfter time.Duration
-}
-
-func (e *BudgetError) Error() string {
-	return fmt.Sprintf("upstream budget exhausted; a slot frees in %s", e.RetryAfter.Round(time.Millisecond))
-}
-
-// Budget admits at most limit calls per account in any sliding window,
+// Local admits at most limit calls per account in any sliding window,
 // the guarantee Tencent's "5 requests per second" needs. A token bucket
 // cannot give it (a full bucket plus one refill puts limit+1 calls inside
 // one window), so this is a sliding log of the last limit calls.
@@ -57,7 +20,7 @@ func (e *BudgetError) Error() string {
 //
 // Waiters queue by priority, FIFO within one, and give up at their
 // deadline or maxWait, whichever is first.
-type Budget struct {
+type Local struct {
 	window  time.Duration
 	maxWait time.Duration
 
@@ -84,21 +47,21 @@ type waiter struct {
 	grant   Grant
 }
 
-// NewBudget admits limit calls per window; callers wait at most maxWait.
-func NewBudget(limit int, window, maxWait time.Duration) *Budget {
-	return &Budget{window: window, maxWait: maxWait, slots: make([]slot, limit)}
+// NewLocal admits limit calls per window; callers wait at most maxWait.
+func NewLocal(limit int, window, maxWait time.Duration) *Local {
+	return &Local{window: window, maxWait: maxWait, slots: make([]slot, limit)}
 }
 
-// Grant is one admitted call. Done must be called when it completes.
-type Grant struct {
-	b          *Budget
+// localGrant is one admitted call.
+type localGrant struct {
+	b          *Local
 	index      int
 	generation uint64
 }
 
 // Done records when the call completed (its answer arrived or it was
 // abandoned) and frees its slot one window later.
-func (g Grant) Done(at time.Time) {
+func (g localGrant) Done(at time.Time) {
 	g.b.mu.Lock()
 	defer g.b.mu.Unlock()
 	s := &g.b.slots[g.index]
@@ -115,9 +78,9 @@ func (g Grant) Done(at time.Time) {
 }
 
 // Acquire blocks until a call may be made, and says how long it waited.
-// It fails fast with a *BudgetError when the expected wait exceeds the
+// It fails fast with a *RefusedError when the expected wait exceeds the
 // deadline, rather than holding the client only to refuse it later.
-func (b *Budget) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
+func (b *Local) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(b.maxWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -138,7 +101,7 @@ func (b *Budget) Acquire(ctx context.Context, p Priority) (Grant, time.Duration,
 	}
 	if eta := b.slotAfterLocked(ahead, start); eta.After(deadline) {
 		b.mu.Unlock()
-		return Grant{}, 0, &BudgetError{RetryAfter: eta.Sub(start)}
+		return nil, 0, &RefusedError{RetryAfter: eta.Sub(start)}
 	}
 	w := &waiter{ready: make(chan struct{})}
 	b.waiters[p] = append(b.waiters[p], w)
@@ -160,15 +123,15 @@ func (b *Budget) Acquire(ctx context.Context, p Priority) (Grant, time.Duration,
 	}
 	b.waiters[p] = slices.DeleteFunc(b.waiters[p], func(x *waiter) bool { return x == w })
 	if err := ctx.Err(); err != nil {
-		return Grant{}, time.Since(start), err
+		return nil, time.Since(start), err
 	}
 	now := time.Now()
-	return Grant{}, time.Since(start), &BudgetError{RetryAfter: b.slotAfterLocked(0, now).Sub(now)}
+	return nil, time.Since(start), &RefusedError{RetryAfter: b.slotAfterLocked(0, now).Sub(now)}
 }
 
 // Pause stops all grants for d: the upstream said RequestLimitExceeded
 // although we kept count, so something else spends this account's budget.
-func (b *Budget) Pause(d time.Duration) {
+func (b *Local) Pause(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if until := time.Now().Add(d); until.After(b.pausedUntil) {
@@ -178,16 +141,16 @@ func (b *Budget) Pause(d time.Duration) {
 }
 
 // probeOutLocked says a probe call is in flight, so no other may start.
-func (b *Budget) probeOutLocked() bool {
+func (b *Local) probeOutLocked() bool {
 	return b.probing && slices.ContainsFunc(b.slots, func(s slot) bool { return s.inFlight })
 }
 
-func (b *Budget) queuedLocked() int {
+func (b *Local) queuedLocked() int {
 	return len(b.waiters[Interactive]) + len(b.waiters[Background])
 }
 
 // freeSlotLocked returns a slot whose call completed a window ago, or -1.
-func (b *Budget) freeSlotLocked(now time.Time) int {
+func (b *Local) freeSlotLocked(now time.Time) int {
 	if now.Before(b.pausedUntil) || b.probeOutLocked() {
 		return -1
 	}
@@ -199,16 +162,16 @@ func (b *Budget) freeSlotLocked(now time.Time) int {
 	return -1
 }
 
-func (b *Budget) grantLocked(i int) Grant {
+func (b *Local) grantLocked(i int) Grant {
 	s := &b.slots[i]
 	s.inFlight = true
 	s.generation++
-	return Grant{b: b, index: i, generation: s.generation}
+	return localGrant{b: b, index: i, generation: s.generation}
 }
 
 // slotAfterLocked predicts when the grant after n queued ones can happen,
 // assuming calls in flight complete now.
-func (b *Budget) slotAfterLocked(n int, now time.Time) time.Time {
+func (b *Local) slotAfterLocked(n int, now time.Time) time.Time {
 	free := make([]time.Time, len(b.slots))
 	for i, s := range b.slots {
 		free[i] = s.at.Add(b.window)
@@ -226,19 +189,9 @@ func (b *Budget) slotAfterLocked(n int, now time.Time) time.Time {
 	return t
 }
 
-func latest(ts ...time.Time) time.Time {
-	m := ts[0]
-	for _, t := range ts[1:] {
-		if t.After(m) {
-			m = t
-		}
-	}
-	return m
-}
-
 // armLocked schedules a dispatch for when the next slot frees. With every
 // slot in flight there is nothing to wait for: Done re-arms.
-func (b *Budget) armLocked(now time.Time) {
+func (b *Local) armLocked(now time.Time) {
 	if b.probeOutLocked() {
 		return // the probe's Done re-arms
 	}
@@ -258,7 +211,7 @@ func (b *Budget) armLocked(now time.Time) {
 	b.timer = time.AfterFunc(max(wake.Sub(now), 0), b.dispatch)
 }
 
-func (b *Budget) dispatch() {
+func (b *Local) dispatch() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
@@ -275,7 +228,7 @@ func (b *Budget) dispatch() {
 	}
 }
 
-func (b *Budget) popLocked() *waiter {
+func (b *Local) popLocked() *waiter {
 	for p := range b.waiters {
 		if len(b.waiters[p]) > 0 {
 			w := b.waiters[p][0]
@@ -286,51 +239,3 @@ func (b *Budget) popLocked() *waiter {
 	return nil
 }
 
-// limiter is what budgetedCaller needs of a budget: the local Budget, or
-// the redisBudget that replicas share.
-type limiter interface {
-	Acquire(ctx context.Context, p Priority) (grant, time.Duration, error)
-	Pause(d time.Duration)
-}
-
-// grant is one admitted call; Done is called once it completed.
-type grant interface {
-	Done(at time.Time)
-}
-
-// localLimiter adapts Budget, whose Acquire returns its concrete Grant.
-type localLimiter struct{ *Budget }
-
-func (l localLimiter) Acquire(ctx context.Context, p Priority) (grant, time.Duration, error) {
-	g, waited, err := l.Budget.Acquire(ctx, p)
-	if err != nil {
-		return nil, waited, err
-	}
-	return g, waited, nil
-}
-
-// budgetedCaller spends one slot of the account's budget per call.
-type budgetedCaller struct {
-	next    LogsCaller
-	budget  limiter
-	backoff time.Duration
-	metrics *Metrics
-}
-
-func (c *budgetedCaller) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	p := priorityOf(ctx)
-	grant, waited, err := c.budget.Acquire(ctx, p)
-	c.metrics.budgetWait(p, waited, err)
-	if err != nil {
-		return translate.GetFunctionLogsResponse{}, err
-	}
-	resp, err := c.next.GetFunctionLogs(ctx, params)
-	// The pause goes first, so that Done grants no waiter in between.
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && strings.HasPrefix(apiErr.Code, "RequestLimitExceeded") {
-		c.budget.Pause(c.backoff)
-	}
-	grant.Done(time.Now())
-	c.metrics.upstreamResult(err)
-	return resp, err
-}

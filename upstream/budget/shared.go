@@ -1,4 +1,4 @@
-package proxy
+package budget
 
 import (
 	"context"
@@ -9,21 +9,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mudscf/mudscf/internal/redisstore"
 )
 
 // redisPoll caps how long the replica's first waiter sleeps between two
 // tries: slots held by calls in flight free when those calls complete, on
 // any replica, and only a new try can see that.
 const redisPoll = 50 * time.Millisecond
-
-// newLimiter is the budget of one account: local, or shared through Redis.
-func newLimiter(cfg Config, store *redisStore, secretID string) limiter {
-	window := time.Second + cfg.Budget.Margin
-	if store == nil {
-		return localLimiter{NewBudget(cfg.Budget.RequestsPerSecond, window, cfg.Budget.MaxWait)}
-	}
-	return newRedisBudget(store, secretID, cfg.Budget.RequestsPerSecond, window, cfg.Budget.MaxWait, cfg.Upstream.Timeout)
-}
 
 // acquireScript takes a slot of the account, or says when one frees.
 //
@@ -32,7 +25,7 @@ func newLimiter(cfg Config, store *redisStore, secretID string) limiter {
 // replica dying mid-call cannot hold it forever, and since the lease
 // exceeds any call's life the window still starts after its answer; a
 // completed call ("d:") frees one window after its answer; a reserve
-// ("r:") covers calls Redis cannot know of (see redisBudget).
+// ("r:") covers calls Redis cannot know of (see shared).
 //
 // While the probe key exists (pauseScript sets it) the account is probing:
 // one call at a time, the probe, whose member the key then holds, until a
@@ -149,7 +142,7 @@ if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) 
 return 1
 `)
 
-// redisBudget is Budget's guarantee — at most limit calls per account in
+// shared is Local's guarantee — at most limit calls per account in
 // any sliding window, each counted from its answer and holding its slot
 // while in flight — across every replica sharing the Redis server.
 //
@@ -169,12 +162,12 @@ return 1
 //
 // After a pause, as in Budget, one call at a time goes out, on whichever
 // replica, until one completes after the pause.
-type redisBudget struct {
-	store                                 *redisStore
+type shared struct {
+	store                                 *redisstore.Store
 	slotsKey, pauseKey, instKey, probeKey string
 	limit                                 int
 	window, lease, maxWait                time.Duration
-	local                                 *Budget
+	local                                 *Local
 
 	mu         sync.Mutex
 	queue      [2][]*redisWaiter
@@ -187,27 +180,27 @@ type redisBudget struct {
 // redisWaiter is a place in the queue; turn wakes it when it may be first.
 type redisWaiter struct{ turn chan struct{} }
 
-// newRedisBudget shares the budget of secretID. A call's lease is the
+// newShared shares the budget of account (its SecretId). A call's lease is the
 // upstream timeout plus a second of scheduling slack.
-func newRedisBudget(store *redisStore, secretID string, limit int, window, maxWait, upstreamTimeout time.Duration) *redisBudget {
-	tag := store.prefix + "budget:{" + hashed(secretID) + "}:"
-	return &redisBudget{
+func newShared(store *redisstore.Store, account string, limit int, window, maxWait, upstreamTimeout time.Duration) *shared {
+	tag := store.Key("budget:{" + redisstore.Hash(account) + "}:")
+	return &shared{
 		store: store, slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance", probeKey: tag + "probe",
 		limit: limit, window: window, lease: upstreamTimeout + time.Second, maxWait: maxWait,
-		local: NewBudget(limit/store.replicas, window, maxWait),
+		local: NewLocal(limit/store.Replicas(), window, maxWait),
 	}
 }
 
 // Acquire waits for a slot, in Redis or, while it is unreachable, in the
 // local budget.
-func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Duration, error) {
+func (b *shared) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(b.maxWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	wasUp := b.store.up.Load()
-	if !b.store.usable() {
+	wasUp := b.store.Up()
+	if !b.store.Usable() {
 		return b.acquireLocal(ctx, p, start, deadline)
 	}
 	// Redis down but usable: this call is the interval's probe, and tries
@@ -218,7 +211,7 @@ func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 	if ahead := b.aheadLocked(p); ahead > 0 {
 		if eta := latest(b.nextFreeAt, start).Add(time.Duration(ahead/b.limit) * b.window); eta.After(deadline) {
 			b.mu.Unlock()
-			return nil, 0, &BudgetError{RetryAfter: eta.Sub(start)}
+			return nil, 0, &RefusedError{RetryAfter: eta.Sub(start)}
 		}
 	}
 	b.queue[p] = append(b.queue[p], w)
@@ -232,18 +225,18 @@ func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 		head := b.headLocked() == w
 		b.mu.Unlock()
 		if head {
-			if !probe && !b.store.up.Load() {
+			if !probe && !b.store.Up() {
 				b.leave(p, w) // so that the next waiter goes local too, now
 				return b.acquireLocal(ctx, p, start, deadline)
 			}
 			probe = false
 			g, wait, err := b.try(ctx, p)
 			if err != nil {
-				b.store.failed("budget_acquire", err)
-				if b.store.up.Load() {
+				b.store.Failed("budget_acquire", err)
+				if b.store.Up() {
 					// One failure is not yet a lost Redis, and the local
 					// budget may only start after one: refuse this call.
-					return nil, time.Since(start), &BudgetError{RetryAfter: b.window}
+					return nil, time.Since(start), &RefusedError{RetryAfter: b.window}
 				}
 				b.leave(p, w)
 				return b.acquireLocal(ctx, p, start, deadline)
@@ -256,7 +249,7 @@ func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 			b.nextFreeAt = now.Add(wait)
 			b.mu.Unlock()
 			if now.Add(wait).After(deadline) {
-				return nil, time.Since(start), &BudgetError{RetryAfter: wait}
+				return nil, time.Since(start), &RefusedError{RetryAfter: wait}
 			}
 			// The first waiter polls: a slot may free on another replica.
 			if err := b.sleep(ctx, timeout, min(wait, redisPoll)); err != nil {
@@ -267,7 +260,7 @@ func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 		select {
 		case <-w.turn:
 		case <-timeout.C:
-			return nil, time.Since(start), &BudgetError{RetryAfter: b.retryAfter()}
+			return nil, time.Since(start), &RefusedError{RetryAfter: b.retryAfter()}
 		case <-ctx.Done():
 			return nil, time.Since(start), ctx.Err()
 		}
@@ -275,14 +268,14 @@ func (b *redisBudget) Acquire(ctx context.Context, p Priority) (grant, time.Dura
 }
 
 // sleep waits d, unless the deadline or ctx ends first.
-func (b *redisBudget) sleep(ctx context.Context, deadline *time.Timer, d time.Duration) error {
+func (b *shared) sleep(ctx context.Context, deadline *time.Timer, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return nil
 	case <-deadline.C:
-		return &BudgetError{RetryAfter: b.retryAfter()}
+		return &RefusedError{RetryAfter: b.retryAfter()}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -290,24 +283,24 @@ func (b *redisBudget) sleep(ctx context.Context, deadline *time.Timer, d time.Du
 
 // try runs the acquire script once: a grant, or how long until a slot
 // frees.
-func (b *redisBudget) try(ctx context.Context, p Priority) (grant, time.Duration, error) {
-	downs := b.store.downs.Load()
+func (b *shared) try(ctx context.Context, p Priority) (Grant, time.Duration, error) {
+	downs := b.store.Downs()
 	b.mu.Lock()
 	expected, rejoin := b.instance, downs != b.seenDowns
 	b.mu.Unlock()
 	reserve := 0
 	if rejoin {
-		reserve = b.store.replicas * (b.limit / b.store.replicas)
+		reserve = b.store.Replicas() * (b.limit / b.store.Replicas())
 	}
 	spare := 0
 	if p == Background && b.limit > 1 {
 		spare = 1
 	}
 	id := rand.Text()
-	rctx, cancel := b.store.opContext(ctx)
+	rctx, cancel := b.store.OpContext(ctx)
 	defer cancel()
 	began := time.Now()
-	res, err := acquireScript.Run(rctx, b.store.client, []string{b.slotsKey, b.pauseKey, b.instKey, b.probeKey},
+	res, err := acquireScript.Run(rctx, b.store.Client(), []string{b.slotsKey, b.pauseKey, b.instKey, b.probeKey},
 		b.limit, spare, b.window.Microseconds(), b.lease.Microseconds(), id, expected, rand.Text(),
 		reserve, b.reserveFor().Microseconds(), redisPoll.Microseconds(), b.probeMemory().Microseconds()).Slice()
 	if err != nil {
@@ -322,12 +315,12 @@ func (b *redisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 	if !okG || !okW || !okI {
 		return nil, 0, errors.New("redis: unexpected answer from the budget script")
 	}
-	b.store.succeeded(began)
+	b.store.Succeeded(began)
 	b.mu.Lock()
 	b.instance, b.seenDowns = instance, downs
 	b.mu.Unlock()
 	if granted == 1 {
-		return redisGrant{b: b, id: id}, 0, nil
+		return sharedGrant{b: b, id: id}, 0, nil
 	}
 	return nil, time.Duration(wait) * time.Microsecond, nil
 }
@@ -337,15 +330,15 @@ func (b *redisBudget) try(ctx context.Context, p Priority) (grant, time.Duration
 // (a probe interval after its last failure, which may have waited a dial
 // and an operation timeout) and its local queue has drained (maxWait);
 // that last call completes within a lease and counts for a window.
-func (b *redisBudget) reserveFor() time.Duration {
-	return redisProbeInterval + b.store.dialTime + b.store.opTimeout + b.maxWait + b.lease + b.window
+func (b *shared) reserveFor() time.Duration {
+	return redisstore.ProbeInterval + b.store.DialTimeout() + b.store.OpTimeout() + b.maxWait + b.lease + b.window
 }
 
 // probeMemory is how long probing outlives the pause, or the last probe's
 // grant, with no probe in flight: by then every waiter that queued behind
 // the pause or the probe has given up, and with it the storm probing is
 // there to prevent. The key must expire: accounts come and go.
-func (b *redisBudget) probeMemory() time.Duration {
+func (b *shared) probeMemory() time.Duration {
 	return b.lease + b.window + b.maxWait
 }
 
@@ -353,10 +346,10 @@ func (b *redisBudget) probeMemory() time.Duration {
 // loss of Redis with a pause of lease+window, as if every slot had been
 // used just now: other replicas' calls that Redis granted may still be in
 // flight.
-func (b *redisBudget) acquireLocal(ctx context.Context, p Priority, start, deadline time.Time) (grant, time.Duration, error) {
-	b.store.metrics.fallbacks.WithLabelValues("budget").Inc()
+func (b *shared) acquireLocal(ctx context.Context, p Priority, start, deadline time.Time) (Grant, time.Duration, error) {
+	b.store.Fallback("budget")
 	b.mu.Lock()
-	if downs := b.store.downs.Load(); downs != b.localDowns {
+	if downs := b.store.Downs(); downs != b.localDowns {
 		b.localDowns = downs
 		b.local.Pause(b.lease + b.window)
 	}
@@ -369,23 +362,23 @@ func (b *redisBudget) acquireLocal(ctx context.Context, p Priority, start, deadl
 		return g, time.Since(start), nil
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		// Our own deadline, not the caller's: a budget refusal.
-		return nil, time.Since(start), &BudgetError{RetryAfter: b.window}
+		return nil, time.Since(start), &RefusedError{RetryAfter: b.window}
 	}
 	return nil, time.Since(start), err
 }
 
 // Pause stops grants on every replica (through Redis) and locally.
-func (b *redisBudget) Pause(d time.Duration) {
+func (b *shared) Pause(d time.Duration) {
 	b.local.Pause(d)
-	if !b.store.usable() {
+	if !b.store.Usable() {
 		return
 	}
-	ctx, cancel := b.store.opContext(context.Background())
+	ctx, cancel := b.store.OpContext(context.Background())
 	defer cancel()
-	b.store.result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.client, []string{b.pauseKey, b.probeKey}, d.Microseconds(), b.probeMemory().Microseconds()).Err())
+	b.store.Result("budget_pause", time.Now(), pauseScript.Run(ctx, b.store.Client(), []string{b.pauseKey, b.probeKey}, d.Microseconds(), b.probeMemory().Microseconds()).Err())
 }
 
-func (b *redisBudget) retryAfter() time.Duration {
+func (b *shared) retryAfter() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if d := time.Until(b.nextFreeAt); d > 0 {
@@ -394,7 +387,7 @@ func (b *redisBudget) retryAfter() time.Duration {
 	return b.window
 }
 
-func (b *redisBudget) aheadLocked(p Priority) int {
+func (b *shared) aheadLocked(p Priority) int {
 	n := len(b.queue[Interactive])
 	if p == Background {
 		n += len(b.queue[Background])
@@ -402,7 +395,7 @@ func (b *redisBudget) aheadLocked(p Priority) int {
 	return n
 }
 
-func (b *redisBudget) headLocked() *redisWaiter {
+func (b *shared) headLocked() *redisWaiter {
 	for _, q := range b.queue {
 		if len(q) > 0 {
 			return q[0]
@@ -413,7 +406,7 @@ func (b *redisBudget) headLocked() *redisWaiter {
 
 // leave removes w from the queue (if still there) and wakes the waiter now
 // first, only it: the others have nothing to do.
-func (b *redisBudget) leave(p Priority, w *redisWaiter) {
+func (b *shared) leave(p Priority, w *redisWaiter) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.queue[p] = slices.DeleteFunc(b.queue[p], func(x *redisWaiter) bool { return x == w })
@@ -425,20 +418,20 @@ func (b *redisBudget) leave(p Priority, w *redisWaiter) {
 	}
 }
 
-// redisGrant is a slot in Redis.
-type redisGrant struct {
-	b  *redisBudget
+// sharedGrant is a slot in Redis.
+type sharedGrant struct {
+	b  *shared
 	id string
 }
 
 // Done records the completion on Redis's clock, which is after the answer
 // arrived. If Redis is unreachable the slot frees when its lease runs out.
-func (g redisGrant) Done(time.Time) {
+func (g sharedGrant) Done(time.Time) {
 	s := g.b.store
-	if !s.usable() {
+	if !s.Usable() {
 		return
 	}
-	ctx, cancel := s.opContext(context.Background())
+	ctx, cancel := s.OpContext(context.Background())
 	defer cancel()
-	s.result("budget_done", time.Now(), doneScript.Run(ctx, s.client, []string{g.b.slotsKey, g.b.pauseKey, g.b.probeKey}, g.id, g.b.window.Microseconds()).Err())
+	s.Result("budget_done", time.Now(), doneScript.Run(ctx, s.Client(), []string{g.b.slotsKey, g.b.pauseKey, g.b.probeKey}, g.id, g.b.window.Microseconds()).Err())
 }

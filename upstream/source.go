@@ -1,4 +1,4 @@
-package proxy
+package upstream
 
 import (
 	"context"
@@ -22,8 +22,8 @@ type LogSource interface {
 	Stats(ctx context.Context, target translate.Target, q translate.Query) (translate.Stats, error)
 }
 
-// LogsCaller makes one GetFunctionLogs call. *TencentClient is one; the
-// budget and the cache wrap it.
+// LogsCaller makes one GetFunctionLogs call. *Client is one; the budget
+// and the breaker wrap it.
 type LogsCaller interface {
 	GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error)
 }
