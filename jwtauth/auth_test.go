@@ -489,3 +489,29 @@ func TestMintTokenRejects(t *testing.T) {
 		}
 	}
 }
+
+// HS keys must be long enough and not a pattern: a file of NUL bytes or one
+// character repeated passes a length check and has no entropy.
+func TestCheckHMACKey(t *testing.T) {
+	cases := []struct {
+		name string
+		key  string
+		ok   bool
+	}{
+		{"the suite's secret", testJWTSecret, true},
+		{"48 random bytes as base64", "q3Zt9Yv1Qd0mW8pXr2LkC7uE5sB4aH6jN1fG0oT3iR8yV2eU9wPzKxJ5lM7nS4cD", true},
+		{"64 random bytes as hex", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", true},
+		{"too short", "short-but-random-Qx7", false},
+		{"all NUL", strings.Repeat("\x00", 64), false},
+		{"one character", strings.Repeat("a", 64), false},
+		{"a short pattern", strings.Repeat("abc123", 8), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := CheckHMACKey([]byte(c.key))
+			if (err == nil) != c.ok {
+				t.Fatalf("CheckHMACKey = %v, want ok %v", err, c.ok)
+			}
+		})
+	}
+}

@@ -3,9 +3,6 @@ package proxy
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +14,6 @@ import (
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 )
-
-func scrape(t *testing.T, h http.Handler, path string) (int, string) {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	suiteWitness.See("the admin endpoint "+path, rec.Body.Bytes())
-	return rec.Code, rec.Body.String()
-}
 
 func TestAdminEndpoints(t *testing.T) {
 	env := startProxy(t, nil)
@@ -147,22 +136,12 @@ func TestGracefulShutdown(t *testing.T) {
 
 // promtool accepts the proxy's metrics.
 func TestPromtoolAcceptsProxyMetrics(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
 	env := startProxy(t, nil)
 	tok := env.token(t, "usr_morgan_de")
 	env.get(t, logsPath, tok)
 	env.get(t, logsPath, tok)
 	env.get(t, logsPath, "")
 	_, metrics := scrape(t, env.proxy.AdminHandler(), "/metrics")
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(metrics)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
+	testenv.CheckMetrics(t, metrics)
 }

@@ -70,8 +70,13 @@ func TestKeyOfDistinguishesParameters(t *testing.T) {
 		}
 		seen[k] = name
 	}
-	if keyOf(base) != keyOf(base) {
-		t.Error("keyOf is not deterministic")
+	// Equal parameters built apart (other pointers for offset and limit)
+	// share a key: keyOf reads values, never addresses.
+	same := base
+	o, l := int64(1), int64(2)
+	same.Offset, same.Limit = &o, &l
+	if keyOf(same) != keyOf(base) {
+		t.Error("equal parameters got different cache keys")
 	}
 }
 

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"io"
 	"net"
 	"strconv"
@@ -11,41 +10,9 @@ import (
 	"time"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
-	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 	"github.com/mudscf/mudscf/upstream"
 )
-
-// upstreamCalls counts every GetFunctionLogs call the simulator received
-// from the test account, whatever it answered.
-func upstreamCalls(env *proxyEnv) int64 {
-	t := env.sim.Truth()
-	return t.TotalAccepted[testenv.SecretID] + t.TotalRejected[testenv.SecretID] + t.TotalFaulted[testenv.SecretID]
-}
-
-// metric reads one sample of the proxy's /metrics.
-func metric(t *testing.T, env *proxyEnv, series string) float64 {
-	t.Helper()
-	_, body := scrape(t, env.proxy.AdminHandler(), "/metrics")
-	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("/metrics has no %s", series)
-	return 0
-}
-
-func wantRetryAfter(t *testing.T, r response) {
-	t.Helper()
-	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 {
-		t.Errorf("%d with Retry-After %q, want whole seconds >= 1", r.status, r.header.Get("Retry-After"))
-	}
-}
 
 // Each of the simulator's faults, with and without a cached answer: the
 // cached one is served marked stale, otherwise the client gets the clear
@@ -239,41 +206,6 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 		if got := metric(t, env, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
-	}
-}
-
-// serve runs the proxy's real servers (Serve) on loopback until the test
-// ends, and returns the API's base URL.
-func serve(t *testing.T, env *proxyEnv) string {
-	t.Helper()
-	base, stop := serveUntil(t, env)
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return base
-}
-
-// serveUntil runs the proxy's real servers on loopback, and returns the
-// API's base URL and a stop that shuts them down and returns Serve's
-// error.
-func serveUntil(t *testing.T, env *proxyEnv) (base string, stop func() error) {
-	t.Helper()
-	api, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
-	return "http://" + api.Addr().String(), func() error {
-		cancel()
-		return <-served
 	}
 }
 

@@ -37,7 +37,7 @@ func (s *Server) authenticated(next func(echo.Context, jwtauth.Principal, time.T
 		var err error
 		if values := c.Request().Header[echo.HeaderAuthorization]; len(values) > 1 {
 			// Which one would count is ambiguous: refuse both.
-			err = &jwtauth.AuthError{"send exactly one Authorization header"}
+			err = &jwtauth.AuthError{Reason: "send exactly one Authorization header"}
 		} else {
 			p, err = s.auth.AuthenticateAt(c.Request().Header.Get(echo.HeaderAuthorization), now)
 		}

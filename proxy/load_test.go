@@ -136,13 +136,6 @@ func TestFlightSurvivesCallerHangingUp(t *testing.T) {
 	}
 }
 
-// fixedWindow pins since and until: the default window follows the clock,
-// and a load test must not straddle one of its alignment steps.
-func fixedWindow() string {
-	until := time.Now().Truncate(time.Second)
-	return "&since=" + until.Add(-time.Hour).UTC().Format(time.RFC3339) + "&until=" + until.UTC().Format(time.RFC3339)
-}
-
 // stats=false answers "stats": null and spends one upstream call, not three.
 func TestSkipStatsCostsOneCall(t *testing.T) {
 	env := startProxy(t, nil)

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -39,13 +38,6 @@ func TestMain(m *testing.M) {
 		// collected (a finalizer), not when the proxy is dropped.
 		goleak.IgnoreTopFunction("github.com/patrickmn/go-cache.(*janitor).Run"),
 	)
-}
-
-// testLogger is the logger of every component a test builds: JSON at
-// debug level, each line read by the witness, and also written to extra.
-func testLogger(where string, extra ...io.Writer) *slog.Logger {
-	out := io.MultiWriter(append([]io.Writer{suiteWitness.Writer(where)}, extra...)...)
-	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // The suite's witness is fed by the paths the tests use: the logger,

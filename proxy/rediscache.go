@@ -50,8 +50,10 @@ func newSharedCache(store *redisstore.Store, retain, flight time.Duration, reg p
 	return &sharedCache{store: store, retain: retain, lockTTL: flight + time.Second, lookups: lookups}
 }
 
-func (c *sharedCache) valueKey(key string) string { return c.store.Key("cache:" + redisstore.Hash(key)) }
-func (c *sharedCache) lockKey(key string) string  { return c.store.Key("lock:" + redisstore.Hash(key)) }
+func (c *sharedCache) valueKey(key string) string {
+	return c.store.Key("cache:" + redisstore.Hash(key))
+}
+func (c *sharedCache) lockKey(key string) string { return c.store.Key("lock:" + redisstore.Hash(key)) }
 
 // encode is the fetch time (unix nanoseconds) then the body.
 func encode(e *cached) []byte {

@@ -238,4 +238,3 @@ func (b *Local) popLocked() *waiter {
 	}
 	return nil
 }
-
