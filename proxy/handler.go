@@ -70,7 +70,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if !ok {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeFunctionNotFound, "function "+functionID+" is not configured in project "+projectID))
 	}
-	pl, err := s.plan(c, projectID, functionID, target, now)
+	pl, err := s.planFor(c, projectID, functionID, target, now)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if !pl.q.SkipStats {
 		var fresh bool
 		if stats, fresh = s.fresh("stats", pl.statsKey, s.cfg.Cache.StatsTTL, now); !fresh {
-			stats, err = s.part(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
+			stats, err = s.fetchPart(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
 				func(ctx context.Context) ([]byte, error) {
 					st, err := proj.source.Stats(ctx, target, pl.q)
 					if err != nil {
@@ -103,7 +103,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if pl.q.Limit > 0 {
 		var fresh bool
 		if page, fresh = s.fresh("page", pl.pageKey, s.cfg.Cache.PageTTL, now); !fresh {
-			page, err = s.part(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
+			page, err = s.fetchPart(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
 				func(ctx context.Context) ([]byte, error) {
 					p, err := proj.source.Page(ctx, target, pl.q)
 					if err != nil {
@@ -240,12 +240,12 @@ func (s *Server) fresh(kind, key string, ttl time.Duration, now time.Time) (part
 	return part{}, false
 }
 
-// part, when the cache has nothing fresh, takes another replica's answer
+// fetchPart, when the cache has nothing fresh, takes another replica's answer
 // younger than ttl (Redis mode) or joins or starts the single upstream
 // flight for key, and falls back to the last good answer (under
 // lastKey) when that fails. The flight runs on its own context and timeout
 // so that a client hanging up does not fail the others waiting on it.
-func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
+func (s *Server) fetchPart(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
 	ch := s.flights.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
 		defer cancel()

@@ -1,5 +1,3 @@
-// Package jwtauthtest provides what tests of token verification need: RSA
-// and EC keys, a JWK Set server they can change, and signing.
 package jwtauthtest
 
 import (
