@@ -1,18 +1,23 @@
 package proxy
 
 import (
+	"bufio"
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/internal/testenv"
+	"github.com/mudscf/mudscf/translate"
 )
 
 func TestAdminEndpoints(t *testing.T) {
@@ -45,6 +50,7 @@ func TestAdminEndpoints(t *testing.T) {
 		`mudscf_budget_wait_seconds_count{priority="interactive"} 3`,
 		`mudscf_cache_size_bytes `,
 		`go_goroutines `,
+		`mudscf_build_info{branch=`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -57,46 +63,181 @@ func TestAdminEndpoints(t *testing.T) {
 	}
 }
 
-// Incoming requests and the upstream calls they cause are one trace.
+// Incoming requests and the upstream calls they cause are one trace, the
+// server span named after the route, and both sides use the stable HTTP
+// semantic conventions' attribute names (otelhttp on both).
 func TestTracing(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	env := startProxyWith(t, nil, Options{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))})
+	exp := tracetest.NewInMemoryExporter()
+	env := startProxyWith(t, nil, Options{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))})
 	if r := env.get(t, logsPath, env.token(t, "usr_morgan_de")); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
+	env.get(t, "/api/functions/projects/"+testProject+"/nothing/here", "")
 	// The answer is written in one piece, so the client can have all of it
-	// before the middleware ends the server span: wait for the span.
-	ended := func() bool {
-		for _, s := range rec.Ended() {
-			if s.SpanKind() == trace.SpanKindServer {
-				return true
+	// before the handler ends the server span: wait for the spans.
+	servers := func() (out []tracetest.SpanStub) {
+		for _, s := range exp.GetSpans() {
+			if s.SpanKind == trace.SpanKindServer {
+				out = append(out, s)
 			}
 		}
-		return false
+		return out
 	}
-	for deadline := time.Now().Add(5 * time.Second); !ended() && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(5 * time.Second); len(servers()) < 2 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
+	attrs := func(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
+		m := map[attribute.Key]attribute.Value{}
+		for _, kv := range s.Attributes {
+			m[kv.Key] = kv.Value
+		}
+		return m
+	}
 	var server trace.SpanContext
+	unmatched := false
 	clients := 0
-	for _, s := range rec.Ended() {
-		switch s.SpanKind() {
+	for _, s := range exp.GetSpans() {
+		a := attrs(s)
+		for _, old := range []attribute.Key{"http.method", "http.status_code", "http.target", "http.url", "net.peer.name"} {
+			if _, ok := a[old]; ok {
+				t.Errorf("%s span %q has the old attribute %s", s.SpanKind, s.Name, old)
+			}
+		}
+		switch s.SpanKind {
 		case trace.SpanKindServer:
-			server = s.SpanContext()
-			if !strings.Contains(s.Name(), LogsRoute) {
-				t.Errorf("server span named %q", s.Name())
+			if a["url.path"].AsString() != logsPath {
+				if s.Name != "GET" {
+					t.Errorf("the unmatched request's span is named %q, want the method alone", s.Name)
+				}
+				unmatched = true
+				continue
+			}
+			server = s.SpanContext
+			if s.Name != "GET "+LogsRoute || a["http.route"].AsString() != LogsRoute {
+				t.Errorf("server span named %q with http.route %q", s.Name, a["http.route"].AsString())
+			}
+			if a["http.request.method"].AsString() != "GET" || a["http.response.status_code"].AsInt64() != 200 {
+				t.Errorf("server span attributes %v", s.Attributes)
 			}
 		case trace.SpanKindClient:
 			clients++
+			if a["http.request.method"].AsString() != "POST" || a["http.response.status_code"].AsInt64() != 200 {
+				t.Errorf("client span attributes %v", s.Attributes)
+			}
 		}
 	}
-	if !server.IsValid() || clients != 3 {
-		t.Fatalf("want a server span and 3 upstream client spans, got server %v and %d clients", server.IsValid(), clients)
+	if !server.IsValid() || !unmatched || clients != 3 {
+		t.Fatalf("want a server span for the route, one unmatched, and 3 upstream client spans; got %v, %v and %d clients", server.IsValid(), unmatched, clients)
 	}
-	for _, s := range rec.Ended() {
-		if s.SpanKind() == trace.SpanKindClient && s.SpanContext().TraceID() != server.TraceID() {
-			t.Errorf("upstream span %q is not in the request's trace", s.Name())
+	for _, s := range exp.GetSpans() {
+		if s.SpanKind == trace.SpanKindClient && s.SpanContext.TraceID() != server.TraceID() {
+			t.Errorf("upstream span %q is not in the request's trace", s.Name)
 		}
+	}
+}
+
+// On shutdown, /readyz fails first while the API keeps serving for the
+// drain delay, answering from the cache but making no new upstream call;
+// then the API stops accepting.
+func TestShutdownDrainsFirst(t *testing.T) {
+	env := startProxy(t, func(c *Config) { c.DrainDelay = new(time.Duration(time.Hour)) })
+	drain := make(chan time.Duration, 1)
+	release := make(chan time.Time)
+	env.proxy.drainWait = func(d time.Duration) <-chan time.Time {
+		drain <- d
+		return release
+	}
+	api, admin := listen(t), listen(t)
+	base, adminBase := "http://"+api.Addr().String(), "http://"+admin.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	tok := env.token(t, "usr_morgan_de")
+	window := fixedWindow()
+	if r := getURL(t, base+logsPath+"?limit=1"+window, tok); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+
+	cancel()
+	select {
+	case d := <-drain:
+		if d != time.Hour {
+			t.Errorf("drained for %s, want the configured hour", d)
+		}
+	case err := <-served:
+		t.Fatalf("Serve returned without draining: %v", err)
+	}
+	if r := getURL(t, adminBase+"/readyz", ""); r.status != http.StatusServiceUnavailable {
+		t.Errorf("readyz while draining: %d", r.status)
+	}
+	calls := upstreamCalls(env)
+	if r := getURL(t, base+logsPath+"?limit=1"+window, tok); r.status != 200 || r.header.Get("X-Cache") != "HIT" {
+		t.Errorf("a cached answer while draining: %d X-Cache %q", r.status, r.header.Get("X-Cache"))
+	}
+	miss := getURL(t, base+logsPath+"?limit=5"+window, tok)
+	assertEnvelope(t, miss, http.StatusServiceUnavailable, translate.CodeUpstreamDown)
+	wantRetryAfter(t, miss)
+	if got := upstreamCalls(env); got != calls {
+		t.Errorf("%d upstream calls while draining", got-calls)
+	}
+
+	close(release)
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if c, err := net.Dial("tcp", api.Addr().String()); err == nil {
+		c.Close()
+		t.Error("the API still accepts connections after the drain")
+	}
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// Both listeners close keep-alive connections that stay idle.
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	env := startProxy(t, nil)
+	env.proxy.idleTimeout = 100 * time.Millisecond
+	api, admin := listen(t), listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	defer func() {
+		cancel()
+		<-served
+	}()
+	for name, addr := range map[string]string{"admin": admin.Addr().String(), "api": api.Addr().String()} {
+		t.Run(name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			path := "/healthz"
+			if name == "api" {
+				path = logsPath
+			}
+			io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: mudscf\r\n\r\n")
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			// A guard against a hang, not a measure: the server closes
+			// the idle connection long before.
+			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			if _, err := br.ReadByte(); err != io.EOF {
+				t.Errorf("the idle %s connection: %v, want closed by the server (EOF)", name, err)
+			}
+		})
 	}
 }
 

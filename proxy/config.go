@@ -23,9 +23,18 @@ type Config struct {
 	// Timezone is the upstream's zone for StartTime/EndTime
 	// (default Asia/Shanghai, Tencent Cloud's).
 	Timezone string `yaml:"timezone"`
+	// DrainDelay is how long the proxy keeps serving after SIGTERM with
+	// /readyz already failing, so that load balancers stop sending to it
+	// before it stops accepting (default 5s; 0: close at once). Unset and
+	// 0 differ, hence the pointer.
+	DrainDelay *time.Duration `yaml:"drainDelay"`
 	// ShutdownGrace is how long in-flight requests may take to finish
-	// after SIGTERM (default 10s).
+	// once the drain delay is over (default 10s).
 	ShutdownGrace time.Duration `yaml:"shutdownGrace"`
+	// WriteTimeout bounds the writing of one response, from its first
+	// byte: a client that stops reading is dropped then, and with it what
+	// its connection holds (default 30s).
+	WriteTimeout time.Duration `yaml:"writeTimeout"`
 	// LogLevel is debug, info, warn or error (default info).
 	LogLevel string `yaml:"logLevel"`
 
@@ -78,6 +87,10 @@ type FunctionConfig struct {
 	Qualifier string `yaml:"qualifier"`
 }
 
+// DefaultDrainDelay is the drain delay when the file sets none: long
+// enough for endpoint updates to reach kube-proxy and ingress controllers.
+const DefaultDrainDelay = 5 * time.Second
+
 // LoadConfig reads the file at path: strictly (unknown keys are errors),
 // with defaults applied, and validated.
 func LoadConfig(path string) (Config, error) {
@@ -112,7 +125,11 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Listen, ":8080")
 	setDefault(&c.AdminListen, ":9090")
 	setDefault(&c.Timezone, "Asia/Shanghai")
+	if c.DrainDelay == nil {
+		c.DrainDelay = new(DefaultDrainDelay)
+	}
 	setDefault(&c.ShutdownGrace, 10*time.Second)
+	setDefault(&c.WriteTimeout, 30*time.Second)
 	setDefault(&c.LogLevel, "info")
 	c.Upstream.ApplyDefaults()
 	c.JWT.ApplyDefaults()
@@ -160,12 +177,15 @@ func (c Config) validate() error {
 		key string
 		v   time.Duration
 	}{
-		{"shutdownGrace", c.ShutdownGrace}, {"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL},
+		{"shutdownGrace", c.ShutdownGrace}, {"writeTimeout", c.WriteTimeout}, {"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL},
 		{"cache.staleMaxAge", c.Cache.StaleMaxAge}, {"cache.windowAlign", c.Cache.WindowAlign},
 	} {
 		if d.v <= 0 {
 			return yamlconfig.Errorf(d.key, "must be a positive duration, got %s", d.v)
 		}
+	}
+	if c.DrainDelay != nil && *c.DrainDelay < 0 {
+		return yamlconfig.Errorf("drainDelay", "must not be negative, got %s", *c.DrainDelay)
 	}
 	if c.Cache.MaxBytes < 1<<20 {
 		return yamlconfig.Errorf("cache.maxBytes", "%d is under the 1 MiB minimum", c.Cache.MaxBytes)

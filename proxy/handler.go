@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -74,6 +75,9 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if err != nil {
 		return err
 	}
+	// A request that arrives while the proxy drains makes no new upstream
+	// call (see fetchPart); one already in flight finishes its work.
+	mayCall := !s.draining.Load()
 	ctx := c.Request().Context()
 	if principal.Background {
 		ctx = budget.WithPriority(ctx, budget.Background)
@@ -86,7 +90,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if !pl.q.SkipStats {
 		var fresh bool
 		if stats, fresh = s.fresh("stats", pl.statsKey, s.cfg.Cache.StatsTTL, now); !fresh {
-			stats, err = s.fetchPart(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
+			stats, err = s.fetchPart(ctx, mayCall, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
 				func(ctx context.Context) ([]byte, error) {
 					st, err := proj.source.Stats(ctx, target, pl.q)
 					if err != nil {
@@ -103,7 +107,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if pl.q.Limit > 0 {
 		var fresh bool
 		if page, fresh = s.fresh("page", pl.pageKey, s.cfg.Cache.PageTTL, now); !fresh {
-			page, err = s.fetchPart(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
+			page, err = s.fetchPart(ctx, mayCall, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
 				func(ctx context.Context) ([]byte, error) {
 					p, err := proj.source.Page(ctx, target, pl.q)
 					if err != nil {
@@ -126,24 +130,50 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	h["Age"] = ageValue(max(page.age, stats.age))
 	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
 	h[echo.HeaderContentLength] = []string{strconv.Itoa(size)}
+	// A client that stops reading is dropped after WriteTimeout. Set here,
+	// not as the server's WriteTimeout, so that it bounds the writing and
+	// not the upstream wait before it. (Not every ResponseWriter can, e.g.
+	// a test recorder's; a real connection can.)
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	c.Response().WriteHeader(http.StatusOK)
-	// The parts are joined into one pooled buffer and written at once.
-	// Written one by one, the small parts after the page stay in net/http's
-	// buffer and leave in a write system call of their own: over loopback
-	// that extra call costs more than copying the body (BENCHMARKS.md).
-	buf := responseBuffers.Get().(*[]byte)
-	body := append(append(append(append(append((*buf)[:0], envelopeHead...), page.body...), envelopeMid...), stats.body...), envelopeTail...)
-	_, err = c.Response().Write(body)
-	if cap(body) <= maxPooledResponse {
-		*buf = body
-		responseBuffers.Put(buf)
+	if c.Request().Method == http.MethodHead {
+		return nil
 	}
+	return writeBody(c.Response(), size, page.body, stats.body)
+}
+
+// writeBody writes the envelope around the two cached parts. A body of at
+// most maxPooledResponse is joined into one pooled buffer and written at
+// once: written one by one, the small parts after the page stay in
+// net/http's buffer and leave in a write system call of their own, and
+// over loopback that extra call costs more than copying the body
+// (BENCHMARKS.md). A larger body is written part by part, without a copy:
+// the cached parts are immutable and shared by every response, net/http
+// passes a write larger than its 4 KiB buffer straight to the connection,
+// and the extra system calls are nothing next to megabytes. So a client
+// that never reads pins a goroutine and a few KiB, not its own copy of the
+// page. (net.Buffers would make that one writev, but a handler never holds
+// the connection, only the ResponseWriter.)
+func writeBody(w io.Writer, size int, page, stats []byte) error {
+	if size > maxPooledResponse {
+		for _, b := range [...][]byte{envelopeHeadBytes, page, envelopeMidBytes, stats, envelopeTailBytes} {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	buf := responseBuffers.Get().(*[]byte)
+	body := append(append(append(append(append((*buf)[:0], envelopeHead...), page...), envelopeMid...), stats...), envelopeTail...)
+	_, err := w.Write(body)
+	*buf = body
+	responseBuffers.Put(buf)
 	return err
 }
 
-// responseBuffers hold joined response bodies between requests; a body
-// larger than maxPooledResponse is left to the garbage collector, so that
-// one huge page does not stay pinned in the pool.
+// responseBuffers hold joined response bodies between requests; only
+// bodies of at most maxPooledResponse are joined, so one huge page does not
+// stay pinned in the pool.
 var responseBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 const maxPooledResponse = 1 << 20
@@ -182,6 +212,12 @@ const (
 	envelopeHead = `{"success":true,"data":{"executions":`
 	envelopeMid  = `,"stats":`
 	envelopeTail = `}}`
+)
+
+var (
+	envelopeHeadBytes = []byte(envelopeHead)
+	envelopeMidBytes  = []byte(envelopeMid)
+	envelopeTailBytes = []byte(envelopeTail)
 )
 
 func (p *project) target(functionID string) (translate.Target, bool) {
@@ -245,8 +281,15 @@ func (s *Server) fresh(kind, key string, ttl time.Duration, now time.Time) (part
 // flight for key, and falls back to the last good answer (under
 // lastKey) when that fails. The flight runs on its own context and timeout
 // so that a client hanging up does not fail the others waiting on it.
-func (s *Server) fetchPart(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
+// Unless mayCall, it joins a flight but starts none: the proxy is
+// draining, and a replacement may already be spending the account's
+// budget (a rolling update, or Recreate without Redis), so it answers
+// stale or 503 instead.
+func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
 	ch := s.flights.DoChan(key, func() (any, error) {
+		if !mayCall {
+			return nil, errDraining
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
 		defer cancel()
 		var token string

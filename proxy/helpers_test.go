@@ -65,9 +65,10 @@ func (s *syncBuffer) String() string {
 // testConfig serves testProject with two functions. tweak adjusts it.
 func testConfig(simHost string, tweak func(*Config)) Config {
 	cfg := Config{
-		Upstream: upstream.Config{Endpoint: simHost, Scheme: "http", Timeout: 2 * time.Second},
-		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_TEST_JWT_SECRET"},
-		Budget:   budget.Config{MaxWait: time.Second},
+		DrainDelay: new(time.Duration(0)),
+		Upstream:   upstream.Config{Endpoint: simHost, Scheme: "http", Timeout: 2 * time.Second},
+		JWT:        jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_TEST_JWT_SECRET"},
+		Budget:     budget.Config{MaxWait: time.Second},
 		Projects: map[string]ProjectConfig{testProject: {
 			Region:      "ap-guangzhou",
 			Credentials: upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 )
 
 // Metrics is the proxy's registry and its own series: requests, the
@@ -30,11 +31,13 @@ type Metrics struct {
 	cacheByLabel map[[2]string]prometheus.Counter
 }
 
-// NewMetrics registers the proxy's metrics, plus the Go runtime's and the
-// process's, on a registry of its own.
+// NewMetrics registers the proxy's metrics, plus the Go runtime's, the
+// process's and mudscf_build_info (the version stamped at build), on a
+// registry of its own.
 func NewMetrics() *Metrics {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("mudscf"))
 	m := &Metrics{
 		Registry: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{

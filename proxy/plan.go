@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"errors"
+	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -78,7 +80,13 @@ func (s *Server) planFor(c echo.Context, projectID, functionID string, target tr
 }
 
 func (s *Server) resolve(c echo.Context, projectID string, target translate.Target, windowEnd time.Time) (*plan, error) {
-	params := c.QueryParams()
+	// Strictly: Echo's QueryParams drops pairs it cannot parse (a bad
+	// escape, a ';' separator), which would answer a filter the client
+	// did not get with an unfiltered page.
+	params, err := url.ParseQuery(c.QueryString())
+	if err != nil {
+		return nil, failure(translate.NewFailure(http.StatusBadRequest, translate.CodeInvalidParameter, "malformed query string: "+err.Error()))
+	}
 	q, err := translate.ParseQuery(params, windowEnd)
 	var verr *translate.ValidationError
 	if errors.As(err, &verr) {

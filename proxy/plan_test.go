@@ -86,8 +86,9 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 	}
 }
 
-// An incoming X-Request-Id is kept; without one, each request gets its own
-// 128-bit hex ID.
+// An incoming X-Request-Id is kept when it is short printable ASCII;
+// without one, or with any other, each request gets its own 128-bit hex ID,
+// and the rejected one appears neither in the response nor in the log.
 func TestRequestIDs(t *testing.T) {
 	env := startProxy(t, nil)
 	get := func(id string) string {
@@ -102,7 +103,23 @@ func TestRequestIDs(t *testing.T) {
 	if got := get("client-chosen-42"); got != "client-chosen-42" {
 		t.Errorf("incoming X-Request-Id answered as %q", got)
 	}
+	longest := strings.Repeat("r", MaxRequestIDBytes)
+	for _, kept := range []string{"client-chosen-42", "0f8fad5b-d9cb-469f-a165-70867728950e", "a!~:/+=@.", longest} {
+		if got := get(kept); got != kept {
+			t.Errorf("incoming X-Request-Id %q answered as %q", kept, got)
+		}
+	}
 	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	for _, bad := range []string{
+		strings.Repeat("x", 60<<10), longest + "r", "caf\xc3", "\xff\xfe\xfd", "caf\u00e9", "two words", "tab\there", "nul\x00", "del\x7f",
+	} {
+		if got := get(bad); !hex32.MatchString(got) {
+			t.Errorf("X-Request-Id %.40q answered as %.40q, want a new ID", bad, got)
+		}
+		if strings.Contains(env.logs.String(), bad) {
+			t.Errorf("X-Request-Id %.40q was written to the log", bad)
+		}
+	}
 	seen := map[string]bool{}
 	for range 100 {
 		id := get("")

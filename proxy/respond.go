@@ -36,6 +36,8 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 		return fe.f, 0
 	case errors.As(err, &he):
 		return httpFailure(he), 0
+	case errors.Is(err, errDraining):
+		return drainingFailure, time.Second
 	}
 	var apiErr *upstream.APIError
 	var open *upstream.BreakerOpenError
@@ -64,13 +66,22 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 var breakerFailure = translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown,
 	"the upstream is failing, so mudscf stopped calling it for a few seconds; retry after the Retry-After delay")
 
+// errDraining refuses a new upstream call while the proxy shuts down.
+var errDraining = errors.New("the proxy is shutting down and makes no new upstream call")
+
+// drainingFailure answers a cache miss without a stale answer during the
+// drain: by the Retry-After second the load balancer sends the client to
+// another replica.
+var drainingFailure = translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown,
+	"this replica is shutting down and has no cached answer; retry after the Retry-After delay")
+
 // httpFailure is the envelope for Echo's own errors: routing and limits.
 func httpFailure(he *echo.HTTPError) translate.Failure {
 	switch he.Code {
 	case http.StatusNotFound:
 		return translate.NewFailure(he.Code, translate.CodeNotFound, "no such route; see GET "+LogsRoute)
 	case http.StatusMethodNotAllowed:
-		return translate.NewFailure(he.Code, "METHOD_NOT_ALLOWED", "only GET is served on this route")
+		return translate.NewFailure(he.Code, "METHOD_NOT_ALLOWED", "only GET and HEAD are served on this route")
 	case http.StatusRequestURITooLong:
 		return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", fmt.Sprintf("the path and query exceed %d bytes", MaxRequestURIBytes))
 	case http.StatusRequestEntityTooLarge:

@@ -13,7 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
@@ -40,10 +41,18 @@ type Server struct {
 	now      func() time.Time // Options.Now; nil: each request's own clock reading
 	tracer   trace.TracerProvider
 	echo     *echo.Echo
-	draining atomic.Bool
+	handler  http.Handler // echo, inside otelhttp when tracing
+	// draining is set at shutdown: /readyz fails and no new upstream call
+	// is made (fetchPart).
+	draining   atomic.Bool
+	drainDelay time.Duration
+	// drainWait fires after the drain delay; tests replace it to hold the
+	// drain open for as long as they look.
+	drainWait func(time.Duration) <-chan time.Time
 	// readHeaderTimeout cuts off clients that send their request headers
-	// too slowly (slow loris); a field so tests can shorten it.
-	readHeaderTimeout time.Duration
+	// too slowly (slow loris), idleTimeout keep-alive connections that send
+	// nothing more; fields so tests can shorten them.
+	readHeaderTimeout, idleTimeout time.Duration
 }
 
 type project struct {
@@ -86,7 +95,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		plans:   newPlanMemo(4096),
 		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
-		readHeaderTimeout: 5 * time.Second,
+		drainDelay: DefaultDrainDelay, drainWait: time.After,
+		readHeaderTimeout: 5 * time.Second, idleTimeout: 2 * time.Minute,
+	}
+	if cfg.DrainDelay != nil {
+		s.drainDelay = *cfg.DrainDelay
 	}
 	var store *redisstore.Store
 	if cfg.Redis != nil {
@@ -107,6 +120,13 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		s.projects[id] = &project{cfg: pc, source: source}
 	}
 	s.echo = s.routes()
+	s.handler = s.echo
+	if s.tracer != nil {
+		// Named by the method until routing knows the route (nameSpan):
+		// never by the raw path, which would make one name per ID.
+		s.handler = otelhttp.NewHandler(s.echo, "mudscf-proxy", otelhttp.WithTracerProvider(s.tracer),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
+	}
 	return s, nil
 }
 
@@ -115,20 +135,38 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleEchoError
 	e.Use(
-		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
+		requestID,
 		s.observe,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 	)
 	e.Use(limitRequests)
 	if s.tracer != nil {
-		e.Use(otelecho.Middleware("mudscf-proxy", otelecho.WithTracerProvider(s.tracer)))
+		e.Use(nameSpan)
 	}
-	e.GET(LogsRoute, s.authenticated(s.handleLogs))
+	// HEAD is GET without the body (RFC 9110 §9.3.2): same headers, same
+	// authentication.
+	logs := s.authenticated(s.handleLogs)
+	e.GET(LogsRoute, logs)
+	e.HEAD(LogsRoute, logs)
 	return e
 }
 
+// nameSpan names the server span after the matched route, as HTTP
+// semantic conventions ask ("GET /api/.../:functionId/logs"); unmatched
+// requests keep the method alone.
+func nameSpan(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if route := c.Path(); route != "" {
+			span := trace.SpanFromContext(c.Request().Context())
+			span.SetName(c.Request().Method + " " + route)
+			span.SetAttributes(semconv.HTTPRoute(route))
+		}
+		return next(c)
+	}
+}
+
 // Handler serves the public API.
-func (s *Server) Handler() http.Handler { return s.echo }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // AdminHandler serves /metrics, /healthz and /readyz.
 func (s *Server) AdminHandler() http.Handler {
@@ -150,13 +188,20 @@ func (s *Server) AdminHandler() http.Handler {
 	return mux
 }
 
-// Serve runs the API and admin servers until ctx ends, then stops taking
-// requests (readiness fails first) and lets in-flight ones finish within
-// the configured grace.
+// Serve runs the API and admin servers until ctx ends, then shuts down in
+// the order load balancers need: /readyz fails at once while the API keeps
+// serving for the drain delay (granting no new upstream call), then the
+// API stops accepting and in-flight requests finish within the configured
+// grace.
 func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
+	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
+	// The API's write deadline is set per response (handleLogs), so that
+	// it bounds the writing and not the upstream wait before it.
 	apiSrv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
-		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
-	adminSrv := &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+		IdleTimeout: s.idleTimeout, MaxHeaderBytes: 64 << 10, ErrorLog: errorLog}
+	// Admin answers are made at once: WriteTimeout may cover the handler.
+	adminSrv := &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
+		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.idleTimeout, MaxHeaderBytes: 64 << 10, ErrorLog: errorLog}
 	errc := make(chan error, 2)
 	go func() { errc <- apiSrv.Serve(api) }()
 	go func() { errc <- adminSrv.Serve(admin) }()
@@ -164,6 +209,11 @@ func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
+		s.draining.Store(true)
+		select {
+		case <-s.drainWait(s.drainDelay):
+		case err = <-errc:
+		}
 	}
 	s.draining.Store(true)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)

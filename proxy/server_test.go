@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -169,6 +170,11 @@ func TestLogsRejectsBadParameters(t *testing.T) {
 		{"since=2024-01-13T10:00:00Z&until=2024-01-15T10:00:00Z", "24h"},
 		{"requestId=%3Cscript%3E", "requestId"},
 		{"qualifier=a%2Fb", "qualifier"},
+		// Pairs Go's parser cannot read are refused, not dropped: a
+		// dropped filter would answer with an unfiltered page.
+		{"status=bogus%zz", `invalid URL escape "%zz"`},
+		{"limit=2;offset=1", "semicolon"},
+		{"status=failed&x=%", "malformed query string"},
 	} {
 		t.Run(c.query, func(t *testing.T) {
 			body := assertEnvelope(t, env.get(t, logsPath+"?"+c.query, tok), http.StatusBadRequest, translate.CodeInvalidParameter)
@@ -179,5 +185,52 @@ func TestLogsRejectsBadParameters(t *testing.T) {
 	}
 	if truth := env.sim.Truth(); len(truth.TotalAccepted) != 0 {
 		t.Errorf("bad parameters reached the upstream: %+v", truth.TotalAccepted)
+	}
+}
+
+// HEAD answers as GET does, without the body (RFC 9110 §9.3.2), and is
+// authenticated the same way.
+func TestHeadLogs(t *testing.T) {
+	env := startProxy(t, nil)
+	tok := env.token(t, "usr_morgan_de")
+	path := logsPath + "?limit=2" + fixedWindow()
+	env.get(t, path, tok) // the HEAD below is a hit, and so is this GET
+	get := env.get(t, path, tok)
+	if get.status != http.StatusOK {
+		t.Fatalf("GET: %d %s", get.status, get.body)
+	}
+	head := func(token string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(http.MethodHead, env.url+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	resp, body := head(tok)
+	if resp.StatusCode != http.StatusOK || len(body) != 0 {
+		t.Fatalf("HEAD: %d with %d body bytes", resp.StatusCode, len(body))
+	}
+	for _, h := range []string{"Content-Type", "X-Cache"} {
+		if resp.Header.Get(h) != get.header.Get(h) {
+			t.Errorf("HEAD %s %q, GET's %q", h, resp.Header.Get(h), get.header.Get(h))
+		}
+	}
+	if resp.Header.Get("Age") == "" || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("HEAD without Age or X-Request-Id: %v", resp.Header)
+	}
+	if resp.ContentLength != int64(len(get.body)) {
+		t.Errorf("HEAD Content-Length %d, GET's body is %d bytes", resp.ContentLength, len(get.body))
+	}
+	if resp, _ := head(""); resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("HEAD without a token: %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	if resp, _ := head(env.token(t, "usr_stranger")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("HEAD without access: %d", resp.StatusCode)
 	}
 }

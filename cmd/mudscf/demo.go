@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -94,11 +93,17 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	}
 	defer shutdownTracing(context.Background())
 
+	srv, err := newProxy(ctx, cfg, tp, logger)
+	if err != nil {
+		simListener.Close()
+		api.Close()
+		admin.Close()
+		expListener.Close()
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return serve(ctx, &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}, simListener, 5*time.Second)
-	})
-	g.Go(func() error { return serveProxyOn(ctx, cfg, api, admin, tp, logger) })
+	g.Go(func() error { return serve(ctx, newHTTPServer(sim), simListener, 5*time.Second) })
+	g.Go(func() error { return srv.Serve(ctx, api, admin) })
 	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, tp, logger) })
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs

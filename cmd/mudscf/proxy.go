@@ -53,27 +53,33 @@ func runProxy(ctx context.Context, args []string, stdout io.Writer, logger *slog
 }
 
 // serveProxy runs a proxy from a complete config on its configured
-// addresses.
+// addresses. The banner is printed only once the proxy is built and
+// listening: a missing secret or a taken port fails without it.
 func serveProxy(ctx context.Context, cfg proxy.Config, tp trace.TracerProvider, stdout io.Writer, logger *slog.Logger) error {
+	srv, err := newProxy(ctx, cfg, tp, logger)
+	if err != nil {
+		return err
+	}
 	api, admin, err := listenPair(cfg.Listen, cfg.AdminListen)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "mudscf proxy: API on http://%s, metrics and health on http://%s\n", api.Addr(), admin.Addr())
-	return serveProxyOn(ctx, cfg, api, admin, tp, logger)
-}
-
-// serveProxyOn runs a proxy on listeners that are already open; the demo
-// opens them first so that it can print their real addresses.
-func serveProxyOn(ctx context.Context, cfg proxy.Config, api, admin net.Listener, tp trace.TracerProvider, logger *slog.Logger) error {
-	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: logger, TracerProvider: tp})
-	if err != nil {
-		api.Close()
-		admin.Close()
-		return err
-	}
 	logger.Info("proxy listening", "api", api.Addr().String(), "admin", admin.Addr().String(), "projects", len(cfg.Projects))
 	return srv.Serve(ctx, api, admin)
+}
+
+// newProxy builds the proxy, unless a signal ended startup first: then
+// nothing is listened on or served.
+func newProxy(ctx context.Context, cfg proxy.Config, tp trace.TracerProvider, logger *slog.Logger) (*proxy.Server, error) {
+	srv, err := proxy.New(ctx, cfg, proxy.Options{Logger: logger, TracerProvider: tp})
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("stopped during startup: %w", err)
+	}
+	return srv, nil
 }
 
 func listenPair(a, b string) (net.Listener, net.Listener, error) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -71,6 +70,5 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 	}
 	logger.Info("SCF simulator listening", "addr", l.Addr().String(), "secretIds", ids, "functions", len(cfg.Functions))
 	fmt.Fprintf(stdout, "Tencent Cloud SCF simulator on http://%s (API 3.0 at /, ground truth at /_sim/truth, faults at /_sim/faults)\n", l.Addr())
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}
-	return serve(ctx, srv, l, 5*time.Second)
+	return serve(ctx, newHTTPServer(sim), l, 5*time.Second)
 }

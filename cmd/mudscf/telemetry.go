@@ -30,9 +30,7 @@ func setupTracing(ctx context.Context, service string) (trace.TracerProvider, fu
 	if err != nil {
 		return nil, noopShutdown, err
 	}
-	// resource.Default reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES,
-	// which win over our default name.
-	res, err := resource.Merge(resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service)), resource.Default())
+	res, err := tracingResource(ctx, service)
 	if err != nil {
 		return nil, noopShutdown, err
 	}
@@ -41,4 +39,13 @@ func setupTracing(ctx context.Context, service string) (trace.TracerProvider, fu
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	return tp, tp.Shutdown, nil
+}
+
+// tracingResource names the service: OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES win, then service, never the SDK's
+// "unknown_service:mudscf". Later detectors win, so the environment comes
+// last. (resource.Default would put its unknown_service name last.)
+func tracingResource(ctx context.Context, service string) (*resource.Resource, error) {
+	return resource.New(ctx, resource.WithTelemetrySDK(),
+		resource.WithAttributes(semconv.ServiceName(service)), resource.WithFromEnv())
 }
