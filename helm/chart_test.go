@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
@@ -360,6 +361,15 @@ func TestTemplate(t *testing.T) {
 			}
 			if !slices.Equal(names, tc.proxyContainers) {
 				t.Errorf("proxy pod containers %v, want %v", names, tc.proxyContainers)
+			}
+			// Kubernetes kills the pod at the grace period: the proxy's
+			// drain and in-flight grace must fit in it.
+			var grace time.Duration
+			if g := proxyDep.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+				grace = time.Duration(*g) * time.Second
+			}
+			if grace <= *proxyCfg.DrainDelay+proxyCfg.ShutdownGrace {
+				t.Errorf("terminationGracePeriodSeconds %s does not cover drainDelay %s + shutdownGrace %s", grace, *proxyCfg.DrainDelay, proxyCfg.ShutdownGrace)
 			}
 			if exp := r.deployments["rel-mudscf-exporter"]; (exp != nil) != tc.exporterDeployment {
 				t.Errorf("exporter Deployment rendered: %v, want %v", exp != nil, tc.exporterDeployment)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -78,6 +79,10 @@ type countingWriter struct {
 func (w *countingWriter) Header() http.Header { return w.header }
 
 func (w *countingWriter) WriteHeader(status int) { w.status = status }
+
+// SetWriteDeadline accepts the handler's write deadline, as net/http's
+// writer does.
+func (w *countingWriter) SetWriteDeadline(time.Time) error { return nil }
 
 func (w *countingWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {

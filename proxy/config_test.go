@@ -19,7 +19,9 @@ const fullConfigYAML = `
 listen: "127.0.0.1:18080"
 adminListen: "127.0.0.1:19090"
 timezone: Europe/Berlin
+drainDelay: 3s
 shutdownGrace: 25s
+writeTimeout: 45s
 logLevel: debug
 upstream:
   endpoint: scf.intl.tencentcloudapi.com
@@ -78,7 +80,7 @@ func TestConfigParseFull(t *testing.T) {
 	}
 	want := Config{
 		Listen: "127.0.0.1:18080", AdminListen: "127.0.0.1:19090", Timezone: "Europe/Berlin",
-		ShutdownGrace: 25 * time.Second, LogLevel: "debug",
+		DrainDelay: new(3 * time.Second), ShutdownGrace: 25 * time.Second, WriteTimeout: 45 * time.Second, LogLevel: "debug",
 		Upstream: upstream.Config{Endpoint: "scf.intl.tencentcloudapi.com", Scheme: "http", Timeout: 3500 * time.Millisecond,
 			Breaker: upstream.BreakerConfig{Failures: 3, OpenFor: 2 * time.Second}},
 		JWT: jwtauth.Config{
@@ -123,7 +125,8 @@ projects:
 
 func TestConfigDefaults(t *testing.T) {
 	want := Config{
-		Listen: ":8080", AdminListen: ":9090", Timezone: "Asia/Shanghai", ShutdownGrace: 10 * time.Second, LogLevel: "info",
+		Listen: ":8080", AdminListen: ":9090", Timezone: "Asia/Shanghai", DrainDelay: new(DefaultDrainDelay),
+		ShutdownGrace: 10 * time.Second, WriteTimeout: 30 * time.Second, LogLevel: "info",
 		Upstream: upstream.Config{Endpoint: "scf.tencentcloudapi.com", Scheme: "https", Timeout: 10 * time.Second,
 			Breaker: upstream.BreakerConfig{Failures: 5, OpenFor: 5 * time.Second}},
 		JWT: jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
@@ -141,9 +144,11 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("parsed\n%+v\nwant\n%+v", cfg, want)
 	}
 
-	// Explicit zeros are the same as leaving the keys out.
+	// Explicit zeros are the same as leaving the keys out, but for
+	// drainDelay, where 0 means no drain.
 	zeros := minimalConfigYAML + `
 shutdownGrace: 0s
+writeTimeout: 0s
 upstream: {timeout: 0s}
 cache: {pageTTL: 0s, statsTTL: 0s, maxBytes: 0, windowAlign: 0s}
 budget: {requestsPerSecond: 0, maxWait: 0s, backoff: 0s}
@@ -154,6 +159,11 @@ budget: {requestsPerSecond: 0, maxWait: 0s, backoff: 0s}
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("explicit zeros parsed\n%+v\nwant\n%+v", cfg, want)
+	}
+
+	cfg, err = ParseConfig([]byte(minimalConfigYAML + "drainDelay: 0s\n"))
+	if err != nil || cfg.DrainDelay == nil || *cfg.DrainDelay != 0 {
+		t.Errorf("drainDelay: 0s parsed as %v, %v; want no drain", cfg.DrainDelay, err)
 	}
 
 	// windowAlign follows a configured pageTTL.
@@ -201,6 +211,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"unknown credentials key", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretId: AKID}}}\n", []string{"field secretId not found"}},
 		{"wrong type: listen a list", "listen: [1]\n" + cfgJWT + cfgProj, []string{"line 1", "cannot unmarshal !!seq into string"}},
 		{"wrong type: duration as a number", "shutdownGrace: 10\n" + cfgJWT + cfgProj, []string{"line 1", "cannot unmarshal !!int `10` into time.Duration"}},
+		{"negative drainDelay", "drainDelay: -1s\n" + cfgJWT + cfgProj, []string{"drainDelay", "must not be negative"}},
+		{"negative writeTimeout", "writeTimeout: -1s\n" + cfgJWT + cfgProj, []string{"writeTimeout", "must be a positive duration"}},
 		{"wrong type: bad duration", "upstream: {timeout: 10 s}\n" + cfgJWT + cfgProj, []string{"into time.Duration"}},
 		{"wrong type: maxBytes a size string", "cache: {maxBytes: 64MiB}\n" + cfgJWT + cfgProj, []string{"cannot unmarshal !!str `64MiB` into int64"}},
 		{"wrong type: projects a list", cfgJWT + "projects: [p1]\n", []string{"cannot unmarshal !!seq into map"}},

@@ -149,8 +149,10 @@ var demoFunctions = map[string]proxy.FunctionConfig{
 func demoConfig(addr, adminAddr, simAddr string) proxy.Config {
 	return proxy.Config{
 		Listen: addr, AdminListen: adminAddr,
-		Upstream: upstream.Config{Endpoint: simAddr, Scheme: "http"},
-		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
+		// No load balancer routes to the demo: nothing to drain.
+		DrainDelay: new(time.Duration(0)),
+		Upstream:   upstream.Config{Endpoint: simAddr, Scheme: "http"},
+		JWT:        jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
 		Projects: map[string]proxy.ProjectConfig{
 			demoProject: {
 				Region:      "ap-guangzhou",

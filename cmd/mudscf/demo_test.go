@@ -113,6 +113,7 @@ func TestProxySubcommandConfig(t *testing.T) {
 	if err := os.WriteFile(good, []byte(`
 listen: 127.0.0.1:1
 adminListen: 127.0.0.1:1
+drainDelay: 0s
 upstream: {endpoint: 127.0.0.1:9, scheme: http}
 jwt: {algorithms: [HS256], secretEnv: TEST_PROXY_JWT_SECRET}
 projects:

@@ -43,11 +43,17 @@ func TestMain(m *testing.M) {
 
 // testLogger is the logger every subcommand gets in the tests.
 func testLogger(where string) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(suiteWitness.Writer("the log of "+where), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return testLoggerTo(where, io.Discard)
+}
+
+// testLoggerTo is testLogger that also writes to extra.
+func testLoggerTo(where string, extra io.Writer) *slog.Logger {
+	out := io.MultiWriter(suiteWitness.Writer("the log of "+where), extra)
+	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func TestRunRejectsBadInvocations(t *testing.T) {
-	for _, args := range [][]string{nil, {"nope"}, {"simulate", "--no-such-flag"}, {"--help"}} {
+	for _, args := range [][]string{nil, {"nope"}, {"simulate", "--no-such-flag"}} {
 		var stderr bytes.Buffer
 		if code := run(context.Background(), args, io.Discard, &stderr, testLogger("run")); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)

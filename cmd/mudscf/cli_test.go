@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+)
+
+// Help is asked for, so it is no error; the subcommands are listed in one
+// order every time.
+func TestHelpAndVersion(t *testing.T) {
+	var first string
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"--help"}, {"--help"}} {
+		var stdout strings.Builder
+		if code := run(context.Background(), args, &stdout, io.Discard, testLogger("run")); code != 0 {
+			t.Errorf("%v: exit %d, want 0", args, code)
+		}
+		if first == "" {
+			first = stdout.String()
+		} else if stdout.String() != first {
+			t.Errorf("%v printed another usage:\n%s\nthan before:\n%s", args, stdout.String(), first)
+		}
+	}
+	listed := regexp.MustCompile(`(?m)^  (\w+) `).FindAllStringSubmatch(first, -1)
+	var names []string
+	for _, m := range listed {
+		names = append(names, m[1])
+	}
+	if got := strings.Join(names, " "); got != "proxy exporter simulate demo token" {
+		t.Errorf("usage lists %q", got)
+	}
+
+	var stdout strings.Builder
+	if code := run(context.Background(), []string{"--version"}, &stdout, io.Discard, testLogger("run")); code != 0 {
+		t.Errorf("--version: exit %d", code)
+	}
+	if !regexp.MustCompile(`^mudscf, version \S* \(branch: \S*, revision: \S*\)\n +build user:.*\n +build date:.*\n +go version: +go1\.`).MatchString(stdout.String()) {
+		t.Errorf("--version printed %q", stdout.String())
+	}
+}
+
+// proxyConfigFile writes a proxy config whose JWT secret is read from the
+// variable jwtEnv.
+func proxyConfigFile(t *testing.T, jwtEnv string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "proxy.yaml")
+	if err := os.WriteFile(path, []byte(`
+listen: 127.0.0.1:0
+adminListen: 127.0.0.1:0
+drainDelay: 0s
+upstream: {endpoint: 127.0.0.1:9, scheme: http}
+jwt: {algorithms: [HS256], secretEnv: `+jwtEnv+`}
+projects:
+  proj_AsIu33tafZGe:
+    region: ap-guangzhou
+    credentials: {secretIdEnv: TEST_PROXY_ID, secretKeyEnv: TEST_PROXY_KEY}
+    functions: {MVPQVsgjuHBlvWFB: {name: APITest}}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The proxy announces its addresses only once it has started: a proxy that
+// fails on a missing secret, or is stopped by a signal during startup,
+// prints no banner and serves nothing.
+func TestProxyBannerOnlyAfterStart(t *testing.T) {
+	t.Setenv("TEST_PROXY_JWT_SECRET", proxyJWTSecret)
+	t.Setenv("TEST_PROXY_ID", "AKIDx")
+	t.Setenv("TEST_PROXY_KEY", proxySecretKey)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		env  string
+		log  string
+	}{
+		{"missing JWT secret", context.Background(), "TEST_PROXY_NO_SUCH_SECRET", "TEST_PROXY_NO_SUCH_SECRET"},
+		{"signal during startup", cancelled, "TEST_PROXY_JWT_SECRET", "stopped during startup"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, logs syncBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run(c.ctx, []string{"proxy", "--config", proxyConfigFile(t, c.env)}, &stdout, io.Discard,
+					testLoggerTo("the proxy's log", &logs))
+			}()
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second): // a guard against a hang, not a measure
+				t.Fatal("the proxy did not stop")
+			}
+			if code != 1 || strings.Contains(stdout.String(), "API on") || !strings.Contains(logs.String(), c.log) {
+				t.Errorf("exit %d, stdout %q, log %q: want 1, no banner, and %q in the log", code, stdout.String(), logs.String(), c.log)
+			}
+		})
+	}
+}
+
+// The simulator's server closes keep-alive connections that stay idle.
+func TestSimulatorClosesIdleConnections(t *testing.T) {
+	saved := httpTimeouts
+	httpTimeouts.idle = 100 * time.Millisecond
+	t.Cleanup(func() { httpTimeouts = saved })
+	m := startSubcommand(t, regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`), "simulate", "--addr", "127.0.0.1:0")
+	conn, err := net.Dial("tcp", m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /_sim/healthz HTTP/1.1\r\nHost: sim\r\n\r\n")
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a guard against a hang
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("the idle connection: %v, want closed by the server (EOF)", err)
+	}
+}
+
+// service.name is mudscf's own unless OTEL_SERVICE_NAME (or
+// OTEL_RESOURCE_ATTRIBUTES) names another; never the SDK's unknown_service.
+func TestTracingResourceServiceName(t *testing.T) {
+	for _, c := range []struct {
+		name, serviceEnv, attrsEnv, want string
+	}{
+		{"default", "", "", "mudscf-proxy"},
+		{"OTEL_SERVICE_NAME wins", "checkout-logs", "", "checkout-logs"},
+		{"OTEL_RESOURCE_ATTRIBUTES wins", "", "service.name=from-attrs,deployment.environment.name=prod", "from-attrs"},
+		{"OTEL_SERVICE_NAME over OTEL_RESOURCE_ATTRIBUTES", "checkout-logs", "service.name=from-attrs", "checkout-logs"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("OTEL_SERVICE_NAME", c.serviceEnv)
+			t.Setenv("OTEL_RESOURCE_ATTRIBUTES", c.attrsEnv)
+			res, err := tracingResource(context.Background(), "mudscf-proxy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := res.Set().Value(semconv.ServiceNameKey)
+			if got.AsString() != c.want {
+				t.Errorf("service.name %q, want %q (resource %v)", got.AsString(), c.want, res)
+			}
+			if v, _ := res.Set().Value(attribute.Key("telemetry.sdk.name")); v.AsString() != "opentelemetry" {
+				t.Errorf("telemetry.sdk.name %q", v.AsString())
+			}
+		})
+	}
+}
