@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -99,8 +101,11 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store, Location: loc,
 		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry,
 	})
-	for id, pc := range cfg.Projects {
-		source, err := pool.Source(pc.Region, pc.Credentials)
+	// In a stable order: accounts without an alias are named after the
+	// first project that uses them.
+	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
+		pc := cfg.Projects[id]
+		source, err := pool.Source(id, pc.Region, pc.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}

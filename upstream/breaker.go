@@ -34,10 +34,10 @@ type Breaker struct {
 	probeAt atomic.Int64
 }
 
-// NewBreaker guards next, one account in one region.
-func NewBreaker(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *Breaker {
+// NewBreaker guards next, one account (named by its alias) in one region.
+func NewBreaker(next LogsCaller, cfg BreakerConfig, account string, metrics *Metrics) *Breaker {
 	c := &Breaker{next: next}
-	metrics.breakerStateChanged(nil, gobreaker.StateClosed)
+	metrics.breakerStateChanged(account, nil, gobreaker.StateClosed)
 	c.cb = gobreaker.NewCircuitBreaker[translate.GetFunctionLogsResponse](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
 		Timeout:     cfg.OpenFor,
@@ -46,7 +46,7 @@ func NewBreaker(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *Breaker {
 			if to == gobreaker.StateOpen {
 				c.probeAt.Store(time.Now().Add(cfg.OpenFor).UnixNano())
 			}
-			metrics.breakerStateChanged(&from, to)
+			metrics.breakerStateChanged(account, &from, to)
 		},
 		IsSuccessful: func(err error) bool { return !Classify(err).UpstreamFailing() },
 		// Calls that never reached the upstream, or that the caller cut

@@ -13,6 +13,7 @@ type budgeted struct {
 	next    LogsCaller
 	budget  budget.Limiter
 	backoff time.Duration
+	account string // the alias, for metrics
 	metrics *Metrics
 }
 
@@ -28,6 +29,6 @@ func (c *budgeted) GetFunctionLogs(ctx context.Context, params translate.GetFunc
 		c.budget.Pause(c.backoff)
 	}
 	grant.Done(time.Now())
-	c.metrics.call(outcome)
+	c.metrics.call(c.account, getLogs, outcome)
 	return resp, err
 }

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -25,6 +26,7 @@ type Pool struct {
 	metrics  *Metrics
 	budgets  map[string]budget.Limiter
 	breakers map[string]*Breaker
+	aliases  map[string]string // SecretId to alias
 	budgetM  *budget.Metrics
 }
 
@@ -46,12 +48,12 @@ func NewPool(opts PoolOptions) *Pool {
 	return &Pool{
 		cfg: opts.Upstream, budget: opts.Budget, store: opts.Store, loc: opts.Location, tracer: opts.TracerProvider,
 		metrics: NewMetrics(opts.Registerer), budgetM: budget.NewMetrics(opts.Registerer),
-		budgets: map[string]budget.Limiter{}, breakers: map[string]*Breaker{},
+		budgets: map[string]budget.Limiter{}, breakers: map[string]*Breaker{}, aliases: map[string]string{},
 	}
 }
 
-// Source is the LogSource of a project in region with creds.
-func (p *Pool) Source(region string, creds CredentialsConfig) (LogSource, error) {
+// Source is the LogSource of project in region with creds.
+func (p *Pool) Source(project, region string, creds CredentialsConfig) (LogSource, error) {
 	cred, err := creds.Resolve()
 	if err != nil {
 		return nil, err
@@ -69,15 +71,56 @@ func (p *Pool) Source(region string, creds CredentialsConfig) (LogSource, error)
 		return nil, err
 	}
 	account := client.SecretID()
+	alias, err := p.alias(account, creds.Account, project)
+	if err != nil {
+		return nil, err
+	}
 	b, ok := p.budgets[account]
 	if !ok {
-		b = p.budgetM.Instrument(budget.New(p.budget, p.store, account, p.cfg.Timeout))
+		b = p.budgetM.Instrument(budget.New(p.budget, p.store, account, p.cfg.Timeout), alias, getLogs, p.budget.RequestsPerSecond)
 		p.budgets[account] = b
+		p.metrics.account(alias, getLogs)
 	}
 	breaker, ok := p.breakers[account+"|"+region]
 	if !ok {
-		breaker = NewBreaker(&budgeted{next: client, budget: b, backoff: p.budget.Backoff, metrics: p.metrics}, p.cfg.Breaker, p.metrics)
+		caller := &budgeted{next: client, budget: b, backoff: p.budget.Backoff, account: alias, metrics: p.metrics}
+		breaker = NewBreaker(caller, p.cfg.Breaker, alias, p.metrics)
 		p.breakers[account+"|"+region] = breaker
 	}
 	return NewGetFunctionLogsSource(breaker, p.loc), nil
+}
+
+// alias names account in metrics and logs: its configured alias; unset,
+// "default" for the first account and the project's ID for any other, so
+// that configurations written before aliases existed keep working and
+// still never show a SecretId. One alias per account and one account per
+// alias: the metrics of two accounts under one name would add up two
+// budgets, and an account under two names would split one.
+func (p *Pool) alias(account, configured, project string) (string, error) {
+	known, seen := p.aliases[account]
+	switch {
+	case configured == "" && seen:
+		return known, nil
+	case configured == "":
+		configured = DefaultAccount
+		if p.named(DefaultAccount) {
+			configured = project
+		}
+	case seen && known != configured:
+		return "", fmt.Errorf("credentials.account: %q names an account already named %q; projects on one SecretId share its budget and its alias", configured, known)
+	}
+	if !seen && p.named(configured) {
+		return "", fmt.Errorf("credentials.account: %q already names another account (another SecretId); give each account its own alias", configured)
+	}
+	p.aliases[account] = configured
+	return configured, nil
+}
+
+func (p *Pool) named(alias string) bool {
+	for _, a := range p.aliases {
+		if a == alias {
+			return true
+		}
+	}
+	return false
 }
