@@ -130,7 +130,9 @@ func (e *Exporter) restoreCounters(f FunctionConfig, st *fnState) {
 		e.metrics.executions.WithLabelValues(f.Project, f.Function, status, trigger, outcome).Add(n)
 	}
 	e.metrics.billedSeconds.WithLabelValues(f.Project, f.Function).Add(st.BilledSeconds)
-	e.metrics.costGBSeconds.WithLabelValues(f.Project, f.Function).Add(st.CostGBSeconds)
+	if f.MemorySizeMB > 0 {
+		e.metrics.costGBSeconds.WithLabelValues(f.Project, f.Function).Add(st.CostGBSeconds)
+	}
 	e.metrics.retries.WithLabelValues(f.Project, f.Function).Add(st.Retries)
 	if !st.LastRun.IsZero() {
 		e.metrics.lastRun.WithLabelValues(f.Project, f.Function).Set(float64(st.LastRun.UnixMilli()) / 1000)

@@ -199,9 +199,11 @@ func TestCountsSurviveRestart(t *testing.T) {
 	s.assertExact(t, second)
 }
 
-// The simulator failing for 30 seconds is caught up afterwards.
+// The simulator failing for twice the overlap, through the proxy, is
+// caught up afterwards. (TestCatchUpAfterLongOutage has half an hour
+// against a fake clock.)
 func TestCountsCatchUpAfterOutage(t *testing.T) {
-	s := newStack(t, 34*time.Second, 6, 2)
+	s := newStack(t, 14*time.Second, 6, 2)
 	e, err := New(s.cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +211,7 @@ func TestCountsCatchUpAfterOutage(t *testing.T) {
 	go func() {
 		time.Sleep(2 * time.Second)
 		s.sim.SetFaults(scfsim.Faults{HTTPStatus: http.StatusBadGateway})
-		time.Sleep(30 * time.Second)
+		time.Sleep(2 * s.cfg.Overlap)
 		s.sim.SetFaults(scfsim.Faults{})
 	}()
 	s.runUntil(t, e, 60*time.Second)

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -29,6 +28,8 @@ type fakeLogs struct {
 	n     int
 	// edit, if set, changes execution i before it is served.
 	edit func(i int, x *translate.Execution)
+	// latency is how long each answer takes.
+	latency time.Duration
 
 	mu sync.Mutex
 	// status, when set, answers every request with it (and Retry-After
@@ -99,6 +100,7 @@ func (f *fakeLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.calls = append(f.calls, fakeCall{at: now, function: function, query: r.URL.RawQuery})
 	f.mu.Unlock()
+	time.Sleep(f.latency)
 	if status != 0 {
 		if retryAfter != "" {
 			w.Header().Set("Retry-After", retryAfter)
@@ -241,4 +243,13 @@ func collectCounter(t *testing.T, e *Exporter, name string) []sample {
 		}
 	}
 	return out
+}
+
+func containsLine(body, line string) bool {
+	for l := range strings.Lines(body) {
+		if strings.TrimSuffix(l, "\n") == line {
+			return true
+		}
+	}
+	return false
 }

@@ -2,7 +2,9 @@ package exporter
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -108,36 +110,31 @@ func TestThrottlingResetsAfterSuccess(t *testing.T) {
 }
 
 // Rounds start every interval, measured from the start of the previous
-// one; each starts with the next function in turn.
+// one (each answer here takes a second); each starts with the next
+// function in turn.
 func TestRoundsEveryIntervalRotating(t *testing.T) {
 	cfg := fakeConfig(t, "a", "b", "c")
 	cfg.Interval = 10 * time.Second
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		fake := &fakeLogs{first: start.Add(-time.Minute), every: 3 * time.Second, n: 1000}
+		fake := &fakeLogs{first: start.Add(-time.Minute), every: 3 * time.Second, n: 1000, latency: time.Second}
 		e, err := New(cfg, Options{Transport: inMemory{fake}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		runFor(t, e, 35*time.Second)
-		rounds := map[time.Duration][]string{}
-		var order []time.Duration
+		var got []string
 		for _, c := range fake.calls {
-			at := c.at.Sub(start)
-			if _, ok := rounds[at]; !ok {
-				order = append(order, at)
-			}
-			if fns := rounds[at]; len(fns) == 0 || fns[len(fns)-1] != c.function {
-				rounds[at] = append(fns, c.function)
-			}
+			got = append(got, fmt.Sprintf("%s@%s", c.function, c.at.Sub(start)))
 		}
-		if want := seconds(0, 10, 20, 30); !slices.Equal(order, want) {
-			t.Errorf("rounds at %v, want %v", order, want)
+		want := []string{
+			"a@0s", "a@1s", "b@2s", "b@3s", "c@4s", "c@5s", // each function's stats, then its page
+			"b@10s", "c@11s", "a@12s",
+			"c@20s", "a@21s", "b@22s",
+			"a@30s", "b@31s", "c@32s",
 		}
-		for i, want := range []string{"a b c", "b c a", "c a b", "a b c"} {
-			if i < len(order) && strings.Join(rounds[order[i]], " ") != want {
-				t.Errorf("round %d visits %v, want %s", i, rounds[order[i]], want)
-			}
+		if !slices.Equal(got, want) {
+			t.Errorf("requests\n%v\nwant\n%v", got, want)
 		}
 	})
 }
@@ -267,4 +264,68 @@ func TestExactlyOnceAcrossClockStepBack(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A scan the endpoint refuses (a 4xx) is rebuilt at the next turn rather
+// than asked again page for page.
+func TestRefusedScanIsRebuilt(t *testing.T) {
+	cfg := fakeConfig(t, "a")
+	cfg.PageSize, cfg.MaxPagesPerTurn = 10, 1
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		fake := &fakeLogs{first: start.Add(-31 * time.Second), every: time.Second, n: 30,
+			script: func(call int) (int, string) {
+				if call == 2 { // the scan's second page
+					return http.StatusBadRequest, ""
+				}
+				return 0, ""
+			}}
+		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			e.Round(t.Context())
+		}
+		var offsets []string
+		for _, c := range fake.calls[1:] { // after the stats request
+			q, _ := url.ParseQuery(c.query)
+			offsets = append(offsets, q.Get("offset"))
+		}
+		if want := []string{"0", "10", "0"}; !slices.Equal(offsets, want) {
+			t.Errorf("pages at offsets %v, want %v", offsets, want)
+		}
+	})
+}
+
+// Half an hour of a failing endpoint, far longer than the overlap, is
+// caught up exactly once it answers again.
+func TestCatchUpAfterLongOutage(t *testing.T) {
+	cfg := fakeConfig(t, "a", "b")
+	synctest.Test(t, func(t *testing.T) {
+		fake := &fakeLogs{first: time.Now(), every: 5 * time.Second, n: 1 << 20}
+		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			time.Sleep(2 * time.Minute)
+			fake.setStatus(http.StatusBadGateway, "")
+			time.Sleep(30 * time.Minute)
+			fake.setStatus(0, "")
+		}()
+		runFor(t, e, 40*time.Minute)
+		e.Round(t.Context()) // up to now
+		want := float64(fake.visible(time.Now()))
+		for _, fn := range []string{"a", "b"} {
+			if got := executionsOf(t, e, "p", fn); got != want {
+				t.Errorf("%s: %v executions counted, %v happened", fn, got, want)
+			}
+		}
+		for _, s := range collectCounter(t, e, "mudscf_exporter_polls_total") {
+			if s.labels["result"] == "error" && s.value == 0 {
+				t.Errorf("%s: no failed polls recorded during the outage", s.labels["function"])
+			}
+		}
+	})
 }

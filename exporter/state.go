@@ -26,10 +26,10 @@ type fnState struct {
 	// Counts are keyed "status|trigger|outcome"; checkpoints written
 	// before outcomes existed have "status|trigger" (see countKey).
 	Counts        map[string]float64 `json:"counts"`
-	BilledSeconds float64              `json:"billedSeconds"`
-	CostGBSeconds float64              `json:"costGBSeconds"`
-	Retries       float64              `json:"retries"`
-	LastRun       time.Time            `json:"lastRun"`
+	BilledSeconds float64            `json:"billedSeconds"`
+	CostGBSeconds float64            `json:"costGBSeconds"`
+	Retries       float64            `json:"retries"`
+	LastRun       time.Time          `json:"lastRun"`
 
 	scan      *scan
 	nextStats time.Time
