@@ -161,26 +161,10 @@ func fakeConfig(t *testing.T, functions ...string) Config {
 	return cfg
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func bufferLogger() (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+// bufferLogger logs as text into a buffer; only for tests that log from
+// one goroutine.
+func bufferLogger() (*slog.Logger, *bytes.Buffer) {
+	buf := &bytes.Buffer{}
 	return slog.New(slog.NewTextHandler(buf, nil)), buf
 }
 

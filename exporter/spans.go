@@ -75,20 +75,7 @@ func (t *tracers) tracer(f FunctionConfig, functionName string) trace.Tracer {
 		return tr
 	}
 	name := cmp.Or(f.Name, functionName, f.Function)
-	attrs := []attribute.KeyValue{
-		semconv.ServiceName(name),
-		semconv.FaaSName(name),
-		semconv.CloudProviderTencentCloud,
-		semconv.CloudPlatformTencentCloudSCF,
-		attribute.String("mudscf.project_id", f.Project),
-		attribute.String("mudscf.function_id", f.Function),
-	}
-	if f.Region != "" {
-		attrs = append(attrs, semconv.CloudRegion(f.Region))
-	}
-	if f.Qualifier != "" {
-		attrs = append(attrs, semconv.FaaSVersion(f.Qualifier))
-	}
+	attrs := append(functionAttributes(f, name), semconv.ServiceName(name))
 	if f.ResourceID != "" {
 		attrs = append(attrs, semconv.CloudResourceID(f.ResourceID))
 	}
@@ -121,26 +108,15 @@ func (t *tracers) emit(f FunctionConfig, id string, e translate.Execution, outco
 	}
 	tracer := t.tracer(f, e.FunctionName)
 	name := cmp.Or(f.Name, e.FunctionName, f.Function)
-	attrs := []attribute.KeyValue{
+	attrs := append(functionAttributes(f, name),
 		semconv.FaaSInvocationID(id),
-		semconv.FaaSName(name),
-		semconv.CloudProviderTencentCloud,
-		semconv.CloudPlatformTencentCloudSCF,
-		attribute.String("mudscf.project_id", f.Project),
-		attribute.String("mudscf.function_id", f.Function),
 		attribute.Int64("mudscf.retry_count", e.RetryCount),
 		attribute.Int64("mudscf.memory_usage_bytes", e.MemoryUsageBytes),
 		attribute.Int64("mudscf.billed_duration_ms", e.BilledDurationMs),
 		attribute.Int64("mudscf.ret_code", e.RetCode),
-	}
+	)
 	if trigger := faasTrigger(e.TriggerType); trigger.Valid() {
 		attrs = append(attrs, trigger)
-	}
-	if f.Region != "" {
-		attrs = append(attrs, semconv.CloudRegion(f.Region))
-	}
-	if f.Qualifier != "" {
-		attrs = append(attrs, semconv.FaaSVersion(f.Qualifier))
 	}
 	if !e.Success {
 		attrs = append(attrs, semconv.ErrorTypeKey.String(outcome))
@@ -152,6 +128,25 @@ func (t *tracers) emit(f FunctionConfig, id string, e translate.Execution, outco
 		span.SetStatus(codes.Error, e.Error)
 	}
 	span.End(trace.WithTimestamp(start.Add(time.Duration(e.ExecutionTime) * time.Millisecond)))
+}
+
+// functionAttributes identify the function, on its resource and again on
+// each span.
+func functionAttributes(f FunctionConfig, name string) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{
+		semconv.FaaSName(name),
+		semconv.CloudProviderTencentCloud,
+		semconv.CloudPlatformTencentCloudSCF,
+		attribute.String("mudscf.project_id", f.Project),
+		attribute.String("mudscf.function_id", f.Function),
+	}
+	if f.Region != "" {
+		attrs = append(attrs, semconv.CloudRegion(f.Region))
+	}
+	if f.Qualifier != "" {
+		attrs = append(attrs, semconv.FaaSVersion(f.Qualifier))
+	}
+	return attrs
 }
 
 // faasTrigger maps Mudbase's triggerType to faas.trigger where it says
