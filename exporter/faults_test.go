@@ -198,3 +198,25 @@ func grepLines(s, substr string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// Counts written before outcomes existed ("status|trigger") continue
+// under outcome success or error, so no counter drops at the upgrade.
+func TestCheckpointBeforeOutcomes(t *testing.T) {
+	cfg := fakeConfig(t, "f")
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "checkpoint.json")
+	old := `{"version":1,"functions":{"p/f":{"counts":{"success|unknown":7,"failed|timer":2}}}}`
+	if err := os.WriteFile(cfg.Checkpoint, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, Options{Transport: inMemory{&fakeLogs{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, s := range collectCounter(t, e, "mudscf_function_executions_total") {
+		got[s.labels["status"]+"|"+s.labels["trigger"]+"|"+s.labels["outcome"]] += s.value
+	}
+	if got["success|unknown|success"] != 7 || got["failed|timer|error"] != 2 {
+		t.Errorf("restored %v", got)
+	}
+}
