@@ -159,10 +159,9 @@ func runBacklog(b *testing.B, n int) {
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithIDGenerator(IDGenerator{}),
-		sdktrace.WithBatcher(tracetest.NewNoopExporter()))
-	defer tp.Shutdown(context.Background())
-	e, err := New(cfg, Options{TracerProvider: tp})
+	spans := sdktrace.NewBatchSpanProcessor(tracetest.NewNoopExporter())
+	defer spans.Shutdown(context.Background())
+	e, err := New(cfg, Options{SpanProcessor: spans})
 	if err != nil {
 		b.Fatal(err)
 	}

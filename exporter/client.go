@@ -30,6 +30,19 @@ func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("throttled by the endpoint; retry after %s", e.RetryAfter)
 }
 
+// RefusedError is an answer in 4xx other than 429: the endpoint refuses
+// the query itself, so asking the same again is pointless.
+type RefusedError struct {
+	Function string
+	Status   int
+	Code     string
+	Message  string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d %s: %s", e.Function, e.Status, e.Code, e.Message)
+}
+
 // client reads the Mudbase logs API.
 type client struct {
 	base   string
@@ -85,6 +98,9 @@ func (c *client) logs(ctx context.Context, f FunctionConfig, q query) (page, err
 	case resp.StatusCode != http.StatusOK:
 		var e translate.ErrorBody
 		_ = json.Unmarshal(body, &e)
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			return page{}, &RefusedError{Function: f.key(), Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+		}
 		return page{}, fmt.Errorf("%s: HTTP %d %s: %s", f.key(), resp.StatusCode, e.Code, e.Error)
 	}
 	var out translate.LogsResponse
@@ -102,6 +118,7 @@ func (c *client) logs(ctx context.Context, f FunctionConfig, q query) (page, err
 type tokenSource struct {
 	cfg      AuthConfig
 	projects []string
+	now      func() time.Time // minted tokens' iat and exp are wall-clock times
 
 	mu      sync.Mutex
 	current string
@@ -134,7 +151,7 @@ func (s *tokenSource) token() (string, error) {
 		}
 		return s.current, nil
 	}
-	now := time.Now()
+	now := s.now()
 	if s.current != "" && now.Before(s.expires.Add(-mintedTTL/2)) {
 		return s.current, nil
 	}

@@ -43,8 +43,10 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// StatsEvery is how often the 24h stats are read per function
 	// (default 1m).
-	StatsEvery time.Duration    `yaml:"statsEvery"`
-	Functions  []FunctionConfig `yaml:"functions"`
+	StatsEvery time.Duration `yaml:"statsEvery"`
+	// LogLevel is debug, info, warn or error (default info).
+	LogLevel  string           `yaml:"logLevel"`
+	Functions []FunctionConfig `yaml:"functions"`
 }
 
 // AuthConfig says how the exporter authenticates to the endpoint. There is
@@ -82,10 +84,21 @@ type FunctionConfig struct {
 	Region string `yaml:"region"`
 	// Qualifier is faas.version, when known.
 	Qualifier string `yaml:"qualifier"`
-	// MemorySizeMB is the configured memory, which Tencent bills by
-	// (default 128).
+	// MemorySizeMB is the configured memory, which Tencent bills by. The
+	// cost counter and faas.max_memory need it: without it the function
+	// has no cost series rather than a guessed one.
 	MemorySizeMB int `yaml:"memorySizeMB"`
+	// ResourceID is Tencent's resource name of the function
+	// (qcs::scf:<region>:uin/<uin>:namespace/<namespace>/function/<name>),
+	// for cloud.resource_id, when known.
+	ResourceID string `yaml:"resourceId"`
 }
+
+// minDuration is the shortest interval, overlap, backfill, timeout or
+// statsEvery. The upstream stamps executions in whole seconds, so nothing
+// shorter is observable, and an interval below it turns a failing endpoint
+// into a busy loop of requests and log lines.
+const minDuration = time.Second
 
 // LoadConfig reads and validates a YAML file; unknown keys are errors.
 func LoadConfig(path string) (Config, error) {
@@ -113,6 +126,7 @@ func (c *Config) Validate() error {
 	def(&c.Backfill, time.Hour)
 	def(&c.Timeout, 15*time.Second)
 	def(&c.StatsEvery, time.Minute)
+	def(&c.LogLevel, "info")
 	def(&c.Auth.Subject, "mudscf-exporter")
 	def(&c.Auth.Role, "mudscf-exporter")
 	def(&c.Auth.ProjectsClaim, "projects")
@@ -125,9 +139,14 @@ func (c *Config) Validate() error {
 		key string
 		v   time.Duration
 	}{{"interval", c.Interval}, {"overlap", c.Overlap}, {"backfill", c.Backfill}, {"timeout", c.Timeout}, {"statsEvery", c.StatsEvery}} {
-		if d.v <= 0 {
-			return fmt.Errorf("config: %s: must be a positive duration, got %s", d.key, d.v)
+		if d.v < minDuration {
+			return fmt.Errorf("config: %s: %s is below the minimum of %s", d.key, d.v, minDuration)
 		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: logLevel: %q is not debug, info, warn or error", c.LogLevel)
 	}
 	if c.Overlap >= translate.MaxWindow/2 {
 		return fmt.Errorf("config: overlap: %s leaves no room in the upstream's one-day window", c.Overlap)
@@ -162,7 +181,6 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: functions[%d]: %s/%s is listed twice", i, f.Project, f.Function)
 		}
 		seen[f.key()] = true
-		def(&f.MemorySizeMB, 128)
 		if f.MemorySizeMB < 0 {
 			return fmt.Errorf("config: functions[%d].memorySizeMB: must be positive", i)
 		}

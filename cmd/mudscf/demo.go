@@ -99,7 +99,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		return serve(ctx, &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}, simListener, 5*time.Second)
 	})
 	g.Go(func() error { return serveProxyOn(ctx, cfg, api, admin, tp, logger) })
-	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, tp, logger) })
+	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, logger, nil) })
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs
   proxy metrics  http://%[2]s/metrics   (health: /healthz, /readyz)
