@@ -249,19 +249,8 @@ var pending = []struct {
 	metric, label string // label "": the metric itself is new
 	owner         string
 }{
-	{"mudscf_build_info", "", "exporter helper (exporter) and lead (proxy)"},
-	{"mudscf_budget_limit_requests_per_second", "", "lead (proxy budget)"},
-	{"mudscf_upstream_calls_total", "account", "lead (proxy)"},
-	{"mudscf_budget_wait_seconds_bucket", "account", "lead (proxy)"},
-	{"mudscf_budget_rejections_total", "account", "lead (proxy)"},
-	{"mudscf_upstream_breaker_state", "account", "lead (proxy)"},
 	{"mudscf_function_info", "", "lead (proxy, phase 2)"},
 	{"mudscf_function_memory_size_bytes", "", "lead (proxy, phase 2)"},
-	{"mudscf_exporter_cursor_age_seconds", "", "exporter helper"},
-	{"mudscf_exporter_last_success_timestamp_seconds", "", "exporter helper"},
-	{"mudscf_exporter_checkpoint_last_success_timestamp_seconds", "", "exporter helper"},
-	{"mudscf_exporter_checkpoint_save_failures_total", "", "exporter helper"},
-	{"mudscf_function_executions_total", "outcome", "exporter helper"},
 }
 
 // notInDemo are metrics the demo never has: it runs without Redis. Their
