@@ -23,6 +23,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	gfdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/mudscf/mudscf/internal/testenv"
 )
 
 type target struct {
@@ -297,13 +299,7 @@ func expand(expr string, vars map[string]string) string {
 // set to real values, and returns nothing with another namespace or job:
 // so every query honours both variables.
 func TestPanelsAgainstPrometheus(t *testing.T) {
-	prometheus, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("prometheus is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("prometheus is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	prometheus := testenv.Tool(t, "prometheus", "Debian: apt-get install prometheus")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "mudscf")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mudscf").CombinedOutput(); err != nil {

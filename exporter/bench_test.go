@@ -156,6 +156,7 @@ func runBacklog(b *testing.B, n int) {
 		Backfill:  time.Duration(n)*time.Second + 2*time.Minute,
 		Functions: []FunctionConfig{{Project: "p1", Function: "f1", Region: "ap-guangzhou", Qualifier: "$LATEST"}},
 	}
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/proxy"
 	"github.com/mudscf/mudscf/upstream"
@@ -98,6 +97,7 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	st.cfg.Overlap = 5 * time.Second // longer than the 1 s timeout of every function
 	st.cfg.StatsEvery = time.Hour
 	st.cfg.Checkpoint = filepath.Join(t.TempDir(), "checkpoint.json")
+	st.cfg.ApplyDefaults()
 	if err := st.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -324,13 +324,7 @@ func TestSpans(t *testing.T) {
 
 // promtool accepts the exporter's metrics.
 func TestPromtoolAcceptsMetrics(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
 	s := newStack(t, time.Second, 10)
 	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
 	s.cfg.Checkpoint = ""
@@ -344,11 +338,7 @@ func TestPromtoolAcceptsMetrics(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), "mudscf_function_executions_total{") {
 		t.Fatal("no execution metrics to check")
 	}
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(rec.Body.String())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
+	testenv.CheckMetrics(t, rec.Body.String())
 }
 
 // Against an endpoint whose executions carry no requestId, the same record
@@ -368,6 +358,7 @@ func TestDedupeWithoutRequestIDs(t *testing.T) {
 	t.Setenv("EXPORTER_TEST_TOKEN", "x")
 	cfg := Config{Endpoint: srv.URL, Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, StatsEvery: time.Hour,
 		Functions: []FunctionConfig{{Project: "p", Function: "f"}}}
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

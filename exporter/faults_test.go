@@ -180,6 +180,7 @@ func TestMissingAuthFailsAtStart(t *testing.T) {
 	} {
 		cfg := fakeConfig(t, "f")
 		cfg.Auth = auth
+		cfg.ApplyDefaults()
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}

@@ -155,6 +155,7 @@ func fakeConfig(t *testing.T, functions ...string) Config {
 	for _, fn := range functions {
 		cfg.Functions = append(cfg.Functions, FunctionConfig{Project: "p", Function: fn})
 	}
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		return err
 	}
 	expCfg := demoExporterConfig(api.Addr().String())
+	expCfg.ApplyDefaults()
 	if err := expCfg.Validate(); err != nil {
 		return err
 	}
