@@ -107,7 +107,7 @@ type sdkLogFilter struct {
 
 func newSDKLogsRequest() *sdkLogsRequest {
 	r := &sdkLogsRequest{BaseRequest: &tchttp.BaseRequest{}}
-	r.Init().WithApiInfo("scf", apiVersion, actionName)
+	r.Init().WithApiInfo("scf", apiVersion, actionGetFunctionLogs)
 	return r
 }
 
@@ -203,7 +203,7 @@ func apiRequest(t testing.TB, clock *fakeClock, method, bodyOrQuery string, o re
 	if ts == 0 {
 		ts = clock.Now().Unix()
 	}
-	r.Header.Set("X-TC-Action", actionName)
+	r.Header.Set("X-TC-Action", actionGetFunctionLogs)
 	r.Header.Set("X-TC-Version", apiVersion)
 	r.Header.Set("X-TC-Region", "ap-guangzhou")
 	r.Header.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))

@@ -23,6 +23,17 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
 
+// message is the error's text in lang: Chinese for zh-CN (Tencent's
+// X-TC-Language and Language values), English otherwise.
+func (e *apiError) message(lang string) string {
+	if lang == langChinese {
+		if zh, ok := chineseMessages[e.code]; ok {
+			return zh
+		}
+	}
+	return e.msg
+}
+
 func errf(code, format string, args ...any) *apiError {
 	return &apiError{code: code, msg: fmt.Sprintf(format, args...)}
 }
@@ -41,6 +52,8 @@ type rawParams struct {
 var commonQueryParams = map[string]bool{
 	"Action": true, "Version": true, "Region": true, "Timestamp": true,
 	"Nonce": true, "RequestClient": true, "Language": true, "Token": true,
+	// Signature v1 carries its signature in the parameters too.
+	"SecretId": true, "Signature": true, "SignatureMethod": true,
 }
 
 func typeError(name, want string) *apiError {
@@ -53,11 +66,7 @@ func unknownParam(name string) *apiError {
 
 // parseQueryParams reads the flattened form the SDK uses for GET
 // (Filter.RetCode=is0).
-func parseQueryParams(rawQuery string) (*rawParams, *apiError) {
-	vals, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return nil, errf("InvalidParameter", "The query string cannot be parsed: %v.", err)
-	}
+func parseQueryParams(vals url.Values) (*rawParams, *apiError) {
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range vals {
 			if !yield(k) {
@@ -295,7 +304,7 @@ func validate(p *rawParams, now time.Time, loc *time.Location) (*query, *apiErro
 	return q, nil
 }
 
-func isJSONContentType(ct string) bool {
+func isContentType(ct, want string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
+	return err == nil && mt == want
 }
