@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -477,7 +476,7 @@ func (s *Simulator) requestStatus(r *rec, now int64) requestStatus {
 		return st
 	}
 	st.RetMsg, st.Duration, st.RetryNum = r.retMsg(), r.durMs, int64(r.retry)
-	st.MemUsage = math.Round(float64(r.mem)/(1<<20)*1e6) / 1e6
+	st.MemUsage = float64(r.mem) / (1 << 20) // exact: usage is whole 4 KiB pages
 	if r.kind != kindSuccess {
 		st.RetCode = -1
 	}

@@ -72,14 +72,18 @@ func startServer(t testing.TB, s *Simulator) (*httptest.Server, string) {
 	return srv, strings.TrimPrefix(srv.URL, "http://")
 }
 
-// newSDKClient builds an official SDK client pointed at the simulator.
-func newSDKClient(host, secretID, secretKey, method string) *common.Client {
+// newSDKClient builds an official SDK client pointed at the simulator;
+// opts adjust its profile (signature method, language).
+func newSDKClient(host, secretID, secretKey, method string, opts ...func(*profile.ClientProfile)) *common.Client {
 	cpf := profile.NewClientProfile()
 	cpf.HttpProfile.Endpoint = host
 	cpf.HttpProfile.Scheme = "HTTP"
 	cpf.HttpProfile.ReqMethod = method
 	cpf.DisableRegionBreaker = true
 	cpf.RateLimitExceededMaxRetries = 0
+	for _, o := range opts {
+		o(cpf)
+	}
 	return common.NewCommonClient(common.NewCredential(secretID, secretKey), "ap-guangzhou", cpf)
 }
 
