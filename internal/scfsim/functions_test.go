@@ -55,7 +55,7 @@ func TestGetFunction(t *testing.T) {
 	}{
 		{name: "defaults derived", method: "POST", params: `{"FunctionName":"orders-webhook"}`, want: functionDetail{
 			FunctionName: "orders-webhook", Namespace: "default", MemorySize: 256, Timeout: 10, Runtime: "Python3.6",
-			ClsTopicId: DefaultClsTopicID("ap-guangzhou", "default", "orders-webhook"),
+			ClsTopicId:  DefaultClsTopicID("ap-guangzhou", "default", "orders-webhook"),
 			ClsLogsetId: DefaultClsLogsetID("ap-guangzhou"), Qualifier: "$LATEST", FunctionVersion: "$LATEST"}},
 		{name: "configured, GET", method: "GET", params: "FunctionName=configured&Qualifier=%24LATEST", want: functionDetail{
 			FunctionName: "configured", Namespace: "default", MemorySize: 128, Timeout: 3, Runtime: "Nodejs16.13",
@@ -63,7 +63,7 @@ func TestGetFunction(t *testing.T) {
 			Qualifier: "$LATEST", FunctionVersion: "$LATEST"}},
 		{name: "a published version", method: "POST", params: `{"FunctionName":"orders-webhook","Qualifier":"2"}`, want: functionDetail{
 			FunctionName: "orders-webhook", Namespace: "default", MemorySize: 256, Timeout: 10, Runtime: "Python3.6",
-			ClsTopicId: DefaultClsTopicID("ap-guangzhou", "default", "orders-webhook"),
+			ClsTopicId:  DefaultClsTopicID("ap-guangzhou", "default", "orders-webhook"),
 			ClsLogsetId: DefaultClsLogsetID("ap-guangzhou"), Qualifier: "2", FunctionVersion: "2"}},
 		{name: "unknown function", method: "POST", params: `{"FunctionName":"nope"}`, code: "ResourceNotFound.Function"},
 		{name: "unknown namespace", method: "POST", params: `{"FunctionName":"APITest","Namespace":"nope"}`, code: "ResourceNotFound.Function"},
