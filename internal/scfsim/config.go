@@ -154,7 +154,7 @@ type Config struct {
 	Accounts  []Account
 	Functions []Function
 	// Regions the simulator serves; calls for other regions get
-	// UnsupportedOperation.NotSupportRegion.
+	// InvalidParameterValue, as on Tencent.
 	Regions []string
 	// Seed makes the synthetic executions reproducible (default 1).
 	Seed int64
@@ -403,7 +403,7 @@ func (c *Config) validate() error {
 	}
 	for api, n := range c.APIRateLimits {
 		if _, ok := documentedRateLimits()[api]; !ok {
-			return fmt.Errorf("scfsim: apiRateLimits: no rate-limited action %q", api)
+			return fmt.Errorf("scfsim: apiRateLimits: %q is not GetFunction, ListFunctions or GetRequestStatus (GetFunctionLogs's limit is rateLimit)", api)
 		}
 		if n < 0 {
 			return fmt.Errorf("scfsim: apiRateLimits: %s must not be negative", api)
