@@ -3,8 +3,10 @@ package scfsim
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,6 +112,25 @@ func TestNodeSDK(t *testing.T) {
 
 		var st getRequestStatusResponse
 		strictly(t, style+" GetRequestStatus", answers[actionGetRequestStatus], &st)
+		// GetRequestStatus postdates the Go SDK v1.0.162, whose models
+		// check the other actions' spelling: these are the Node.js SDK's
+		// model names (scf_models.d.ts: GetRequestStatusResponse,
+		// RequestStatus), exactly.
+		var keys struct {
+			Data []map[string]any
+		}
+		var top map[string]any
+		if json.Unmarshal(answers[actionGetRequestStatus], &top) != nil ||
+			json.Unmarshal(answers[actionGetRequestStatus], &keys) != nil || len(keys.Data) != 1 {
+			t.Fatalf("%s GetRequestStatus: %s", style, answers[actionGetRequestStatus])
+		}
+		if got := slices.Sorted(maps.Keys(top)); !slices.Equal(got, []string{"Data", "RequestId", "TotalCount"}) {
+			t.Errorf("%s GetRequestStatus keys %v", style, got)
+		}
+		if got := slices.Sorted(maps.Keys(keys.Data[0])); !slices.Equal(got, []string{"Duration", "FunctionName",
+			"MemUsage", "RequestId", "RetCode", "RetMsg", "RetryNum", "StartTime"}) {
+			t.Errorf("%s RequestStatus keys %v", style, got)
+		}
 		if st.TotalCount != 1 || len(st.Data) != 1 || st.Data[0] != wantStatus {
 			t.Errorf("%s GetRequestStatus: %+v, want %+v", style, st, wantStatus)
 		}

@@ -22,6 +22,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
@@ -125,10 +126,71 @@ func check(method string, typed any, body []byte) result {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(fresh); err != nil {
 		r.Strict = err.Error()
+	} else if err := sameKeys(body, fresh); err != nil {
+		// encoding/json matches names case-insensitively; Tencent's
+		// SDKs in other languages do not.
+		r.Strict = err.Error()
 	}
 	unset(reflect.ValueOf(typed).Elem().FieldByName("Response"), "Response", &r.Unset)
 	sort.Strings(r.Unset)
 	return r
+}
+
+// sameKeys reports the first object key of body that model's type does
+// not spell exactly as a JSON field name.
+func sameKeys(body []byte, model any) error {
+	var sent any
+	if err := json.Unmarshal(body, &sent); err != nil {
+		return err
+	}
+	return keysIn(sent, reflect.TypeOf(model), "")
+}
+
+func keysIn(sent any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch s := sent.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return fmt.Errorf("%s is an object, the model has %s", path, t)
+		}
+		for k, v := range s {
+			f, ok := fieldByJSONName(t, k)
+			if !ok {
+				return fmt.Errorf("key %s.%s is not the model's spelling", path, k)
+			}
+			if err := keysIn(v, f.Type, path+"."+k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice {
+			return fmt.Errorf("%s is an array, the model has %s", path, t)
+		}
+		for i := range s {
+			if err := keysIn(s[i], t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fieldByJSONName finds the field named name exactly by its json tag,
+// looking into embedded structs.
+func fieldByJSONName(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			continue // *tchttp.BaseResponse carries no JSON fields
+		}
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 // unset walks pointers, structs and slices and records nil pointers and
