@@ -179,25 +179,13 @@ func (s *Simulator) authTC3(r *http.Request, body []byte) (*signedCall, *apiErro
 			return nil, errf("MissingParameter", "The request is missing a required parameter `%s`.", h)
 		}
 	}
-	account, known := s.accounts[auth.secretID]
-	ledgerID := ""
-	if known {
-		ledgerID = auth.secretID
-	}
 	tsText := r.Header.Get("X-TC-Timestamp")
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil {
-		return nil, errf("InvalidParameter", "Parameter `X-TC-Timestamp` type error, expected Integer.")
-	}
-	if e := s.checkSkew(ts, ledgerID); e != nil {
+	account, ts, e := s.account(auth.secretID, "X-TC-Timestamp", tsText)
+	if e != nil {
 		return nil, e
 	}
-	if !known {
-		s.ledger.record("", outAuthFailed)
-		return nil, errSecretIDNotFound()
-	}
 	fail := func(format string, args ...any) (*signedCall, *apiError) {
-		s.ledger.record(ledgerID, outAuthFailed)
+		s.ledger.record(account.SecretID, outAuthFailed)
 		return nil, errf("AuthFailure.SignatureFailure", format, args...)
 	}
 	switch {
@@ -220,13 +208,25 @@ func (s *Simulator) authTC3(r *http.Request, body []byte) (*signedCall, *apiErro
 		version: r.Header.Get("X-TC-Version"), region: r.Header.Get("X-TC-Region")}, nil
 }
 
-// checkSkew refuses a timestamp further than MaxClockSkew from now.
-func (s *Simulator) checkSkew(ts int64, ledgerID string) *apiError {
-	if skew := s.now().Sub(time.Unix(ts, 0)); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
-		s.ledger.record(ledgerID, outAuthFailed)
-		return errf("AuthFailure.SignatureExpire", "The signature is expired, please request again.")
+// account checks a call's timestamp (named tsName) and then finds its
+// SecretId's account, in Tencent's order: an expired signature is
+// reported before an unknown SecretId.
+func (s *Simulator) account(secretID, tsName, tsText string) (Account, int64, *apiError) {
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil {
+		return Account{}, 0, errf("InvalidParameter", "Parameter `%s` type error, expected Integer.", tsName)
 	}
-	return nil
+	account, known := s.accounts[secretID]
+	if skew := s.now().Sub(time.Unix(ts, 0)); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
+		s.ledger.record(account.SecretID, outAuthFailed) // "" when unknown
+		return Account{}, 0, errf("AuthFailure.SignatureExpire", "The signature is expired, please request again.")
+	}
+	if !known {
+		s.ledger.record("", outAuthFailed)
+		return Account{}, 0, errf("AuthFailure.SecretIdNotFound",
+			"The SecretId is not found, please ensure that your SecretId is correct.")
+	}
+	return account, ts, nil
 }
 
 // checkToken requires a temporary key's session token.
@@ -236,8 +236,4 @@ func (s *Simulator) checkToken(a Account, token string) *apiError {
 		return errf("AuthFailure.TokenFailure", "The token is invalid or expired.")
 	}
 	return nil
-}
-
-func errSecretIDNotFound() *apiError {
-	return errf("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct.")
 }

@@ -1,11 +1,9 @@
 package scfsim
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
-	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -503,23 +501,11 @@ func readParams(c *apiCall, known ...string) (*params, *apiError) {
 		}
 		return p, nil
 	}
-	if len(bytes.TrimSpace(c.json)) == 0 {
-		return p, nil
+	var e *apiError
+	if p.json, e = jsonObject(c.json); e != nil {
+		return nil, e
 	}
-	dec := json.NewDecoder(bytes.NewReader(c.json))
-	if err := dec.Decode(&p.json); err != nil || p.json == nil {
-		return nil, errf("InvalidParameter.Payload", "The request body is not a JSON object.")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errf("InvalidParameter.Payload", "The request body has data after the JSON object.")
-	}
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range p.json {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(p.json)) {
 		if !slices.Contains(known, k) {
 			return nil, unknownParam(k)
 		}

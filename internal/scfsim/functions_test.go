@@ -43,6 +43,19 @@ func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bo
 	return e.Error
 }
 
+// wantCode checks a call's error against code ("" for success) and
+// reports whether there is a successful answer left to check.
+func wantCode(t *testing.T, e *translate.APIError, code string) bool {
+	t.Helper()
+	switch {
+	case code == "" && e != nil:
+		t.Fatalf("unexpected error %+v", e)
+	case code != "" && (e == nil || e.Code != code):
+		t.Fatalf("got %+v, want %s", e, code)
+	}
+	return code == ""
+}
+
 func TestGetFunction(t *testing.T) {
 	s, clock := newSim(t, func(c *Config) {
 		c.Functions = append(c.Functions, Function{Name: "configured", ClsTopicID: "topic-1", ClsLogsetID: "logset-1",
@@ -77,14 +90,8 @@ func TestGetFunction(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got functionDetail
 			e := callAction(t, s, clock, tc.method, actionGetFunction, tc.params, &got)
-			if tc.code != "" {
-				if e == nil || e.Code != tc.code {
-					t.Fatalf("got %+v, want %s", e, tc.code)
-				}
+			if !wantCode(t, e, tc.code) {
 				return
-			}
-			if e != nil {
-				t.Fatal(e)
 			}
 			if got.FunctionName != tc.want.FunctionName || got.Namespace != tc.want.Namespace ||
 				got.MemorySize != tc.want.MemorySize || got.Timeout != tc.want.Timeout || got.Runtime != tc.want.Runtime ||
@@ -143,14 +150,8 @@ func TestListFunctions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, e := list(t, tc.method, tc.params)
-			if tc.code != "" {
-				if e == nil || e.Code != tc.code {
-					t.Fatalf("got %+v, want %s", e, tc.code)
-				}
+			if !wantCode(t, e, tc.code) {
 				return
-			}
-			if e != nil {
-				t.Fatal(e)
 			}
 			if tc.want != nil && !slices.Equal(names(got), tc.want) || tc.want == nil && len(got.Functions) != 0 ||
 				got.TotalCount != tc.total {
@@ -223,14 +224,8 @@ func TestGetRequestStatus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got getRequestStatusResponse
 			e := callAction(t, s, clock, tc.method, actionGetRequestStatus, tc.params, &got)
-			if tc.code != "" {
-				if e == nil || e.Code != tc.code {
-					t.Fatalf("got %+v, want %s", e, tc.code)
-				}
+			if !wantCode(t, e, tc.code) {
 				return
-			}
-			if e != nil {
-				t.Fatal(e)
 			}
 			if tc.want == nil {
 				if got.TotalCount != 0 || len(got.Data) != 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/url"
 	"slices"
@@ -113,24 +114,11 @@ func parseQueryParams(vals url.Values) (*rawParams, *apiError) {
 // parseJSONParams reads the JSON body of a POST. Types are strict, as
 // Tencent's are: "10" is not an Integer.
 func parseJSONParams(body []byte) (*rawParams, *apiError) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return &rawParams{}, nil
+	obj, e := jsonObject(body)
+	if e != nil {
+		return nil, e
 	}
-	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, errf("InvalidParameter.Payload", "The request body is not a JSON object.")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errf("InvalidParameter.Payload", "The request body has data after the JSON object.")
-	}
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range obj {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(obj))
 	p := &rawParams{}
 	strs := map[string]*string{
 		"FunctionName": &p.FunctionName, "Namespace": &p.Namespace,
@@ -184,6 +172,23 @@ func parseJSONParams(body []byte) (*rawParams, *apiError) {
 		}
 	}
 	return p, nil
+}
+
+// jsonObject reads a POST body: one JSON object, or nothing (no
+// parameters).
+func jsonObject(body []byte) (map[string]json.RawMessage, *apiError) {
+	obj := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return obj, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, errf("InvalidParameter.Payload", "The request body is not a JSON object.")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errf("InvalidParameter.Payload", "The request body has data after the JSON object.")
+	}
+	return obj, nil
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }

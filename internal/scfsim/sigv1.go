@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -61,21 +60,9 @@ func (s *Simulator) authV1(r *http.Request, p url.Values) (*signedCall, *apiErro
 		return nil, errf("InvalidParameterValue", "SignatureMethod must be %s or %s, got `%s`.", sigMethodSHA1, sigMethodSHA256, m)
 	}
 	secretID := p.Get("SecretId")
-	account, known := s.accounts[secretID]
-	ledgerID := ""
-	if known {
-		ledgerID = secretID
-	}
-	ts, err := strconv.ParseInt(p.Get("Timestamp"), 10, 64)
-	if err != nil {
-		return nil, errf("InvalidParameter", "Parameter `Timestamp` type error, expected Integer.")
-	}
-	if e := s.checkSkew(ts, ledgerID); e != nil {
+	account, _, e := s.account(secretID, "Timestamp", p.Get("Timestamp"))
+	if e != nil {
 		return nil, e
-	}
-	if !known {
-		s.ledger.record("", outAuthFailed)
-		return nil, errSecretIDNotFound()
 	}
 	got, err := base64.StdEncoding.DecodeString(p.Get("Signature"))
 	valid := false
@@ -85,7 +72,7 @@ func (s *Simulator) authV1(r *http.Request, p url.Values) (*signedCall, *apiErro
 		valid = valid || (err == nil && hmac.Equal(got, m.Sum(nil)))
 	}
 	if !valid {
-		s.ledger.record(ledgerID, outAuthFailed)
+		s.ledger.record(secretID, outAuthFailed)
 		return nil, errf("AuthFailure.SignatureFailure", "%s", sigFailure)
 	}
 	if e := s.checkToken(account, p.Get("Token")); e != nil {
