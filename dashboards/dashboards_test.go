@@ -243,29 +243,12 @@ func checkColumnUnits(t *testing.T, file string, p panel) {
 	}
 }
 
-// pending are the metrics and labels of issue 14's contract that other
-// branches add: queries that use them must parse and honour the variables,
-// but need not return data yet. Remove an entry once its branch is merged;
-// the test says when a pending metric appears in the demo's output.
-var pending = []struct {
-	metric, label string // label "": the metric itself is new
-	owner         string
-}{
-	{"mudscf_function_info", "", "lead (proxy, phase 2)"},
-	{"mudscf_function_memory_size_bytes", "", "lead (proxy, phase 2)"},
-}
-
 // notInDemo are metrics the demo never has: it runs without Redis. Their
 // queries must parse and honour the variables.
 var notInDemo = []string{"mudscf_redis_up", "mudscf_redis_fallbacks_total"}
 
 // mayBeEmpty says why a query need not return data, or "".
 func mayBeEmpty(expr string) string {
-	for _, p := range pending {
-		if strings.Contains(expr, p.metric) && (p.label == "" || strings.Contains(expr, p.label)) {
-			return "pending " + p.metric + " " + p.label
-		}
-	}
 	for _, m := range notInDemo {
 		if strings.Contains(expr, m) {
 			return m + " is not in the demo"
@@ -295,7 +278,7 @@ func expand(expr string, vars map[string]string) string {
 
 // Every panel's, annotation's and variable's query, run by a real
 // Prometheus scraping a real demo, parses, returns data (unless listed in
-// pending or notInDemo; annotations mark rare events) with the variables
+// notInDemo; annotations mark rare events) with the variables
 // set to real values, and returns nothing with another namespace or job:
 // so every query honours both variables.
 func TestPanelsAgainstPrometheus(t *testing.T) {
@@ -349,18 +332,6 @@ scrape_configs:
 		}
 	}
 	time.Sleep(5 * time.Second) // a few more scrapes, so rates have samples
-
-	// A pending entry whose metric (or label) the demo now exports has been
-	// merged: it should leave the list, so that its queries must return data.
-	for _, p := range pending {
-		sel := p.metric
-		if p.label != "" {
-			sel += "{" + p.label + `!=""}`
-		}
-		if r, err := query(api, "count("+sel+")"); err == nil && len(r) > 0 {
-			t.Errorf("%s now has data: remove it from pending", sel)
-		}
-	}
 
 	type check struct{ file, what, expr, emptyOK string }
 	var checks []check

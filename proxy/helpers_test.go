@@ -72,9 +72,11 @@ func testConfig(simHost string, tweak func(*Config)) Config {
 			Region:      "ap-guangzhou",
 			Credentials: upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},
 			Readers:     jwtauth.Readers{Subjects: []string{"usr_morgan_de"}, Roles: []string{"admin"}},
+			// Memory sizes configured: no GetFunction lookups, whose calls
+			// would mix with the GetFunctionLogs calls tests count.
 			Functions: map[string]FunctionConfig{
-				testFunction:  {Name: "APITest"},
-				otherFunction: {Name: "orders-webhook"},
+				testFunction:  {Name: "APITest", MemorySizeMB: 256},
+				otherFunction: {Name: "orders-webhook", MemorySizeMB: 512},
 			},
 		}},
 	}

@@ -103,14 +103,25 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	})
 	// In a stable order: accounts without an alias are named after the
 	// first project that uses them.
+	functions := newCatalog(opts.Metrics.Registry, opts.Logger)
 	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
 		pc := cfg.Projects[id]
 		source, err := pool.Source(id, pc.Region, pc.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
-		s.projects[id] = &project{cfg: pc, source: source}
+		p := &project{cfg: pc, source: source}
+		s.projects[id] = p
+		describer, err := pool.Describer(id, pc.Region, pc.Credentials)
+		if err != nil {
+			return nil, fmt.Errorf("project %s: %w", id, err)
+		}
+		for _, fid := range slices.Sorted(maps.Keys(pc.Functions)) {
+			t, _ := p.target(fid)
+			functions.add(id, fid, pc.Region, t, pc.Functions[fid].MemorySizeMB, describer)
+		}
 	}
+	go functions.run(ctx)
 	s.echo = s.routes()
 	return s, nil
 }

@@ -24,7 +24,7 @@ type Pool struct {
 	loc      *time.Location
 	tracer   trace.TracerProvider
 	metrics  *Metrics
-	budgets  map[string]budget.Limiter
+	budgets  map[string]budget.Limiter // by API and account
 	breakers map[string]*Breaker
 	aliases  map[string]string // SecretId to alias
 	budgetM  *budget.Metrics
@@ -52,42 +52,81 @@ func NewPool(opts PoolOptions) *Pool {
 	}
 }
 
+// getFunctionPerSecond is Tencent's documented limit of SCF GetFunction
+// calls per second.
+const getFunctionPerSecond = 100
+
 // Source is the LogSource of project in region with creds.
 func (p *Pool) Source(project, region string, creds CredentialsConfig) (LogSource, error) {
-	cred, err := creds.Resolve()
+	client, alias, err := p.client(project, region, creds)
 	if err != nil {
 		return nil, err
+	}
+	account := client.SecretID()
+	key := account + "|" + region
+	breaker, ok := p.breakers[key]
+	if !ok {
+		logs := budgetedLogs{next: client, budgeted: p.budgeted(account, alias, getLogs, p.budget)}
+		breaker = NewBreaker(logs, p.cfg.Breaker, alias, p.metrics)
+		p.breakers[key] = breaker
+	}
+	return NewGetFunctionLogsSource(breaker, p.loc), nil
+}
+
+// Describer looks up functions of project in region with creds.
+func (p *Pool) Describer(project, region string, creds CredentialsConfig) (*Describer, error) {
+	client, alias, err := p.client(project, region, creds)
+	if err != nil {
+		return nil, err
+	}
+	cfg := p.budget
+	cfg.RequestsPerSecond = getFunctionPerSecond
+	return &Describer{client: client, budgeted: p.budgeted(client.SecretID(), alias, getFunction, cfg)}, nil
+}
+
+// client builds the SDK client of creds in region, and names its account.
+func (p *Pool) client(project, region string, creds CredentialsConfig) (*Client, string, error) {
+	cred, err := creds.Resolve()
+	if err != nil {
+		return nil, "", err
 	}
 	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
 	if p.tracer != nil {
 		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(p.tracer),
-			otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "tencentcloud scf GetFunctionLogs" }))
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return "tencentcloud scf " + r.Header.Get("X-TC-Action")
+			}))
 	}
 	client, err := NewClient(ClientConfig{
 		Region: region, Endpoint: p.cfg.Endpoint, Scheme: p.cfg.Scheme,
 		Timeout: p.cfg.Timeout, Credential: cred, Transport: transport,
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	account := client.SecretID()
-	alias, err := p.alias(account, creds.Account, project)
+	alias, err := p.alias(client.SecretID(), creds.Account, project)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	b, ok := p.budgets[account]
+	return client, alias, nil
+}
+
+// budgeted is the budget of api on account, one per pair, shared by every
+// project and region on the account.
+func (p *Pool) budgeted(account, alias, api string, cfg budget.Config) *budgeted {
+	// GetFunctionLogs keeps the key it had before other APIs had budgets,
+	// so that replicas of two versions share it during a rolling update.
+	key := account
+	if api != getLogs {
+		key = api + "|" + account
+	}
+	l, ok := p.budgets[key]
 	if !ok {
-		b = p.budgetM.Instrument(budget.New(p.budget, p.store, account, p.cfg.Timeout), alias, getLogs, p.budget.RequestsPerSecond)
-		p.budgets[account] = b
-		p.metrics.account(alias, getLogs)
+		l = p.budgetM.Instrument(budget.New(cfg, p.store, key, p.cfg.Timeout), alias, api, cfg.RequestsPerSecond)
+		p.budgets[key] = l
+		p.metrics.account(alias, api)
 	}
-	breaker, ok := p.breakers[account+"|"+region]
-	if !ok {
-		caller := &budgeted{next: client, budget: b, backoff: p.budget.Backoff, account: alias, metrics: p.metrics}
-		breaker = NewBreaker(caller, p.cfg.Breaker, alias, p.metrics)
-		p.breakers[account+"|"+region] = breaker
-	}
-	return NewGetFunctionLogsSource(breaker, p.loc), nil
+	return &budgeted{budget: l, api: api, backoff: cfg.Backoff, account: alias, metrics: p.metrics}
 }
 
 // alias names account in metrics and logs: its configured alias; unset,
