@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"os"
 	"slices"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/mudscf/mudscf/internal/yamlconfig"
 )
 
 // Account is one API key pair the simulator accepts.
@@ -435,15 +433,8 @@ type fileConfig struct {
 // accounts or functions fall back to those of DefaultConfig. Now stays nil
 // and Origin, when absent, zero: New derives them from the clock.
 func LoadConfig(path string) (Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("scfsim: %w", err)
-	}
-	defer f.Close()
 	var fc fileConfig
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
-	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+	if err := yamlconfig.Load(path, &fc); err != nil {
 		return Config{}, fmt.Errorf("scfsim: %s: %w", path, err)
 	}
 	c := Config{
