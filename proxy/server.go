@@ -33,7 +33,7 @@ type Server struct {
 	loc      *time.Location
 	auth     *jwtauth.Authenticator
 	projects map[string]*project
-	cache    *Cache
+	cache    *boundedCache
 	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
 	plans    *planMemo
@@ -86,7 +86,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	s := &Server{
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
 		plans:   newPlanMemo(4096),
-		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
+		cache:   newCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 		readHeaderTimeout: 5 * time.Second,
 	}

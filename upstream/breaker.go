@@ -24,19 +24,19 @@ func (e *BreakerOpenError) Error() string {
 		e.RetryAfter.Round(time.Millisecond))
 }
 
-// Breaker stops calling an upstream that keeps failing. It sits
+// breaker stops calling an upstream that keeps failing. It sits
 // before the budget, so that refused calls spend no slot; after openFor it
 // lets one probe call through, and the probe's success closes it again.
-type Breaker struct {
-	next LogsCaller
+type breaker struct {
+	next logsCaller
 	cb   *gobreaker.CircuitBreaker[translate.GetFunctionLogsResponse]
 	// probeAt is when the open breaker turns half-open (unix ns).
 	probeAt atomic.Int64
 }
 
-// NewBreaker guards next, one account (named by its alias) in one region.
-func NewBreaker(next LogsCaller, cfg BreakerConfig, account string, metrics *Metrics) *Breaker {
-	c := &Breaker{next: next}
+// newBreaker guards next, one account (named by its alias) in one region.
+func newBreaker(next logsCaller, cfg BreakerConfig, account string, metrics *Metrics) *breaker {
+	c := &breaker{next: next}
 	metrics.breakerStateChanged(account, nil, gobreaker.StateClosed)
 	c.cb = gobreaker.NewCircuitBreaker[translate.GetFunctionLogsResponse](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
@@ -60,7 +60,7 @@ func NewBreaker(next LogsCaller, cfg BreakerConfig, account string, metrics *Met
 }
 
 // GetFunctionLogs makes the call unless the breaker is open.
-func (c *Breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+func (c *breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
 	resp, err := c.cb.Execute(func() (translate.GetFunctionLogsResponse, error) {
 		resp, err := c.next.GetFunctionLogs(ctx, params)
 		if err != nil && ctx.Err() != nil {

@@ -38,7 +38,7 @@ func (b *budgeted) do(ctx context.Context, call func(context.Context) error) err
 
 // budgetedLogs is GetFunctionLogs within its budget.
 type budgetedLogs struct {
-	next LogsCaller
+	next logsCaller
 	*budgeted
 }
 

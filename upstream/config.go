@@ -19,7 +19,7 @@ type Config struct {
 	Scheme string `yaml:"scheme"`
 	// Timeout bounds one upstream call (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
-	// Breaker stops calling an upstream account that keeps failing.
+	// breaker stops calling an upstream account that keeps failing.
 	Breaker BreakerConfig `yaml:"breaker"`
 }
 
@@ -85,8 +85,8 @@ type CredentialsConfig struct {
 	TokenFile     string `yaml:"tokenFile"`
 }
 
-// DefaultAccount is the alias of an account whose configuration names none.
-const DefaultAccount = "default"
+// defaultAccount is the alias of an account whose configuration names none.
+const defaultAccount = "default"
 
 // Validate reports a half-configured key.
 func (c CredentialsConfig) Validate() error {

@@ -25,7 +25,7 @@ type Pool struct {
 	tracer   trace.TracerProvider
 	metrics  *Metrics
 	budgets  map[string]budget.Limiter // by API and account
-	breakers map[string]*Breaker
+	breakers map[string]*breaker
 	aliases  map[string]string // SecretId to alias
 	budgetM  *budget.Metrics
 }
@@ -48,7 +48,7 @@ func NewPool(opts PoolOptions) *Pool {
 	return &Pool{
 		cfg: opts.Upstream, budget: opts.Budget, store: opts.Store, loc: opts.Location, tracer: opts.TracerProvider,
 		metrics: NewMetrics(opts.Registerer), budgetM: budget.NewMetrics(opts.Registerer),
-		budgets: map[string]budget.Limiter{}, breakers: map[string]*Breaker{}, aliases: map[string]string{},
+		budgets: map[string]budget.Limiter{}, breakers: map[string]*breaker{}, aliases: map[string]string{},
 	}
 }
 
@@ -64,13 +64,13 @@ func (p *Pool) Source(project, region string, creds CredentialsConfig) (LogSourc
 	}
 	account := client.SecretID()
 	key := account + "|" + region
-	breaker, ok := p.breakers[key]
+	guard, ok := p.breakers[key]
 	if !ok {
 		logs := budgetedLogs{next: client, budgeted: p.budgeted(account, alias, getLogs, p.budget)}
-		breaker = NewBreaker(logs, p.cfg.Breaker, alias, p.metrics)
-		p.breakers[key] = breaker
+		guard = newBreaker(logs, p.cfg.Breaker, alias, p.metrics)
+		p.breakers[key] = guard
 	}
-	return NewGetFunctionLogsSource(breaker, p.loc), nil
+	return newGetFunctionLogsSource(guard, p.loc), nil
 }
 
 // Describer looks up functions of project in region with creds.
@@ -141,8 +141,8 @@ func (p *Pool) alias(account, configured, project string) (string, error) {
 	case configured == "" && seen:
 		return known, nil
 	case configured == "":
-		configured = DefaultAccount
-		if p.named(DefaultAccount) {
+		configured = defaultAccount
+		if p.named(defaultAccount) {
 			configured = project
 		}
 	case seen && known != configured:

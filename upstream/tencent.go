@@ -40,7 +40,7 @@ type ClientConfig struct {
 	Scheme string
 	// Timeout bounds each call on top of the caller's context.
 	Timeout time.Duration
-	// Credential signs the calls. Nil resolves one through CredentialChain.
+	// Credential signs the calls. Nil resolves one through credentialChain.
 	Credential common.CredentialIface
 	// Transport carries the calls; nil uses a clone of http.DefaultTransport.
 	Transport http.RoundTripper
@@ -68,7 +68,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	cred := cfg.Credential
 	if cred == nil {
 		var err error
-		if cred, err = CredentialChain().GetCredential(); err != nil {
+		if cred, err = credentialChain().GetCredential(); err != nil {
 			return nil, fmt.Errorf("tencent client: no credentials in the environment, profile file, TKE OIDC role or CVM role: %w", err)
 		}
 	}
@@ -107,10 +107,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return &Client{sdk: sdk, secretID: secretID, timeout: cfg.Timeout}, nil
 }
 
-// CredentialChain is the SDK's provider chain with TKE's OIDC role added:
+// credentialChain is the SDK's provider chain with TKE's OIDC role added:
 // environment (TENCENTCLOUD_SECRET_ID/KEY), the profile file, the OIDC
 // role when the TKE_* variables are present, then the CVM instance role.
-func CredentialChain() common.Provider {
+func credentialChain() common.Provider {
 	providers := []common.Provider{common.DefaultEnvProvider(), common.DefaultProfileProvider()}
 	// The OIDC provider reports missing TKE_* variables as a hard error,
 	// which would stop the chain, so it joins only when configured.
