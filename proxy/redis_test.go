@@ -225,7 +225,10 @@ func TestRedisCrashMidRun(t *testing.T) {
 // them: one page call and the two stats calls.
 func TestRedisReplicasCollapseIdenticalRequests(t *testing.T) {
 	r := testenv.StartRedis(t)
-	sim, pair := redisPair(t, r, nil)
+	// A generous operation timeout: this test is about collapsing, and on a
+	// loaded machine a 200ms Redis answer can be late, which sends a replica
+	// local (TestRedisHangs covers that).
+	sim, pair := redisPair(t, r, func(cfg *Config) { cfg.Redis.OpTimeout = time.Second })
 	sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
 	tok := pair[0].token(t, "usr_morgan_de")
 	path := logsPath + "?limit=5" + fixedWindow()
