@@ -44,6 +44,7 @@ type Simulator struct {
 	faults   Faults
 
 	ledger *ledger
+	cls    *clsState
 	// listCap is sideListCap; a field so tests can lower it.
 	listCap int
 }
@@ -82,6 +83,11 @@ func New(cfg Config) (*Simulator, error) {
 		}
 		ns[f.Namespace] = append(ns[f.Namespace], m)
 	}
+	cls, err := newCLSState(&cfg, s.fns)
+	if err != nil {
+		return nil, err
+	}
+	s.cls = cls
 	for _, nss := range s.byRegion {
 		for _, fns := range nss {
 			slices.SortFunc(fns, func(a, b *fnModel) int { return strings.Compare(a.Name, b.Name) })
@@ -106,7 +112,11 @@ func (s *Simulator) Faults() Faults {
 }
 
 // Truth returns a snapshot of what the simulator observed.
-func (s *Simulator) Truth() Truth { return s.ledger.truth(s.now()) }
+func (s *Simulator) Truth() Truth {
+	t := s.ledger.truth(s.now())
+	t.SearchLog = s.cls.limits.truth()
+	return t
+}
 
 // Executions returns the ground truth: executions that started in
 // [from, to] (inclusive, exact instants) and had finished at Now(), sorted
@@ -207,7 +217,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	const sigFailure = "The provided credentials could not be validated. Please check your signature is correct."
 	switch {
-	case auth.service != serviceName:
+	case auth.service != serviceName && auth.service != clsService:
 		s.ledger.record(ledgerID, now, outAuthFailed)
 		fail(errf("AuthFailure.SignatureFailure", "%s The credential scope names service `%s`, expected `%s`.",
 			sigFailure, auth.service, serviceName))
@@ -224,6 +234,10 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if account.Token != "" && r.Header.Get("X-TC-Token") != account.Token {
 		s.ledger.record(ledgerID, now, outAuthFailed)
 		fail(errf("AuthFailure.TokenFailure", "The token is invalid or expired."))
+		return
+	}
+	if auth.service == clsService {
+		s.serveCLS(w, r, body, auth.secretID, reqID, arrived)
 		return
 	}
 

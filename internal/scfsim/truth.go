@@ -24,6 +24,8 @@ type Truth struct {
 	TotalAuthFailures map[string]int64 `json:"totalAuthFailures"`
 	// TotalFaulted counts calls answered by a fault instead of the API.
 	TotalFaulted map[string]int64 `json:"totalFaulted"`
+	// SearchLog is CLS's SearchLog: its limits as the simulator saw them.
+	SearchLog SearchLogTruth `json:"searchLog"`
 }
 
 // SecondCount counts the calls of one SecretId in one unix second.
