@@ -665,6 +665,8 @@ type sqlAcc struct {
 
 func (it *sqlItem) add(a *sqlAcc, c *clsRecord) {
 	switch {
+	case it.agg == "": // a grouped column: its value is the group's key
+		return
 	case it.star:
 		a.n++
 		return
