@@ -15,7 +15,8 @@ import (
 // same executions.
 //
 // What the pages document: the 14 keys and their index types, Platform vs
-// Custom, 202 meaning "running", SCF_Message limited to 8 KB, the return
+// Custom, 202 meaning "running", SCF_Message limited to 8 KB (no simulated
+// line comes near it, so nothing is cut), the return
 // value written as "Response RequestId:xxx RetMsg:xxx". What is a guess:
 // which platform line carries the final status, duration and memory (here
 // only the Report line, the others say 202/0/0.00, as Tencent's own sample
@@ -41,9 +42,6 @@ const (
 	statusSuccess = 200
 	statusRunning = 202
 )
-
-// maxMessageBytes is SCF's cap on SCF_Message; longer text is cut.
-const maxMessageBytes = 8 << 10
 
 // clsRecord is one CLS log record, reduced to what ordering and matching
 // need; its text is built only when asked for.
@@ -135,9 +133,6 @@ func (c *clsRecord) message() string {
 			" Duration:" + strconv.FormatFloat(c.r.durMs, 'f', 3, 64) + "ms" +
 			" Memory:" + strconv.FormatInt(c.r.fn.MemorySizeMB, 10) + "MB" +
 			" MemUsage:" + strconv.FormatFloat(float64(c.r.mem)/(1<<20), 'f', 6, 64) + "MB"
-	}
-	if len(m) > maxMessageBytes {
-		m = strings.ToValidUTF8(m[:maxMessageBytes], "")
 	}
 	return m
 }
