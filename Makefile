@@ -16,7 +16,7 @@ unit:
 # Short fuzzing of every fuzz target (translate's parsers, the proxy's HTTP
 # edge and JWT handling) beyond the committed corpora.
 FUZZTIME ?= 20s
-FUZZPKGS ?= ./translate ./proxy
+FUZZPKGS ?= ./translate ./proxy ./jwtauth
 fuzz:
 	@for p in $(FUZZPKGS); do \
 		for f in $$($(GO) test $$p -list 'Fuzz.*' | grep ^Fuzz); do \
@@ -24,9 +24,14 @@ fuzz:
 		done; \
 	done
 
-# The same static binary the Dockerfile builds.
+# The same static binary the Dockerfile builds, stamped as its build
+# arguments stamp it: what mudscf --version and mudscf_build_info report.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VERSION_PKG := github.com/prometheus/common/version
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/mudscf ./cmd/mudscf
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) -X $(VERSION_PKG).Branch=$(BRANCH)" -o bin/mudscf ./cmd/mudscf
 
 demo:
 	$(GO) run ./cmd/mudscf demo

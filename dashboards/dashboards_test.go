@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,11 +14,23 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	gfdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/mudscf/mudscf/internal/testenv"
 )
+
+type target struct {
+	Expr  string `json:"expr"`
+	RefID string `json:"refId"`
+}
 
 type dashboard struct {
 	UID           string `json:"uid"`
@@ -29,33 +42,74 @@ type dashboard struct {
 			Definition string `json:"definition"`
 		} `json:"list"`
 	} `json:"templating"`
-	Panels []struct {
-		ID         int    `json:"id"`
-		Type       string `json:"type"`
-		Title      string `json:"title"`
-		Datasource struct {
-			UID string `json:"uid"`
-		} `json:"datasource"`
-		GridPos struct{ H, W, X, Y int } `json:"gridPos"`
-		Targets []struct {
-			Expr  string `json:"expr"`
-			RefID string `json:"refId"`
-		} `json:"targets"`
-	} `json:"panels"`
+	Annotations struct {
+		List []struct {
+			Name string `json:"name"`
+			Expr string `json:"expr"`
+		} `json:"list"`
+	} `json:"annotations"`
+	Links  []struct{ Type string } `json:"links"`
+	Panels []panel                 `json:"panels"`
 }
 
-func load(t *testing.T) map[string]dashboard {
+type panel struct {
+	ID         int    `json:"id"`
+	Type       string `json:"type"`
+	Title      string `json:"title"`
+	Datasource struct {
+		UID string `json:"uid"`
+	} `json:"datasource"`
+	GridPos     struct{ H, W, X, Y int } `json:"gridPos"`
+	Targets     []target                 `json:"targets"`
+	FieldConfig struct {
+		Defaults struct {
+			Unit       string          `json:"unit"`
+			Thresholds json.RawMessage `json:"thresholds"`
+			Links      []struct {
+				URL string `json:"url"`
+			} `json:"links"`
+		} `json:"defaults"`
+		Overrides []struct {
+			Matcher struct {
+				ID      string `json:"id"`
+				Options string `json:"options"`
+			} `json:"matcher"`
+			Properties []struct {
+				ID    string `json:"id"`
+				Value any    `json:"value"`
+			} `json:"properties"`
+		} `json:"overrides"`
+	} `json:"fieldConfig"`
+	Transformations []struct {
+		ID      string `json:"id"`
+		Options struct {
+			ExcludeByName map[string]bool   `json:"excludeByName"`
+			RenameByName  map[string]string `json:"renameByName"`
+		} `json:"options"`
+	} `json:"transformations"`
+}
+
+func readAll(t *testing.T) map[string][]byte {
 	t.Helper()
 	files, err := filepath.Glob("*.json")
 	if err != nil || len(files) != 2 {
 		t.Fatalf("dashboards: %v %v", files, err)
 	}
-	out := map[string]dashboard{}
+	out := map[string][]byte{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
+		out[f] = b
+	}
+	return out
+}
+
+func load(t *testing.T) map[string]dashboard {
+	t.Helper()
+	out := map[string]dashboard{}
+	for f, b := range readAll(t) {
 		var d dashboard
 		if err := json.Unmarshal(b, &d); err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -65,22 +119,82 @@ func load(t *testing.T) map[string]dashboard {
 	return out
 }
 
+// TestFoundationSDKStrict decodes each board with the Grafana Foundation
+// SDK's strict decoder: every object of the schema (dashboard, panels,
+// field configs, links, annotations, variables), each panel type's options
+// and custom field config, and each Prometheus query reject a field the
+// schema does not have and report a required one that is missing. The
+// schemaVersion must be the one the SDK writes.
+func TestFoundationSDKStrict(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	for file, b := range readAll(t) {
+		var d gfdashboard.Dashboard
+		if errs := strictErrors(d.UnmarshalJSONStrict(b)); len(errs) > 0 {
+			t.Errorf("%s does not decode strictly into the Grafana Foundation SDK's dashboard:\n%s", file, strings.Join(errs, "\n"))
+			continue
+		}
+		if err := d.Validate(); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+		if want := gfdashboard.NewDashboard().SchemaVersion; d.SchemaVersion != want {
+			t.Errorf("%s: schemaVersion %d, the SDK's is %d", file, d.SchemaVersion, want)
+		}
+	}
+}
+
+// strictErrors flattens what UnmarshalJSONStrict returns: a BuildErrors,
+// which is a non-nil error even when empty.
+func strictErrors(err error) []string {
+	var build cog.BuildErrors
+	if !errors.As(err, &build) {
+		if err != nil {
+			return []string{err.Error()}
+		}
+		return nil
+	}
+	var out []string
+	for _, e := range build {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
 func TestDashboardStructure(t *testing.T) {
 	uids := map[string]bool{}
 	for file, d := range load(t) {
-		if d.UID == "" || uids[d.UID] || d.Title == "" || d.SchemaVersion < 36 {
-			t.Errorf("%s: uid %q, title %q, schemaVersion %d", file, d.UID, d.Title, d.SchemaVersion)
+		if d.UID == "" || uids[d.UID] || d.Title == "" {
+			t.Errorf("%s: uid %q, title %q", file, d.UID, d.Title)
 		}
 		uids[d.UID] = true
 		vars := map[string]string{}
 		for _, v := range d.Templating.List {
 			vars[v.Name] = v.Type
 		}
-		if vars["datasource"] != "datasource" || vars["project"] != "query" || vars["function"] != "query" {
-			t.Errorf("%s: variables %v; want a datasource variable and project and function variables", file, vars)
+		for name, typ := range map[string]string{"datasource": "datasource", "namespace": "query", "job": "query", "project": "query", "function": "query"} {
+			if vars[name] != typ {
+				t.Errorf("%s: variables %v; want a %s variable %q", file, vars, typ, name)
+			}
 		}
+		if !slices.ContainsFunc(d.Links, func(l struct{ Type string }) bool { return l.Type == "dashboards" }) {
+			t.Errorf("%s: no link to the other mudscf dashboards", file)
+		}
+		var annotations []string
+		for _, a := range d.Annotations.List {
+			annotations = append(annotations, a.Expr)
+		}
+		for _, metric := range []string{"mudscf_upstream_breaker_transitions_total", "mudscf_redis_fallbacks_total"} {
+			if !slices.ContainsFunc(annotations, func(e string) bool { return strings.Contains(e, metric) }) {
+				t.Errorf("%s: no annotation from %s", file, metric)
+			}
+		}
+		traceLinks := 0
 		ids := map[int]bool{}
 		for _, p := range d.Panels {
+			for _, l := range p.FieldConfig.Defaults.Links {
+				if strings.Contains(l.URL, "${traces}") {
+					traceLinks++
+				}
+			}
 			if ids[p.ID] || p.Title == "" || p.Datasource.UID != "${datasource}" || p.GridPos.W == 0 || p.GridPos.H == 0 || p.GridPos.X+p.GridPos.W > 24 {
 				t.Errorf("%s: panel %d %q is malformed (duplicate id, no title, fixed datasource or bad gridPos)", file, p.ID, p.Title)
 			}
@@ -88,29 +202,87 @@ func TestDashboardStructure(t *testing.T) {
 			if len(p.Targets) == 0 {
 				t.Errorf("%s: panel %q has no query", file, p.Title)
 			}
+			if p.FieldConfig.Defaults.Unit == "" || len(p.FieldConfig.Defaults.Thresholds) == 0 {
+				t.Errorf("%s: panel %q has no unit or no thresholds", file, p.Title)
+			}
+			if p.Type == "table" {
+				checkColumnUnits(t, file, p)
+			}
+		}
+		if d.UID == "mudscf-functions" && (traceLinks == 0 || vars["traces"] != "datasource") {
+			t.Errorf("%s: %d data links to ${traces}, traces variable %q: want links from the function panels to a trace data source", file, traceLinks, vars["traces"])
 		}
 	}
 }
+
+// checkColumnUnits requires a unit override for every column a table
+// shows under a name of its own: Grafana would otherwise show durations and
+// ratios as bare numbers.
+func checkColumnUnits(t *testing.T, file string, p panel) {
+	t.Helper()
+	units := map[string]bool{}
+	for _, o := range p.FieldConfig.Overrides {
+		for _, prop := range o.Properties {
+			units[o.Matcher.Options] = units[o.Matcher.Options] || (o.Matcher.ID == "byName" && prop.ID == "unit")
+		}
+	}
+	columns := 0
+	for _, tr := range p.Transformations {
+		for from, to := range tr.Options.RenameByName {
+			if tr.Options.ExcludeByName[from] {
+				continue
+			}
+			columns++
+			if !units[to] {
+				t.Errorf("%s: table %q shows column %q without a unit", file, p.Title, to)
+			}
+		}
+	}
+	if columns == 0 {
+		t.Errorf("%s: table %q names no columns (an organize transformation with renameByName)", file, p.Title)
+	}
+}
+
+// notInDemo are metrics the demo never has: it runs without Redis. Their
+// queries must parse and honour the variables.
+var notInDemo = []string{"mudscf_redis_up", "mudscf_redis_fallbacks_total"}
+
+// mayBeEmpty says why a query need not return data, or "".
+func mayBeEmpty(expr string) string {
+	for _, m := range notInDemo {
+		if strings.Contains(expr, m) {
+			return m + " is not in the demo"
+		}
+	}
+	return ""
+}
+
+// The values the test gives the variables: what a ServiceMonitor's
+// targets carry (the demo's scrape config adds the namespace label), and
+// values no target has, under which every query must return nothing.
+var (
+	realVars  = map[string]string{"namespace": "obs", "job": "(mudscf-proxy|mudscf-exporter)"}
+	elsewhere = map[string]string{"namespace": "elsewhere", "job": "(mudscf-proxy|mudscf-exporter)"}
+	otherJob  = map[string]string{"namespace": "obs", "job": "other"}
+)
 
 // expand substitutes Grafana's variables the way a dashboard showing all
 // projects and functions over the last five minutes would.
-func expand(expr string) string {
+func expand(expr string, vars map[string]string) string {
 	return strings.NewReplacer(
 		"$__rate_interval", "30s", "$__interval", "15s", "$__range", "5m",
 		"${project}", ".*", "$project", ".*", "${function}", ".*", "$function", ".*",
+		"${namespace}", vars["namespace"], "$namespace", vars["namespace"], "${job}", vars["job"], "$job", vars["job"],
 	).Replace(expr)
 }
 
-// Every panel's query, run by a real Prometheus scraping a real demo,
-// parses and returns data; so does every variable's.
+// Every panel's, annotation's and variable's query, run by a real
+// Prometheus scraping a real demo, parses, returns data (unless listed in
+// notInDemo; annotations mark rare events) with the variables
+// set to real values, and returns nothing with another namespace or job:
+// so every query honours both variables.
 func TestPanelsAgainstPrometheus(t *testing.T) {
-	prometheus, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("prometheus is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("prometheus is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	prometheus := testenv.Tool(t, "prometheus", "Debian: apt-get install prometheus")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "mudscf")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mudscf").CombinedOutput(); err != nil {
@@ -133,13 +305,15 @@ func TestPanelsAgainstPrometheus(t *testing.T) {
 	}
 
 	promAddr := freeAddr(t)
+	// The namespace label stands in for the one Kubernetes service
+	// discovery gives every target.
 	config := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: mudscf-proxy
-    static_configs: [{targets: [%q]}]
+    static_configs: [{targets: [%q], labels: {namespace: %s}}]
   - job_name: mudscf-exporter
-    static_configs: [{targets: [%q]}]
-`, adminAddr, exporterAddr)
+    static_configs: [{targets: [%q], labels: {namespace: %s}}]
+`, adminAddr, realVars["namespace"], exporterAddr, realVars["namespace"])
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -159,6 +333,8 @@ scrape_configs:
 	}
 	time.Sleep(5 * time.Second) // a few more scrapes, so rates have samples
 
+	type check struct{ file, what, expr, emptyOK string }
+	var checks []check
 	for file, d := range load(t) {
 		for _, v := range d.Templating.List {
 			if v.Type != "query" {
@@ -169,18 +345,37 @@ scrape_configs:
 				t.Errorf("%s: variable %s: %q is not label_values(metric, label)", file, v.Name, v.Definition)
 				continue
 			}
-			if r, err := query(api, "count by ("+mm[2]+") ("+expand(mm[1])+")"); err != nil || len(r) == 0 {
-				t.Errorf("%s: variable %s has no values (%v)", file, v.Name, err)
-			}
+			checks = append(checks, check{file, "variable " + v.Name, "count by (" + mm[2] + ") (" + mm[1] + ")", ""})
+		}
+		for _, a := range d.Annotations.List {
+			checks = append(checks, check{file, "annotation " + a.Name, a.Expr, "marks rare events"})
 		}
 		for _, p := range d.Panels {
-			for _, target := range p.Targets {
-				r, err := query(api, expand(target.Expr))
-				if err != nil {
-					t.Errorf("%s: panel %q query %s: %v", file, p.Title, target.RefID, err)
-				} else if len(r) == 0 {
-					t.Errorf("%s: panel %q query %s returned no data: %s", file, p.Title, target.RefID, expand(target.Expr))
-				}
+			for _, tg := range p.Targets {
+				checks = append(checks, check{file, fmt.Sprintf("panel %q query %s", p.Title, tg.RefID), tg.Expr, mayBeEmpty(tg.Expr)})
+			}
+		}
+	}
+	for _, c := range checks {
+		r, err := query(api, expand(c.expr, realVars))
+		switch {
+		case err != nil:
+			t.Errorf("%s: %s: %v", c.file, c.what, err)
+			continue
+		case len(r) == 0 && c.emptyOK == "":
+			t.Errorf("%s: %s returned no data: %s", c.file, c.what, expand(c.expr, realVars))
+		case len(r) == 0:
+			t.Logf("%s: %s: no data (%s)", c.file, c.what, c.emptyOK)
+		}
+		// The namespace and job variables list what the others select by.
+		negatives := map[string][]map[string]string{"variable namespace": nil, "variable job": {elsewhere}}
+		others, ok := negatives[c.what]
+		if !ok {
+			others = []map[string]string{elsewhere, otherJob}
+		}
+		for _, vars := range others {
+			if r, err := query(api, expand(c.expr, vars)); err != nil || len(r) > 0 {
+				t.Errorf("%s: %s ignores the namespace or job variable: %s returned %d series (%v)", c.file, c.what, expand(c.expr, vars), len(r), err)
 			}
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/mudscf/mudscf/exporter"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/proxy"
 )
 
@@ -34,25 +35,10 @@ const chartDir = "mudscf"
 // talks to Kubernetes 1.20, below the chart's kubeVersion.
 const kubeVersion = "1.31.0"
 
-// helmBinary finds helm on PATH or where `go install` puts it. Under CI a
-// missing helm fails the test: CI must not pass by skipping.
+// helmBinary finds helm on PATH or where `go install` puts it (see
+// testenv.Tool).
 func helmBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("helm"); err == nil {
-		return p
-	}
-	gopath, err := exec.Command("go", "env", "GOPATH").Output()
-	if err == nil {
-		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "helm")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("helm not found on PATH or in $(go env GOPATH)/bin; .ci/run installs it")
-	}
-	t.Skip("helm not found: go install helm.sh/helm/v3/cmd/helm@v3.22.0 (as .ci/run does)")
-	return ""
+	return testenv.Tool(t, "helm", "go install helm.sh/helm/v3/cmd/helm@v3.22.0, as .ci/run does")
 }
 
 // runHelm returns helm's standard output; stderr goes into the error, and
@@ -120,6 +106,7 @@ type rendered struct {
 	hpas        map[string]*autoscalingv2.HorizontalPodAutoscaler
 	pdbs        map[string]*policyv1.PodDisruptionBudget
 	monitors    map[string]*serviceMonitor
+	rules       map[string]*prometheusRule
 	kinds       []string
 }
 
@@ -139,6 +126,31 @@ type serviceMonitor struct {
 	} `json:"spec"`
 }
 
+// prometheusRule is monitoring.coreos.com/v1 PrometheusRule, its spec
+// being a Prometheus rules file's groups.
+type prometheusRule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              ruleFile `json:"spec"`
+}
+
+// ruleFile is what dashboards/alerts.yaml holds and a PrometheusRule's spec
+// carries; decoding strictly rejects any field Prometheus does not know.
+type ruleFile struct {
+	Groups []struct {
+		Name     string `json:"name"`
+		Interval string `json:"interval,omitempty"`
+		Rules    []struct {
+			Alert       string            `json:"alert,omitempty"`
+			Record      string            `json:"record,omitempty"`
+			Expr        string            `json:"expr"`
+			For         string            `json:"for,omitempty"`
+			Labels      map[string]string `json:"labels,omitempty"`
+			Annotations map[string]string `json:"annotations,omitempty"`
+		} `json:"rules"`
+	} `json:"groups"`
+}
+
 func render(t *testing.T, values []string, set []string) *rendered {
 	t.Helper()
 	out, err := runHelm(t, append([]string{"template", "rel", chartDir, "--namespace", "obs", "--kube-version", kubeVersion}, valuesArgs(values, set)...)...)
@@ -150,6 +162,7 @@ func render(t *testing.T, values []string, set []string) *rendered {
 		secrets: map[string]*corev1.Secret{}, services: map[string]*corev1.Service{}, pods: map[string]*corev1.Pod{},
 		networkPols: map[string]*networkingv1.NetworkPolicy{}, hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{},
 		pdbs: map[string]*policyv1.PodDisruptionBudget{}, monitors: map[string]*serviceMonitor{},
+		rules: map[string]*prometheusRule{},
 	}
 	for _, doc := range regexp.MustCompile(`(?m)^---\s*$`).Split(out, -1) {
 		if strings.TrimSpace(stripComments(doc)) == "" {
@@ -180,6 +193,8 @@ func render(t *testing.T, values []string, set []string) *rendered {
 			obj = strictInto(t, doc, r.pdbs)
 		case "monitoring.coreos.com/v1/ServiceMonitor":
 			obj = strictInto(t, doc, r.monitors)
+		case "monitoring.coreos.com/v1/PrometheusRule":
+			obj = strictInto(t, doc, r.rules)
 		case "v1/ServiceAccount":
 			obj = strictInto(t, doc, map[string]*corev1.ServiceAccount{})
 		case "v1/PersistentVolumeClaim":
@@ -236,17 +251,51 @@ func TestTemplate(t *testing.T) {
 		proxyContainers    []string
 		exporterDeployment bool
 		dashboards         bool
+		// The proxy Deployment's strategy, as strategyString writes it.
+		strategy string
+		// Rule groups beyond alerts.yaml's, when a PrometheusRule renders.
+		extraRuleGroups []string
 	}{
 		{
 			name:            "defaults",
 			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
 			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "Recreate",
+		},
+		{
+			name:            "a strategy value without redis still recreates",
+			set:             []string{"strategy.rollingUpdate.maxSurge=1"},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "Recreate",
+		},
+		{
+			name:            "redis with the strategy value",
+			set:             []string{"redis.enabled=true", "redis.existingSecret=r", "strategy.rollingUpdate.maxSurge=1", "strategy.rollingUpdate.maxUnavailable=0"},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "RollingUpdate maxSurge=1 maxUnavailable=0",
+		},
+		{
+			name:            "redis with Recreate",
+			set:             []string{"redis.enabled=true", "redis.existingSecret=r", "strategy.type=Recreate"},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "Recreate",
+		},
+		{
+			name:            "alerting rules alone",
+			set:             []string{"prometheusRule.enabled=true"},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod", "monitoring.coreos.com/v1/PrometheusRule"},
+			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "Recreate",
 		},
 		{
 			name:            "tencent keys in the chart's secret",
 			set:             []string{"secret.tencentSecretId=AKIDexample", "secret.tencentSecretKey=example-key", "secret.jwtSecret=0123456789abcdef0123456789abcdef"},
 			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
 			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "Recreate",
 		},
 		{
 			name: "public-key tokens, workload identity, no exporter",
@@ -256,6 +305,7 @@ func TestTemplate(t *testing.T) {
 			},
 			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
 			proxyContainers: []string{"proxy"},
+			strategy:        "Recreate",
 		},
 		{
 			name:   "all features",
@@ -263,11 +313,13 @@ func TestTemplate(t *testing.T) {
 			wantKinds: []string{
 				"v1/ConfigMap", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod",
 				"networking.k8s.io/v1/NetworkPolicy", "autoscaling/v2/HorizontalPodAutoscaler", "policy/v1/PodDisruptionBudget",
-				"monitoring.coreos.com/v1/ServiceMonitor", "v1/PersistentVolumeClaim",
+				"monitoring.coreos.com/v1/ServiceMonitor", "v1/PersistentVolumeClaim", "monitoring.coreos.com/v1/PrometheusRule",
 			},
 			proxyContainers:    []string{"proxy"},
 			exporterDeployment: true,
 			dashboards:         true,
+			strategy:           "RollingUpdate maxSurge=0 maxUnavailable=1",
+			extraRuleGroups:    []string{"team"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -323,7 +375,11 @@ func TestTemplate(t *testing.T) {
 			if sec := r.secrets["rel-mudscf"]; sec != nil && len(sec.Data["jwt-secret"]) < 32 {
 				t.Errorf("the chart's JWT secret has %d bytes; the proxy requires at least 32", len(sec.Data["jwt-secret"]))
 			}
+			if got := strategyString(proxyDep.Spec.Strategy); got != tc.strategy {
+				t.Errorf("proxy Deployment strategy %q, want %q", got, tc.strategy)
+			}
 			checkServiceMonitor(t, r)
+			checkPrometheusRules(t, r, tc.extraRuleGroups)
 			checkRedis(t, r, redis)
 			checkNetworkPolicy(t, r, redis != nil)
 			checkDashboards(t, r, tc.dashboards)
@@ -331,6 +387,77 @@ func TestTemplate(t *testing.T) {
 				t.Errorf("the API Service must expose the API port only: %+v", svc)
 			}
 		})
+	}
+}
+
+// strategyString writes a Deployment strategy in one line; a Recreate
+// with rollingUpdate settings (which the API server refuses) shows them.
+func strategyString(s appsv1.DeploymentStrategy) string {
+	out := string(s.Type)
+	if ru := s.RollingUpdate; ru != nil {
+		out += fmt.Sprintf(" maxSurge=%v maxUnavailable=%v", ru.MaxSurge, ru.MaxUnavailable)
+	}
+	return out
+}
+
+// checkPrometheusRules requires a rendered PrometheusRule to carry
+// alerts.yaml's groups unchanged, then the extra groups, and to pass
+// promtool check rules.
+func checkPrometheusRules(t *testing.T, r *rendered, extra []string) {
+	t.Helper()
+	for name, pr := range r.rules {
+		want := readRuleFile(t, filepath.Join(chartDir, "alerts.yaml"))
+		n := len(want.Groups)
+		if len(pr.Spec.Groups) < n || !reflect.DeepEqual(pr.Spec.Groups[:n], want.Groups) {
+			t.Errorf("PrometheusRule %s does not carry alerts.yaml's groups unchanged", name)
+		}
+		var got []string
+		for _, g := range pr.Spec.Groups[min(n, len(pr.Spec.Groups)):] {
+			got = append(got, g.Name)
+		}
+		if !slices.Equal(got, extra) {
+			t.Errorf("PrometheusRule %s: extra groups %v, want %v", name, got, extra)
+		}
+		if pr.Labels["release"] == "" && len(extra) > 0 {
+			t.Errorf("PrometheusRule %s lacks the labels from prometheusRule.labels: %v", name, pr.Labels)
+		}
+		promtoolCheck(t, pr.Spec)
+	}
+}
+
+func readRuleFile(t *testing.T, file string) ruleFile {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := sigsyaml.YAMLToJSONStrict(b)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	var rf ruleFile
+	strictErrs, err := k8sjson.UnmarshalStrict(j, &rf)
+	if err = errors.Join(append(strictErrs, err)...); err != nil {
+		t.Fatalf("%s does not decode strictly as a rules file: %v", file, err)
+	}
+	return rf
+}
+
+// promtoolCheck runs promtool check rules over a PrometheusRule's spec; it
+// skips without promtool, except under CI.
+func promtoolCheck(t *testing.T, spec ruleFile) {
+	t.Helper()
+	promtool := testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
+	b, err := sigsyaml.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(f, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "rules", f).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules on the rendered PrometheusRule: %v\n%s", err, out)
 	}
 }
 
@@ -629,6 +756,8 @@ func TestRenderRefusesWhatCannotWork(t *testing.T) {
 		{"a misspelt proxy key", []string{"proxy.config.cache.pageTtl=5s"}, "pageTtl"},
 		{"a duration that is not one", []string{"proxy.config.cache.pageTTL=5 seconds"}, "pageTTL"},
 		{"a key the chart owns", []string{"proxy.config.listen=:80"}, "listen"},
+		{"a strategy type Kubernetes does not have", []string{"strategy.type=BlueGreen"}, "strategy.type"},
+		{"an extra rule group without rules", []string{"prometheusRule.enabled=true", "prometheusRule.additionalGroups[0].name=x"}, "rules"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runHelm(t, append([]string{"template", "rel", chartDir, "--kube-version", kubeVersion}, valuesArgs(nil, tc.set)...)...)
@@ -768,6 +897,20 @@ func TestNotes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAlertsMatch keeps the chart's alerts.yaml, which the PrometheusRule
+// template reads, identical to dashboards/alerts.yaml, the file promtool
+// tests.
+func TestAlertsMatch(t *testing.T) {
+	a, errA := os.ReadFile("../dashboards/alerts.yaml")
+	b, errB := os.ReadFile(filepath.Join(chartDir, "alerts.yaml"))
+	if err := errors.Join(errA, errB); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Error("helm/mudscf/alerts.yaml differs from dashboards/alerts.yaml: cp dashboards/alerts.yaml helm/mudscf/")
 	}
 }
 

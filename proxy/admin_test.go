@@ -3,9 +3,6 @@ package proxy
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,15 +12,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
 )
-
-func scrape(t *testing.T, h http.Handler, path string) (int, string) {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	suiteWitness.See("the admin endpoint "+path, rec.Body.Bytes())
-	return rec.Code, rec.Body.String()
-}
 
 func TestAdminEndpoints(t *testing.T) {
 	env := startProxy(t, nil)
@@ -51,8 +41,9 @@ func TestAdminEndpoints(t *testing.T) {
 		`mudscf_cache_requests_total{kind="page",result="hit"} 1`,
 		`mudscf_cache_requests_total{kind="page",result="miss"} 1`,
 		`mudscf_cache_requests_total{kind="stats",result="hit"} 1`,
-		`mudscf_upstream_calls_total{result="ok"} 3`,
-		`mudscf_budget_wait_seconds_count{priority="interactive"} 3`,
+		`mudscf_upstream_calls_total{account="default",api="GetFunctionLogs",result="ok"} 3`,
+		`mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive"} 3`,
+		`mudscf_budget_limit_requests_per_second{account="default",api="GetFunctionLogs"} 5`,
 		`mudscf_cache_size_bytes `,
 		`go_goroutines `,
 	} {
@@ -60,9 +51,9 @@ func TestAdminEndpoints(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	for _, secret := range []string{testSecretKey, testJWTSecret, tok} {
+	for _, secret := range []string{testenv.SecretKey, testJWTSecret, tok, testenv.SecretID} {
 		if strings.Contains(metrics, secret) {
-			t.Error("a secret appeared in /metrics")
+			t.Error("a secret or the SecretId appeared in /metrics")
 		}
 	}
 }
@@ -113,7 +104,7 @@ func TestTracing(t *testing.T) {
 // Shutdown lets a request in flight finish, and readiness fails first.
 func TestGracefulShutdown(t *testing.T) {
 	env := startProxy(t, nil)
-	env.sim.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	env.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
 	base, stop := serveUntil(t, env)
 
 	req, _ := http.NewRequest(http.MethodGet, base+logsPath, nil)
@@ -146,22 +137,12 @@ func TestGracefulShutdown(t *testing.T) {
 
 // promtool accepts the proxy's metrics.
 func TestPromtoolAcceptsProxyMetrics(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
 	env := startProxy(t, nil)
 	tok := env.token(t, "usr_morgan_de")
 	env.get(t, logsPath, tok)
 	env.get(t, logsPath, tok)
 	env.get(t, logsPath, "")
 	_, metrics := scrape(t, env.proxy.AdminHandler(), "/metrics")
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(metrics)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
+	testenv.CheckMetrics(t, metrics)
 }

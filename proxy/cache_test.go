@@ -13,7 +13,7 @@ import (
 // the oldest first, and replacing a key does not leak its old size.
 func TestCacheIsBounded(t *testing.T) {
 	const maxBytes = 1 << 20
-	c := NewCache(maxBytes, time.Hour, NewMetrics())
+	c := newCache(maxBytes, time.Hour, NewMetrics())
 	body := []byte(strings.Repeat("x", 10_000))
 	start := time.Now()
 	for i := range 1000 {
@@ -70,8 +70,13 @@ func TestKeyOfDistinguishesParameters(t *testing.T) {
 		}
 		seen[k] = name
 	}
-	if keyOf(base) != keyOf(base) {
-		t.Error("keyOf is not deterministic")
+	// Equal parameters built apart (other pointers for offset and limit)
+	// share a key: keyOf reads values, never addresses.
+	same := base
+	o, l := int64(1), int64(2)
+	same.Offset, same.Limit = &o, &l
+	if keyOf(same) != keyOf(base) {
+		t.Error("equal parameters got different cache keys")
 	}
 }
 

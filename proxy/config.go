@@ -1,18 +1,15 @@
 package proxy
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"slices"
-	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/mudscf/mudscf/internal/redisstore"
+	"github.com/mudscf/mudscf/internal/yamlconfig"
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream"
+	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // Config is the proxy's configuration file. Zero values mean the defaults
@@ -32,65 +29,13 @@ type Config struct {
 	// LogLevel is debug, info, warn or error (default info).
 	LogLevel string `yaml:"logLevel"`
 
-	Upstream UpstreamConfig           `yaml:"upstream"`
-	JWT      JWTConfig                `yaml:"jwt"`
+	Upstream upstream.Config          `yaml:"upstream"`
+	JWT      jwtauth.Config           `yaml:"jwt"`
 	Cache    CacheConfig              `yaml:"cache"`
-	Budget   BudgetConfig             `yaml:"budget"`
+	Budget   budget.Config            `yaml:"budget"`
 	Projects map[string]ProjectConfig `yaml:"projects"`
 	// Redis, when set, shares the budget and the cache among replicas.
-	Redis *RedisConfig `yaml:"redis"`
-}
-
-// UpstreamConfig says where Tencent Cloud is.
-type UpstreamConfig struct {
-	// Endpoint is host[:port] (default scf.tencentcloudapi.com).
-	Endpoint string `yaml:"endpoint"`
-	// Scheme is https (default) or http, for the simulator on loopback.
-	Scheme string `yaml:"scheme"`
-	// Timeout bounds one upstream call (default 10s).
-	Timeout time.Duration `yaml:"timeout"`
-	// Breaker stops calling an upstream account that keeps failing.
-	Breaker BreakerConfig `yaml:"breaker"`
-}
-
-// BreakerConfig tunes the circuit breaker of each upstream account and
-// region.
-type BreakerConfig struct {
-	// Failures is how many upstream failures in a row open the breaker
-	// (default 5). Only an unhealthy upstream counts: no answer, a bad
-	// answer, InternalError or ResourceUnavailable.
-	Failures int `yaml:"failures"`
-	// OpenFor is how long an open breaker refuses calls before it lets one
-	// probe through (default 5s).
-	OpenFor time.Duration `yaml:"openFor"`
-}
-
-// JWTConfig says which bearer tokens are valid and what they grant.
-type JWTConfig struct {
-	// Algorithms is the explicit allow-list, e.g. [HS256] or [RS256, ES256].
-	// Tokens signed otherwise (alg none included) are rejected.
-	Algorithms []string `yaml:"algorithms"`
-	// SecretEnv or SecretFile hold the HS256 secret.
-	SecretEnv  string `yaml:"secretEnv"`
-	SecretFile string `yaml:"secretFile"`
-	// JWKSURL serves the RS256/ES256 public keys; they are cached and
-	// refreshed when a token names an unknown kid.
-	JWKSURL string `yaml:"jwksURL"`
-	// Issuer and Audience, when set, must match iss and aud.
-	Issuer   string `yaml:"issuer"`
-	Audience string `yaml:"audience"`
-	// Leeway absorbs clock skew on exp, nbf and iat (default 30s, at most
-	// 5m; 0 means the default).
-	Leeway time.Duration `yaml:"leeway"`
-	// ProjectsClaim names a claim listing project IDs the token may read
-	// (default "projects"; "-" turns it off).
-	ProjectsClaim string `yaml:"projectsClaim"`
-	// RolesClaim names the claim with the token's roles (default "roles").
-	RolesClaim string `yaml:"rolesClaim"`
-	// BackgroundRole marks tokens whose traffic yields to interactive
-	// clients in the budget: the exporter sidecar's (default
-	// "mudscf-exporter").
-	BackgroundRole string `yaml:"backgroundRole"`
+	Redis *redisstore.Config `yaml:"redis"`
 }
 
 // CacheConfig tunes the response cache.
@@ -112,30 +57,13 @@ type CacheConfig struct {
 	WindowAlign time.Duration `yaml:"windowAlign"`
 }
 
-// BudgetConfig keeps GetFunctionLogs within Tencent's limit per account.
-type BudgetConfig struct {
-	// RequestsPerSecond is the most calls per SecretId in any sliding
-	// second (default 5, Tencent's documented limit).
-	RequestsPerSecond int `yaml:"requestsPerSecond"`
-	// Margin is added to the one-second window (default 0). The budget
-	// already counts each call from its answer, which is after Tencent
-	// counted it, so the margin is only for clocks that disagree.
-	Margin time.Duration `yaml:"margin"`
-	// MaxWait is the longest a request queues for a slot before a 429
-	// (default 2s).
-	MaxWait time.Duration `yaml:"maxWait"`
-	// Backoff pauses an account after the upstream answered
-	// RequestLimitExceeded anyway (default 1s).
-	Backoff time.Duration `yaml:"backoff"`
-}
-
 // ProjectConfig maps one Mudbase project to a Tencent account, region and
 // namespace.
 type ProjectConfig struct {
-	Region      string            `yaml:"region"`
-	Namespace   string            `yaml:"namespace"` // default "default"
-	Credentials CredentialsConfig `yaml:"credentials"`
-	Readers     ReadersConfig     `yaml:"readers"`
+	Region      string                     `yaml:"region"`
+	Namespace   string                     `yaml:"namespace"` // default "default"
+	Credentials upstream.CredentialsConfig `yaml:"credentials"`
+	Readers     jwtauth.Readers            `yaml:"readers"`
 	// Functions maps Mudbase function IDs to Tencent functions.
 	Functions map[string]FunctionConfig `yaml:"functions"`
 	// FunctionIDAsName serves unlisted function IDs as the Tencent function
@@ -144,95 +72,90 @@ type ProjectConfig struct {
 	FunctionIDAsName bool `yaml:"functionIdAsName"`
 }
 
-// CredentialsConfig names where the Tencent key lives. With nothing set,
-// the SDK's provider chain is used (environment, profile file, TKE OIDC
-// role, CVM role). Values never appear in the file itself.
-type CredentialsConfig struct {
-	SecretIDEnv   string `yaml:"secretIdEnv"`
-	SecretKeyEnv  string `yaml:"secretKeyEnv"`
-	TokenEnv      string `yaml:"tokenEnv"`
-	SecretIDFile  string `yaml:"secretIdFile"`
-	SecretKeyFile string `yaml:"secretKeyFile"`
-	TokenFile     string `yaml:"tokenFile"`
-}
-
-// ReadersConfig lists who may read a project: JWT subjects and roles.
-type ReadersConfig struct {
-	Subjects []string `yaml:"subjects"`
-	Roles    []string `yaml:"roles"`
-}
-
 // FunctionConfig is the Tencent side of one Mudbase function.
 type FunctionConfig struct {
 	Name      string `yaml:"name"`
 	Qualifier string `yaml:"qualifier"`
+	// MemorySizeMB is the function's memory, which Tencent bills by; 0
+	// (the default) looks it up with SCF's GetFunction.
+	MemorySizeMB int64 `yaml:"memorySizeMB"`
 }
 
-// LoadConfig reads and validates a YAML file. Unknown keys are errors.
+// LoadConfig reads the file at path: strictly (unknown keys are errors),
+// with defaults applied, and validated.
 func LoadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("reading config: %w", err)
+	var cfg Config
+	if err := yamlconfig.Load(path, &cfg); err != nil {
+		return Config{}, err
 	}
-	return ParseConfig(b)
+	return complete(cfg)
 }
 
-// ParseConfig decodes and validates YAML configuration.
+// ParseConfig is LoadConfig for YAML already read.
 func ParseConfig(b []byte) (Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("config: %w", err)
+	if err := yamlconfig.Decode(b, &cfg); err != nil {
+		return Config{}, err
 	}
+	return complete(cfg)
+}
+
+func complete(cfg Config) (Config, error) {
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
 }
 
-// supportedAlgorithms are those golang-jwt verifies with the keys mudscf
-// can hold: an HMAC secret or JWKS public keys.
-var supportedAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-
-// Validate fills defaults and reports the first bad key with why.
-func (c *Config) Validate() error {
+// ApplyDefaults fills every field left zero with its documented default.
+// It is separate from Validate so that flags can override the file in
+// between, and so that Validate changes nothing.
+func (c *Config) ApplyDefaults() {
 	setDefault(&c.Listen, ":8080")
 	setDefault(&c.AdminListen, ":9090")
 	setDefault(&c.Timezone, "Asia/Shanghai")
 	setDefault(&c.ShutdownGrace, 10*time.Second)
 	setDefault(&c.LogLevel, "info")
-	setDefault(&c.Upstream.Endpoint, DefaultEndpoint)
-	setDefault(&c.Upstream.Scheme, "https")
-	setDefault(&c.Upstream.Timeout, DefaultTimeout)
-	setDefault(&c.Upstream.Breaker.Failures, 5)
-	setDefault(&c.Upstream.Breaker.OpenFor, 5*time.Second)
-	setDefault(&c.JWT.Leeway, 30*time.Second)
-	setDefault(&c.JWT.ProjectsClaim, "projects")
-	setDefault(&c.JWT.RolesClaim, "roles")
-	setDefault(&c.JWT.BackgroundRole, "mudscf-exporter")
+	c.Upstream.ApplyDefaults()
+	c.JWT.ApplyDefaults()
 	setDefault(&c.Cache.PageTTL, 10*time.Second)
 	setDefault(&c.Cache.StatsTTL, 30*time.Second)
 	setDefault(&c.Cache.StaleMaxAge, 10*time.Minute)
 	setDefault(&c.Cache.MaxBytes, 64<<20)
 	setDefault(&c.Cache.WindowAlign, c.Cache.PageTTL)
-	setDefault(&c.Budget.RequestsPerSecond, 5)
-	setDefault(&c.Budget.MaxWait, 2*time.Second)
-	setDefault(&c.Budget.Backoff, time.Second)
+	c.Budget.ApplyDefaults()
+	for id, p := range c.Projects {
+		setDefault(&p.Namespace, "default")
+		c.Projects[id] = p
+	}
+	if c.Redis != nil {
+		c.Redis.ApplyDefaults()
+	}
+}
 
+// Validate reports the first bad key with why, as "config: key.path: why".
+func (c Config) Validate() error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+func (c Config) validate() error {
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
-		return fmt.Errorf("config: timezone: %w", err)
+		return yamlconfig.Errorf("timezone", "%v", err)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return fmt.Errorf("config: logLevel: %q is not debug, info, warn or error", c.LogLevel)
+		return yamlconfig.Errorf("logLevel", "%q is not debug, info, warn or error", c.LogLevel)
 	}
-	if s := strings.ToLower(c.Upstream.Scheme); s != "https" && s != "http" {
-		return fmt.Errorf("config: upstream.scheme: %q is neither https nor http", c.Upstream.Scheme)
+	if err := c.Upstream.Validate(); err != nil {
+		return yamlconfig.Nest("upstream", err)
 	}
-	if err := c.JWT.validate(); err != nil {
-		return err
+	if err := c.JWT.Validate(); err != nil {
+		return yamlconfig.Nest("jwt", err)
 	}
 	// In file order, so that the key named is the one the user wrote
 	// (windowAlign defaults to pageTTL and comes after it).
@@ -240,99 +163,57 @@ func (c *Config) Validate() error {
 		key string
 		v   time.Duration
 	}{
-		{"shutdownGrace", c.ShutdownGrace}, {"upstream.timeout", c.Upstream.Timeout}, {"upstream.breaker.openFor", c.Upstream.Breaker.OpenFor},
-		{"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL}, {"cache.staleMaxAge", c.Cache.StaleMaxAge},
-		{"cache.windowAlign", c.Cache.WindowAlign}, {"budget.maxWait", c.Budget.MaxWait}, {"budget.backoff", c.Budget.Backoff},
+		{"shutdownGrace", c.ShutdownGrace}, {"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL},
+		{"cache.staleMaxAge", c.Cache.StaleMaxAge}, {"cache.windowAlign", c.Cache.WindowAlign},
 	} {
 		if d.v <= 0 {
-			return fmt.Errorf("config: %s: must be a positive duration, got %s", d.key, d.v)
+			return yamlconfig.Errorf(d.key, "must be a positive duration, got %s", d.v)
 		}
 	}
-	if c.Upstream.Breaker.Failures < 1 {
-		return fmt.Errorf("config: upstream.breaker.failures: must be at least 1, got %d", c.Upstream.Breaker.Failures)
-	}
-	if c.Budget.Margin < 0 {
-		return fmt.Errorf("config: budget.margin: must not be negative, got %s", c.Budget.Margin)
-	}
 	if c.Cache.MaxBytes < 1<<20 {
-		return fmt.Errorf("config: cache.maxBytes: %d is under the 1 MiB minimum", c.Cache.MaxBytes)
+		return yamlconfig.Errorf("cache.maxBytes", "%d is under the 1 MiB minimum", c.Cache.MaxBytes)
 	}
-	if c.Budget.RequestsPerSecond < 1 {
-		return fmt.Errorf("config: budget.requestsPerSecond: must be at least 1, got %d", c.Budget.RequestsPerSecond)
+	if err := c.Budget.Validate(); err != nil {
+		return yamlconfig.Nest("budget", err)
 	}
 	if len(c.Projects) == 0 {
-		return errors.New("config: projects: at least one project is required")
+		return yamlconfig.Errorf("projects", "at least one project is required")
 	}
 	for id, p := range c.Projects {
 		if err := p.validate(id); err != nil {
-			return err
+			return yamlconfig.Nest("projects."+id, err)
 		}
-		c.Projects[id] = p
 	}
 	if c.Redis != nil {
-		return c.Redis.validate(c.Budget.RequestsPerSecond)
+		if err := c.Redis.Validate(c.Budget.RequestsPerSecond); err != nil {
+			return yamlconfig.Nest("redis", err)
+		}
 	}
 	return nil
 }
 
-func (j *JWTConfig) validate() error {
-	if len(j.Algorithms) == 0 {
-		return errors.New("config: jwt.algorithms: list the accepted algorithms explicitly, e.g. [HS256]")
-	}
-	var hmac, public bool
-	for _, a := range j.Algorithms {
-		if !slices.Contains(supportedAlgorithms, a) {
-			return fmt.Errorf("config: jwt.algorithms: %q is not one of %s", a, strings.Join(supportedAlgorithms, ", "))
-		}
-		if strings.HasPrefix(a, "HS") {
-			hmac = true
-		} else {
-			public = true
-		}
-	}
-	if hmac && j.SecretEnv == "" && j.SecretFile == "" {
-		return errors.New("config: jwt.secretEnv or jwt.secretFile: an HS algorithm is allowed but no secret is configured")
-	}
-	if public && j.JWKSURL == "" {
-		return errors.New("config: jwt.jwksURL: a public-key algorithm is allowed but no JWKS URL is configured")
-	}
-	if j.Leeway < 0 || j.Leeway > 5*time.Minute {
-		return fmt.Errorf("config: jwt.leeway: %s is outside 0..5m", j.Leeway)
-	}
-	return nil
-}
-
-func (p *ProjectConfig) validate(id string) error {
-	key := "config: projects." + id
+func (p ProjectConfig) validate(id string) error {
 	if err := translate.ValidateID("projectId", id); err != nil {
-		return fmt.Errorf("%s: the project ID %s", key, err.Message)
+		return yamlconfig.Errorf("", "the project ID %s", err.Message)
 	}
 	if p.Region == "" {
-		return fmt.Errorf("%s.region: required (e.g. ap-guangzhou)", key)
+		return yamlconfig.Errorf("region", "required (e.g. ap-guangzhou)")
 	}
-	setDefault(&p.Namespace, "default")
 	if len(p.Functions) == 0 && !p.FunctionIDAsName {
-		return fmt.Errorf("%s.functions: list at least one function or set functionIdAsName", key)
+		return yamlconfig.Errorf("functions", "list at least one function or set functionIdAsName")
 	}
 	for fid, f := range p.Functions {
 		if err := translate.ValidateID("functionId", fid); err != nil {
-			return fmt.Errorf("%s.functions.%s: the function ID %s", key, fid, err.Message)
+			return yamlconfig.Errorf("functions."+fid, "the function ID %s", err.Message)
 		}
 		if f.Name == "" {
-			return fmt.Errorf("%s.functions.%s.name: required (the Tencent function name)", key, fid)
+			return yamlconfig.Errorf("functions."+fid+".name", "required (the Tencent function name)")
+		}
+		if f.MemorySizeMB < 0 {
+			return yamlconfig.Errorf("functions."+fid+".memorySizeMB", "must be positive, got %d", f.MemorySizeMB)
 		}
 	}
-	c := p.Credentials
-	if (c.SecretIDEnv != "") != (c.SecretKeyEnv != "") || (c.SecretIDFile != "") != (c.SecretKeyFile != "") {
-		return fmt.Errorf("%s.credentials: a SecretId source needs its SecretKey source and vice versa", key)
-	}
-	if c.SecretIDEnv != "" && c.SecretIDFile != "" {
-		return fmt.Errorf("%s.credentials: give environment variables or files, not both", key)
-	}
-	if (c.TokenEnv != "" || c.TokenFile != "") && c.SecretIDEnv == "" && c.SecretIDFile == "" {
-		return fmt.Errorf("%s.credentials: a token needs the SecretId and SecretKey it belongs to", key)
-	}
-	return nil
+	return yamlconfig.Nest("credentials", p.Credentials.Validate())
 }
 
 func setDefault[T comparable](v *T, def T) {

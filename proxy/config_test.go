@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/upstream"
+	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 const fullConfigYAML = `
@@ -75,21 +79,21 @@ func TestConfigParseFull(t *testing.T) {
 	want := Config{
 		Listen: "127.0.0.1:18080", AdminListen: "127.0.0.1:19090", Timezone: "Europe/Berlin",
 		ShutdownGrace: 25 * time.Second, LogLevel: "debug",
-		Upstream: UpstreamConfig{Endpoint: "scf.intl.tencentcloudapi.com", Scheme: "http", Timeout: 3500 * time.Millisecond,
-			Breaker: BreakerConfig{Failures: 3, OpenFor: 2 * time.Second}},
-		JWT: JWTConfig{
+		Upstream: upstream.Config{Endpoint: "scf.intl.tencentcloudapi.com", Scheme: "http", Timeout: 3500 * time.Millisecond,
+			Breaker: upstream.BreakerConfig{Failures: 3, OpenFor: 2 * time.Second}},
+		JWT: jwtauth.Config{
 			Algorithms: []string{"HS256", "RS256", "ES256"}, SecretFile: "/etc/mudscf/jwt-secret",
 			JWKSURL: "https://auth.example.com/.well-known/jwks.json", Issuer: "https://auth.example.com", Audience: "mudscf",
 			Leeway: time.Minute, ProjectsClaim: "mb_projects", RolesClaim: "grants", BackgroundRole: "exporter",
 		},
 		Cache: CacheConfig{PageTTL: 5 * time.Second, StatsTTL: time.Minute, StaleMaxAge: 30 * time.Minute,
 			MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
-		Budget: BudgetConfig{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
+		Budget: budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
 		Projects: map[string]ProjectConfig{
 			"proj_AsIu33tafZGe": {
 				Region: "ap-guangzhou", Namespace: "prod",
-				Credentials: CredentialsConfig{SecretIDEnv: "TC_ID", SecretKeyEnv: "TC_KEY", TokenEnv: "TC_TOKEN"},
-				Readers:     ReadersConfig{Subjects: []string{"usr_morgan_de", "usr_sam"}, Roles: []string{"admin"}},
+				Credentials: upstream.CredentialsConfig{SecretIDEnv: "TC_ID", SecretKeyEnv: "TC_KEY", TokenEnv: "TC_TOKEN"},
+				Readers:     jwtauth.Readers{Subjects: []string{"usr_morgan_de", "usr_sam"}, Roles: []string{"admin"}},
 				Functions: map[string]FunctionConfig{
 					"MVPQVsgjuHBlvWFB":         {Name: "APITest"},
 					"65a4f0c2e4b0a1b2c3d4e5f6": {Name: "orders-webhook", Qualifier: "$LATEST"},
@@ -97,7 +101,7 @@ func TestConfigParseFull(t *testing.T) {
 			},
 			"proj-files": {
 				Region: "ap-singapore", Namespace: "default",
-				Credentials:      CredentialsConfig{SecretIDFile: "/run/secrets/id", SecretKeyFile: "/run/secrets/key", TokenFile: "/run/secrets/token"},
+				Credentials:      upstream.CredentialsConfig{SecretIDFile: "/run/secrets/id", SecretKeyFile: "/run/secrets/key", TokenFile: "/run/secrets/token"},
 				FunctionIDAsName: true,
 			},
 		},
@@ -120,13 +124,13 @@ projects:
 func TestConfigDefaults(t *testing.T) {
 	want := Config{
 		Listen: ":8080", AdminListen: ":9090", Timezone: "Asia/Shanghai", ShutdownGrace: 10 * time.Second, LogLevel: "info",
-		Upstream: UpstreamConfig{Endpoint: "scf.tencentcloudapi.com", Scheme: "https", Timeout: 10 * time.Second,
-			Breaker: BreakerConfig{Failures: 5, OpenFor: 5 * time.Second}},
-		JWT: JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
+		Upstream: upstream.Config{Endpoint: "scf.tencentcloudapi.com", Scheme: "https", Timeout: 10 * time.Second,
+			Breaker: upstream.BreakerConfig{Failures: 5, OpenFor: 5 * time.Second}},
+		JWT: jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
 			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
 		Cache: CacheConfig{PageTTL: 10 * time.Second, StatsTTL: 30 * time.Second, StaleMaxAge: 10 * time.Minute,
 			MaxBytes: 64 << 20, WindowAlign: 10 * time.Second},
-		Budget:   BudgetConfig{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
+		Budget:   budget.Config{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
 		Projects: map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true}},
 	}
 	cfg, err := ParseConfig([]byte(minimalConfigYAML))

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"io"
 	"net"
 	"strconv"
@@ -12,38 +11,8 @@ import (
 
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream"
 )
-
-// upstreamCalls counts every GetFunctionLogs call the simulator received
-// from the test account, whatever it answered.
-func upstreamCalls(env *proxyEnv) int64 {
-	t := env.sim.sim.Truth()
-	return t.TotalAccepted[testSecretID] + t.TotalRejected[testSecretID] + t.TotalFaulted[testSecretID]
-}
-
-// metric reads one sample of the proxy's /metrics.
-func metric(t *testing.T, env *proxyEnv, series string) float64 {
-	t.Helper()
-	_, body := scrape(t, env.proxy.AdminHandler(), "/metrics")
-	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("/metrics has no %s", series)
-	return 0
-}
-
-func wantRetryAfter(t *testing.T, r response) {
-	t.Helper()
-	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 {
-		t.Errorf("%d with Retry-After %q, want whole seconds >= 1", r.status, r.header.Get("Retry-After"))
-	}
-}
 
 // Each of the simulator's faults, with and without a cached answer: the
 // cached one is served marked stale, otherwise the client gets the clear
@@ -76,7 +45,7 @@ func TestUpstreamFaults(t *testing.T) {
 			env := startProxy(t, func(cfg *Config) {
 				cfg.Cache.PageTTL, cfg.Cache.StatsTTL = 50*time.Millisecond, 50*time.Millisecond
 				cfg.Upstream.Timeout = 300 * time.Millisecond
-				cfg.Upstream.Breaker = BreakerConfig{Failures: 2, OpenFor: openFor}
+				cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: 2, OpenFor: openFor}
 				cfg.Budget.Backoff = 200 * time.Millisecond
 			})
 			tok := env.token(t, "usr_morgan_de")
@@ -87,7 +56,7 @@ func TestUpstreamFaults(t *testing.T) {
 			if r := env.get(t, cachedPath, tok); r.status != 200 {
 				t.Fatalf("warm-up: %d %s", r.status, r.body)
 			}
-			env.sim.sim.SetFaults(c.faults)
+			env.sim.SetFaults(c.faults)
 			time.Sleep(60 * time.Millisecond) // past both TTLs
 
 			// Without a cached answer: one upstream call, one clear error.
@@ -110,7 +79,7 @@ func TestUpstreamFaults(t *testing.T) {
 			if c.unhealthy {
 				// Counted by the proxy: the simulator records a call the
 				// proxy timed out only once it notices the hang-up.
-				const admitted = `mudscf_budget_wait_seconds_count{priority="interactive"}`
+				const admitted = `mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive"}`
 				before := metric(t, env, admitted)
 				open := env.get(t, logsPath+"?limit=2&offset=2&stats=false", tok)
 				assertEnvelope(t, open, 503, translate.CodeUpstreamDown)
@@ -121,11 +90,11 @@ func TestUpstreamFaults(t *testing.T) {
 				if after := metric(t, env, admitted); after != before {
 					t.Errorf("%v upstream calls while the breaker was open", after-before)
 				}
-			} else if got := metric(t, env, `mudscf_upstream_breaker_state{state="closed"}`); got != 1 {
+			} else if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="closed"}`); got != 1 {
 				t.Errorf("%s opened the breaker: the upstream answered", c.name)
 			}
 
-			env.sim.sim.SetFaults(scfsim.Faults{})
+			env.sim.SetFaults(scfsim.Faults{})
 			time.Sleep(openFor + 50*time.Millisecond) // past the TTLs, the backoff and the breaker's openFor
 			if r := env.get(t, cachedPath, tok); r.status != 200 || r.header.Get("X-Cache") != "MISS" {
 				t.Errorf("after recovery: %d X-Cache=%q %s", r.status, r.header.Get("X-Cache"), r.body)
@@ -146,7 +115,7 @@ func TestRequestLimitStormIsNotRetried(t *testing.T) {
 		cfg.Budget.Backoff = backoff
 		cfg.Budget.MaxWait = 2 * time.Second
 	})
-	env.sim.sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
+	env.sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	start := time.Now()
@@ -179,9 +148,9 @@ func TestRequestLimitStormIsNotRetried(t *testing.T) {
 func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 	const failures, openFor = 3, 400 * time.Millisecond
 	env := startProxy(t, func(cfg *Config) {
-		cfg.Upstream.Breaker = BreakerConfig{Failures: failures, OpenFor: openFor}
+		cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: failures, OpenFor: openFor}
 	})
-	env.sim.sim.SetFaults(scfsim.Faults{ResetConnection: true})
+	env.sim.SetFaults(scfsim.Faults{ResetConnection: true})
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	path := func(i int) string { return logsPath + "?stats=false&limit=1&offset=" + strconv.Itoa(i) + window }
@@ -199,10 +168,10 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 	if got := upstreamCalls(env); got != failures {
 		t.Errorf("20 requests to a dead upstream made %d calls, want %d", got, failures)
 	}
-	if got := metric(t, env, `mudscf_budget_wait_seconds_count{priority="interactive"}`); got != failures {
+	if got := metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive"}`); got != failures {
 		t.Errorf("%v budget slots taken, want %d: refused calls must not spend budget", got, failures)
 	}
-	if got := metric(t, env, `mudscf_upstream_breaker_state{state="open"}`); got != 1 {
+	if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="open"}`); got != 1 {
 		t.Errorf("breaker state open = %v", got)
 	}
 
@@ -220,7 +189,7 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 		t.Errorf("10 concurrent requests to a half-open breaker made %d calls, want 1 probe", got-failures)
 	}
 
-	env.sim.sim.SetFaults(scfsim.Faults{})
+	env.sim.SetFaults(scfsim.Faults{})
 	time.Sleep(openFor + 50*time.Millisecond)
 	if r := env.get(t, path(200), tok); r.status != 200 {
 		t.Fatalf("after recovery: %d %s", r.status, r.body)
@@ -229,94 +198,14 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 		t.Fatalf("after the probe: %d %s", r.status, r.body)
 	}
 	for series, want := range map[string]float64{
-		`mudscf_upstream_breaker_state{state="closed"}`:             1,
-		`mudscf_upstream_breaker_state{state="open"}`:               0,
-		`mudscf_upstream_breaker_transitions_total{state="open"}`:   2,
-		`mudscf_upstream_breaker_transitions_total{state="closed"}`: 1,
+		`mudscf_upstream_breaker_state{account="default",state="closed"}`:             1,
+		`mudscf_upstream_breaker_state{account="default",state="open"}`:               0,
+		`mudscf_upstream_breaker_transitions_total{account="default",state="open"}`:   2,
+		`mudscf_upstream_breaker_transitions_total{account="default",state="closed"}`: 1,
 	} {
 		if got := metric(t, env, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
-	}
-}
-
-// Only an unhealthy upstream counts toward opening the breaker.
-func TestBreakerCountsOnlyUpstreamHealth(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	cases := []struct {
-		name  string
-		err   error
-		ctx   context.Context
-		opens bool
-	}{
-		{"unreachable", &TransportError{Failure: Unreachable, Err: io.EOF}, context.Background(), true},
-		{"timed out", &TransportError{Failure: TimedOut, Err: context.DeadlineExceeded}, context.Background(), true},
-		{"bad gateway page", &TransportError{Failure: BadResponse, HTTPStatus: 502, Err: io.EOF}, context.Background(), true},
-		{"InternalError.System", &APIError{Code: "InternalError.System"}, context.Background(), true},
-		{"ResourceUnavailable.Function", &APIError{Code: "ResourceUnavailable.Function"}, context.Background(), true},
-		{"InvalidParameterValue.Offset", &APIError{Code: "InvalidParameterValue.Offset"}, context.Background(), false},
-		{"ResourceNotFound.Function", &APIError{Code: "ResourceNotFound.Function"}, context.Background(), false},
-		{"RequestLimitExceeded", &APIError{Code: "RequestLimitExceeded"}, context.Background(), false},
-		{"budget exhausted", &BudgetError{RetryAfter: time.Second}, context.Background(), false},
-		{"the caller gave up", &TransportError{Failure: TimedOut, Err: context.Canceled}, ctx, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			calls := 0
-			next := callerFunc(func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-				calls++
-				return translate.GetFunctionLogsResponse{}, c.err
-			})
-			b := newBreakerCaller(next, BreakerConfig{Failures: 2, OpenFor: time.Minute}, NewMetrics())
-			for range 3 {
-				_, _ = b.GetFunctionLogs(c.ctx, translate.GetFunctionLogsRequest{})
-			}
-			if opened := calls == 2; opened != c.opens {
-				t.Errorf("3 calls made %d upstream calls; opens %v, want %v", calls, opened, c.opens)
-			}
-		})
-	}
-}
-
-type callerFunc func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error)
-
-func (f callerFunc) GetFunctionLogs(ctx context.Context, r translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	return f(ctx, r)
-}
-
-// serve runs the proxy's real servers (Serve) on loopback until the test
-// ends, and returns the API's base URL.
-func serve(t *testing.T, env *proxyEnv) string {
-	t.Helper()
-	base, stop := serveUntil(t, env)
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return base
-}
-
-// serveUntil runs the proxy's real servers on loopback, and returns the
-// API's base URL and a stop that shuts them down and returns Serve's
-// error.
-func serveUntil(t *testing.T, env *proxyEnv) (base string, stop func() error) {
-	t.Helper()
-	api, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
-	return "http://" + api.Addr().String(), func() error {
-		cancel()
-		return <-served
 	}
 }
 

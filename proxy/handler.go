@@ -13,7 +13,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // X-Cache values: how the answer was made.
@@ -28,14 +30,14 @@ const (
 // the context's store, which would allocate a map on every request; so is
 // the clock reading that the token's expiry, the default window and the
 // cache's freshness are all judged by (on this VM a reading costs ~90 ns).
-func (s *Server) authenticated(next func(echo.Context, Principal, time.Time) error) echo.HandlerFunc {
+func (s *Server) authenticated(next func(echo.Context, jwtauth.Principal, time.Time) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		now := time.Now()
-		var p Principal
+		var p jwtauth.Principal
 		var err error
 		if values := c.Request().Header[echo.HeaderAuthorization]; len(values) > 1 {
 			// Which one would count is ambiguous: refuse both.
-			err = &AuthError{"send exactly one Authorization header"}
+			err = &jwtauth.AuthError{Reason: "send exactly one Authorization header"}
 		} else {
 			p, err = s.auth.AuthenticateAt(c.Request().Header.Get(echo.HeaderAuthorization), now)
 		}
@@ -50,7 +52,7 @@ func (s *Server) authenticated(next func(echo.Context, Principal, time.Time) err
 // handleLogs serves Mudbase's getLogs: the page and the stats each come
 // from the cache or one collapsed upstream flight, and are joined as
 // already-encoded bytes.
-func (s *Server) handleLogs(c echo.Context, principal Principal, now time.Time) error {
+func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now time.Time) error {
 	projectID, functionID := c.Param("projectId"), c.Param("functionId")
 	for _, id := range [][2]string{{"projectId", projectID}, {"functionId", functionID}} {
 		if verr := translate.ValidateID(id[0], id[1]); verr != nil {
@@ -68,13 +70,13 @@ func (s *Server) handleLogs(c echo.Context, principal Principal, now time.Time) 
 	if !ok {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeFunctionNotFound, "function "+functionID+" is not configured in project "+projectID))
 	}
-	pl, err := s.plan(c, projectID, functionID, target, now)
+	pl, err := s.planFor(c, projectID, functionID, target, now)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
 	if principal.Background {
-		ctx = WithPriority(ctx, Background)
+		ctx = budget.WithPriority(ctx, budget.Background)
 	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
@@ -84,7 +86,7 @@ func (s *Server) handleLogs(c echo.Context, principal Principal, now time.Time) 
 	if !pl.q.SkipStats {
 		var fresh bool
 		if stats, fresh = s.fresh("stats", pl.statsKey, s.cfg.Cache.StatsTTL, now); !fresh {
-			stats, err = s.part(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
+			stats, err = s.fetchPart(ctx, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
 				func(ctx context.Context) ([]byte, error) {
 					st, err := proj.source.Stats(ctx, target, pl.q)
 					if err != nil {
@@ -101,7 +103,7 @@ func (s *Server) handleLogs(c echo.Context, principal Principal, now time.Time) 
 	if pl.q.Limit > 0 {
 		var fresh bool
 		if page, fresh = s.fresh("page", pl.pageKey, s.cfg.Cache.PageTTL, now); !fresh {
-			page, err = s.part(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
+			page, err = s.fetchPart(ctx, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
 				func(ctx context.Context) ([]byte, error) {
 					p, err := proj.source.Page(ctx, target, pl.q)
 					if err != nil {
@@ -238,12 +240,12 @@ func (s *Server) fresh(kind, key string, ttl time.Duration, now time.Time) (part
 	return part{}, false
 }
 
-// part, when the cache has nothing fresh, takes another replica's answer
+// fetchPart, when the cache has nothing fresh, takes another replica's answer
 // younger than ttl (Redis mode) or joins or starts the single upstream
 // flight for key, and falls back to the last good answer (under
 // lastKey) when that fails. The flight runs on its own context and timeout
 // so that a client hanging up does not fail the others waiting on it.
-func (s *Server) part(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
+func (s *Server) fetchPart(ctx context.Context, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
 	ch := s.flights.DoChan(key, func() (any, error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
 		defer cancel()
@@ -315,7 +317,7 @@ func (s *Server) keep(key, lastKey string, e *cached, ttl time.Duration) {
 		s.cache.Set(key, e)
 		return
 	}
-	s.cache.SetFor(key, e, ttl)
+	s.cache.setFor(key, e, ttl)
 	s.cache.Set(lastKey, e)
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,13 +13,16 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/mudscf/mudscf/internal/testenv"
+	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/jwtauth/jwtauthtest"
 	"github.com/mudscf/mudscf/translate"
 )
 
 // unsignedToken is a token with the given header and claims and an empty
 // or junk signature, as an attacker writes it.
 func unsignedToken(header, claims, sig string) string {
-	return jwtSegment(header) + "." + jwtSegment(claims) + "." + sig
+	return jwtauthtest.Segment(header) + "." + jwtauthtest.Segment(claims) + "." + sig
 }
 
 // respellLastChar changes the unused low bits of the signature's last
@@ -36,12 +38,12 @@ func respellLastChar(tok string) string {
 // RS256 (a JWKS), with an issuer and an audience. The valid tokens of both
 // kinds are accepted, so the refusals are the tokens' doing.
 func TestHostileTokens(t *testing.T) {
-	k := loadAuthKeys(t)
-	jwks := standardJWKS(t, k)
+	k := jwtauthtest.LoadKeys(t)
+	jwks := jwtauthtest.StandardJWKS(t, k)
 	const iss, aud = "https://auth.mudbase.example", "mudscf"
 	env := startProxy(t, func(c *Config) {
 		c.JWT.Algorithms = []string{"HS256", "RS256"}
-		c.JWT.JWKSURL = jwks.srv.URL
+		c.JWT.JWKSURL = jwks.URL()
 		c.JWT.Issuer, c.JWT.Audience = iss, aud
 	})
 	now := time.Now()
@@ -51,15 +53,15 @@ func TestHostileTokens(t *testing.T) {
 	with := func(k string, v any) jwt.MapClaims { c := good(); c[k] = v; return c }
 	without := func(k string) jwt.MapClaims { c := good(); delete(c, k); return c }
 	hs := []byte(testJWTSecret)
-	hsTok := signToken(t, jwt.SigningMethodHS256, hs, "", good())
-	rsTok := signToken(t, jwt.SigningMethodRS256, k.rsa, "rsa-1", good())
+	hsTok := jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", good())
+	rsTok := jwtauthtest.Sign(t, jwt.SigningMethodRS256, k.RSA, "rsa-1", good())
 	for _, valid := range []string{hsTok, rsTok} {
 		if r := env.get(t, logsPath, valid); r.status != http.StatusOK {
 			t.Fatalf("a valid token got %d: %s", r.status, r.body)
 		}
 	}
 	claimsJSON, _ := json.Marshal(good())
-	pem := rsaPublicPEM(t, &k.rsa.PublicKey)
+	pem := jwtauthtest.RSAPublicPEM(t, &k.RSA.PublicKey)
 
 	cases := []struct {
 		name   string
@@ -76,26 +78,26 @@ func TestHostileTokens(t *testing.T) {
 		{"alg None", []string{"Bearer " + unsignedToken(`{"alg":"None","typ":"JWT"}`, string(claimsJSON), "")}},
 		{"alg NONE", []string{"Bearer " + unsignedToken(`{"alg":"NONE","typ":"JWT"}`, string(claimsJSON), "")}},
 		{"alg nOnE with a junk signature", []string{"Bearer " + unsignedToken(`{"alg":"nOnE"}`, string(claimsJSON), "c2ln")}},
-		{"alg none by golang-jwt", []string{"Bearer " + signToken(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", good())}},
+		{"alg none by golang-jwt", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "", good())}},
 		{"alg missing", []string{"Bearer " + unsignedToken(`{"typ":"JWT"}`, string(claimsJSON), "c2ln")}},
 		{"alg not a string", []string{"Bearer " + unsignedToken(`{"alg":["HS256"]}`, string(claimsJSON), "c2ln")}},
-		{"HS256 keyed with the RSA public key PEM", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, pem, "rsa-1", good())}},
-		{"HS256 keyed with the RSA public key PEM, no kid", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, pem, "", good())}},
-		{"wrong kid", []string{"Bearer " + signToken(t, jwt.SigningMethodRS256, k.rsa, "nobody", good())}},
-		{"another key under the known kid", []string{"Bearer " + signToken(t, jwt.SigningMethodRS256, k.rsaOther, "rsa-1", good())}},
-		{"published but not allowed ES256", []string{"Bearer " + signToken(t, jwt.SigningMethodES256, k.ec, "ec-1", good())}},
-		{"not allowed HS512", []string{"Bearer " + signToken(t, jwt.SigningMethodHS512, hs, "", good())}},
-		{"bad HMAC key", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!"), "", good())}},
-		{"expired", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("exp", now.Add(-time.Hour).Unix()))}},
-		{"exp missing", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", without("exp"))}},
-		{"exp a string", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("exp", "9999999999"))}},
-		{"nbf in the future", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("nbf", now.Add(time.Hour).Unix()))}},
-		{"iat in the future", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("iat", now.Add(time.Hour).Unix()))}},
-		{"wrong iss", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", with("iss", "https://evil.example"))}},
-		{"iss missing", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", without("iss"))}},
-		{"wrong aud", []string{"Bearer " + signToken(t, jwt.SigningMethodRS256, k.rsa, "rsa-1", with("aud", "another-service"))}},
-		{"aud missing", []string{"Bearer " + signToken(t, jwt.SigningMethodHS256, hs, "", without("aud"))}},
-		{"tampered payload", []string{"Bearer " + tamperPayload(hsTok)}},
+		{"HS256 keyed with the RSA public key PEM", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, pem, "rsa-1", good())}},
+		{"HS256 keyed with the RSA public key PEM, no kid", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, pem, "", good())}},
+		{"wrong kid", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodRS256, k.RSA, "nobody", good())}},
+		{"another key under the known kid", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodRS256, k.RSAOther, "rsa-1", good())}},
+		{"published but not allowed ES256", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodES256, k.EC, "ec-1", good())}},
+		{"not allowed HS512", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS512, hs, "", good())}},
+		{"bad HMAC key", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!"), "", good())}},
+		{"expired", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", with("exp", now.Add(-time.Hour).Unix()))}},
+		{"exp missing", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", without("exp"))}},
+		{"exp a string", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", with("exp", "9999999999"))}},
+		{"nbf in the future", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", with("nbf", now.Add(time.Hour).Unix()))}},
+		{"iat in the future", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", with("iat", now.Add(time.Hour).Unix()))}},
+		{"wrong iss", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", with("iss", "https://evil.example"))}},
+		{"iss missing", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", without("iss"))}},
+		{"wrong aud", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodRS256, k.RSA, "rsa-1", with("aud", "another-service"))}},
+		{"aud missing", []string{"Bearer " + jwtauthtest.Sign(t, jwt.SigningMethodHS256, hs, "", without("aud"))}},
+		{"tampered payload", []string{"Bearer " + jwtauthtest.TamperPayload(hsTok)}},
 		{"signature with other spare bits", []string{"Bearer " + respellLastChar(hsTok)}},
 		{"signature stripped", []string{"Bearer " + hsTok[:strings.LastIndex(hsTok, ".")+1]}},
 		{"two segments", []string{"Bearer " + hsTok[:strings.LastIndex(hsTok, ".")]}},
@@ -103,7 +105,7 @@ func TestHostileTokens(t *testing.T) {
 		{"non-base64 segments", []string{"Bearer e!y$J.h%b&G.c*i("}},
 		{"non-JSON segments", []string{"Bearer Zm9v.YmFy.YmF6"}},
 		{"JSON array header", []string{"Bearer " + unsignedToken(`["HS256"]`, string(claimsJSON), "c2ln")}},
-		{"over the 8 KiB limit", []string{"Bearer " + strings.Repeat("a", MaxTokenBytes+1)}},
+		{"over the 8 KiB limit", []string{"Bearer " + strings.Repeat("a", jwtauth.MaxTokenBytes+1)}},
 		{"1 MB", []string{"Bearer " + strings.Repeat("eyJh", 1<<18)}},
 		{"two tokens in one header", []string{"Bearer " + hsTok + " " + hsTok}},
 		{"duplicate headers, both valid", []string{"Bearer " + hsTok, "Bearer " + rsTok}},
@@ -130,7 +132,7 @@ func TestHostileTokens(t *testing.T) {
 			}
 		})
 	}
-	if got := env.sim.sim.Truth().TotalAccepted[testSecretID]; got != 3 {
+	if got := env.sim.Truth().TotalAccepted[testenv.SecretID]; got != 3 {
 		t.Errorf("%d upstream calls, want the valid tokens' 3: a hostile token reached the upstream", got)
 	}
 }
@@ -150,8 +152,8 @@ func TestOversizedRequests(t *testing.T) {
 		status   int
 		envelope bool
 	}{
-		{"query over 8 KiB", base + logsPath + "?pad=" + strings.Repeat("q", MaxRequestURIBytes), "", "", http.StatusRequestURITooLong, true},
-		{"path over 8 KiB", base + "/api/functions/projects/" + strings.Repeat("p", MaxRequestURIBytes) + "/functions/f/logs", "", "", http.StatusRequestURITooLong, true},
+		{"query over 8 KiB", base + logsPath + "?pad=" + strings.Repeat("q", maxRequestURIBytes), "", "", http.StatusRequestURITooLong, true},
+		{"path over 8 KiB", base + "/api/functions/projects/" + strings.Repeat("p", maxRequestURIBytes) + "/functions/f/logs", "", "", http.StatusRequestURITooLong, true},
 		{"body on a GET", base + logsPath, "", strings.Repeat("b", 4096), http.StatusRequestEntityTooLarge, true},
 		{"headers over MaxHeaderBytes", base + logsPath, strings.Repeat("h", 128<<10), "", http.StatusRequestHeaderFieldsTooLarge, false},
 		{"under every bound", base + logsPath + "?limit=1&pad=" + strings.Repeat("q", 1000), strings.Repeat("h", 1000), "", http.StatusOK, false},
@@ -230,39 +232,6 @@ func FuzzHTTPEdge(f *testing.F) {
 		}
 		if rec.Code >= 500 && !strings.HasPrefix(body.Code, "UPSTREAM_") {
 			t.Fatalf("%d %s for %q", rec.Code, rec.Body.String(), raw)
-		}
-	})
-}
-
-// FuzzAuthenticate feeds arbitrary Authorization values to the verifier:
-// it never panics, refuses with an *AuthError, and accepts only a token the
-// test signed, byte for byte.
-func FuzzAuthenticate(f *testing.F) {
-	cfg := JWTConfig{Algorithms: []string{"HS256"}, Leeway: 30 * time.Second, RolesClaim: "roles", ProjectsClaim: "projects"}
-	auth := NewAuthenticator(cfg, []byte(testJWTSecret), nil)
-	// Fixed times make the token, and so the committed corpus, stable.
-	issued, expires := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-	signed, err := MintToken([]byte(testJWTSecret), cfg, TokenClaims{Subject: "usr_morgan_de", Roles: []string{"admin"}, TTL: expires.Sub(issued)}, issued)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add("Bearer " + signed)
-	f.Add("bearer   " + signed + " \t")
-	f.Add("Bearer " + signed + "." + signed)
-	f.Add("Bearer " + tamperPayload(signed))
-	f.Fuzz(func(t *testing.T, header string) {
-		p, err := auth.Authenticate(header)
-		if err != nil {
-			var ae *AuthError
-			if !errors.As(err, &ae) {
-				t.Fatalf("%T %v, want an *AuthError", err, err)
-			}
-			suiteWitness.SeeErr("a FuzzAuthenticate error", err)
-			return
-		}
-		_, raw, _ := strings.Cut(header, " ")
-		if strings.TrimSpace(raw) != signed || p.Subject != "usr_morgan_de" {
-			t.Fatalf("accepted %q as %+v: not the token the test signed", header, p)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/witness"
 )
 
@@ -17,7 +17,7 @@ import (
 // suite configures, and reads everything the test helpers see: every log
 // line (testLogger), every response to http.DefaultClient, every /metrics
 // scrape (scrape) and the errors the tests receive.
-var suiteWitness = witness.New(map[string]string{"SecretKey": testSecretKey, "JWT secret": testJWTSecret})
+var suiteWitness = witness.New(map[string]string{"SecretKey": testenv.SecretKey, "JWT secret": testJWTSecret})
 
 // TestMain runs the package's tests under two whole-suite checks: no
 // goroutine outlives the tests (goleak), and no secret appeared in any
@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 	// The variables testConfig names, set once so that tests may run in
 	// parallel (t.Setenv forbids it).
 	for name, v := range map[string]string{
-		"MUDSCF_TEST_JWT_SECRET": testJWTSecret, "MUDSCF_TEST_SECRET_ID": testSecretID, "MUDSCF_TEST_SECRET_KEY": testSecretKey,
+		"MUDSCF_TEST_JWT_SECRET": testJWTSecret, "MUDSCF_TEST_SECRET_ID": testenv.SecretID, "MUDSCF_TEST_SECRET_KEY": testenv.SecretKey,
 	} {
 		if err := os.Setenv(name, v); err != nil {
 			panic(err)
@@ -38,13 +38,6 @@ func TestMain(m *testing.M) {
 		// collected (a finalizer), not when the proxy is dropped.
 		goleak.IgnoreTopFunction("github.com/patrickmn/go-cache.(*janitor).Run"),
 	)
-}
-
-// testLogger is the logger of every component a test builds: JSON at
-// debug level, each line read by the witness, and also written to extra.
-func testLogger(where string, extra ...io.Writer) *slog.Logger {
-	out := io.MultiWriter(append([]io.Writer{suiteWitness.Writer(where)}, extra...)...)
-	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // The suite's witness is fed by the paths the tests use: the logger,

@@ -27,6 +27,11 @@ type planKey struct {
 	windowEnd int64
 }
 
+// maxMemoQuery is longer than any query of known parameters with valid
+// values; longer ones (padded with unknown parameters) are resolved each
+// time.
+const maxMemoQuery = 1024
+
 // planMemo remembers resolved plans. Resolving parses the query string and
 // two RFC 3339 times and formats six upstream times into four keys; a
 // cache hit is the same query again, so the hit path looks the plan up by
@@ -34,11 +39,6 @@ type planKey struct {
 // are remembered, at most maxEntries of them, and the memo starts over when
 // full: distinct queries cost what they cost without it, and the memo
 // holds a few MiB at most whatever clients send.
-// maxMemoQuery is longer than any query of known parameters with valid
-// values; longer ones (padded with unknown parameters) are resolved each
-// time.
-const maxMemoQuery = 1024
-
 type planMemo struct {
 	mu         sync.RWMutex
 	plans      map[planKey]*plan
@@ -49,9 +49,9 @@ func newPlanMemo(maxEntries int) *planMemo {
 	return &planMemo{plans: map[planKey]*plan{}, maxEntries: maxEntries}
 }
 
-// plan resolves the request's query for target; now is the request's
+// planFor resolves the request's query for target; now is the request's
 // clock reading, unless Options.Now replaced the clock.
-func (s *Server) plan(c echo.Context, projectID, functionID string, target translate.Target, now time.Time) (*plan, error) {
+func (s *Server) planFor(c echo.Context, projectID, functionID string, target translate.Target, now time.Time) (*plan, error) {
 	if s.now != nil {
 		now = s.now()
 	}

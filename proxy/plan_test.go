@@ -43,7 +43,7 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 		clock.Store(base.Add(step).UnixNano())
 		for query, followsClock := range queries {
 			for range 2 { // the second lookup is served by the memo
-				got, err := s.plan(ctxFor(query), testProject, testFunction, target, time.Now())
+				got, err := s.planFor(ctxFor(query), testProject, testFunction, target, time.Now())
 				if err != nil {
 					t.Fatalf("%q at +%s: %v", query, step, err)
 				}
@@ -58,7 +58,7 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 					t.Fatalf("the memo holds %d plans, over its bound of %d", len(s.plans.plans), s.plans.maxEntries)
 				}
 			}
-			got, _ := s.plan(ctxFor(query), testProject, testFunction, target, time.Now())
+			got, _ := s.planFor(ctxFor(query), testProject, testFunction, target, time.Now())
 			if first, seen := firstPageKey[query]; !seen {
 				firstPageKey[query] = got.pageKey
 			} else if moved := followsClock && step >= s.cfg.Cache.WindowAlign; moved == (first == got.pageKey) {
@@ -70,7 +70,7 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 	before := len(s.plans.plans)
 	s.plans.maxEntries = 100
 	for range 2 {
-		if _, err := s.plan(ctxFor("limit=x"), testProject, testFunction, target, time.Now()); err == nil {
+		if _, err := s.planFor(ctxFor("limit=x"), testProject, testFunction, target, time.Now()); err == nil {
 			t.Fatal("limit=x was accepted")
 		}
 	}
@@ -78,7 +78,7 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 		t.Errorf("an invalid query was remembered: %d plans, %d before", len(s.plans.plans), before)
 	}
 	long := "limit=3&pad=" + strings.Repeat("x", maxMemoQuery)
-	if p, err := s.plan(ctxFor(long), testProject, testFunction, target, time.Now()); err != nil || p.q.Limit != 3 {
+	if p, err := s.planFor(ctxFor(long), testProject, testFunction, target, time.Now()); err != nil || p.q.Limit != 3 {
 		t.Fatalf("a long valid query: %+v, %v", p, err)
 	}
 	if len(s.plans.plans) != before {

@@ -6,7 +6,10 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/mudscf/mudscf/internal/redisstore"
 )
 
 // sharedPoll is how often a replica waiting on another's flight looks for
@@ -26,19 +29,31 @@ return 0
 // flight across replicas. Every failure means "not found" or "not
 // stored": the caller carries on as without Redis.
 type sharedCache struct {
-	store   *redisStore
+	store   *redisstore.Store
 	retain  time.Duration
 	lockTTL time.Duration
+	lookups *prometheus.CounterVec
 }
 
-func newSharedCache(store *redisStore, retain, flight time.Duration) *sharedCache {
+func newSharedCache(store *redisstore.Store, retain, flight time.Duration, reg prometheus.Registerer) *sharedCache {
+	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mudscf_redis_cache_requests_total", Help: "Lookups in the shared cache after a local miss, by kind (page, stats) and result (hit, miss).",
+	}, []string{"kind", "result"})
+	reg.MustRegister(lookups)
+	for _, kind := range []string{"page", "stats"} {
+		for _, result := range []string{"hit", "miss"} {
+			lookups.WithLabelValues(kind, result)
+		}
+	}
 	// The lock outlives the holder's flight a little, and no more: a
 	// replica that dies holding it delays the others by at most that.
-	return &sharedCache{store: store, retain: retain, lockTTL: flight + time.Second}
+	return &sharedCache{store: store, retain: retain, lockTTL: flight + time.Second, lookups: lookups}
 }
 
-func (c *sharedCache) valueKey(key string) string { return c.store.prefix + "cache:" + hashed(key) }
-func (c *sharedCache) lockKey(key string) string  { return c.store.prefix + "lock:" + hashed(key) }
+func (c *sharedCache) valueKey(key string) string {
+	return c.store.Key("cache:" + redisstore.Hash(key))
+}
+func (c *sharedCache) lockKey(key string) string { return c.store.Key("lock:" + redisstore.Hash(key)) }
 
 // encode is the fetch time (unix nanoseconds) then the body.
 func encode(e *cached) []byte {
@@ -56,15 +71,15 @@ func decode(b []byte) (*cached, bool) {
 
 // get returns the entry under key, fresh or not.
 func (c *sharedCache) get(ctx context.Context, key string) (*cached, bool) {
-	if !c.store.usable() {
-		c.store.metrics.fallbacks.WithLabelValues("cache").Inc()
+	if !c.store.Usable() {
+		c.store.Fallback("cache")
 		return nil, false
 	}
-	rctx, cancel := c.store.opContext(ctx)
+	rctx, cancel := c.store.OpContext(ctx)
 	defer cancel()
 	began := time.Now()
-	b, err := c.store.client.Get(rctx, c.valueKey(key)).Bytes()
-	if !c.store.result("cache_get", began, err) || err != nil {
+	b, err := c.store.Client().Get(rctx, c.valueKey(key)).Bytes()
+	if !c.store.Result("cache_get", began, err) || err != nil {
 		return nil, false
 	}
 	return decode(b)
@@ -76,20 +91,20 @@ func (c *sharedCache) get(ctx context.Context, key string) (*cached, bool) {
 // waits (within wait) for that replica's answer; nil, "" means fetch anyway.
 func (c *sharedCache) claim(ctx context.Context, kind, key string, ttl, wait time.Duration) (e *cached, token string) {
 	e, ok := c.get(ctx, key)
-	if !c.store.up.Load() {
+	if !c.store.Up() {
 		return nil, ""
 	}
 	if ok && time.Since(e.fetched) < ttl {
-		c.store.metrics.cache.WithLabelValues(kind, "hit").Inc()
+		c.lookups.WithLabelValues(kind, "hit").Inc()
 		return e, ""
 	}
-	c.store.metrics.cache.WithLabelValues(kind, "miss").Inc()
+	c.lookups.WithLabelValues(kind, "miss").Inc()
 	token = rand.Text()
-	rctx, cancel := c.store.opContext(ctx)
+	rctx, cancel := c.store.OpContext(ctx)
 	began := time.Now()
-	ok, err := c.store.client.SetNX(rctx, c.lockKey(key), token, c.lockTTL).Result()
+	ok, err := c.store.Client().SetNX(rctx, c.lockKey(key), token, c.lockTTL).Result()
 	cancel()
-	if !c.store.result("cache_lock", began, err) {
+	if !c.store.Result("cache_lock", began, err) {
 		return nil, ""
 	}
 	if ok {
@@ -104,17 +119,17 @@ func (c *sharedCache) await(ctx context.Context, key string, ttl, wait time.Dura
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		time.Sleep(sharedPoll)
-		if !c.store.usable() {
+		if !c.store.Usable() {
 			return nil
 		}
-		rctx, cancel := c.store.opContext(ctx)
+		rctx, cancel := c.store.OpContext(ctx)
 		began := time.Now()
-		pipe := c.store.client.Pipeline()
+		pipe := c.store.Client().Pipeline()
 		val := pipe.Get(rctx, c.valueKey(key))
 		held := pipe.Exists(rctx, c.lockKey(key))
 		_, err := pipe.Exec(rctx)
 		cancel()
-		if !c.store.result("cache_get", began, err) {
+		if !c.store.Result("cache_get", began, err) {
 			return nil
 		}
 		if b, err := val.Bytes(); err == nil {
@@ -133,14 +148,14 @@ func (c *sharedCache) await(ctx context.Context, key string, ttl, wait time.Dura
 // moving window's key for ttl, lastKey for retain), and releases the
 // flight lock, if held.
 func (c *sharedCache) put(ctx context.Context, e *cached, token, key, lastKey string, ttl time.Duration) {
-	if !c.store.usable() {
+	if !c.store.Usable() {
 		return
 	}
-	rctx, cancel := c.store.opContext(ctx)
+	rctx, cancel := c.store.OpContext(ctx)
 	defer cancel()
 	v := encode(e)
 	began := time.Now()
-	pipe := c.store.client.Pipeline()
+	pipe := c.store.Client().Pipeline()
 	if lastKey == key {
 		pipe.Set(rctx, c.valueKey(key), v, c.retain)
 	} else {
@@ -148,7 +163,7 @@ func (c *sharedCache) put(ctx context.Context, e *cached, token, key, lastKey st
 		pipe.Set(rctx, c.valueKey(lastKey), v, c.retain)
 	}
 	_, err := pipe.Exec(rctx)
-	if c.store.result("cache_set", began, err) {
+	if c.store.Result("cache_set", began, err) {
 		c.release(rctx, key, token)
 	}
 }
@@ -156,10 +171,10 @@ func (c *sharedCache) put(ctx context.Context, e *cached, token, key, lastKey st
 // release gives up the flight lock without an answer, so that waiting
 // replicas fetch for themselves at once.
 func (c *sharedCache) release(ctx context.Context, key, token string) {
-	if token == "" || !c.store.usable() {
+	if token == "" || !c.store.Usable() {
 		return
 	}
-	rctx, cancel := c.store.opContext(ctx)
+	rctx, cancel := c.store.OpContext(ctx)
 	defer cancel()
-	c.store.result("cache_lock", time.Now(), unlockScript.Run(rctx, c.store.client, []string{c.lockKey(key)}, token).Err())
+	c.store.Result("cache_lock", time.Now(), unlockScript.Run(rctx, c.store.Client(), []string{c.lockKey(key)}, token).Err())
 }

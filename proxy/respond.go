@@ -13,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream"
+	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // failureError carries a ready Failure through Echo's error path.
@@ -23,37 +25,61 @@ func (e *failureError) Error() string { return e.f.Body.Error }
 func failure(f translate.Failure) error { return &failureError{f} }
 
 // failureFor decides what the client receives for any error a handler
-// returns. Every 4xx and 5xx is the Mudbase envelope.
+// returns, and after how long it may retry. Every 4xx and 5xx is the
+// Mudbase envelope; upstream errors are mapped here, and only here, from
+// their upstream.Outcome.
 func failureFor(err error) (translate.Failure, time.Duration) {
 	var fe *failureError
-	var be *BudgetError
 	var he *echo.HTTPError
-	var openErr *BreakerOpenError
 	switch {
-	case errors.As(err, &openErr):
-		return FailureOf(err), openErr.RetryAfter
 	case errors.As(err, &fe):
 		return fe.f, 0
-	case errors.As(err, &be):
-		return translate.NewFailure(http.StatusTooManyRequests, translate.CodeRateLimited,
-			"the upstream's budget of requests per second is spent; retry after the Retry-After delay"), be.RetryAfter
 	case errors.As(err, &he):
-		switch he.Code {
-		case http.StatusNotFound:
-			return translate.NewFailure(he.Code, translate.CodeNotFound, "no such route; see GET "+LogsRoute), 0
-		case http.StatusMethodNotAllowed:
-			return translate.NewFailure(he.Code, "METHOD_NOT_ALLOWED", "only GET is served on this route"), 0
-		case http.StatusRequestURITooLong:
-			return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", fmt.Sprintf("the path and query exceed %d bytes", MaxRequestURIBytes)), 0
-		case http.StatusRequestEntityTooLarge:
-			return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", "this API takes no request body"), 0
-		}
-		if he.Code < 500 {
-			return translate.NewFailure(he.Code, "BAD_REQUEST", http.StatusText(he.Code)), 0
-		}
-		return translate.NewFailure(http.StatusInternalServerError, translate.CodeInternal, "internal error"), 0
+		return httpFailure(he), 0
 	}
-	return FailureOf(err), 0
+	var apiErr *upstream.APIError
+	var open *upstream.BreakerOpenError
+	var refused *budget.RefusedError
+	switch upstream.Classify(err) {
+	case upstream.BreakerOpen:
+		errors.As(err, &open)
+		return breakerFailure, open.RetryAfter
+	case upstream.BudgetRefused:
+		errors.As(err, &refused)
+		return translate.NewFailure(http.StatusTooManyRequests, translate.CodeRateLimited,
+			"the upstream's budget of requests per second is spent; retry after the Retry-After delay"), refused.RetryAfter
+	case upstream.RateLimited, upstream.AuthFailure, upstream.ClientError, upstream.Unhealthy:
+		if errors.As(err, &apiErr) {
+			return translate.ClassifyUpstream(apiErr.Code, apiErr.Message, apiErr.RequestID), 0
+		}
+	case upstream.Timeout:
+		return translate.UpstreamTimeout, 0
+	case upstream.BadResponse:
+		return translate.UpstreamBadResponse, 0
+	}
+	return translate.UpstreamUnavailable, 0
+}
+
+// breakerFailure is what the client receives while the breaker is open.
+var breakerFailure = translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown,
+	"the upstream is failing, so mudscf stopped calling it for a few seconds; retry after the Retry-After delay")
+
+// httpFailure is the envelope for Echo's own errors: routing and limits.
+func httpFailure(he *echo.HTTPError) translate.Failure {
+	switch he.Code {
+	case http.StatusNotFound:
+		return translate.NewFailure(he.Code, translate.CodeNotFound, "no such route; see GET "+LogsRoute)
+	case http.StatusMethodNotAllowed:
+		return translate.NewFailure(he.Code, "METHOD_NOT_ALLOWED", "only GET is served on this route")
+	case http.StatusRequestURITooLong:
+		return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", fmt.Sprintf("the path and query exceed %d bytes", maxRequestURIBytes))
+	case http.StatusRequestEntityTooLarge:
+		return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", "this API takes no request body")
+	}
+	if he.Code < 500 {
+		return translate.NewFailure(he.Code, "BAD_REQUEST", http.StatusText(he.Code))
+	}
+	return translate.NewFailure(http.StatusInternalServerError, translate.CodeInternal, "internal error")
 }
 
 // handleEchoError writes the envelope for err, once.

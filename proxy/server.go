@@ -5,21 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
-	"os"
-	"strings"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/mudscf/mudscf/internal/redisstore"
+	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/upstream"
 )
 
 // LogsRoute is Mudbase's getLogs route, in Echo's syntax.
@@ -29,9 +31,9 @@ const LogsRoute = "/api/functions/projects/:projectId/functions/:functionId/logs
 type Server struct {
 	cfg      Config
 	loc      *time.Location
-	auth     *Authenticator
+	auth     *jwtauth.Authenticator
 	projects map[string]*project
-	cache    *Cache
+	cache    *boundedCache
 	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
 	plans    *planMemo
@@ -48,7 +50,7 @@ type Server struct {
 
 type project struct {
 	cfg    ProjectConfig
-	source LogSource
+	source upstream.LogSource
 }
 
 // Options are the proxy's dependencies that do not come from the file.
@@ -77,130 +79,51 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newAuthenticator(ctx, cfg.JWT, opts.Logger)
+	auth, err := jwtauth.New(ctx, cfg.JWT, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
 		plans:   newPlanMemo(4096),
-		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
+		cache:   newCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 		readHeaderTimeout: 5 * time.Second,
 	}
-	var store *redisStore
+	var store *redisstore.Store
 	if cfg.Redis != nil {
-		if store, err = newRedisStore(ctx, cfg.Redis, opts.Logger, opts.Metrics); err != nil {
+		if store, err = redisstore.New(ctx, *cfg.Redis, opts.Logger, opts.Metrics.Registry); err != nil {
 			return nil, err
 		}
-		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout())
+		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout(), opts.Metrics.Registry)
 	}
-	// One budget per upstream account: projects sharing a SecretId share
-	// its 5 requests per second. One breaker per account and region: they
-	// share the upstream whose health it tracks.
-	budgets := map[string]limiter{}
-	breakers := map[string]*breakerCaller{}
-	for id, pc := range cfg.Projects {
-		client, err := s.newClient(pc)
+	pool := upstream.NewPool(upstream.PoolOptions{
+		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store, Location: loc,
+		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry,
+	})
+	// In a stable order: accounts without an alias are named after the
+	// first project that uses them.
+	functions := newCatalog(opts.Metrics.Registry, opts.Logger)
+	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
+		pc := cfg.Projects[id]
+		source, err := pool.Source(id, pc.Region, pc.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
-		b, ok := budgets[client.SecretID()]
-		if !ok {
-			b = newLimiter(cfg, store, client.SecretID())
-			budgets[client.SecretID()] = b
+		p := &project{cfg: pc, source: source}
+		s.projects[id] = p
+		describer, err := pool.Describer(id, pc.Region, pc.Credentials)
+		if err != nil {
+			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
-		breaker, ok := breakers[client.SecretID()+"|"+pc.Region]
-		if !ok {
-			caller := &budgetedCaller{next: client, budget: b, backoff: cfg.Budget.Backoff, metrics: s.metrics}
-			breaker = newBreakerCaller(caller, cfg.Upstream.Breaker, s.metrics)
-			breakers[client.SecretID()+"|"+pc.Region] = breaker
+		for _, fid := range slices.Sorted(maps.Keys(pc.Functions)) {
+			t, _ := p.target(fid)
+			functions.add(id, fid, pc.Region, t, pc.Functions[fid].MemorySizeMB, describer)
 		}
-		s.projects[id] = &project{cfg: pc, source: NewGetFunctionLogsSource(breaker, loc)}
 	}
+	go functions.run(ctx)
 	s.echo = s.routes()
 	return s, nil
-}
-
-func newAuthenticator(ctx context.Context, cfg JWTConfig, logger *slog.Logger) (*Authenticator, error) {
-	var secret []byte
-	switch {
-	case cfg.SecretEnv != "":
-		v := os.Getenv(cfg.SecretEnv)
-		if v == "" {
-			return nil, fmt.Errorf("jwt.secretEnv: the environment variable %s is empty", cfg.SecretEnv)
-		}
-		secret = []byte(v)
-	case cfg.SecretFile != "":
-		b, err := os.ReadFile(cfg.SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("jwt.secretFile: %w", err)
-		}
-		secret = []byte(strings.TrimSpace(string(b)))
-	}
-	if secret != nil && len(secret) < 32 {
-		return nil, errors.New("jwt: the HS secret must be at least 32 bytes (RFC 7518 asks for a key as long as the hash)")
-	}
-	if cfg.JWKSURL == "" {
-		return NewAuthenticator(cfg, secret, nil), nil
-	}
-	jwks, err := NewJWKS(ctx, cfg.JWKSURL, logger)
-	if err != nil {
-		return nil, fmt.Errorf("jwt.jwksURL: %w", err)
-	}
-	return NewAuthenticator(cfg, secret, jwks), nil
-}
-
-// newClient builds the upstream client of one project, with tracing on
-// its transport.
-func (s *Server) newClient(pc ProjectConfig) (*TencentClient, error) {
-	cred, err := resolveCredential(pc.Credentials)
-	if err != nil {
-		return nil, err
-	}
-	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
-	if s.tracer != nil {
-		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(s.tracer),
-			otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "tencentcloud scf GetFunctionLogs" }))
-	}
-	return NewTencentClient(TencentConfig{
-		Region: pc.Region, Endpoint: s.cfg.Upstream.Endpoint, Scheme: s.cfg.Upstream.Scheme,
-		Timeout: s.cfg.Upstream.Timeout, Credential: cred, Transport: transport,
-	})
-}
-
-// resolveCredential reads the key named by the config; nil means "use the
-// SDK's provider chain". Errors name the variable or file, never a value.
-func resolveCredential(c CredentialsConfig) (common.CredentialIface, error) {
-	read := func(env, file string) (string, error) {
-		switch {
-		case env != "":
-			if v := os.Getenv(env); v != "" {
-				return v, nil
-			}
-			return "", fmt.Errorf("credentials: the environment variable %s is empty", env)
-		case file != "":
-			b, err := os.ReadFile(file)
-			if err != nil {
-				return "", fmt.Errorf("credentials: %w", err)
-			}
-			return strings.TrimSpace(string(b)), nil
-		}
-		return "", nil
-	}
-	id, err := read(c.SecretIDEnv, c.SecretIDFile)
-	if err != nil || id == "" {
-		return nil, err
-	}
-	key, err := read(c.SecretKeyEnv, c.SecretKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	token, err := read(c.TokenEnv, c.TokenFile)
-	if err != nil {
-		return nil, err
-	}
-	return common.NewTokenCredential(id, key, token), nil
 }
 
 func (s *Server) routes() *echo.Echo {

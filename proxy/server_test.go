@@ -2,183 +2,15 @@ package proxy
 
 import (
 	"bytes"
-	"context"
-	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
 )
-
-const (
-	testJWTSecret = "jwt-secret-for-tests-only-0123456789abcdef"
-	testProject   = "proj_AsIu33tafZGe"
-	testFunction  = "MVPQVsgjuHBlvWFB"
-	otherFunction = "65a4f0c2e4b0a1b2c3d4e5f6"
-	logsPath      = "/api/functions/projects/" + testProject + "/functions/" + testFunction + "/logs"
-)
-
-// proxyEnv is a proxy in front of a simulator, both over real HTTP on
-// loopback.
-type proxyEnv struct {
-	sim    *simEnv
-	proxy  *Server
-	url    string
-	logs   *syncBuffer
-	secret []byte
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// testConfig serves testProject with two functions. tweak adjusts it.
-func testConfig(simHost string, tweak func(*Config)) Config {
-	cfg := Config{
-		Upstream: UpstreamConfig{Endpoint: simHost, Scheme: "http", Timeout: 2 * time.Second},
-		JWT:      JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_TEST_JWT_SECRET"},
-		Budget:   BudgetConfig{MaxWait: time.Second},
-		Projects: map[string]ProjectConfig{testProject: {
-			Region:      "ap-guangzhou",
-			Credentials: CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},
-			Readers:     ReadersConfig{Subjects: []string{"usr_morgan_de"}, Roles: []string{"admin"}},
-			Functions: map[string]FunctionConfig{
-				testFunction:  {Name: "APITest"},
-				otherFunction: {Name: "orders-webhook"},
-			},
-		}},
-	}
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	return cfg
-}
-
-func startProxy(t testing.TB, tweak func(*Config)) *proxyEnv {
-	t.Helper()
-	return startProxyWith(t, tweak, Options{})
-}
-
-func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
-	t.Helper()
-	sim := startSimWith(t, nil, []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}, {Name: "orders-webhook", RatePerSecond: 0.05}})
-	return startProxyOn(t, sim, tweak, opts)
-}
-
-// startProxyOn puts a proxy in front of a running simulator; several
-// proxies on one simulator are replicas sharing its accounts.
-func startProxyOn(t testing.TB, sim *simEnv, tweak func(*Config), opts Options) *proxyEnv {
-	t.Helper()
-	cfg := testConfig(sim.host, tweak)
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	opts.Logger = testLogger("the proxy's log", logs)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	p, err := New(ctx, cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(p.Handler())
-	t.Cleanup(srv.Close)
-	env := &proxyEnv{sim: sim, proxy: p, url: srv.URL, logs: logs, secret: []byte(testJWTSecret)}
-	t.Cleanup(func() {
-		for _, secret := range []string{testSecretKey, testJWTSecret} {
-			if strings.Contains(logs.String(), secret) {
-				t.Errorf("a secret appeared in the logs")
-			}
-		}
-	})
-	return env
-}
-
-func (e *proxyEnv) token(t testing.TB, sub string, roles ...string) string {
-	t.Helper()
-	tok, err := MintToken(e.secret, JWTConfig{ProjectsClaim: "projects", RolesClaim: "roles"},
-		TokenClaims{Subject: sub, Roles: roles, TTL: time.Hour}, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (e *proxyEnv) get(t *testing.T, path, token string) response {
-	t.Helper()
-	return getURL(t, e.url+path, token)
-}
-
-// getURL GETs a full URL, with the token when there is one.
-func getURL(t *testing.T, url, token string) response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// No secret check here: suiteWitness reads every response of
-	// http.DefaultClient.
-	return response{resp.StatusCode, resp.Header, body}
-}
-
-// assertEnvelope checks a Mudbase error envelope.
-func assertEnvelope(t *testing.T, r response, status int, code string) translate.ErrorBody {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
-	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q", ct)
-	}
-	var body translate.ErrorBody
-	dec := json.NewDecoder(bytes.NewReader(r.body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		t.Fatalf("not the error envelope: %v: %s", err, r.body)
-	}
-	if body.Success || body.Code != code || body.Error == "" {
-		t.Errorf("envelope %+v, want code %s", body, code)
-	}
-	return body
-}
 
 // The response is Mudbase's envelope, field by field and type by type, and
 // it carries what the simulator generated.
@@ -265,7 +97,7 @@ func TestLogsEnvelopeFieldByField(t *testing.T) {
 	}
 
 	// Against the simulator's ground truth for the same window.
-	truth := env.sim.sim.Executions("ap-guangzhou", "default", "APITest", since, until.Add(time.Second-1))
+	truth := env.sim.Executions("ap-guangzhou", "default", "APITest", since, until.Add(time.Second-1))
 	if typed.Data.Stats.TotalExecutions != int64(len(truth)) {
 		t.Errorf("totalExecutions %d, simulator generated %d", typed.Data.Stats.TotalExecutions, len(truth))
 	}
@@ -284,19 +116,10 @@ func TestLogsEnvelopeFieldByField(t *testing.T) {
 	}
 }
 
-// tamperPayload swaps the subject while keeping the signature.
-func jwtSegment(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
-
-func tamperPayload(tok string) string {
-	parts := strings.Split(tok, ".")
-	parts[1] = jwtSegment(`{"sub":"usr_admin","exp":9999999999}`)
-	return strings.Join(parts, ".")
-}
-
 func TestLogsAccessAndRouting(t *testing.T) {
 	env := startProxy(t, nil)
-	projectsToken, err := MintToken(env.secret, JWTConfig{ProjectsClaim: "projects", RolesClaim: "roles"},
-		TokenClaims{Subject: "svc_reporting", Projects: []string{testProject}, TTL: time.Hour}, time.Now())
+	projectsToken, err := jwtauth.MintToken(env.secret, jwtauth.Config{ProjectsClaim: "projects", RolesClaim: "roles"},
+		jwtauth.TokenClaims{Subject: "svc_reporting", Projects: []string{testProject}, TTL: time.Hour}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +177,7 @@ func TestLogsRejectsBadParameters(t *testing.T) {
 			}
 		})
 	}
-	if truth := env.sim.sim.Truth(); len(truth.TotalAccepted) != 0 {
+	if truth := env.sim.Truth(); len(truth.TotalAccepted) != 0 {
 		t.Errorf("bad parameters reached the upstream: %+v", truth.TotalAccepted)
 	}
 }

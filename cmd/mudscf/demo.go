@@ -19,7 +19,9 @@ import (
 
 	"github.com/mudscf/mudscf/exporter"
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/proxy"
+	"github.com/mudscf/mudscf/upstream"
 )
 
 // The demo's seed identities, from Mudbase's getLogs example.
@@ -73,14 +75,16 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		return err
 	}
 	expCfg := demoExporterConfig(api.Addr().String())
+	expCfg.ApplyDefaults()
 	if err := expCfg.Validate(); err != nil {
 		return err
 	}
 	cfg := demoConfig(api.Addr().String(), admin.Addr().String(), simListener.Addr().String())
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	token, err := proxy.MintToken([]byte(*jwtSecret), cfg.JWT, proxy.TokenClaims{Subject: demoMember, TTL: 24 * time.Hour}, time.Now())
+	token, err := jwtauth.MintToken([]byte(*jwtSecret), cfg.JWT, jwtauth.TokenClaims{Subject: demoMember, TTL: 24 * time.Hour}, time.Now())
 	if err != nil {
 		return err
 	}
@@ -96,7 +100,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		return serve(ctx, &http.Server{Handler: sim, ReadHeaderTimeout: 5 * time.Second}, simListener, 5*time.Second)
 	})
 	g.Go(func() error { return serveProxyOn(ctx, cfg, api, admin, tp, logger) })
-	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, tp, logger) })
+	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, logger, nil) })
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs
   proxy metrics  http://%[2]s/metrics   (health: /healthz, /readyz)
@@ -141,13 +145,13 @@ var demoFunctions = map[string]proxy.FunctionConfig{
 func demoConfig(addr, adminAddr, simAddr string) proxy.Config {
 	return proxy.Config{
 		Listen: addr, AdminListen: adminAddr,
-		Upstream: proxy.UpstreamConfig{Endpoint: simAddr, Scheme: "http"},
-		JWT:      proxy.JWTConfig{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
+		Upstream: upstream.Config{Endpoint: simAddr, Scheme: "http"},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
 		Projects: map[string]proxy.ProjectConfig{
 			demoProject: {
 				Region:      "ap-guangzhou",
-				Credentials: proxy.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"},
-				Readers:     proxy.ReadersConfig{Subjects: []string{demoMember}, Roles: []string{"admin"}},
+				Credentials: upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"},
+				Readers:     jwtauth.Readers{Subjects: []string{demoMember}, Roles: []string{"admin"}},
 				Functions:   demoFunctions,
 			},
 		},

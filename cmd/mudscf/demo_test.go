@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/proxy"
+	"github.com/mudscf/mudscf/internal/testenv"
+	"github.com/mudscf/mudscf/jwtauth"
 )
 
 // startSubcommand runs args until the test ends and returns what it prints
@@ -21,9 +22,9 @@ import (
 func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout syncBuffer
+	var stdout testenv.SyncBuffer
 	done := make(chan int, 1)
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	go func() { done <- run(ctx, args, &stdout, &stderr, testLogger(args[0])) }()
 	t.Cleanup(func() {
 		cancel()
@@ -92,8 +93,8 @@ func TestTokenSubcommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	cfg := proxy.JWTConfig{Algorithms: []string{"HS256"}, ProjectsClaim: "projects", RolesClaim: "roles", Leeway: time.Second}
-	p, err := proxy.NewAuthenticator(cfg, []byte(secret), nil).Authenticate("Bearer " + strings.TrimSpace(out.String()))
+	cfg := jwtauth.Config{Algorithms: []string{"HS256"}, ProjectsClaim: "projects", RolesClaim: "roles", Leeway: time.Second}
+	p, err := jwtauth.NewAuthenticator(cfg, []byte(secret), nil).Authenticate("Bearer " + strings.TrimSpace(out.String()))
 	if err != nil {
 		t.Fatal(err)
 	}

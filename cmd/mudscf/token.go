@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mudscf/mudscf/proxy"
+	"github.com/mudscf/mudscf/jwtauth"
 )
 
 func runToken(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger) error {
@@ -34,8 +34,8 @@ func runToken(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger
 	if *secret == "" || *sub == "" {
 		return errors.New("token: --secret (or MUDSCF_JWT_SECRET) and --sub are required")
 	}
-	tok, err := proxy.MintToken([]byte(*secret), proxy.JWTConfig{ProjectsClaim: *projectsClaim, RolesClaim: *rolesClaim},
-		proxy.TokenClaims{Subject: *sub, Projects: list(*projects), Roles: list(*roles), Issuer: *iss, Audience: *aud, TTL: *ttl},
+	tok, err := jwtauth.MintToken([]byte(*secret), jwtauth.Config{ProjectsClaim: *projectsClaim, RolesClaim: *rolesClaim},
+		jwtauth.TokenClaims{Subject: *sub, Projects: list(*projects), Roles: list(*roles), Issuer: *iss, Audience: *aud, TTL: *ttl},
 		time.Now())
 	if err != nil {
 		return err

@@ -58,8 +58,8 @@ func newCLSState(cfg *Config, fns []*fnModel) (*clsState, error) {
 	}
 	st := &clsState{topics: map[string]*clsTopic{}, limits: newCLSLimits(cfg.CLS)}
 	for _, f := range fns {
-		id := ClsTopicID(f.Region, f.Namespace, f.Name)
-		st.topics[id] = &clsTopic{id: id, name: clsTopicName(f), fn: f}
+		// SCF's default delivery names topics "SCF_logtopic...".
+		st.topics[f.ClsTopicID] = &clsTopic{id: f.ClsTopicID, name: "SCF_logtopic_" + f.Namespace + "_" + f.Name, fn: f}
 	}
 	k := sha256.Sum256([]byte("mudscf cls context " + strconv.FormatInt(cfg.Seed, 10)))
 	st.ctxKey = k[:]
@@ -139,9 +139,12 @@ type (
 )
 
 // serveCLS answers a call whose credential scope names service cls; the
-// caller has authenticated it. arrived is when it reached the simulator.
-func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte, secretID, reqID string, arrived time.Time) {
-	fail := func(e *apiError) { writeError(w, reqID, e) }
+// caller has authenticated it.
+func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte, secretID, reqID, lang string) {
+	// The rate limit counts a call when it arrives, before its
+	// parameters are read or an injected delay has passed.
+	arrived := s.now()
+	fail := func(e *apiError) { writeError(w, reqID, lang, e) }
 	if action := r.Header.Get("X-TC-Action"); action != clsSearchLog {
 		fail(errf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", action))
 		return
@@ -205,7 +208,7 @@ func typeErrorOf(err error) *apiError {
 func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *apiError) {
 	p := &searchLogParams{}
 	if r.Method == http.MethodPost {
-		if !isJSONContentType(r.Header.Get("Content-Type")) {
+		if !isContentType(r.Header.Get("Content-Type"), "application/json") {
 			return nil, errf("InvalidParameter", "Content-Type `%s` is not supported; use application/json.",
 				r.Header.Get("Content-Type"))
 		}

@@ -57,6 +57,7 @@ type clsLimits struct {
 	mu          sync.Mutex
 	rate, conc  int
 	arrivals    map[string][]int64 // per SecretId, sorted, last 2 s
+	maxSliding  map[string]int     // per SecretId, most calls past the rate limit in a sliding second
 	inFlight    map[string]int
 	maxInFlight map[string]int
 	totals      [3]map[string]int64
@@ -65,7 +66,7 @@ type clsLimits struct {
 func newCLSLimits(c CLSConfig) *clsLimits {
 	l := &clsLimits{
 		rate: cmp.Or(c.RateLimit, defaultSearchLogRate), conc: cmp.Or(c.TopicConcurrency, defaultSearchLogConcurrency),
-		arrivals: map[string][]int64{}, inFlight: map[string]int{}, maxInFlight: map[string]int{},
+		arrivals: map[string][]int64{}, maxSliding: map[string]int{}, inFlight: map[string]int{}, maxInFlight: map[string]int{},
 	}
 	for i := range l.totals {
 		l.totals[i] = map[string]int64{}
@@ -98,6 +99,9 @@ func (l *clsLimits) admit(secretID, topic string, at time.Time) admission {
 		}
 	}
 	ts = slices.Insert(ts, pos, t)
+	for j := pos; j < len(ts) && ts[j] < t+sec; j++ {
+		l.maxSliding[secretID] = max(l.maxSliding[secretID], inWindow(ts, ts[j]-sec, ts[j]))
+	}
 	newest := ts[len(ts)-1]
 	cut := upperBound(ts, newest-2*sec)
 	l.arrivals[secretID] = slices.Clip(ts[cut:])
@@ -120,14 +124,26 @@ func (l *clsLimits) release(topic string) {
 	}
 }
 
-func (l *clsLimits) truth() SearchLogTruth {
+// truth reports both limits, and the rate limit again in the shape every
+// rate-limited action has in Truth.APIs (a call refused for concurrency
+// has passed the rate limit).
+func (l *clsLimits) truth() (SearchLogTruth, APITruth) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return SearchLogTruth{
-		Accepted:              maps.Clone(l.totals[admitted]),
-		RateLimited:           maps.Clone(l.totals[refusedRate]),
-		ConcurrencyLimited:    maps.Clone(l.totals[refusedConcurrency]),
-		MaxConcurrentPerTopic: maps.Clone(l.maxInFlight),
-		InFlightPerTopic:      maps.Clone(l.inFlight),
+	passed := maps.Clone(l.totals[admitted])
+	for id, n := range l.totals[refusedConcurrency] {
+		passed[id] += n
 	}
+	return SearchLogTruth{
+			Accepted:              maps.Clone(l.totals[admitted]),
+			RateLimited:           maps.Clone(l.totals[refusedRate]),
+			ConcurrencyLimited:    maps.Clone(l.totals[refusedConcurrency]),
+			MaxConcurrentPerTopic: maps.Clone(l.maxInFlight),
+			InFlightPerTopic:      maps.Clone(l.inFlight),
+		}, APITruth{
+			Limit:                      l.rate,
+			MaxCallsInAnySlidingSecond: maps.Clone(l.maxSliding),
+			TotalAccepted:              passed,
+			TotalRejected:              maps.Clone(l.totals[refusedRate]),
+		}
 }

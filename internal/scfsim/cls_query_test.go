@@ -108,7 +108,7 @@ func TestSQL(t *testing.T) {
 		{"select count(*) where SCF_StatusCode in (200, 433) and not SCF_Type = 'Custom'", [][]string{{"2"}}},
 		{"select count(*) where SCF_StatusCode between 200 and 202", [][]string{{"10"}}},
 		{"select count(*) where SCF_Message not like '%RequestId%'", [][]string{{"3"}}},
-		{"select SCF_StatusCode, count(*) as c group by SCF_StatusCode order by c desc", [][]string{{"202", "9"}, {"200", "1"}, {"433", "1"}}},
+		{"select SCF_StatusCode, count(*) as c group by SCF_StatusCode order by c desc, SCF_StatusCode", [][]string{{"202", "9"}, {"200", "1"}, {"433", "1"}}},
 		{"select SCF_StatusCode, count(*) as c group by SCF_StatusCode order by c desc limit 1", [][]string{{"202", "9"}}},
 		{"select SCF_StatusCode as s group by SCF_StatusCode order by s limit 1, 1", [][]string{{"202"}}},
 		{`select max(cast("SCF_Duration" as double)) as d where SCF_StatusCode=433`, [][]string{{"3000"}}},

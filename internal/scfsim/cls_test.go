@@ -41,7 +41,7 @@ func clsSim(t testing.TB, mutate func(*Config)) (*Simulator, *fakeClock, *common
 	return s, clock, newSDKClient(host, defaultSecretID, defaultSecretKey, "POST")
 }
 
-func topicOf(name string) string { return ClsTopicID("ap-guangzhou", "default", name) }
+func topicOf(name string) string { return DefaultClsTopicID("ap-guangzhou", "default", name) }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
@@ -472,6 +472,10 @@ func TestCLSRateLimit(t *testing.T) {
 	if tr.Accepted[defaultSecretID] != 4 || tr.RateLimited[defaultSecretID] != 1 {
 		t.Fatalf("truth %+v", tr)
 	}
+	api := s.Truth().APIs[clsSearchLog]
+	if api.Limit != 3 || api.MaxCallsInAnySlidingSecond[defaultSecretID] != 3 || api.TotalRejected[defaultSecretID] != 1 {
+		t.Fatalf("APIs[SearchLog] %+v", api)
+	}
 }
 
 // The credential scope's service picks the API; each API knows its own
@@ -484,7 +488,7 @@ func TestCLSRouting(t *testing.T) {
 	}{
 		{"cls SearchLog", "cls", "SearchLog", clsAPIVersion, "ap-guangzhou", ""},
 		{"scf scope, cls action", "scf", "SearchLog", clsAPIVersion, "ap-guangzhou", "InvalidAction"},
-		{"cls scope, scf action", "cls", actionName, apiVersion, "ap-guangzhou", "InvalidAction"},
+		{"cls scope, scf action", "cls", actionGetFunctionLogs, apiVersion, "ap-guangzhou", "InvalidAction"},
 		{"cls, scf version", "cls", "SearchLog", apiVersion, "ap-guangzhou", "NoSuchVersion"},
 		{"unknown service", "cvm", "SearchLog", clsAPIVersion, "ap-guangzhou", "AuthFailure.SignatureFailure"},
 		{"topic of another region", "cls", "SearchLog", clsAPIVersion, "ap-shanghai", "ResourceNotFound.TopicNotExist"},

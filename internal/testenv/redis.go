@@ -1,0 +1,76 @@
+package testenv
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a real redis-server on a free loopback port, without
+// persistence, killed when the test ends.
+type Redis struct {
+	t    testing.TB
+	port string
+	cmd  *exec.Cmd
+}
+
+// StartRedis runs a redis-server for the test (see Tool for when there is
+// none).
+func StartRedis(t testing.TB) *Redis {
+	t.Helper()
+	Tool(t, "redis-server", "Debian: apt-get install redis-server")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	r := &Redis{t: t, port: port}
+	r.Start()
+	t.Cleanup(r.Kill)
+	return r
+}
+
+// URL is the server's redis:// URL.
+func (r *Redis) URL() string { return "redis://127.0.0.1:" + r.port + "/0" }
+
+// Addr is the server's host:port.
+func (r *Redis) Addr() string { return "127.0.0.1:" + r.port }
+
+// Start runs redis-server (again, after Kill) and waits until it answers.
+func (r *Redis) Start() {
+	r.t.Helper()
+	r.cmd = exec.Command("redis-server", "--port", r.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", r.t.TempDir())
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1})
+	defer c.Close()
+	for range 100 {
+		if c.Ping(context.Background()).Err() == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.t.Fatal("redis-server did not answer within 2s")
+}
+
+// Kill is a crash, not a shutdown: SIGKILL, and the data is gone.
+func (r *Redis) Kill() {
+	if r.cmd == nil {
+		return
+	}
+	r.cmd.Process.Kill()
+	r.cmd.Wait()
+	r.cmd = nil
+}
+
+// Signal sends sig to the server: SIGSTOP makes a Redis that hangs rather
+// than refuses, SIGCONT lets it answer again.
+func (r *Redis) Signal(sig os.Signal) error { return r.cmd.Process.Signal(sig) }

@@ -1,0 +1,308 @@
+package proxy
+
+// Scaffolding every test file of the package shares: the proxy in front of
+// a simulator, its configuration, requests, and reading its metrics.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mudscf/mudscf/internal/redisstore"
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
+	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream"
+	"github.com/mudscf/mudscf/upstream/budget"
+)
+
+const (
+	testJWTSecret = "jwt-secret-for-tests-only-0123456789abcdef"
+	testProject   = "proj_AsIu33tafZGe"
+	testFunction  = "MVPQVsgjuHBlvWFB"
+	otherFunction = "65a4f0c2e4b0a1b2c3d4e5f6"
+	logsPath      = "/api/functions/projects/" + testProject + "/functions/" + testFunction + "/logs"
+)
+
+// proxyEnv is a proxy in front of a simulator, both over real HTTP on
+// loopback.
+type proxyEnv struct {
+	sim    *testenv.Simulator
+	proxy  *Server
+	url    string
+	logs   *testenv.SyncBuffer
+	secret []byte
+}
+
+// testConfig serves testProject with two functions. tweak adjusts it.
+func testConfig(simHost string, tweak func(*Config)) Config {
+	cfg := Config{
+		Upstream: upstream.Config{Endpoint: simHost, Scheme: "http", Timeout: 2 * time.Second},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_TEST_JWT_SECRET"},
+		Budget:   budget.Config{MaxWait: time.Second},
+		Projects: map[string]ProjectConfig{testProject: {
+			Region:      "ap-guangzhou",
+			Credentials: upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},
+			Readers:     jwtauth.Readers{Subjects: []string{"usr_morgan_de"}, Roles: []string{"admin"}},
+			// Memory sizes configured: no GetFunction lookups, whose calls
+			// would mix with the GetFunctionLogs calls tests count.
+			Functions: map[string]FunctionConfig{
+				testFunction:  {Name: "APITest", MemorySizeMB: 256},
+				otherFunction: {Name: "orders-webhook", MemorySizeMB: 512},
+			},
+		}},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	return cfg
+}
+
+func startProxy(t testing.TB, tweak func(*Config)) *proxyEnv {
+	t.Helper()
+	return startProxyWith(t, tweak, Options{})
+}
+
+func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
+	t.Helper()
+	sim := testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2}, scfsim.Function{Name: "orders-webhook", RatePerSecond: 0.05})
+	return startProxyOn(t, sim, tweak, opts)
+}
+
+// startProxyOn puts a proxy in front of a running simulator; several
+// proxies on one simulator are replicas sharing its accounts.
+func startProxyOn(t testing.TB, sim *testenv.Simulator, tweak func(*Config), opts Options) *proxyEnv {
+	t.Helper()
+	cfg := testConfig(sim.Host, tweak)
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testenv.SyncBuffer{}
+	opts.Logger = testLogger("the proxy's log", logs)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p, err := New(ctx, cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Handler())
+	t.Cleanup(srv.Close)
+	env := &proxyEnv{sim: sim, proxy: p, url: srv.URL, logs: logs, secret: []byte(testJWTSecret)}
+	t.Cleanup(func() {
+		for _, secret := range []string{testenv.SecretKey, testJWTSecret} {
+			if strings.Contains(logs.String(), secret) {
+				t.Errorf("a secret appeared in the logs")
+			}
+		}
+	})
+	return env
+}
+
+func (e *proxyEnv) token(t testing.TB, sub string, roles ...string) string {
+	t.Helper()
+	tok, err := jwtauth.MintToken(e.secret, jwtauth.Config{ProjectsClaim: "projects", RolesClaim: "roles"},
+		jwtauth.TokenClaims{Subject: sub, Roles: roles, TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (e *proxyEnv) get(t *testing.T, path, token string) response {
+	t.Helper()
+	return getURL(t, e.url+path, token)
+}
+
+// getURL GETs a full URL, with the token when there is one.
+func getURL(t *testing.T, url, token string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No secret check here: suiteWitness reads every response of
+	// http.DefaultClient.
+	return response{resp.StatusCode, resp.Header, body}
+}
+
+// assertEnvelope checks a Mudbase error envelope.
+func assertEnvelope(t *testing.T, r response, status int, code string) translate.ErrorBody {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var body translate.ErrorBody
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		t.Fatalf("not the error envelope: %v: %s", err, r.body)
+	}
+	if body.Success || body.Code != code || body.Error == "" {
+		t.Errorf("envelope %+v, want code %s", body, code)
+	}
+	return body
+}
+
+// upstreamCalls counts every GetFunctionLogs call the simulator received
+// from the test account, whatever it answered.
+func upstreamCalls(env *proxyEnv) int64 {
+	t := env.sim.Truth()
+	return t.TotalAccepted[testenv.SecretID] + t.TotalRejected[testenv.SecretID] + t.TotalFaulted[testenv.SecretID]
+}
+
+// metric reads one sample of the proxy's /metrics.
+func metric(t *testing.T, env *proxyEnv, series string) float64 {
+	t.Helper()
+	_, body := scrape(t, env.proxy.AdminHandler(), "/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", series)
+	return 0
+}
+
+func wantRetryAfter(t *testing.T, r response) {
+	t.Helper()
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("%d with Retry-After %q, want whole seconds >= 1", r.status, r.header.Get("Retry-After"))
+	}
+}
+
+// serve runs the proxy's real servers (Serve) on loopback until the test
+// ends, and returns the API's base URL.
+func serve(t *testing.T, env *proxyEnv) string {
+	t.Helper()
+	base, stop := serveUntil(t, env)
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return base
+}
+
+// serveUntil runs the proxy's real servers on loopback, and returns the
+// API's base URL and a stop that shuts them down and returns Serve's
+// error.
+func serveUntil(t *testing.T, env *proxyEnv) (base string, stop func() error) {
+	t.Helper()
+	api, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	return "http://" + api.Addr().String(), func() error {
+		cancel()
+		return <-served
+	}
+}
+
+func scrape(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	suiteWitness.See("the admin endpoint "+path, rec.Body.Bytes())
+	return rec.Code, rec.Body.String()
+}
+
+// fixedWindow pins since and until: the default window follows the clock,
+// and a load test must not straddle one of its alignment steps.
+func fixedWindow() string {
+	until := time.Now().Truncate(time.Second)
+	return "&since=" + until.Add(-time.Hour).UTC().Format(time.RFC3339) + "&until=" + until.UTC().Format(time.RFC3339)
+}
+
+func getStatus(t *testing.T, url, token string) int {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 {
+			t.Errorf("429 with Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+	}
+	return resp.StatusCode
+}
+
+func sumValues(m map[int]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// redisPair is two proxies (replicas) on one simulator and one Redis.
+func redisPair(t *testing.T, r *testenv.Redis, tweak func(*Config)) (*testenv.Simulator, [2]*proxyEnv) {
+	t.Helper()
+	sim := testenv.StartSimulator(t, nil)
+	var pair [2]*proxyEnv
+	for i := range pair {
+		pair[i] = startProxyOn(t, sim, func(cfg *Config) {
+			// A generous timeout: the race detector on a busy machine
+			// slows Redis answers past the default.
+			cfg.Redis = &redisstore.Config{URL: r.URL(), Replicas: 2, DialTimeout: time.Second, OpTimeout: time.Second}
+			if tweak != nil {
+				tweak(cfg)
+			}
+		}, Options{})
+	}
+	return sim, pair
+}
+
+// testLogger is the logger of every component a test builds: JSON at
+// debug level, each line read by the witness, and also written to extra.
+func testLogger(where string, extra ...io.Writer) *slog.Logger {
+	out := io.MultiWriter(append([]io.Writer{suiteWitness.Writer(where)}, extra...)...)
+	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

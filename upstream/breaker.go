@@ -1,0 +1,90 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// BreakerOpenError is a call refused without reaching the upstream: the
+// upstream failed repeatedly and its circuit breaker is open.
+type BreakerOpenError struct {
+	// RetryAfter is when the breaker lets a probe call through.
+	RetryAfter time.Duration
+}
+
+func (e *BreakerOpenError) Error() string {
+	return fmt.Sprintf("upstream circuit breaker open after repeated upstream failures; the next probe is in %s",
+		e.RetryAfter.Round(time.Millisecond))
+}
+
+// breaker stops calling an upstream that keeps failing. It sits
+// before the budget, so that refused calls spend no slot; after openFor it
+// lets one probe call through, and the probe's success closes it again.
+type breaker struct {
+	next logsCaller
+	cb   *gobreaker.CircuitBreaker[translate.GetFunctionLogsResponse]
+	// probeAt is when the open breaker turns half-open (unix ns).
+	probeAt atomic.Int64
+}
+
+// newBreaker guards next, one account (named by its alias) in one region.
+func newBreaker(next logsCaller, cfg BreakerConfig, account string, metrics *Metrics) *breaker {
+	c := &breaker{next: next}
+	metrics.breakerStateChanged(account, nil, gobreaker.StateClosed)
+	c.cb = gobreaker.NewCircuitBreaker[translate.GetFunctionLogsResponse](gobreaker.Settings{
+		MaxRequests: 1, // one probe when half-open
+		Timeout:     cfg.OpenFor,
+		ReadyToTrip: func(counts gobreaker.Counts) bool { return counts.ConsecutiveFailures >= uint32(cfg.Failures) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				c.probeAt.Store(time.Now().Add(cfg.OpenFor).UnixNano())
+			}
+			metrics.breakerStateChanged(account, &from, to)
+		},
+		IsSuccessful: func(err error) bool { return !Classify(err).UpstreamFailing() },
+		// Calls that never reached the upstream, or that the caller cut
+		// short, count neither way.
+		IsExcluded: func(err error) bool {
+			o := Classify(err)
+			return o == BudgetRefused || o == CallerGaveUp
+		},
+	})
+	return c
+}
+
+// GetFunctionLogs makes the call unless the breaker is open.
+func (c *breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+	resp, err := c.cb.Execute(func() (translate.GetFunctionLogsResponse, error) {
+		resp, err := c.next.GetFunctionLogs(ctx, params)
+		if err != nil && ctx.Err() != nil {
+			// The caller's deadline or cancellation cut the call short:
+			// that says nothing about the upstream.
+			return resp, callerGaveUp{err}
+		}
+		return resp, err
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		// ErrTooManyRequests: half-open with its probe already out.
+		wait := time.Until(time.Unix(0, c.probeAt.Load()))
+		return resp, &BreakerOpenError{RetryAfter: max(wait, time.Second)}
+	}
+	var gaveUp callerGaveUp
+	if errors.As(err, &gaveUp) {
+		return resp, gaveUp.err
+	}
+	return resp, err
+}
+
+// callerGaveUp marks an error of a call whose context ended, so the
+// breaker neither counts it as the upstream's failure nor as its success.
+type callerGaveUp struct{ err error }
+
+func (e callerGaveUp) Error() string { return e.err.Error() }
+func (e callerGaveUp) Unwrap() error { return e.err }
