@@ -32,6 +32,9 @@ type Truth struct {
 	TotalFaulted map[string]int64 `json:"totalFaulted"`
 	// APIs has, per action name, what its own rate limit saw.
 	APIs map[string]APITruth `json:"apis"`
+	// SearchLog is CLS's SearchLog: both of its limits as the simulator
+	// saw them (its rate limit is also in APIs).
+	SearchLog SearchLogTruth `json:"searchLog"`
 }
 
 // APITruth is what one action's rate limit saw, per SecretId.
