@@ -1,0 +1,3 @@
+package redisstore
+
+func testPasswords() map[string]string { return map[string]string{} }
