@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,8 +15,15 @@ import (
 )
 
 // suiteWitness reads every log line the suite's stores write and the
-// errors the tests receive, for the Redis passwords the tests configure.
-var suiteWitness = witness.New(testPasswords())
+// errors and metrics the tests receive, for the Redis passwords the tests
+// configure, also in pieces.
+var suiteWitness = func() *witness.Witness {
+	w := witness.New(nil)
+	for i, p := range testPasswords {
+		w.WatchPieces(fmt.Sprintf("Redis password %d", i), p, 4)
+	}
+	return w
+}()
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(suiteWitness.Main(m))
