@@ -19,12 +19,12 @@ import (
 // into pieces, and no word of four letters (the witness watches every run
 // of four characters of each).
 var testPasswords = []string{
-	"Zq7x/K9wMv",   // net/url: invalid port ":Zq7x" after host
-	"8080/Mv3qTw",  // parses as a port, then the path is the rest
-	"Rt5x?Jw2kQ",   // the rest is a query
-	"Hy6v#Pn4sL",   // the rest is a fragment: the parser's error quotes the URL up to it
-	"Fb3w@Wc8vX",   // parses: the last '@' ends the user info
-	"Gd2k:Km7rN",   // parses: the first ':' ends the user name
+	"Zq7x/K9wMv",  // net/url: invalid port ":Zq7x" after host
+	"8080/Mv3qTw", // parses as a port, then the path is the rest
+	"Rt5x?Jw2kQ",  // the rest is a query
+	"Hy6v#Pn4sL",  // the rest is a fragment: the parser's error quotes the URL up to it
+	"Fb3w@Wc8vX",  // parses: the last '@' ends the user info
+	"Gd2k:Km7rN",  // parses: the first ':' ends the user name
 	"7/Lp4x?Tx6y#Qe9z@Vz2w:Sk",
 }
 
