@@ -347,7 +347,7 @@ redis:
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		var logs syncBuffer
+		var logs testenv.SyncBuffer
 		ctx, cancel := context.WithCancel(context.Background())
 		_, err := New(ctx, cfg, Options{Logger: testLogger("the proxy's log", &logs)})
 		cancel()

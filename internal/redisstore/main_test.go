@@ -1,16 +1,15 @@
 package redisstore
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/witness"
 )
 
@@ -31,28 +30,11 @@ func TestMain(m *testing.M) {
 
 // lines records the log lines of one store, as JSON, each also read by
 // the witness.
-type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type lines struct{ testenv.SyncBuffer }
 
 // count says how many lines have msg.
 func (l *lines) count(msg string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Count(l.buf.Bytes(), []byte(`"msg":"`+msg))
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	return strings.Count(l.String(), `"msg":"`+msg)
 }
 
 // testLogger writes JSON at debug level to the witness and to extra.
