@@ -7,20 +7,13 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mudscf/mudscf/internal/testenv"
 )
 
-// promtoolBinary finds promtool; without it the test skips locally and
-// fails under CI, which installs it.
+// promtoolBinary finds promtool (see testenv.Tool).
 func promtoolBinary(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
-	return p
+	return testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
 }
 
 // TestAlertingRules runs promtool over alerts.yaml: the rules check, and

@@ -23,6 +23,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	gfdashboard "github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/mudscf/mudscf/internal/testenv"
 )
 
 type target struct {
@@ -241,40 +243,12 @@ func checkColumnUnits(t *testing.T, file string, p panel) {
 	}
 }
 
-// pending are the metrics and labels of issue 14's contract that other
-// branches add: queries that use them must parse and honour the variables,
-// but need not return data yet. Remove an entry once its branch is merged;
-// the test says when a pending metric appears in the demo's output.
-var pending = []struct {
-	metric, label string // label "": the metric itself is new
-	owner         string
-}{
-	{"mudscf_build_info", "", "exporter helper (exporter) and lead (proxy)"},
-	{"mudscf_budget_limit_requests_per_second", "", "lead (proxy budget)"},
-	{"mudscf_upstream_calls_total", "account", "lead (proxy)"},
-	{"mudscf_budget_wait_seconds_bucket", "account", "lead (proxy)"},
-	{"mudscf_budget_rejections_total", "account", "lead (proxy)"},
-	{"mudscf_upstream_breaker_state", "account", "lead (proxy)"},
-	{"mudscf_function_info", "", "lead (proxy, phase 2)"},
-	{"mudscf_function_memory_size_bytes", "", "lead (proxy, phase 2)"},
-	{"mudscf_exporter_cursor_age_seconds", "", "exporter helper"},
-	{"mudscf_exporter_last_success_timestamp_seconds", "", "exporter helper"},
-	{"mudscf_exporter_checkpoint_last_success_timestamp_seconds", "", "exporter helper"},
-	{"mudscf_exporter_checkpoint_save_failures_total", "", "exporter helper"},
-	{"mudscf_function_executions_total", "outcome", "exporter helper"},
-}
-
 // notInDemo are metrics the demo never has: it runs without Redis. Their
 // queries must parse and honour the variables.
 var notInDemo = []string{"mudscf_redis_up", "mudscf_redis_fallbacks_total"}
 
 // mayBeEmpty says why a query need not return data, or "".
 func mayBeEmpty(expr string) string {
-	for _, p := range pending {
-		if strings.Contains(expr, p.metric) && (p.label == "" || strings.Contains(expr, p.label)) {
-			return "pending " + p.metric + " " + p.label
-		}
-	}
 	for _, m := range notInDemo {
 		if strings.Contains(expr, m) {
 			return m + " is not in the demo"
@@ -304,17 +278,11 @@ func expand(expr string, vars map[string]string) string {
 
 // Every panel's, annotation's and variable's query, run by a real
 // Prometheus scraping a real demo, parses, returns data (unless listed in
-// pending or notInDemo; annotations mark rare events) with the variables
+// notInDemo; annotations mark rare events) with the variables
 // set to real values, and returns nothing with another namespace or job:
 // so every query honours both variables.
 func TestPanelsAgainstPrometheus(t *testing.T) {
-	prometheus, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("prometheus is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("prometheus is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	prometheus := testenv.Tool(t, "prometheus", "Debian: apt-get install prometheus")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "mudscf")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mudscf").CombinedOutput(); err != nil {
@@ -364,18 +332,6 @@ scrape_configs:
 		}
 	}
 	time.Sleep(5 * time.Second) // a few more scrapes, so rates have samples
-
-	// A pending entry whose metric (or label) the demo now exports has been
-	// merged: it should leave the list, so that its queries must return data.
-	for _, p := range pending {
-		sel := p.metric
-		if p.label != "" {
-			sel += "{" + p.label + `!=""}`
-		}
-		if r, err := query(api, "count("+sel+")"); err == nil && len(r) > 0 {
-			t.Errorf("%s now has data: remove it from pending", sel)
-		}
-	}
 
 	type check struct{ file, what, expr, emptyOK string }
 	var checks []check

@@ -156,13 +156,13 @@ func runBacklog(b *testing.B, n int) {
 		Backfill:  time.Duration(n)*time.Second + 2*time.Minute,
 		Functions: []FunctionConfig{{Project: "p1", Function: "f1", Region: "ap-guangzhou", Qualifier: "$LATEST"}},
 	}
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithIDGenerator(IDGenerator{}),
-		sdktrace.WithBatcher(tracetest.NewNoopExporter()))
-	defer tp.Shutdown(context.Background())
-	e, err := New(cfg, Options{TracerProvider: tp})
+	spans := sdktrace.NewBatchSpanProcessor(tracetest.NewNoopExporter())
+	defer spans.Shutdown(context.Background())
+	e, err := New(cfg, Options{SpanProcessor: spans})
 	if err != nil {
 		b.Fatal(err)
 	}

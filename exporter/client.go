@@ -3,7 +3,6 @@ package exporter
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
+	"github.com/mudscf/mudscf/internal/secret"
+	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -28,6 +27,19 @@ type ThrottledError struct{ RetryAfter time.Duration }
 
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("throttled by the endpoint; retry after %s", e.RetryAfter)
+}
+
+// RefusedError is an answer in 4xx other than 429: the endpoint refuses
+// the query itself, so asking the same again is pointless.
+type RefusedError struct {
+	Function string
+	Status   int
+	Code     string
+	Message  string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d %s: %s", e.Function, e.Status, e.Code, e.Message)
 }
 
 // client reads the Mudbase logs API.
@@ -85,6 +97,9 @@ func (c *client) logs(ctx context.Context, f FunctionConfig, q query) (page, err
 	case resp.StatusCode != http.StatusOK:
 		var e translate.ErrorBody
 		_ = json.Unmarshal(body, &e)
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			return page{}, &RefusedError{Function: f.key(), Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+		}
 		return page{}, fmt.Errorf("%s: HTTP %d %s: %s", f.key(), resp.StatusCode, e.Code, e.Error)
 	}
 	var out translate.LogsResponse
@@ -102,6 +117,7 @@ func (c *client) logs(ctx context.Context, f FunctionConfig, q query) (page, err
 type tokenSource struct {
 	cfg      AuthConfig
 	projects []string
+	now      func() time.Time // minted tokens' iat and exp are wall-clock times
 
 	mu      sync.Mutex
 	current string
@@ -116,57 +132,38 @@ func (s *tokenSource) token() (string, error) {
 	defer s.mu.Unlock()
 	switch {
 	case s.cfg.TokenEnv != "":
-		if v := strings.TrimSpace(os.Getenv(s.cfg.TokenEnv)); v != "" {
-			return v, nil
+		v, err := secret.Read(s.cfg.TokenEnv, "")
+		if err != nil {
+			return "", fmt.Errorf("auth: %w", err)
 		}
-		return "", fmt.Errorf("auth: the environment variable %s is empty", s.cfg.TokenEnv)
+		return strings.TrimSpace(v), nil
 	case s.cfg.TokenFile != "":
 		st, err := os.Stat(s.cfg.TokenFile)
 		if err != nil {
 			return "", fmt.Errorf("auth: %w", err)
 		}
 		if s.current == "" || !st.ModTime().Equal(s.modTime) {
-			b, err := os.ReadFile(s.cfg.TokenFile)
+			v, err := secret.Read("", s.cfg.TokenFile)
 			if err != nil {
 				return "", fmt.Errorf("auth: %w", err)
 			}
-			s.current, s.modTime = strings.TrimSpace(string(b)), st.ModTime()
+			s.current, s.modTime = v, st.ModTime()
 		}
 		return s.current, nil
 	}
-	now := time.Now()
+	now := s.now()
 	if s.current != "" && now.Before(s.expires.Add(-mintedTTL/2)) {
 		return s.current, nil
 	}
-	secret, err := s.secret()
+	key, err := secret.Read(s.cfg.JWTSecretEnv, s.cfg.JWTSecretFile)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("auth: %w", err)
 	}
-	claims := jwt.MapClaims{"sub": s.cfg.Subject, "iat": now.Unix(), "exp": now.Add(mintedTTL).Unix(), s.cfg.RolesClaim: []string{s.cfg.Role}}
-	if s.cfg.ProjectsClaim != "" && s.cfg.ProjectsClaim != "-" {
-		claims[s.cfg.ProjectsClaim] = s.projects
-	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	tok, err := jwtauth.MintToken([]byte(key), jwtauth.Config{ProjectsClaim: s.cfg.ProjectsClaim, RolesClaim: s.cfg.RolesClaim},
+		jwtauth.TokenClaims{Subject: s.cfg.Subject, Roles: []string{s.cfg.Role}, Projects: s.projects, TTL: mintedTTL}, now)
 	if err != nil {
 		return "", err
 	}
 	s.current, s.expires = tok, now.Add(mintedTTL)
 	return tok, nil
-}
-
-func (s *tokenSource) secret() ([]byte, error) {
-	if s.cfg.JWTSecretEnv != "" {
-		if v := os.Getenv(s.cfg.JWTSecretEnv); v != "" {
-			return []byte(v), nil
-		}
-		return nil, fmt.Errorf("auth: the environment variable %s is empty", s.cfg.JWTSecretEnv)
-	}
-	b, err := os.ReadFile(s.cfg.JWTSecretFile)
-	if err != nil {
-		return nil, fmt.Errorf("auth: %w", err)
-	}
-	if s := strings.TrimSpace(string(b)); s != "" {
-		return []byte(s), nil
-	}
-	return nil, errors.New("auth: the JWT secret file is empty")
 }

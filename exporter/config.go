@@ -1,16 +1,11 @@
 package exporter
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/mudscf/mudscf/internal/yamlconfig"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -43,8 +38,10 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// StatsEvery is how often the 24h stats are read per function
 	// (default 1m).
-	StatsEvery time.Duration    `yaml:"statsEvery"`
-	Functions  []FunctionConfig `yaml:"functions"`
+	StatsEvery time.Duration `yaml:"statsEvery"`
+	// LogLevel is debug, info, warn or error (default info).
+	LogLevel  string           `yaml:"logLevel"`
+	Functions []FunctionConfig `yaml:"functions"`
 }
 
 // AuthConfig says how the exporter authenticates to the endpoint. There is
@@ -82,28 +79,38 @@ type FunctionConfig struct {
 	Region string `yaml:"region"`
 	// Qualifier is faas.version, when known.
 	Qualifier string `yaml:"qualifier"`
-	// MemorySizeMB is the configured memory, which Tencent bills by
-	// (default 128).
+	// MemorySizeMB is the configured memory, which Tencent bills by. The
+	// cost counter and faas.max_memory need it: without it the function
+	// has no cost series rather than a guessed one.
 	MemorySizeMB int `yaml:"memorySizeMB"`
+	// ResourceID is Tencent's resource name of the function
+	// (qcs::scf:<region>:uin/<uin>:namespace/<namespace>/function/<name>),
+	// for cloud.resource_id, when known.
+	ResourceID string `yaml:"resourceId"`
 }
 
-// LoadConfig reads and validates a YAML file; unknown keys are errors.
+// minDuration is the shortest interval, overlap, backfill, timeout or
+// statsEvery. The upstream stamps executions in whole seconds, so nothing
+// shorter is observable, and an interval below it turns a failing endpoint
+// into a busy loop of requests and log lines.
+const minDuration = time.Second
+
+// LoadConfig reads a YAML file strictly (unknown keys are errors), fills
+// the defaults and validates.
 func LoadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("reading config: %w", err)
-	}
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("config: %w", err)
+	if err := yamlconfig.Load(path, &cfg); err != nil {
+		return Config{}, err
 	}
-	return cfg, cfg.Validate()
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
 }
 
-// Validate fills defaults and reports the first bad key with why.
-func (c *Config) Validate() error {
+// ApplyDefaults fills every field left zero with its documented default.
+func (c *Config) ApplyDefaults() {
 	def(&c.Listen, ":9464")
 	def(&c.Endpoint, "http://127.0.0.1:8080")
 	def(&c.Interval, 30*time.Second)
@@ -113,30 +120,46 @@ func (c *Config) Validate() error {
 	def(&c.Backfill, time.Hour)
 	def(&c.Timeout, 15*time.Second)
 	def(&c.StatsEvery, time.Minute)
+	def(&c.LogLevel, "info")
 	def(&c.Auth.Subject, "mudscf-exporter")
 	def(&c.Auth.Role, "mudscf-exporter")
 	def(&c.Auth.ProjectsClaim, "projects")
 	def(&c.Auth.RolesClaim, "roles")
+}
 
+// Validate reports the first bad key with why; it changes nothing.
+func (c Config) Validate() error {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+func (c Config) validate() error {
 	if u, err := url.Parse(c.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("config: endpoint: %q is not an http(s) URL", c.Endpoint)
+		return yamlconfig.Errorf("endpoint", "%q is not an http(s) URL", c.Endpoint)
 	}
 	for _, d := range []struct {
 		key string
 		v   time.Duration
 	}{{"interval", c.Interval}, {"overlap", c.Overlap}, {"backfill", c.Backfill}, {"timeout", c.Timeout}, {"statsEvery", c.StatsEvery}} {
-		if d.v <= 0 {
-			return fmt.Errorf("config: %s: must be a positive duration, got %s", d.key, d.v)
+		if d.v < minDuration {
+			return yamlconfig.Errorf(d.key, "%s is below the minimum of %s", d.v, minDuration)
 		}
 	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return yamlconfig.Errorf("logLevel", "%q is not debug, info, warn or error", c.LogLevel)
+	}
 	if c.Overlap >= translate.MaxWindow/2 {
-		return fmt.Errorf("config: overlap: %s leaves no room in the upstream's one-day window", c.Overlap)
+		return yamlconfig.Errorf("overlap", "%s leaves no room in the upstream's one-day window", c.Overlap)
 	}
 	if c.PageSize < 1 || c.PageSize > 1000 {
-		return fmt.Errorf("config: pageSize: must be 1 to 1000, got %d", c.PageSize)
+		return yamlconfig.Errorf("pageSize", "must be 1 to 1000, got %d", c.PageSize)
 	}
 	if c.MaxPagesPerTurn < 1 {
-		return fmt.Errorf("config: maxPagesPerTurn: must be at least 1, got %d", c.MaxPagesPerTurn)
+		return yamlconfig.Errorf("maxPagesPerTurn", "must be at least 1, got %d", c.MaxPagesPerTurn)
 	}
 	sources := 0
 	for _, s := range []string{c.Auth.TokenFile, c.Auth.TokenEnv, c.Auth.JWTSecretEnv, c.Auth.JWTSecretFile} {
@@ -145,26 +168,24 @@ func (c *Config) Validate() error {
 		}
 	}
 	if sources != 1 {
-		return errors.New("config: auth: give exactly one of tokenFile, tokenEnv, jwtSecretEnv, jwtSecretFile")
+		return yamlconfig.Errorf("auth", "give exactly one of tokenFile, tokenEnv, jwtSecretEnv, jwtSecretFile")
 	}
 	if len(c.Functions) == 0 {
-		return errors.New("config: functions: list at least one project/function to export")
+		return yamlconfig.Errorf("functions", "list at least one project/function to export")
 	}
 	seen := map[string]bool{}
-	for i := range c.Functions {
-		f := &c.Functions[i]
+	for i, f := range c.Functions {
 		for _, id := range []struct{ param, v string }{{"project", f.Project}, {"function", f.Function}} {
 			if err := translate.ValidateID(id.param, id.v); err != nil {
-				return fmt.Errorf("config: functions[%d].%s: %s", i, id.param, err.Message)
+				return yamlconfig.Errorf(fmt.Sprintf("functions[%d].%s", i, id.param), "%s", err.Message)
 			}
 		}
 		if seen[f.key()] {
-			return fmt.Errorf("config: functions[%d]: %s/%s is listed twice", i, f.Project, f.Function)
+			return yamlconfig.Errorf(fmt.Sprintf("functions[%d]", i), "%s/%s is listed twice", f.Project, f.Function)
 		}
 		seen[f.key()] = true
-		def(&f.MemorySizeMB, 128)
 		if f.MemorySizeMB < 0 {
-			return fmt.Errorf("config: functions[%d].memorySizeMB: must be positive", i)
+			return yamlconfig.Errorf(fmt.Sprintf("functions[%d].memorySizeMB", i), "must be positive")
 		}
 	}
 	return nil

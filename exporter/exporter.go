@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/mudscf/mudscf/translate"
 )
@@ -26,8 +27,9 @@ type Exporter struct {
 	cfg     Config
 	client  *client
 	metrics *metrics
-	tracer  trace.Tracer
+	spans   *tracers
 	logger  *slog.Logger
+	now     func() time.Time
 	states  map[string]*fnState
 	// notBefore holds all requests back after a 429: the endpoint's budget
 	// is shared by every function.
@@ -35,28 +37,45 @@ type Exporter struct {
 	throttles int
 	rounds    int
 	ready     atomic.Bool
+	// saveErr is the last checkpoint write's failure, nil once one works:
+	// an exporter that cannot save is not ready (a restart would count
+	// everything since the last save again).
+	saveErr atomic.Pointer[error]
 }
 
 // Options are the exporter's dependencies that do not come from the file.
 type Options struct {
 	Logger *slog.Logger
-	// TracerProvider should use IDGenerator; nil exports no spans.
-	TracerProvider trace.TracerProvider
+	// SpanProcessor receives every execution span (typically a batcher
+	// over an OTLP exporter); nil exports no spans. The exporter makes one
+	// TracerProvider per function on it, and does not shut it down.
+	SpanProcessor sdktrace.SpanProcessor
+	// Resource is what every function's resource starts from (typically
+	// the environment's, OTEL_RESOURCE_ATTRIBUTES); the function's own
+	// attributes win.
+	Resource *resource.Resource
 	// Transport defaults to a clone of http.DefaultTransport.
 	Transport http.RoundTripper
+	// Now is the clock (default time.Now). The upstream's clock is not
+	// this one; a step back of this one must not stall the exporter.
+	Now func() time.Time
 }
 
 // New builds an exporter from a validated Config and restores its
-// checkpoint.
+// checkpoint. It fails, rather than run and report ready, when its
+// credentials cannot be read or its checkpoint cannot be written.
 func New(cfg Config, opts Options) (*Exporter, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.TracerProvider == nil {
-		opts.TracerProvider = noop.NewTracerProvider()
+	if opts.Resource == nil {
+		opts.Resource = resource.Empty()
 	}
 	if opts.Transport == nil {
 		opts.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	states, err := loadCheckpoint(cfg.Checkpoint)
 	if err != nil {
@@ -70,16 +89,21 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 			projectList = append(projectList, f.Project)
 		}
 	}
+	tokens := &tokenSource{cfg: cfg.Auth, projects: projectList, now: opts.Now}
+	if _, err := tokens.token(); err != nil {
+		return nil, err
+	}
 	e := &Exporter{
 		cfg: cfg,
 		client: &client{
 			base:   strings.TrimRight(cfg.Endpoint, "/"),
 			http:   &http.Client{Transport: opts.Transport, Timeout: cfg.Timeout},
-			tokens: &tokenSource{cfg: cfg.Auth, projects: projectList},
+			tokens: tokens,
 		},
 		metrics: newMetrics(),
-		tracer:  opts.TracerProvider.Tracer(TracerName),
+		spans:   &tracers{processor: opts.SpanProcessor, base: opts.Resource, byFn: map[string]trace.Tracer{}},
 		logger:  opts.Logger,
+		now:     opts.Now,
 		states:  map[string]*fnState{},
 	}
 	for _, f := range cfg.Functions {
@@ -88,7 +112,12 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 			st = newFnState()
 		}
 		e.states[f.key()] = st
+		e.metrics.precreate(f)
 		e.restoreCounters(f, st)
+	}
+	e.metrics.registry.MustRegister(newCursorAge(e.now, cfg.Functions, e.states))
+	if err := e.save(); err != nil {
+		return nil, fmt.Errorf("the checkpoint %s cannot be written: %w", cfg.Checkpoint, err)
 	}
 	return e, nil
 }
@@ -97,11 +126,13 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 // restart shows no drop and no double count.
 func (e *Exporter) restoreCounters(f FunctionConfig, st *fnState) {
 	for k, n := range st.Counts {
-		status, trigger, _ := strings.Cut(k, "|")
-		e.metrics.executions.WithLabelValues(f.Project, f.Function, status, trigger).Add(n)
+		status, trigger, outcome, _ := countKey(k) // loadCheckpoint validated the keys
+		e.metrics.executions.WithLabelValues(f.Project, f.Function, status, trigger, outcome).Add(n)
 	}
 	e.metrics.billedSeconds.WithLabelValues(f.Project, f.Function).Add(st.BilledSeconds)
-	e.metrics.costGBSeconds.WithLabelValues(f.Project, f.Function).Add(st.CostGBSeconds)
+	if f.MemorySizeMB > 0 {
+		e.metrics.costGBSeconds.WithLabelValues(f.Project, f.Function).Add(st.CostGBSeconds)
+	}
 	e.metrics.retries.WithLabelValues(f.Project, f.Function).Add(st.Retries)
 	if !st.LastRun.IsZero() {
 		e.metrics.lastRun.WithLabelValues(f.Project, f.Function).Set(float64(st.LastRun.UnixMilli()) / 1000)
@@ -115,12 +146,16 @@ func (e *Exporter) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics.registry, promhttp.HandlerOpts{Registry: e.metrics.registry}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !e.ready.Load() {
+		switch saveErr := e.saveErr.Load(); {
+		case !e.ready.Load():
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, "first round not finished")
-			return
+		case saveErr != nil:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "the checkpoint cannot be saved:", *saveErr)
+		default:
+			fmt.Fprintln(w, "ready")
 		}
-		fmt.Fprintln(w, "ready")
 	})
 	return mux
 }
@@ -148,6 +183,8 @@ func (e *Exporter) Run(ctx context.Context) error {
 		start := time.Now()
 		backlog := e.Round(ctx)
 		e.ready.Store(true)
+		// Timers run on the monotonic clock, which no step of the wall
+		// clock moves.
 		wait := e.cfg.Interval - time.Since(start)
 		if backlog {
 			wait = 0
@@ -181,25 +218,40 @@ func (e *Exporter) Round(ctx context.Context) (backlog bool) {
 			e.logger.Warn("poll failed", "project", f.Project, "function", f.Function, "err", err)
 		case err == nil:
 			e.metrics.up.WithLabelValues(f.Project, f.Function).Set(1)
+			e.metrics.lastSuccess.WithLabelValues(f.Project, f.Function).Set(unixSeconds(e.now()))
 		}
 		backlog = backlog || more
-		if err := e.save(); err != nil {
-			e.logger.Error("writing the checkpoint", "err", err)
-		}
+		_ = e.save() // save logs and counts its failures; readiness reports them
 	}
 	return backlog
 }
 
+// save writes the checkpoint, logging when saving starts and stops
+// failing rather than at every turn.
 func (e *Exporter) save() error {
 	if e.cfg.Checkpoint == "" {
 		return nil
 	}
-	return saveCheckpoint(e.cfg.Checkpoint, e.states)
+	err := saveCheckpoint(e.cfg.Checkpoint, e.states)
+	if err != nil {
+		e.metrics.checkpointFailures.Inc()
+		if e.saveErr.Swap(&err) == nil {
+			e.logger.Error("writing the checkpoint failed; not ready until it works again", "err", err)
+		}
+		return err
+	}
+	e.metrics.checkpointLastSuccess.Set(unixSeconds(e.now()))
+	if e.saveErr.Swap(nil) != nil {
+		e.logger.Info("writing the checkpoint works again")
+	}
+	return nil
 }
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 // turn reads up to MaxPagesPerTurn pages of the function's current scan.
 func (e *Exporter) turn(ctx context.Context, f FunctionConfig, st *fnState) (more bool, err error) {
-	now := time.Now()
+	now := e.now()
 	if !now.Before(st.nextStats) {
 		p, err := e.fetch(ctx, f, query{limit: 0})
 		if err != nil {
@@ -209,11 +261,20 @@ func (e *Exporter) turn(ctx context.Context, f FunctionConfig, st *fnState) (mor
 		st.nextStats = now.Add(e.cfg.StatsEvery)
 	}
 	if st.scan == nil {
+		if st.Cursor.After(now) {
+			e.rewind(f, st, now)
+		}
 		st.scan = e.newScan(st, now)
 	}
 	sc := st.scan
 	for range e.cfg.MaxPagesPerTurn {
 		p, err := e.fetch(ctx, f, query{limit: e.cfg.PageSize, offset: sc.offset, since: sc.since, until: sc.until})
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			// The endpoint refuses this scan's query: asking again would
+			// get the same answer, so the next turn builds a new one.
+			st.scan = nil
+		}
 		if err != nil {
 			return false, err
 		}
@@ -246,6 +307,23 @@ func (e *Exporter) turn(ctx context.Context, f FunctionConfig, st *fnState) (mor
 	return true, nil
 }
 
+// rewind moves a cursor that is ahead of the clock (the clock stepped back,
+// or the checkpoint was written on a machine whose clock was ahead) back to
+// the newest execution seen: executions are stamped by the upstream's clock,
+// so what came after that one may not have been read, while the seen IDs
+// (kept within the overlap of it, see finish) stop a second count of what
+// was. Left alone, the scan would ask for since after until, be refused,
+// and stall until this clock caught up.
+func (e *Exporter) rewind(f FunctionConfig, st *fnState, now time.Time) {
+	to := now
+	if !st.LastRun.IsZero() && st.LastRun.Before(to) {
+		to = st.LastRun
+	}
+	e.logger.Warn("the checkpoint cursor is ahead of the clock; rewinding it to the newest execution seen",
+		"project", f.Project, "function", f.Function, "cursor", st.Cursor, "now", now, "rewound_to", to)
+	st.setCursor(to)
+}
+
 // newScan covers what may be new: from Overlap before the cursor to now,
 // or at most a day of it when catching up.
 func (e *Exporter) newScan(st *fnState, now time.Time) *scan {
@@ -262,16 +340,23 @@ func (e *Exporter) newScan(st *fnState, now time.Time) *scan {
 }
 
 func (e *Exporter) finish(f FunctionConfig, st *fnState) {
-	st.Cursor = st.scan.top
+	st.setCursor(st.scan.top)
 	st.scan = nil
-	horizon := st.Cursor.Add(-e.cfg.Overlap - time.Second)
+	// The seen IDs are kept within the overlap of the cursor, or of the
+	// newest execution seen when that is older: a cursor ahead of the
+	// upstream's clock must not drop IDs that a rewind will read again.
+	ref := st.Cursor
+	if !st.LastRun.IsZero() && st.LastRun.Before(ref) {
+		ref = st.LastRun
+	}
+	horizon := ref.Add(-e.cfg.Overlap - time.Second)
 	for id, at := range st.Seen {
 		if at.Before(horizon) {
 			delete(st.Seen, id)
 		}
 	}
 	if !st.LastRun.IsZero() {
-		e.metrics.lag.WithLabelValues(f.Project, f.Function).Set(time.Since(st.LastRun).Seconds())
+		e.metrics.lag.WithLabelValues(f.Project, f.Function).Set(e.now().Sub(st.LastRun).Seconds())
 	}
 }
 
@@ -328,39 +413,63 @@ func (e *Exporter) record(f FunctionConfig, st *fnState, x translate.Execution) 
 	}
 	seenAt := at
 	if seenAt.IsZero() {
-		seenAt = time.Now()
+		seenAt = e.now()
 	}
 	st.Seen[id] = seenAt
-
-	status := "failed"
-	if x.Success {
-		status = "success"
+	if clamped := clampNegatives(&x); len(clamped) > 0 {
+		// Counters cannot go down: a negative number would panic the
+		// exporter, and again after every restart.
+		e.logger.Warn("execution with negative numbers; counted as 0", "project", f.Project, "function", f.Function,
+			"request_id", id, "fields", clamped)
 	}
+
+	outcome := outcomeOf(x)
+	status := statusOf(outcome)
 	trigger := x.TriggerType
 	if trigger == "" {
 		trigger = "unknown"
 	}
 	m, p, fnID := e.metrics, f.Project, f.Function
-	m.executions.WithLabelValues(p, fnID, status, trigger).Inc()
-	st.Counts[status+"|"+trigger]++
+	m.executions.WithLabelValues(p, fnID, status, trigger, outcome).Inc()
+	st.Counts[status+"|"+trigger+"|"+outcome]++
 	m.duration.WithLabelValues(p, fnID).Observe(float64(x.ExecutionTime) / 1000)
 	if x.MemoryUsageBytes > 0 {
 		m.memory.WithLabelValues(p, fnID).Observe(float64(x.MemoryUsageBytes))
 	}
 	billed := float64(x.BilledDurationMs) / 1000
-	cost := billed * float64(f.MemorySizeMB) / 1024
 	m.billedSeconds.WithLabelValues(p, fnID).Add(billed)
-	m.costGBSeconds.WithLabelValues(p, fnID).Add(cost)
-	m.retries.WithLabelValues(p, fnID).Add(float64(x.RetryCount))
 	st.BilledSeconds += billed
-	st.CostGBSeconds += cost
+	if f.MemorySizeMB > 0 {
+		cost := billed * float64(f.MemorySizeMB) / 1024
+		m.costGBSeconds.WithLabelValues(p, fnID).Add(cost)
+		st.CostGBSeconds += cost
+	}
+	m.retries.WithLabelValues(p, fnID).Add(float64(x.RetryCount))
 	st.Retries += float64(x.RetryCount)
 	if at.After(st.LastRun) {
 		st.LastRun = at
-		m.lastRun.WithLabelValues(p, fnID).Set(float64(at.UnixMilli()) / 1000)
+		m.lastRun.WithLabelValues(p, fnID).Set(unixSeconds(at))
 	}
 	if !at.IsZero() {
-		emitSpan(e.tracer, f, id, x, at)
+		e.spans.emit(f, id, x, outcome, at)
 	}
 	return at
+}
+
+// clampNegatives sets the numbers that cannot be negative to 0 where they
+// are, and names them.
+func clampNegatives(x *translate.Execution) (clamped []string) {
+	for _, v := range []struct {
+		name string
+		n    *int64
+	}{
+		{"executionTime", &x.ExecutionTime}, {"memoryUsageBytes", &x.MemoryUsageBytes},
+		{"billedDurationMs", &x.BilledDurationMs}, {"retryCount", &x.RetryCount},
+	} {
+		if *v.n < 0 {
+			*v.n = 0
+			clamped = append(clamped, v.name)
+		}
+	}
+	return clamped
 }

@@ -2,14 +2,10 @@ package exporter
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/proxy"
 	"github.com/mudscf/mudscf/upstream"
@@ -97,13 +94,16 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 
 	st.cfg.Endpoint = st.proxy.URL
 	st.cfg.Auth = AuthConfig{JWTSecretEnv: "EXPORTER_TEST_JWT"}
-	st.cfg.Interval = 300 * time.Millisecond
 	st.cfg.Overlap = 5 * time.Second // longer than the 1 s timeout of every function
 	st.cfg.StatsEvery = time.Hour
 	st.cfg.Checkpoint = filepath.Join(t.TempDir(), "checkpoint.json")
+	st.cfg.ApplyDefaults()
 	if err := st.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// Below Validate's 1 s floor, which keeps operators out of a busy
+	// loop; these tests run against a real clock and want rounds quickly.
+	st.cfg.Interval = 300 * time.Millisecond
 	return st
 }
 
@@ -114,8 +114,8 @@ func (s *stack) truth(i int) int {
 
 func counted(e *Exporter, functionID string) float64 {
 	var n float64
-	for _, status := range []string{"success", "failed"} {
-		n += testutil.ToFloat64(e.metrics.executions.WithLabelValues(testProject, functionID, status, "unknown"))
+	for _, o := range outcomes {
+		n += testutil.ToFloat64(e.metrics.executions.WithLabelValues(testProject, functionID, statusOf(o), "unknown", o))
 	}
 	return n
 }
@@ -202,9 +202,11 @@ func TestCountsSurviveRestart(t *testing.T) {
 	s.assertExact(t, second)
 }
 
-// The simulator failing for 30 seconds is caught up afterwards.
+// The simulator failing for twice the overlap, through the proxy, is
+// caught up afterwards. (TestCatchUpAfterLongOutage has half an hour
+// against a fake clock.)
 func TestCountsCatchUpAfterOutage(t *testing.T) {
-	s := newStack(t, 34*time.Second, 6, 2)
+	s := newStack(t, 14*time.Second, 6, 2)
 	e, err := New(s.cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +214,7 @@ func TestCountsCatchUpAfterOutage(t *testing.T) {
 	go func() {
 		time.Sleep(2 * time.Second)
 		s.sim.SetFaults(scfsim.Faults{HTTPStatus: http.StatusBadGateway})
-		time.Sleep(30 * time.Second)
+		time.Sleep(2 * s.cfg.Overlap)
 		s.sim.SetFaults(scfsim.Faults{})
 	}()
 	s.runUntil(t, e, 60*time.Second)
@@ -229,9 +231,9 @@ func TestSpans(t *testing.T) {
 	s := newStack(t, 2*time.Second, 10)
 	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
 	mem := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(mem), sdktrace.WithIDGenerator(IDGenerator{}))
+	processor := sdktrace.NewSimpleSpanProcessor(mem)
 	s.cfg.Checkpoint = ""
-	e, err := New(s.cfg, Options{TracerProvider: tp})
+	e, err := New(s.cfg, Options{SpanProcessor: processor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +280,22 @@ func TestSpans(t *testing.T) {
 		if _, guessed := attrs["faas.trigger"]; guessed {
 			t.Errorf("%s: faas.trigger set without upstream data", id)
 		}
+		if _, invented := attrs["faas.retry_count"]; invented || attrs["mudscf.retry_count"].Type() != attribute.INT64 {
+			t.Errorf("%s: the retry count is not mudscf.retry_count: %v", id, sp.Attributes)
+		}
+		wantType := map[int64]string{430: "error", 433: "timeout", 434: "out_of_memory"}[x.Log.RetCode]
+		if x.Log.RetCode == 0 && x.Log.InvokeFinished != 1 {
+			wantType = "unfinished"
+		}
+		if got := attrs["error.type"].AsString(); got != wantType {
+			t.Errorf("%s: error.type %q for RetCode %d, want %q", id, got, x.Log.RetCode, wantType)
+		}
+		res := sp.Resource.Set()
+		for key, want := range map[attribute.Key]string{"service.name": "fn-a", "faas.name": "fn-a", "mudscf.function_id": s.ids[0], "cloud.region": "ap-guangzhou"} {
+			if got, _ := res.Value(key); got.AsString() != want {
+				t.Errorf("%s: resource %s = %q, want %q", id, key, got.AsString(), want)
+			}
+		}
 		wantTrace, wantSpan := idsFor(id)
 		if sp.SpanContext.TraceID() != wantTrace || sp.SpanContext.SpanID() != wantSpan {
 			t.Errorf("%s: IDs not derived from the requestId", id)
@@ -290,7 +308,7 @@ func TestSpans(t *testing.T) {
 	if n := len(mem.GetSpans()); n != len(spans) {
 		t.Errorf("re-polling emitted %d more spans", n-len(spans))
 	}
-	fresh, err := New(s.cfg, Options{TracerProvider: tp})
+	fresh, err := New(s.cfg, Options{SpanProcessor: processor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,53 +322,9 @@ func TestSpans(t *testing.T) {
 	}
 }
 
-// A 429 slows the exporter down; it is not an error.
-func TestThrottlingBacksOff(t *testing.T) {
-	var calls atomic.Int32
-	var times []time.Time
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		times = append(times, time.Now())
-		w.Header().Set("Retry-After", "1")
-		w.WriteHeader(http.StatusTooManyRequests)
-	}))
-	defer srv.Close()
-	t.Setenv("EXPORTER_TEST_TOKEN", "x")
-	cfg := Config{Endpoint: srv.URL, Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, Interval: 50 * time.Millisecond,
-		Functions: []FunctionConfig{{Project: "p", Function: "a"}, {Project: "p", Function: "b"}}}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
-	defer cancel()
-	_ = e.Run(ctx)
-	// Retry-After 1s, doubled while it persists: calls at 0, 1s, 3s.
-	if n := calls.Load(); n < 2 || n > 3 {
-		t.Errorf("%d calls in 2.5s against an endpoint answering 429 with Retry-After: 1", n)
-	}
-	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap < 900*time.Millisecond {
-			t.Errorf("calls %d and %d only %s apart", i-1, i, gap)
-		}
-	}
-	if n := testutil.ToFloat64(e.metrics.polls.WithLabelValues("p", "a", "error")) + testutil.ToFloat64(e.metrics.polls.WithLabelValues("p", "b", "error")); n != 0 {
-		t.Errorf("429s were counted as %v errors", n)
-	}
-}
-
 // promtool accepts the exporter's metrics.
 func TestPromtoolAcceptsMetrics(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is missing in CI: .ci/run must install Debian's prometheus package")
-		}
-		t.Skip("promtool is not installed (apt-get install prometheus; .ci/run installs it)")
-	}
+	testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
 	s := newStack(t, time.Second, 10)
 	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
 	s.cfg.Checkpoint = ""
@@ -364,11 +338,7 @@ func TestPromtoolAcceptsMetrics(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), "mudscf_function_executions_total{") {
 		t.Fatal("no execution metrics to check")
 	}
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(rec.Body.String())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
+	testenv.CheckMetrics(t, rec.Body.String())
 }
 
 // Against an endpoint whose executions carry no requestId, the same record
@@ -388,6 +358,7 @@ func TestDedupeWithoutRequestIDs(t *testing.T) {
 	t.Setenv("EXPORTER_TEST_TOKEN", "x")
 	cfg := Config{Endpoint: srv.URL, Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, StatsEvery: time.Hour,
 		Functions: []FunctionConfig{{Project: "p", Function: "f"}}}
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -398,8 +369,8 @@ func TestDedupeWithoutRequestIDs(t *testing.T) {
 	for range 3 {
 		e.Round(context.Background())
 	}
-	ok := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "success", "unknown"))
-	failed := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "failed", "unknown"))
+	ok := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "success", "unknown", "success"))
+	failed := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "failed", "unknown", "timeout"))
 	if ok != 1 || failed != 1 {
 		t.Errorf("counted %v successes and %v failures from two records served three times", ok, failed)
 	}

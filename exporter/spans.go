@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -55,35 +57,69 @@ func idsFor(requestID string) (trace.TraceID, trace.SpanID) {
 	return t, s
 }
 
-// emitSpan records one execution as a FaaS server span with its real start
-// and duration.
-func emitSpan(tracer trace.Tracer, f FunctionConfig, id string, e translate.Execution, start time.Time) {
-	name := f.Name
-	if name == "" {
-		name = e.FunctionName
+// tracers gives each function its own TracerProvider, so that its resource
+// names the function (service.name, faas.name, cloud.resource_id, …) and
+// trace backends list every function as its own service, as Lambda
+// functions appear in X-Ray. The providers share one span processor, so
+// one exporter and one batch carry them all.
+type tracers struct {
+	processor sdktrace.SpanProcessor // nil: no spans
+	base      *resource.Resource
+	byFn      map[string]trace.Tracer
+}
+
+// tracer returns f's tracer, named after f.Name, else the executions'
+// functionName, else the function ID.
+func (t *tracers) tracer(f FunctionConfig, functionName string) trace.Tracer {
+	if tr, ok := t.byFn[f.key()]; ok {
+		return tr
 	}
-	if name == "" {
-		name = f.Function
+	name := cmp.Or(f.Name, functionName, f.Function)
+	attrs := append(functionAttributes(f, name), semconv.ServiceName(name))
+	if f.ResourceID != "" {
+		attrs = append(attrs, semconv.CloudResourceID(f.ResourceID))
 	}
-	attrs := []attribute.KeyValue{
+	if f.MemorySizeMB > 0 {
+		attrs = append(attrs, semconv.FaaSMaxMemory(f.MemorySizeMB<<20))
+	}
+	// The function's attributes win over the base's (which carries
+	// OTEL_RESOURCE_ATTRIBUTES, and OTEL_SERVICE_NAME for the exporter
+	// process itself).
+	res, err := resource.Merge(t.base, resource.NewWithAttributes(semconv.SchemaURL, attrs...))
+	if err != nil {
+		// Only a schema URL conflict fails; the function's own attributes
+		// are what matter.
+		res = resource.NewWithAttributes(semconv.SchemaURL, attrs...)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(t.processor), sdktrace.WithResource(res),
+		sdktrace.WithIDGenerator(IDGenerator{}))
+	tr := tp.Tracer(TracerName)
+	t.byFn[f.key()] = tr
+	return tr
+}
+
+// emit records one execution as a FaaS server span with its real start and
+// duration. The function's identity is on the resource; the span repeats
+// faas.name and the cloud attributes for backends that show span
+// attributes only.
+func (t *tracers) emit(f FunctionConfig, id string, e translate.Execution, outcome string, start time.Time) {
+	if t.processor == nil {
+		return
+	}
+	tracer := t.tracer(f, e.FunctionName)
+	name := cmp.Or(f.Name, e.FunctionName, f.Function)
+	attrs := append(functionAttributes(f, name),
 		semconv.FaaSInvocationID(id),
-		semconv.FaaSName(name),
-		semconv.CloudProviderTencentCloud,
-		semconv.CloudPlatformTencentCloudSCF,
-		attribute.String("mudscf.project_id", f.Project),
-		attribute.String("mudscf.function_id", f.Function),
-		attribute.Int64("faas.retry_count", e.RetryCount),
+		attribute.Int64("mudscf.retry_count", e.RetryCount),
 		attribute.Int64("mudscf.memory_usage_bytes", e.MemoryUsageBytes),
 		attribute.Int64("mudscf.billed_duration_ms", e.BilledDurationMs),
-	}
+		attribute.Int64("mudscf.ret_code", e.RetCode),
+	)
 	if trigger := faasTrigger(e.TriggerType); trigger.Valid() {
 		attrs = append(attrs, trigger)
 	}
-	if f.Region != "" {
-		attrs = append(attrs, semconv.CloudRegion(f.Region))
-	}
-	if f.Qualifier != "" {
-		attrs = append(attrs, semconv.FaaSVersion(f.Qualifier))
+	if !e.Success {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(outcome))
 	}
 	ctx := context.WithValue(context.Background(), invocationKey{}, id)
 	_, span := tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(start),
@@ -92,6 +128,25 @@ func emitSpan(tracer trace.Tracer, f FunctionConfig, id string, e translate.Exec
 		span.SetStatus(codes.Error, e.Error)
 	}
 	span.End(trace.WithTimestamp(start.Add(time.Duration(e.ExecutionTime) * time.Millisecond)))
+}
+
+// functionAttributes identify the function, on its resource and again on
+// each span.
+func functionAttributes(f FunctionConfig, name string) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{
+		semconv.FaaSName(name),
+		semconv.CloudProviderTencentCloud,
+		semconv.CloudPlatformTencentCloudSCF,
+		attribute.String("mudscf.project_id", f.Project),
+		attribute.String("mudscf.function_id", f.Function),
+	}
+	if f.Region != "" {
+		attrs = append(attrs, semconv.CloudRegion(f.Region))
+	}
+	if f.Qualifier != "" {
+		attrs = append(attrs, semconv.FaaSVersion(f.Qualifier))
+	}
+	return attrs
 }
 
 // faasTrigger maps Mudbase's triggerType to faas.trigger where it says

@@ -26,6 +26,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/mudscf/mudscf/exporter"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/proxy"
 )
 
@@ -35,25 +36,10 @@ const chartDir = "mudscf"
 // talks to Kubernetes 1.20, below the chart's kubeVersion.
 const kubeVersion = "1.31.0"
 
-// helmBinary finds helm on PATH or where `go install` puts it. Under CI a
-// missing helm fails the test: CI must not pass by skipping.
+// helmBinary finds helm on PATH or where `go install` puts it (see
+// testenv.Tool).
 func helmBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("helm"); err == nil {
-		return p
-	}
-	gopath, err := exec.Command("go", "env", "GOPATH").Output()
-	if err == nil {
-		p := filepath.Join(strings.TrimSpace(string(gopath)), "bin", "helm")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("helm not found on PATH or in $(go env GOPATH)/bin; .ci/run installs it")
-	}
-	t.Skip("helm not found: go install helm.sh/helm/v3/cmd/helm@v3.22.0 (as .ci/run does)")
-	return ""
+	return testenv.Tool(t, "helm", "go install helm.sh/helm/v3/cmd/helm@v3.22.0, as .ci/run does")
 }
 
 // runHelm returns helm's standard output; stderr goes into the error, and
@@ -471,14 +457,7 @@ func readRuleFile(t *testing.T, file string) ruleFile {
 // skips without promtool, except under CI.
 func promtoolCheck(t *testing.T, spec ruleFile) {
 	t.Helper()
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is missing in CI: .ci/run installs Debian's prometheus package")
-		}
-		t.Log("promtool not found: the rendered rules are not checked by it")
-		return
-	}
+	promtool := testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
 	b, err := sigsyaml.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)

@@ -142,6 +142,9 @@ func (a *Authenticator) AuthenticateAt(header string, now time.Time) (Principal,
 	if p, ok := a.verified.get(raw, now); ok {
 		return p, nil
 	}
+	if err := checkJOSE(raw); err != nil {
+		return Principal{}, &AuthError{"invalid token: " + tokenProblem(err)}
+	}
 	claims := jwt.MapClaims{}
 	if _, err := a.parser.ParseWithClaims(raw, claims, a.keyFor); err != nil {
 		return Principal{}, &AuthError{"invalid token: " + tokenProblem(err)}
@@ -162,6 +165,8 @@ func (a *Authenticator) AuthenticateAt(header string, now time.Time) (Principal,
 // tokenProblem names what is wrong without echoing the token or key.
 func tokenProblem(err error) string {
 	switch {
+	case errors.Is(err, errDuplicateMember), errors.Is(err, errCritical):
+		return err.Error()
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "malformed"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):

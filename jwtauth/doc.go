@@ -8,4 +8,10 @@
 // only against JWKS keys (MicahParks/keyfunc). A verified token is
 // remembered until its exp, so a client sending the same token on every
 // request pays for the signature once.
+//
+// Before the parser sees a token, its header and claims are read once more
+// for what golang-jwt has no option for: a member name given twice, at any
+// depth ({"sub":"a","sub":"b"}, which the parser would read as "b"), and a
+// crit header, whose extensions mudscf does not understand (RFC 7515
+// §4.1.11), refuse the token whatever its signature.
 package jwtauth

@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,13 @@ func FuzzAuthenticate(f *testing.F) {
 	f.Add("bearer   " + signed + " \t")
 	f.Add("Bearer " + signed + "." + signed)
 	f.Add("Bearer " + jwtauthtest.TamperPayload(signed))
+	// Well signed, refused for a duplicate member or a crit header: the
+	// fuzzer starts from the JSON those checks read.
+	exp := fmt.Sprint(expires.Unix())
+	f.Add("Bearer " + jwtauthtest.SignRaw(f, []byte(testJWTSecret), `{"alg":"HS256","typ":"JWT"}`,
+		`{"sub":"usr_morgan_de","exp":`+exp+`,"roles":[{"r":"admin","r":"ops"}],"sub":"usr_admin"}`))
+	f.Add("Bearer " + jwtauthtest.SignRaw(f, []byte(testJWTSecret), `{"alg":"HS256","crit":["b64"],"b64":false}`,
+		`{"sub":"usr_morgan_de","exp":`+exp+`}`))
 	f.Fuzz(func(t *testing.T, header string) {
 		p, err := auth.Authenticate(header)
 		if err != nil {

@@ -46,8 +46,9 @@ func TestAdminEndpoints(t *testing.T) {
 		`mudscf_cache_requests_total{kind="page",result="hit"} 1`,
 		`mudscf_cache_requests_total{kind="page",result="miss"} 1`,
 		`mudscf_cache_requests_total{kind="stats",result="hit"} 1`,
-		`mudscf_upstream_calls_total{result="ok"} 3`,
-		`mudscf_budget_wait_seconds_count{priority="interactive"} 3`,
+		`mudscf_upstream_calls_total{account="default",api="GetFunctionLogs",result="ok"} 3`,
+		`mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive"} 3`,
+		`mudscf_budget_limit_requests_per_second{account="default",api="GetFunctionLogs"} 5`,
 		`mudscf_cache_size_bytes `,
 		`go_goroutines `,
 		`mudscf_build_info{branch=`,
@@ -56,9 +57,9 @@ func TestAdminEndpoints(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	for _, secret := range []string{testenv.SecretKey, testJWTSecret, tok} {
+	for _, secret := range []string{testenv.SecretKey, testJWTSecret, tok, testenv.SecretID} {
 		if strings.Contains(metrics, secret) {
-			t.Error("a secret appeared in /metrics")
+			t.Error("a secret or the SecretId appeared in /metrics")
 		}
 	}
 }

@@ -19,10 +19,10 @@ type cached struct {
 	fetched time.Time
 }
 
-// Cache is go-cache with a hard bound on memory, which go-cache lacks:
+// boundedCache is go-cache with a hard bound on memory, which go-cache lacks:
 // entry sizes are counted, and when the total passes the bound the oldest
 // entries are evicted until it is 10% under.
-type Cache struct {
+type boundedCache struct {
 	store    *gocache.Cache
 	maxBytes int64
 	size     atomic.Int64
@@ -31,10 +31,10 @@ type Cache struct {
 	metrics  *Metrics
 }
 
-// NewCache keeps entries for retain (their freshness is judged by the
+// newCache keeps entries for retain (their freshness is judged by the
 // caller, so stale answers stay available) within maxBytes.
-func NewCache(maxBytes int64, retain time.Duration, m *Metrics) *Cache {
-	c := &Cache{store: gocache.New(retain, time.Minute), maxBytes: maxBytes, metrics: m}
+func newCache(maxBytes int64, retain time.Duration, m *Metrics) *boundedCache {
+	c := &boundedCache{store: gocache.New(retain, time.Minute), maxBytes: maxBytes, metrics: m}
 	// go-cache calls this on Delete and on expiry, outside its own lock.
 	c.store.OnEvicted(func(key string, v any) {
 		c.size.Add(-cost(key, v.(*cached)))
@@ -48,7 +48,7 @@ func cost(key string, e *cached) int64 {
 }
 
 // Get returns the entry under key, fresh or not.
-func (c *Cache) Get(key string) (*cached, bool) {
+func (c *boundedCache) Get(key string) (*cached, bool) {
 	v, ok := c.store.Get(key)
 	if !ok {
 		return nil, false
@@ -59,11 +59,11 @@ func (c *Cache) Get(key string) (*cached, bool) {
 // Set stores e under key for the cache's retention. An entry over a
 // quarter of the bound is not cached at all: it would evict most of the
 // cache for one answer.
-func (c *Cache) Set(key string, e *cached) { c.SetFor(key, e, gocache.DefaultExpiration) }
+func (c *boundedCache) Set(key string, e *cached) { c.setFor(key, e, gocache.DefaultExpiration) }
 
-// SetFor is Set with its own retention, for entries that are of no use
+// setFor is Set with its own retention, for entries that are of no use
 // once fresh.
-func (c *Cache) SetFor(key string, e *cached, retain time.Duration) {
+func (c *boundedCache) setFor(key string, e *cached, retain time.Duration) {
 	n := cost(key, e)
 	if n > c.maxBytes/4 {
 		return
@@ -83,7 +83,7 @@ func (c *Cache) SetFor(key string, e *cached, retain time.Duration) {
 
 // evict removes the oldest entries until the cache is 10% under its bound,
 // so that evictions come in rounds rather than one per insert.
-func (c *Cache) evict() {
+func (c *boundedCache) evict() {
 	if !c.evicting.TryLock() {
 		return // another goroutine is already making room
 	}
@@ -113,4 +113,4 @@ func (c *Cache) evict() {
 }
 
 // Bytes is the current accounted size.
-func (c *Cache) Bytes() int64 { return c.size.Load() }
+func (c *boundedCache) Bytes() int64 { return c.size.Load() }

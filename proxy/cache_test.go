@@ -13,7 +13,7 @@ import (
 // the oldest first, and replacing a key does not leak its old size.
 func TestCacheIsBounded(t *testing.T) {
 	const maxBytes = 1 << 20
-	c := NewCache(maxBytes, time.Hour, NewMetrics())
+	c := newCache(maxBytes, time.Hour, NewMetrics())
 	body := []byte(strings.Repeat("x", 10_000))
 	start := time.Now()
 	for i := range 1000 {

@@ -85,6 +85,9 @@ type ProjectConfig struct {
 type FunctionConfig struct {
 	Name      string `yaml:"name"`
 	Qualifier string `yaml:"qualifier"`
+	// MemorySizeMB is the function's memory, which Tencent bills by; 0
+	// (the default) looks it up with SCF's GetFunction.
+	MemorySizeMB int64 `yaml:"memorySizeMB"`
 }
 
 // DefaultDrainDelay is the drain delay when the file sets none: long
@@ -225,6 +228,9 @@ func (p ProjectConfig) validate(id string) error {
 		}
 		if f.Name == "" {
 			return yamlconfig.Errorf("functions."+fid+".name", "required (the Tencent function name)")
+		}
+		if f.MemorySizeMB < 0 {
+			return yamlconfig.Errorf("functions."+fid+".memorySizeMB", "must be positive, got %d", f.MemorySizeMB)
 		}
 	}
 	return yamlconfig.Nest("credentials", p.Credentials.Validate())

@@ -79,7 +79,7 @@ func TestUpstreamFaults(t *testing.T) {
 			if c.unhealthy {
 				// Counted by the proxy: the simulator records a call the
 				// proxy timed out only once it notices the hang-up.
-				const admitted = `mudscf_budget_wait_seconds_count{priority="interactive"}`
+				const admitted = `mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive"}`
 				before := metric(t, env, admitted)
 				open := env.get(t, logsPath+"?limit=2&offset=2&stats=false", tok)
 				assertEnvelope(t, open, 503, translate.CodeUpstreamDown)
@@ -90,7 +90,7 @@ func TestUpstreamFaults(t *testing.T) {
 				if after := metric(t, env, admitted); after != before {
 					t.Errorf("%v upstream calls while the breaker was open", after-before)
 				}
-			} else if got := metric(t, env, `mudscf_upstream_breaker_state{state="closed"}`); got != 1 {
+			} else if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="closed"}`); got != 1 {
 				t.Errorf("%s opened the breaker: the upstream answered", c.name)
 			}
 
@@ -168,10 +168,10 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 	if got := upstreamCalls(env); got != failures {
 		t.Errorf("20 requests to a dead upstream made %d calls, want %d", got, failures)
 	}
-	if got := metric(t, env, `mudscf_budget_wait_seconds_count{priority="interactive"}`); got != failures {
+	if got := metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive"}`); got != failures {
 		t.Errorf("%v budget slots taken, want %d: refused calls must not spend budget", got, failures)
 	}
-	if got := metric(t, env, `mudscf_upstream_breaker_state{state="open"}`); got != 1 {
+	if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="open"}`); got != 1 {
 		t.Errorf("breaker state open = %v", got)
 	}
 
@@ -198,10 +198,10 @@ func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
 		t.Fatalf("after the probe: %d %s", r.status, r.body)
 	}
 	for series, want := range map[string]float64{
-		`mudscf_upstream_breaker_state{state="closed"}`:             1,
-		`mudscf_upstream_breaker_state{state="open"}`:               0,
-		`mudscf_upstream_breaker_transitions_total{state="open"}`:   2,
-		`mudscf_upstream_breaker_transitions_total{state="closed"}`: 1,
+		`mudscf_upstream_breaker_state{account="default",state="closed"}`:             1,
+		`mudscf_upstream_breaker_state{account="default",state="open"}`:               0,
+		`mudscf_upstream_breaker_transitions_total{account="default",state="open"}`:   2,
+		`mudscf_upstream_breaker_transitions_total{account="default",state="closed"}`: 1,
 	} {
 		if got := metric(t, env, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)

@@ -360,7 +360,7 @@ func (s *Server) keep(key, lastKey string, e *cached, ttl time.Duration) {
 		s.cache.Set(key, e)
 		return
 	}
-	s.cache.SetFor(key, e, ttl)
+	s.cache.setFor(key, e, ttl)
 	s.cache.Set(lastKey, e)
 }
 

@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,25 +40,8 @@ type proxyEnv struct {
 	sim    *testenv.Simulator
 	proxy  *Server
 	url    string
-	logs   *syncBuffer
+	logs   *testenv.SyncBuffer
 	secret []byte
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testConfig serves testProject with two functions. tweak adjusts it.
@@ -73,9 +55,11 @@ func testConfig(simHost string, tweak func(*Config)) Config {
 			Region:      "ap-guangzhou",
 			Credentials: upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_TEST_SECRET_ID", SecretKeyEnv: "MUDSCF_TEST_SECRET_KEY"},
 			Readers:     jwtauth.Readers{Subjects: []string{"usr_morgan_de"}, Roles: []string{"admin"}},
+			// Memory sizes configured: no GetFunction lookups, whose calls
+			// would mix with the GetFunctionLogs calls tests count.
 			Functions: map[string]FunctionConfig{
-				testFunction:  {Name: "APITest"},
-				otherFunction: {Name: "orders-webhook"},
+				testFunction:  {Name: "APITest", MemorySizeMB: 256},
+				otherFunction: {Name: "orders-webhook", MemorySizeMB: 512},
 			},
 		}},
 	}
@@ -105,7 +89,7 @@ func startProxyOn(t testing.TB, sim *testenv.Simulator, tweak func(*Config), opt
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	opts.Logger = testLogger("the proxy's log", logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

@@ -152,8 +152,8 @@ func TestOversizedRequests(t *testing.T) {
 		status   int
 		envelope bool
 	}{
-		{"query over 8 KiB", base + logsPath + "?pad=" + strings.Repeat("q", MaxRequestURIBytes), "", "", http.StatusRequestURITooLong, true},
-		{"path over 8 KiB", base + "/api/functions/projects/" + strings.Repeat("p", MaxRequestURIBytes) + "/functions/f/logs", "", "", http.StatusRequestURITooLong, true},
+		{"query over 8 KiB", base + logsPath + "?pad=" + strings.Repeat("q", maxRequestURIBytes), "", "", http.StatusRequestURITooLong, true},
+		{"path over 8 KiB", base + "/api/functions/projects/" + strings.Repeat("p", maxRequestURIBytes) + "/functions/f/logs", "", "", http.StatusRequestURITooLong, true},
 		{"body on a GET", base + logsPath, "", strings.Repeat("b", 4096), http.StatusRequestEntityTooLarge, true},
 		{"headers over MaxHeaderBytes", base + logsPath, strings.Repeat("h", 128<<10), "", http.StatusRequestHeaderFieldsTooLarge, false},
 		{"under every bound", base + logsPath + "?limit=1&pad=" + strings.Repeat("q", 1000), strings.Repeat("h", 1000), "", http.StatusOK, false},

@@ -6,15 +6,15 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// MaxRequestURIBytes bounds the path and query of the public API: the
+// maxRequestURIBytes bounds the path and query of the public API: the
 // longest legitimate request (64-character IDs, every query parameter) is a
 // few hundred bytes. Go's server already refuses request lines plus headers
 // over MaxHeaderBytes (64 KiB) with its own plain-text 431; this bound is
 // tighter and answers with the envelope.
-const MaxRequestURIBytes = 8 << 10
+const maxRequestURIBytes = 8 << 10
 
 // limitRequests refuses oversized requests before any other work: a path
-// and query over MaxRequestURIBytes, and any body, which this GET-only API
+// and query over maxRequestURIBytes, and any body, which this GET-only API
 // never reads (a chunked body has ContentLength -1). One middleware rather
 // than Echo's BodyLimit as well: Echo makes each middleware's closure anew
 // on every request.
@@ -22,7 +22,7 @@ func limitRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		switch {
-		case len(r.RequestURI) > MaxRequestURIBytes:
+		case len(r.RequestURI) > maxRequestURIBytes:
 			return echo.NewHTTPError(http.StatusRequestURITooLong)
 		case r.ContentLength != 0:
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)

@@ -13,11 +13,13 @@ import (
 	"github.com/mudscf/mudscf/internal/witness"
 )
 
-// suiteWitness knows the one SecretKey and the one JWT secret the whole
-// suite configures, and reads everything the test helpers see: every log
-// line (testLogger), every response to http.DefaultClient, every /metrics
-// scrape (scrape) and the errors the tests receive.
-var suiteWitness = witness.New(map[string]string{"SecretKey": testenv.SecretKey, "JWT secret": testJWTSecret})
+// suiteWitness knows the one SecretKey, the one JWT secret and the one
+// Redis password (in pieces) the whole suite configures, and reads
+// everything the test helpers see: every log line (testLogger), every
+// response to http.DefaultClient, every /metrics scrape (scrape) and the
+// errors the tests receive.
+var suiteWitness = witness.New(map[string]string{"SecretKey": testenv.SecretKey, "JWT secret": testJWTSecret}).
+	WatchPieces("Redis password", testRedisPassword, 4)
 
 // TestMain runs the package's tests under two whole-suite checks: no
 // goroutine outlives the tests (goleak), and no secret appeared in any

@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/mudscf/mudscf/internal/redisstore"
 	"github.com/mudscf/mudscf/internal/scfsim"
@@ -225,7 +229,10 @@ func TestRedisCrashMidRun(t *testing.T) {
 // them: one page call and the two stats calls.
 func TestRedisReplicasCollapseIdenticalRequests(t *testing.T) {
 	r := testenv.StartRedis(t)
-	sim, pair := redisPair(t, r, nil)
+	// A generous operation timeout: this test is about collapsing, and on a
+	// loaded machine a 200ms Redis answer can be late, which sends a replica
+	// local (TestRedisHangs covers that).
+	sim, pair := redisPair(t, r, func(cfg *Config) { cfg.Redis.OpTimeout = time.Second })
 	sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
 	tok := pair[0].token(t, "usr_morgan_de")
 	path := logsPath + "?limit=5" + fixedWindow()
@@ -281,4 +288,97 @@ func TestRedisHangs(t *testing.T) {
 	if strings.Count(logs, "redis unreachable") != 1 || strings.Count(logs, "redis reachable again") != 1 {
 		t.Errorf("want one log line for each transition")
 	}
+}
+
+// testRedisPassword has each character that cuts a URL into pieces, and no
+// word of four letters: the suite's witness watches every run of four of
+// its characters.
+const testRedisPassword = "Zq7x/K9w?Mv3#Tp@Lb:Hd"
+
+// A Redis URL whose password has '/', '?' and '#' in it: as typed, the
+// configuration and the start are refused with the reason and no piece of
+// the password, wherever the URL came from; percent-encoded, the replica
+// shares a Redis that requires the password, and its logs, responses and
+// metrics carry none of it (issue 15.2; the suite's witness reads them all).
+func TestRedisPasswordNeverShows(t *testing.T) {
+	r := testenv.StartRedis(t)
+	admin := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1})
+	if err := admin.ConfigSet(context.Background(), "requirepass", testRedisPassword).Err(); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+	typed := "redis://:" + testRedisPassword + "@" + r.Addr() + "/0"
+	encoded := (&url.URL{Scheme: "redis", User: url.UserPassword("", testRedisPassword), Host: r.Addr(), Path: "/0"}).String()
+	clean := func(where, out string) {
+		t.Helper()
+		for i := 0; i+4 <= len(testRedisPassword); i++ {
+			if piece := testRedisPassword[i : i+4]; strings.Contains(out, piece) {
+				t.Errorf("%q, a piece of the Redis password, in %s: %s", piece, where, out)
+				return
+			}
+		}
+	}
+
+	// As typed, in the configuration file: refused by ParseConfig.
+	_, err := ParseConfig([]byte(`jwt: {algorithms: [HS256], secretEnv: S}
+projects:
+  proj_1: {region: ap-guangzhou, functions: {f1: {name: fn}}}
+redis:
+  url: '` + typed + `'
+  replicas: 1
+`))
+	suiteWitness.SeeErr("ParseConfig's error", err)
+	if err == nil || !strings.Contains(err.Error(), "redis.url: not a redis:// or rediss:// URL") {
+		t.Errorf("ParseConfig: %v, want redis.url refused", err)
+	} else {
+		clean("ParseConfig's error", err.Error())
+	}
+
+	// As typed, from the environment or a file: refused by New.
+	sim := testenv.StartSimulator(t, nil)
+	urlFile := filepath.Join(t.TempDir(), "redis-url")
+	if err := os.WriteFile(urlFile, []byte(typed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MUDSCF_TEST_REDIS_URL", typed)
+	for _, rc := range []redisstore.Config{{URLEnv: "MUDSCF_TEST_REDIS_URL"}, {URLFile: urlFile}} {
+		cfg := testConfig(sim.Host, func(cfg *Config) { rc.Replicas = 1; cfg.Redis = &rc })
+		cfg.ApplyDefaults()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		var logs testenv.SyncBuffer
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := New(ctx, cfg, Options{Logger: testLogger("the proxy's log", &logs)})
+		cancel()
+		suiteWitness.SeeErr("New's error", err)
+		if err == nil || !strings.Contains(err.Error(), "not a redis:// or rediss:// URL") {
+			t.Errorf("New with %+v: %v, want the URL refused", rc, err)
+			continue
+		}
+		clean("New's error", err.Error())
+		clean("the proxy's log", logs.String())
+	}
+
+	// Percent-encoded: the replica uses Redis.
+	if err := os.WriteFile(urlFile, []byte(encoded+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := startProxyOn(t, sim, func(cfg *Config) {
+		cfg.Redis = &redisstore.Config{URLFile: urlFile, Replicas: 1, DialTimeout: time.Second, OpTimeout: time.Second}
+	}, Options{})
+	tok := env.token(t, "usr_morgan_de")
+	path := logsPath + "?limit=2" + fixedWindow()
+	for _, want := range []string{"MISS", "HIT"} {
+		if resp := env.get(t, path, tok); resp.status != 200 || resp.header.Get("X-Cache") != want {
+			t.Fatalf("%d X-Cache=%q, want 200 %s", resp.status, resp.header.Get("X-Cache"), want)
+		}
+	}
+	_, metrics := scrape(t, env.proxy.AdminHandler(), "/metrics")
+	if !strings.Contains(metrics, "mudscf_redis_up 1") {
+		t.Errorf("the replica does not use the Redis that requires the password:\n%s", env.logs.String())
+	}
+	env.get(t, logsPath+"?limit=1", "") // a 401
+	clean("the proxy's log", env.logs.String())
+	clean("the metrics", metrics)
 }

@@ -83,7 +83,7 @@ func httpFailure(he *echo.HTTPError) translate.Failure {
 	case http.StatusMethodNotAllowed:
 		return translate.NewFailure(he.Code, "METHOD_NOT_ALLOWED", "only GET and HEAD are served on this route")
 	case http.StatusRequestURITooLong:
-		return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", fmt.Sprintf("the path and query exceed %d bytes", MaxRequestURIBytes))
+		return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", fmt.Sprintf("the path and query exceed %d bytes", maxRequestURIBytes))
 	case http.StatusRequestEntityTooLarge:
 		return translate.NewFailure(he.Code, "REQUEST_TOO_LARGE", "this API takes no request body")
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +34,7 @@ type Server struct {
 	loc      *time.Location
 	auth     *jwtauth.Authenticator
 	projects map[string]*project
-	cache    *Cache
+	cache    *boundedCache
 	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
 	plans    *planMemo
@@ -93,7 +95,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	s := &Server{
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
 		plans:   newPlanMemo(4096),
-		cache:   NewCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
+		cache:   newCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 		drainDelay: DefaultDrainDelay, drainWait: time.After,
 		readHeaderTimeout: 5 * time.Second, idleTimeout: 2 * time.Minute,
@@ -112,13 +114,27 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store, Location: loc,
 		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry,
 	})
-	for id, pc := range cfg.Projects {
-		source, err := pool.Source(pc.Region, pc.Credentials)
+	// In a stable order: accounts without an alias are named after the
+	// first project that uses them.
+	functions := newCatalog(opts.Metrics.Registry, opts.Logger)
+	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
+		pc := cfg.Projects[id]
+		source, err := pool.Source(id, pc.Region, pc.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
-		s.projects[id] = &project{cfg: pc, source: source}
+		p := &project{cfg: pc, source: source}
+		s.projects[id] = p
+		describer, err := pool.Describer(id, pc.Region, pc.Credentials)
+		if err != nil {
+			return nil, fmt.Errorf("project %s: %w", id, err)
+		}
+		for _, fid := range slices.Sorted(maps.Keys(pc.Functions)) {
+			t, _ := p.target(fid)
+			functions.add(id, fid, pc.Region, t, pc.Functions[fid].MemorySizeMB, describer)
+		}
 	}
+	go functions.run(ctx)
 	s.echo = s.routes()
 	s.handler = s.echo
 	if s.tracer != nil {

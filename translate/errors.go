@@ -77,7 +77,10 @@ var upstreamRules = map[string]upstreamRule{
 	"InvalidParameterValue.RetCode":            {http.StatusBadRequest, CodeInvalidParameter, "invalid status filter: %s"},
 	"InvalidParameterValue.DateTime":           {http.StatusBadRequest, CodeInvalidParameter, "invalid since/until window: %s"},
 	"InvalidParameterValue.StartTimeOrEndTime": {http.StatusBadRequest, CodeInvalidParameter, "since and until must both be known: %s"},
-	"InvalidParameterValue":                    {http.StatusBadRequest, CodeInvalidParameter, "the upstream rejected a parameter value: %s"},
+	// Bare InvalidParameterValue is also how Tencent refuses an unknown
+	// region: mudscf validates every value a client controls before sending,
+	// so what is left is mudscf's own configuration (region, namespace).
+	"InvalidParameterValue": {http.StatusBadGateway, CodeUpstreamConfig, "the upstream rejected a value from mudscf's configuration (region or namespace?): %s"},
 
 	"RequestLimitExceeded":  {http.StatusTooManyRequests, CodeRateLimited, "the upstream's request budget is exhausted; retry later"},
 	"RequestLimitExceeded.": {http.StatusTooManyRequests, CodeRateLimited, "the upstream's request budget is exhausted; retry later"},

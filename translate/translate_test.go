@@ -217,7 +217,7 @@ func TestClassifyUpstream(t *testing.T) {
 		{"InvalidParameter.ParamError", 502, CodeUpstreamError},
 		{"InvalidParameter.Payload", 502, CodeUpstreamError},
 		{"InvalidParameter.RoleCheck", 502, CodeUpstreamConfig},
-		{"InvalidParameterValue", 400, CodeInvalidParameter},
+		{"InvalidParameterValue", 502, CodeUpstreamConfig}, // e.g. an unknown region
 		{"InvalidParameterValue.DateTime", 400, CodeInvalidParameter},
 		{"InvalidParameterValue.FunctionType", 502, CodeUpstreamError},
 		{"InvalidParameterValue.ImageType", 502, CodeUpstreamError},

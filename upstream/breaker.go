@@ -24,20 +24,20 @@ func (e *BreakerOpenError) Error() string {
 		e.RetryAfter.Round(time.Millisecond))
 }
 
-// Breaker stops calling an upstream that keeps failing. It sits
+// breaker stops calling an upstream that keeps failing. It sits
 // before the budget, so that refused calls spend no slot; after openFor it
 // lets one probe call through, and the probe's success closes it again.
-type Breaker struct {
-	next LogsCaller
+type breaker struct {
+	next logsCaller
 	cb   *gobreaker.CircuitBreaker[translate.GetFunctionLogsResponse]
 	// probeAt is when the open breaker turns half-open (unix ns).
 	probeAt atomic.Int64
 }
 
-// NewBreaker guards next, one account in one region.
-func NewBreaker(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *Breaker {
-	c := &Breaker{next: next}
-	metrics.breakerStateChanged(nil, gobreaker.StateClosed)
+// newBreaker guards next, one account (named by its alias) in one region.
+func newBreaker(next logsCaller, cfg BreakerConfig, account string, metrics *Metrics) *breaker {
+	c := &breaker{next: next}
+	metrics.breakerStateChanged(account, nil, gobreaker.StateClosed)
 	c.cb = gobreaker.NewCircuitBreaker[translate.GetFunctionLogsResponse](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
 		Timeout:     cfg.OpenFor,
@@ -46,7 +46,7 @@ func NewBreaker(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *Breaker {
 			if to == gobreaker.StateOpen {
 				c.probeAt.Store(time.Now().Add(cfg.OpenFor).UnixNano())
 			}
-			metrics.breakerStateChanged(&from, to)
+			metrics.breakerStateChanged(account, &from, to)
 		},
 		IsSuccessful: func(err error) bool { return !Classify(err).UpstreamFailing() },
 		// Calls that never reached the upstream, or that the caller cut
@@ -60,7 +60,7 @@ func NewBreaker(next LogsCaller, cfg BreakerConfig, metrics *Metrics) *Breaker {
 }
 
 // GetFunctionLogs makes the call unless the breaker is open.
-func (c *Breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+func (c *breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
 	resp, err := c.cb.Execute(func() (translate.GetFunctionLogsResponse, error) {
 		resp, err := c.next.GetFunctionLogs(ctx, params)
 		if err != nil && ctx.Err() != nil {

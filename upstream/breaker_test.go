@@ -40,7 +40,7 @@ func TestBreakerCountsOnlyUpstreamHealth(t *testing.T) {
 				calls++
 				return translate.GetFunctionLogsResponse{}, c.err
 			})
-			b := NewBreaker(next, BreakerConfig{Failures: 2, OpenFor: time.Minute}, NewMetrics(prometheus.NewRegistry()))
+			b := newBreaker(next, BreakerConfig{Failures: 2, OpenFor: time.Minute}, "test", NewMetrics(prometheus.NewRegistry()))
 			for range 3 {
 				_, _ = b.GetFunctionLogs(c.ctx, translate.GetFunctionLogsRequest{})
 			}

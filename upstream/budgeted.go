@@ -8,26 +8,60 @@ import (
 	"github.com/mudscf/mudscf/upstream/budget"
 )
 
-// budgeted spends one slot of the account's budget per call.
+// budgeted spends one slot of an account's budget for one API per call.
 type budgeted struct {
-	next    LogsCaller
 	budget  budget.Limiter
+	api     string
 	backoff time.Duration
+	account string // the alias, for metrics
 	metrics *Metrics
 }
 
-func (c *budgeted) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	grant, _, err := c.budget.Acquire(ctx, budget.PriorityOf(ctx))
+// do makes call within the budget: it waits for a slot, pauses the budget
+// when the upstream says its limit was exceeded anyway, and counts the
+// outcome.
+func (b *budgeted) do(ctx context.Context, call func(context.Context) error) error {
+	grant, _, err := b.budget.Acquire(ctx, budget.PriorityOf(ctx))
 	if err != nil {
-		return translate.GetFunctionLogsResponse{}, err
+		return err
 	}
-	resp, err := c.next.GetFunctionLogs(ctx, params)
+	err = call(ctx)
 	outcome := Classify(err)
 	// The pause goes first, so that Done grants no waiter in between.
 	if outcome == RateLimited {
-		c.budget.Pause(c.backoff)
+		b.budget.Pause(b.backoff)
 	}
 	grant.Done(time.Now())
-	c.metrics.call(outcome)
+	b.metrics.call(b.account, b.api, outcome)
+	return err
+}
+
+// budgetedLogs is GetFunctionLogs within its budget.
+type budgetedLogs struct {
+	next logsCaller
+	*budgeted
+}
+
+func (c budgetedLogs) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (resp translate.GetFunctionLogsResponse, err error) {
+	err = c.do(ctx, func(ctx context.Context) error {
+		resp, err = c.next.GetFunctionLogs(ctx, params)
+		return err
+	})
 	return resp, err
+}
+
+// Describer looks functions up with SCF's GetFunction, within that API's
+// own budget.
+type Describer struct {
+	client *Client
+	*budgeted
+}
+
+// Describe returns what GetFunction says of a function.
+func (d *Describer) Describe(ctx context.Context, name, namespace, qualifier string) (details FunctionDetails, err error) {
+	err = d.do(ctx, func(ctx context.Context) error {
+		details, err = d.client.GetFunction(ctx, name, namespace, qualifier)
+		return err
+	})
+	return details, err
 }

@@ -19,7 +19,7 @@ type Config struct {
 	Scheme string `yaml:"scheme"`
 	// Timeout bounds one upstream call (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
-	// Breaker stops calling an upstream account that keeps failing.
+	// breaker stops calling an upstream account that keeps failing.
 	Breaker BreakerConfig `yaml:"breaker"`
 }
 
@@ -73,6 +73,10 @@ func (c Config) Validate() error {
 // SDK's provider chain is used (environment, profile file, TKE OIDC role,
 // CVM role). Values never appear in the file itself.
 type CredentialsConfig struct {
+	// Account is the account's alias in metrics and logs (default
+	// "default"): never the SecretId. Projects on one SecretId share its
+	// budget and must share its alias.
+	Account       string `yaml:"account"`
 	SecretIDEnv   string `yaml:"secretIdEnv"`
 	SecretKeyEnv  string `yaml:"secretKeyEnv"`
 	TokenEnv      string `yaml:"tokenEnv"`
@@ -81,9 +85,14 @@ type CredentialsConfig struct {
 	TokenFile     string `yaml:"tokenFile"`
 }
 
+// defaultAccount is the alias of an account whose configuration names none.
+const defaultAccount = "default"
+
 // Validate reports a half-configured key.
 func (c CredentialsConfig) Validate() error {
 	switch {
+	case !validAlias(c.Account):
+		return yamlconfig.Errorf("account", "%q is not an alias: use 1 to 64 letters, digits, '_', '-' or '.'", c.Account)
 	case (c.SecretIDEnv != "") != (c.SecretKeyEnv != "") || (c.SecretIDFile != "") != (c.SecretKeyFile != ""):
 		return yamlconfig.Errorf("", "a SecretId source needs its SecretKey source and vice versa")
 	case c.SecretIDEnv != "" && c.SecretIDFile != "":
@@ -117,4 +126,19 @@ func credentialsError(err error) error {
 		return nil
 	}
 	return fmt.Errorf("credentials: %w", err)
+}
+
+func validAlias(s string) bool {
+	if s == "" {
+		return true // the default
+	}
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -2,7 +2,7 @@
 // Cloud: the LogSource interface the HTTP edge depends on, the sources
 // behind it, and the chain every call goes through —
 //
-//	source → Breaker (is the upstream healthy?) → budget (upstream/budget:
+//	source → breaker (is the upstream healthy?) → budget (upstream/budget:
 //	a slot within Tencent's limit) → Client (the official SDK's call)
 //
 // Client is built on the official Tencent Cloud Go SDK, which signs

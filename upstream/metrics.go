@@ -12,43 +12,47 @@ type Metrics struct {
 	breakerChanges *prometheus.CounterVec
 }
 
-// NewMetrics registers the upstream series on reg, each label set at 0, so
-// that dashboards and alerts see a 0 rather than no series before the
-// first event.
+// NewMetrics registers the upstream series on reg. Accounts are labelled
+// by their configured alias, never by a SecretId.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_upstream_calls_total", Help: "GetFunctionLogs calls made upstream, by result.",
-		}, []string{"result"}),
+			Name: "mudscf_upstream_calls_total", Help: "Calls made upstream, by account (its configured alias), API and result.",
+		}, []string{"account", "api", "result"}),
 		breakers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mudscf_upstream_breaker_state",
-			Help: "Upstream circuit breakers (one per account and region) in each state; an open one turns half-open at the next call after its openFor.",
-		}, []string{"state"}),
+			Help: "Upstream circuit breakers (one per account and region) in each state, by account; an open one turns half-open at the next call after its openFor.",
+		}, []string{"account", "state"}),
 		breakerChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_upstream_breaker_transitions_total", Help: "Upstream circuit breaker state changes, by the state entered.",
-		}, []string{"state"}),
+			Name: "mudscf_upstream_breaker_transitions_total", Help: "Upstream circuit breaker state changes, by account and the state entered.",
+		}, []string{"account", "state"}),
 	}
 	reg.MustRegister(m.calls, m.breakers, m.breakerChanges)
-	for _, st := range []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen, gobreaker.StateOpen} {
-		m.breakers.WithLabelValues(st.String())
-		m.breakerChanges.WithLabelValues(st.String())
-	}
-	for _, o := range []Outcome{OK, RateLimited, AuthFailure, ClientError, Timeout, Unreachable, BadResponse} {
-		m.calls.WithLabelValues(o.callLabel())
-	}
 	return m
 }
 
-func (m *Metrics) call(o Outcome) {
-	m.calls.WithLabelValues(o.callLabel()).Inc()
+// account pre-creates the series of one account, so that dashboards and
+// alerts see a 0 rather than no series before the first event.
+func (m *Metrics) account(account, api string) {
+	for _, st := range []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen, gobreaker.StateOpen} {
+		m.breakers.WithLabelValues(account, st.String())
+		m.breakerChanges.WithLabelValues(account, st.String())
+	}
+	for _, o := range []Outcome{OK, RateLimited, AuthFailure, ClientError, Timeout, Unreachable, BadResponse} {
+		m.calls.WithLabelValues(account, api, o.callLabel())
+	}
 }
 
-// breakerStateChanged moves one breaker from one state (nil: a new
-// breaker) to another.
-func (m *Metrics) breakerStateChanged(from *gobreaker.State, to gobreaker.State) {
+func (m *Metrics) call(account, api string, o Outcome) {
+	m.calls.WithLabelValues(account, api, o.callLabel()).Inc()
+}
+
+// breakerStateChanged moves one breaker of account from one state (nil: a
+// new breaker) to another.
+func (m *Metrics) breakerStateChanged(account string, from *gobreaker.State, to gobreaker.State) {
 	if from != nil {
-		m.breakers.WithLabelValues(from.String()).Dec()
-		m.breakerChanges.WithLabelValues(to.String()).Inc()
+		m.breakers.WithLabelValues(account, from.String()).Dec()
+		m.breakerChanges.WithLabelValues(account, to.String()).Inc()
 	}
-	m.breakers.WithLabelValues(to.String()).Inc()
+	m.breakers.WithLabelValues(account, to.String()).Inc()
 }

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -23,8 +24,9 @@ type Pool struct {
 	loc      *time.Location
 	tracer   trace.TracerProvider
 	metrics  *Metrics
-	budgets  map[string]budget.Limiter
-	breakers map[string]*Breaker
+	budgets  map[string]budget.Limiter // by API and account
+	breakers map[string]*breaker
+	aliases  map[string]string // SecretId to alias
 	budgetM  *budget.Metrics
 }
 
@@ -46,38 +48,118 @@ func NewPool(opts PoolOptions) *Pool {
 	return &Pool{
 		cfg: opts.Upstream, budget: opts.Budget, store: opts.Store, loc: opts.Location, tracer: opts.TracerProvider,
 		metrics: NewMetrics(opts.Registerer), budgetM: budget.NewMetrics(opts.Registerer),
-		budgets: map[string]budget.Limiter{}, breakers: map[string]*Breaker{},
+		budgets: map[string]budget.Limiter{}, breakers: map[string]*breaker{}, aliases: map[string]string{},
 	}
 }
 
-// Source is the LogSource of a project in region with creds.
-func (p *Pool) Source(region string, creds CredentialsConfig) (LogSource, error) {
-	cred, err := creds.Resolve()
+// getFunctionPerSecond is Tencent's documented limit of SCF GetFunction
+// calls per second.
+const getFunctionPerSecond = 100
+
+// Source is the LogSource of project in region with creds.
+func (p *Pool) Source(project, region string, creds CredentialsConfig) (LogSource, error) {
+	client, alias, err := p.client(project, region, creds)
 	if err != nil {
 		return nil, err
+	}
+	account := client.SecretID()
+	key := account + "|" + region
+	guard, ok := p.breakers[key]
+	if !ok {
+		logs := budgetedLogs{next: client, budgeted: p.budgeted(account, alias, getLogs, p.budget)}
+		guard = newBreaker(logs, p.cfg.Breaker, alias, p.metrics)
+		p.breakers[key] = guard
+	}
+	return newGetFunctionLogsSource(guard, p.loc), nil
+}
+
+// Describer looks up functions of project in region with creds.
+func (p *Pool) Describer(project, region string, creds CredentialsConfig) (*Describer, error) {
+	client, alias, err := p.client(project, region, creds)
+	if err != nil {
+		return nil, err
+	}
+	cfg := p.budget
+	cfg.RequestsPerSecond = getFunctionPerSecond
+	return &Describer{client: client, budgeted: p.budgeted(client.SecretID(), alias, getFunction, cfg)}, nil
+}
+
+// client builds the SDK client of creds in region, and names its account.
+func (p *Pool) client(project, region string, creds CredentialsConfig) (*Client, string, error) {
+	cred, err := creds.Resolve()
+	if err != nil {
+		return nil, "", err
 	}
 	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
 	if p.tracer != nil {
 		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(p.tracer),
-			otelhttp.WithSpanNameFormatter(func(string, *http.Request) string { return "tencentcloud scf GetFunctionLogs" }))
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return "tencentcloud scf " + r.Header.Get("X-TC-Action")
+			}))
 	}
 	client, err := NewClient(ClientConfig{
 		Region: region, Endpoint: p.cfg.Endpoint, Scheme: p.cfg.Scheme,
 		Timeout: p.cfg.Timeout, Credential: cred, Transport: transport,
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	account := client.SecretID()
-	b, ok := p.budgets[account]
+	alias, err := p.alias(client.SecretID(), creds.Account, project)
+	if err != nil {
+		return nil, "", err
+	}
+	return client, alias, nil
+}
+
+// budgeted is the budget of api on account, one per pair, shared by every
+// project and region on the account.
+func (p *Pool) budgeted(account, alias, api string, cfg budget.Config) *budgeted {
+	// GetFunctionLogs keeps the key it had before other APIs had budgets,
+	// so that replicas of two versions share it during a rolling update.
+	key := account
+	if api != getLogs {
+		key = api + "|" + account
+	}
+	l, ok := p.budgets[key]
 	if !ok {
-		b = p.budgetM.Instrument(budget.New(p.budget, p.store, account, p.cfg.Timeout))
-		p.budgets[account] = b
+		l = p.budgetM.Instrument(budget.New(cfg, p.store, key, p.cfg.Timeout), alias, api, cfg.RequestsPerSecond)
+		p.budgets[key] = l
+		p.metrics.account(alias, api)
 	}
-	breaker, ok := p.breakers[account+"|"+region]
-	if !ok {
-		breaker = NewBreaker(&budgeted{next: client, budget: b, backoff: p.budget.Backoff, metrics: p.metrics}, p.cfg.Breaker, p.metrics)
-		p.breakers[account+"|"+region] = breaker
+	return &budgeted{budget: l, api: api, backoff: cfg.Backoff, account: alias, metrics: p.metrics}
+}
+
+// alias names account in metrics and logs: its configured alias; unset,
+// "default" for the first account and the project's ID for any other, so
+// that configurations written before aliases existed keep working and
+// still never show a SecretId. One alias per account and one account per
+// alias: the metrics of two accounts under one name would add up two
+// budgets, and an account under two names would split one.
+func (p *Pool) alias(account, configured, project string) (string, error) {
+	known, seen := p.aliases[account]
+	switch {
+	case configured == "" && seen:
+		return known, nil
+	case configured == "":
+		configured = defaultAccount
+		if p.named(defaultAccount) {
+			configured = project
+		}
+	case seen && known != configured:
+		return "", fmt.Errorf("credentials.account: %q names an account already named %q; projects on one SecretId share its budget and its alias", configured, known)
 	}
-	return NewGetFunctionLogsSource(breaker, p.loc), nil
+	if !seen && p.named(configured) {
+		return "", fmt.Errorf("credentials.account: %q already names another account (another SecretId); give each account its own alias", configured)
+	}
+	p.aliases[account] = configured
+	return configured, nil
+}
+
+func (p *Pool) named(alias string) bool {
+	for _, a := range p.aliases {
+		if a == alias {
+			return true
+		}
+	}
+	return false
 }

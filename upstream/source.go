@@ -22,28 +22,28 @@ type LogSource interface {
 	Stats(ctx context.Context, target translate.Target, q translate.Query) (translate.Stats, error)
 }
 
-// LogsCaller makes one GetFunctionLogs call. *Client is one; the budget
+// logsCaller makes one GetFunctionLogs call. *Client is one; the budget
 // and the breaker wrap it.
-type LogsCaller interface {
+type logsCaller interface {
 	GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error)
 }
 
-// GetFunctionLogsSource is the LogSource backed by GetFunctionLogs for one
+// getFunctionLogsSource is the LogSource backed by GetFunctionLogs for one
 // account in one region.
-type GetFunctionLogsSource struct {
-	caller LogsCaller
+type getFunctionLogsSource struct {
+	caller logsCaller
 	// loc is the upstream's time zone (Asia/Shanghai for Tencent Cloud).
 	loc *time.Location
 }
 
-// NewGetFunctionLogsSource returns a LogSource that calls caller and reads
+// newGetFunctionLogsSource returns a LogSource that calls caller and reads
 // and writes times in loc.
-func NewGetFunctionLogsSource(caller LogsCaller, loc *time.Location) *GetFunctionLogsSource {
-	return &GetFunctionLogsSource{caller: caller, loc: loc}
+func newGetFunctionLogsSource(caller logsCaller, loc *time.Location) *getFunctionLogsSource {
+	return &getFunctionLogsSource{caller: caller, loc: loc}
 }
 
 // Page costs one upstream call.
-func (s *GetFunctionLogsSource) Page(ctx context.Context, t translate.Target, q translate.Query) (Page, error) {
+func (s *getFunctionLogsSource) Page(ctx context.Context, t translate.Target, q translate.Query) (Page, error) {
 	resp, err := s.caller.GetFunctionLogs(ctx, q.Upstream(t, s.loc))
 	if err != nil {
 		return Page{}, err
@@ -52,7 +52,7 @@ func (s *GetFunctionLogsSource) Page(ctx context.Context, t translate.Target, q 
 }
 
 // Stats costs two upstream calls (see translate.Query.StatsRequests).
-func (s *GetFunctionLogsSource) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {
+func (s *getFunctionLogsSource) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {
 	allReq, succeededReq := q.StatsRequests(t, s.loc)
 	all, err := s.caller.GetFunctionLogs(ctx, allReq)
 	if err != nil {

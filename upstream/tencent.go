@@ -18,11 +18,12 @@ import (
 	"github.com/mudscf/mudscf/translate"
 )
 
-// SCF API coordinates of GetFunctionLogs.
+// SCF API coordinates of the actions mudscf calls.
 const (
-	scfService = "scf"
-	scfVersion = "2018-04-16"
-	getLogs    = "GetFunctionLogs"
+	scfService  = "scf"
+	scfVersion  = "2018-04-16"
+	getLogs     = "GetFunctionLogs"
+	getFunction = "GetFunction"
 
 	// DefaultEndpoint is the SCF endpoint that routes by the Region header.
 	DefaultEndpoint = "scf.tencentcloudapi.com"
@@ -39,7 +40,7 @@ type ClientConfig struct {
 	Scheme string
 	// Timeout bounds each call on top of the caller's context.
 	Timeout time.Duration
-	// Credential signs the calls. Nil resolves one through CredentialChain.
+	// Credential signs the calls. Nil resolves one through credentialChain.
 	Credential common.CredentialIface
 	// Transport carries the calls; nil uses a clone of http.DefaultTransport.
 	Transport http.RoundTripper
@@ -67,7 +68,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	cred := cfg.Credential
 	if cred == nil {
 		var err error
-		if cred, err = CredentialChain().GetCredential(); err != nil {
+		if cred, err = credentialChain().GetCredential(); err != nil {
 			return nil, fmt.Errorf("tencent client: no credentials in the environment, profile file, TKE OIDC role or CVM role: %w", err)
 		}
 	}
@@ -106,10 +107,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return &Client{sdk: sdk, secretID: secretID, timeout: cfg.Timeout}, nil
 }
 
-// CredentialChain is the SDK's provider chain with TKE's OIDC role added:
+// credentialChain is the SDK's provider chain with TKE's OIDC role added:
 // environment (TENCENTCLOUD_SECRET_ID/KEY), the profile file, the OIDC
 // role when the TKE_* variables are present, then the CVM instance role.
-func CredentialChain() common.Provider {
+func credentialChain() common.Provider {
 	providers := []common.Provider{common.DefaultEnvProvider(), common.DefaultProfileProvider()}
 	// The OIDC provider reports missing TKE_* variables as a hard error,
 	// which would stop the chain, so it joins only when configured.
@@ -126,6 +127,35 @@ func (c *Client) SecretID() string { return c.secretID }
 // GetFunctionLogs makes one upstream call. Errors are *APIError or
 // *TransportError.
 func (c *Client) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+	var out translate.GetFunctionLogsResponse
+	err := c.call(ctx, getLogs, params, &out)
+	return out, err
+}
+
+// FunctionDetails is what SCF's GetFunction says of a function that mudscf
+// uses: its memory size (what Tencent bills by) and its CLS log topic.
+type FunctionDetails struct {
+	MemorySize  int64 // MB
+	ClsLogsetId string
+	ClsTopicId  string
+}
+
+// GetFunction describes one function. Errors are *APIError or
+// *TransportError.
+func (c *Client) GetFunction(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error) {
+	params := struct {
+		FunctionName string
+		Namespace    string `json:",omitempty"`
+		Qualifier    string `json:",omitempty"`
+	}{name, namespace, qualifier}
+	var out FunctionDetails
+	err := c.call(ctx, getFunction, params, &out)
+	return out, err
+}
+
+// call makes one call of action with params, and decodes the answer's
+// Response into out.
+func (c *Client) call(ctx context.Context, action string, params, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	seen := new(exchange)
@@ -133,12 +163,12 @@ func (c *Client) GetFunctionLogs(ctx context.Context, params translate.GetFuncti
 
 	body, err := json.Marshal(params)
 	if err != nil {
-		return translate.GetFunctionLogsResponse{}, err
+		return err
 	}
-	req := tchttp.NewCommonRequest(scfService, scfVersion, getLogs)
+	req := tchttp.NewCommonRequest(scfService, scfVersion, action)
 	req.SetContext(ctx)
 	if err := req.SetActionParameters(body); err != nil {
-		return translate.GetFunctionLogsResponse{}, err
+		return err
 	}
 	var resp rawResponse
 	if err := c.sdk.Send(req, &resp); err != nil {
@@ -146,22 +176,20 @@ func (c *Client) GetFunctionLogs(ctx context.Context, params translate.GetFuncti
 			// Whatever the SDK made of it (a read of the body cut short is
 			// its ClientError.IOError, without a cause), the answer did not
 			// come in time.
-			return translate.GetFunctionLogsResponse{}, &TransportError{Outcome: Timeout, Err: fmt.Errorf("GetFunctionLogs: %w", ctx.Err())}
+			return &TransportError{Outcome: Timeout, Err: fmt.Errorf("%s: %w", action, ctx.Err())}
 		}
 		if seen.bodyErr != nil {
 			// The SDK reports a body cut short as a JSON parse error: the
 			// connection broke, the upstream did not answer badly.
-			return translate.GetFunctionLogsResponse{}, &TransportError{Outcome: Unreachable, HTTPStatus: seen.status, Err: fmt.Errorf("reading the GetFunctionLogs answer: %w", seen.bodyErr)}
+			return &TransportError{Outcome: Unreachable, HTTPStatus: seen.status, Err: fmt.Errorf("reading the %s answer: %w", action, seen.bodyErr)}
 		}
-		return translate.GetFunctionLogsResponse{}, classify(err, seen.status)
+		return classify(err, seen.status)
 	}
-	var out struct {
-		Response translate.GetFunctionLogsResponse
+	envelope := struct{ Response any }{out}
+	if err := json.Unmarshal(resp.body, &envelope); err != nil {
+		return &TransportError{Outcome: BadResponse, Err: fmt.Errorf("decoding %s: %w", action, err)}
 	}
-	if err := json.Unmarshal(resp.body, &out); err != nil {
-		return translate.GetFunctionLogsResponse{}, &TransportError{Outcome: BadResponse, Err: fmt.Errorf("decoding GetFunctionLogs: %w", err)}
-	}
-	return out.Response, nil
+	return nil
 }
 
 // classify turns the SDK's single error type into ours. The SDK reports

@@ -252,7 +252,7 @@ func TestTransportFailures(t *testing.T) {
 func TestGetFunctionLogsSourceMatchesGroundTruth(t *testing.T) {
 	frozen := time.Now()
 	env := startSim(t, func() time.Time { return frozen })
-	src := NewGetFunctionLogsSource(env.client(t, testSecretID, testSecretKey, nil), env.Location)
+	src := newGetFunctionLogsSource(env.client(t, testSecretID, testSecretKey, nil), env.Location)
 	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
 	// Whole seconds: the upstream's format has no fractions.
 	until := frozen.Truncate(time.Second)

@@ -15,6 +15,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/mudscf/mudscf/internal/testenv"
 )
 
 // Help is asked for, so it is no error; the subcommands are listed in one
@@ -91,7 +93,7 @@ func TestProxyBannerOnlyAfterStart(t *testing.T) {
 		{"signal during startup", cancelled, "TEST_PROXY_JWT_SECRET", "stopped during startup"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var stdout, logs syncBuffer
+			var stdout, logs testenv.SyncBuffer
 			done := make(chan int, 1)
 			go func() {
 				done <- run(c.ctx, []string{"proxy", "--config", proxyConfigFile(t, c.env)}, &stdout, io.Discard,

@@ -74,6 +74,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		return err
 	}
 	expCfg := demoExporterConfig(api.Addr().String())
+	expCfg.ApplyDefaults()
 	if err := expCfg.Validate(); err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(ctx, newHTTPServer(sim), simListener, 5*time.Second) })
 	g.Go(func() error { return srv.Serve(ctx, api, admin) })
-	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, tp, logger) })
+	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, logger, nil) })
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs
   proxy metrics  http://%[2]s/metrics   (health: /healthz, /readyz)

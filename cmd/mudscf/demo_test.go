@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/jwtauth"
 )
 
@@ -21,9 +22,9 @@ import (
 func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout syncBuffer
+	var stdout testenv.SyncBuffer
 	done := make(chan int, 1)
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	go func() { done <- run(ctx, args, &stdout, &stderr, testLogger(args[0])) }()
 	t.Cleanup(func() {
 		cancel()

@@ -10,7 +10,9 @@ import (
 	"net"
 	"os"
 
-	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/contrib/exporters/autoexport"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/mudscf/mudscf/exporter"
 )
@@ -21,6 +23,7 @@ func runExporter(ctx context.Context, args []string, stdout io.Writer, logger *s
 	listen := fs.String("listen", os.Getenv("MUDSCF_EXPORTER_LISTEN"), "metrics address, overrides listen (MUDSCF_EXPORTER_LISTEN)")
 	endpoint := fs.String("endpoint", os.Getenv("MUDSCF_EXPORTER_ENDPOINT"), "Mudbase API base URL, overrides endpoint (MUDSCF_EXPORTER_ENDPOINT)")
 	checkpoint := fs.String("checkpoint", os.Getenv("MUDSCF_EXPORTER_CHECKPOINT"), "checkpoint file, overrides checkpoint (MUDSCF_EXPORTER_CHECKPOINT)")
+	level := fs.String("log-level", os.Getenv("MUDSCF_LOG_LEVEL"), "debug, info, warn or error, overrides logLevel (MUDSCF_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -34,28 +37,61 @@ func runExporter(ctx context.Context, args []string, stdout io.Writer, logger *s
 	override(&cfg.Listen, *listen)
 	override(&cfg.Endpoint, *endpoint)
 	override(&cfg.Checkpoint, *checkpoint)
+	override(&cfg.LogLevel, *level)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	tp, shutdownTracing, err := setupTracing(ctx, "mudscf-exporter")
-	if err != nil {
-		return fmt.Errorf("tracing: %w", err)
+	if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("config: logLevel: %w", err)
 	}
-	defer shutdownTracing(context.Background())
 	l, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "mudscf exporter: metrics on http://%s/metrics, polling %s\n", l.Addr(), cfg.Endpoint)
-	return serveExporterOn(ctx, cfg, l, tp, logger)
+	return serveExporterOn(ctx, cfg, l, logger, func(addr net.Addr) {
+		fmt.Fprintf(stdout, "mudscf exporter: metrics on http://%s/metrics, polling %s\n", addr, cfg.Endpoint)
+	})
 }
 
-func serveExporterOn(ctx context.Context, cfg exporter.Config, l net.Listener, tp trace.TracerProvider, logger *slog.Logger) error {
-	exp, err := exporter.New(cfg, exporter.Options{Logger: logger, TracerProvider: tp})
+// serveExporterOn runs the exporter on l until ctx ends; started is called
+// once it has started (its credentials read and its checkpoint written).
+func serveExporterOn(ctx context.Context, cfg exporter.Config, l net.Listener, logger *slog.Logger, started func(net.Addr)) error {
+	spans, res, shutdownSpans, err := executionSpans(ctx)
+	if err != nil {
+		l.Close()
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer shutdownSpans(context.Background())
+	exp, err := exporter.New(cfg, exporter.Options{Logger: logger, SpanProcessor: spans, Resource: res})
 	if err != nil {
 		l.Close()
 		return err
 	}
+	if started != nil {
+		started(l.Addr())
+	}
 	logger.Info("exporter polling", "endpoint", cfg.Endpoint, "functions", len(cfg.Functions), "metrics", l.Addr().String())
 	return exp.Serve(ctx, l)
+}
+
+// executionSpans returns the processor execution spans go to, a batcher
+// over the OTLP (or other autoexport) exporter, when the standard OTEL_*
+// variables ask for traces (nil otherwise), and the resource every
+// function's starts from: OTEL_RESOURCE_ATTRIBUTES and the SDK's. The
+// exporter gives each function its own service.name on top of it.
+func executionSpans(ctx context.Context) (sdktrace.SpanProcessor, *resource.Resource, func(context.Context) error, error) {
+	noopShutdown := func(context.Context) error { return nil }
+	if !tracesRequested() {
+		return nil, nil, noopShutdown, nil
+	}
+	exp, err := autoexport.NewSpanExporter(ctx)
+	if err != nil {
+		return nil, nil, noopShutdown, err
+	}
+	res, err := resource.New(ctx, resource.WithFromEnv(), resource.WithTelemetrySDK())
+	if err != nil {
+		return nil, nil, noopShutdown, err
+	}
+	bsp := sdktrace.NewBatchSpanProcessor(exp)
+	return bsp, res, bsp.Shutdown, nil
 }

@@ -9,11 +9,11 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/witness"
 )
 
@@ -65,28 +65,10 @@ func TestRunRejectsBadInvocations(t *testing.T) {
 	}
 }
 
-// syncBuffer lets the test read what the subcommand prints while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The simulate subcommand serves until its context ends, then exits 0.
 func TestSimulateServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout syncBuffer
+	var stdout testenv.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"simulate", "--addr", "127.0.0.1:0"}, &stdout, io.Discard, testLogger("run"))

@@ -22,8 +22,7 @@ import (
 // from their requestId (exporter.IDGenerator; other spans get random IDs).
 func setupTracing(ctx context.Context, service string) (trace.TracerProvider, func(context.Context) error, error) {
 	noopShutdown := func(context.Context) error { return nil }
-	if os.Getenv("OTEL_TRACES_EXPORTER") == "" && os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" &&
-		os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+	if !tracesRequested() {
 		return nil, noopShutdown, nil
 	}
 	exp, err := autoexport.NewSpanExporter(ctx)
@@ -48,4 +47,10 @@ func setupTracing(ctx context.Context, service string) (trace.TracerProvider, fu
 func tracingResource(ctx context.Context, service string) (*resource.Resource, error) {
 	return resource.New(ctx, resource.WithTelemetrySDK(),
 		resource.WithAttributes(semconv.ServiceName(service)), resource.WithFromEnv())
+}
+
+// tracesRequested says whether the standard OTEL_* variables ask for traces.
+func tracesRequested() bool {
+	return os.Getenv("OTEL_TRACES_EXPORTER") != "" || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" ||
+		os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 }

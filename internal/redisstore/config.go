@@ -114,6 +114,13 @@ func (r Config) options() (*redis.Options, error) {
 	// Maintenance notifications are for Redis Cloud; off, a connection
 	// costs no extra command.
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	// Pipelines on the main pool, not a pool of their own: after many
+	// failed dials a go-redis pool stops dialing and hands out its last
+	// dial error until a background dial gets through, and two pools get
+	// through at different times — a pipeline found Redis back while plain
+	// commands were still refused (issue 15.17). With one pool, an answer
+	// means the pool dials again.
+	opts.PipelinePoolSize = -1
 	return opts, nil
 }
 

@@ -6,4 +6,11 @@
 // and users of the store — the shared budget in upstream/budget and the
 // shared cache in proxy — then act locally until a probe, at most one per
 // second, finds it back. Each loss and each return is logged once.
+//
+// A crash and a restart are one loss and one return. go-redis remembers a
+// dial error after many dials failed and hands it out until a background
+// dial, once a second, gets through; so pipelines share the main pool (a
+// pool of their own got through at another time and made Redis flap back
+// and forth), and for a second after a return a refused connection counts
+// like any other failure, three in a row, rather than at once.
 package redisstore

@@ -22,9 +22,18 @@ const ProbeInterval = time.Second
 
 // failuresToDown is how many operations in a row may fail (time out,
 // mostly) before Redis counts as down. A refused connection counts at
-// once. Each loss of Redis costs capacity (the local budget's start, the
-// reserve on return), so one slow answer must not cause it.
+// once, except within staleRefusal of a return. Each loss of Redis costs
+// capacity (the local budget's start, the reserve on return), so one slow
+// answer must not cause it.
 const failuresToDown = 3
+
+// staleRefusal is how long after Redis answered again a refused connection
+// may be old news: a go-redis pool that saw many dials fail stops dialing
+// and hands out its last dial error until a background dial, once a
+// second, gets through. Within it a refusal counts like any other failure,
+// so a Redis that dies again at once is still found down after
+// failuresToDown operations, which under load is milliseconds.
+const staleRefusal = time.Second
 
 // metrics say whether Redis is in use and what its absence costs. They are
 // registered with the store, so that a proxy without Redis does not export
@@ -82,7 +91,8 @@ type Store struct {
 	mu        sync.Mutex
 	nextProbe time.Time
 	downAt    time.Time
-	failures  int // in a row
+	backAt    time.Time // the last return; zero before any loss
+	failures  int       // in a row
 	// downs counts transitions to down. A budget that sees it change
 	// knows replicas may have spent the account locally meanwhile.
 	downs atomic.Uint64
@@ -173,7 +183,8 @@ func (s *Store) Failed(op string, err error) {
 	now := time.Now()
 	s.nextProbe = now.Add(ProbeInterval)
 	s.failures++
-	down := s.up.Load() && (s.failures >= failuresToDown || errors.Is(err, syscall.ECONNREFUSED))
+	refused := errors.Is(err, syscall.ECONNREFUSED) && now.Sub(s.backAt) >= staleRefusal
+	down := s.up.Load() && (s.failures >= failuresToDown || refused)
 	if down {
 		s.up.Store(false)
 		s.downAt = now
@@ -196,6 +207,7 @@ func (s *Store) Succeeded(began time.Time) {
 	back := !s.up.Load() && began.After(s.downAt)
 	if back {
 		s.up.Store(true)
+		s.backAt = time.Now()
 	}
 	s.mu.Unlock()
 	if back {

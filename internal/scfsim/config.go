@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"maps"
 	"slices"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/mudscf/mudscf/internal/yamlconfig"
 )
 
 // Account is one API key pair the simulator accepts.
@@ -42,6 +41,34 @@ type Function struct {
 	// function then stops, which gives tests a ground truth that no
 	// longer moves.
 	Until time.Time `yaml:"until"`
+	// Runtime is what GetFunction and ListFunctions report
+	// (default "Python3.6").
+	Runtime string `yaml:"runtime"`
+	// Description is what GetFunction and ListFunctions report.
+	Description string `yaml:"description"`
+	// ClsTopicID is the CLS log topic the function delivers to, as
+	// GetFunction reports it (ClsTopicId) and the CLS side serves it.
+	// Default: a UUID derived from region, namespace and name
+	// (DefaultClsTopicID), so every simulator with the same functions
+	// agrees without configuration.
+	ClsTopicID string `yaml:"clsTopicId"`
+	// ClsLogsetID is the CLS logset of that topic (ClsLogsetId). Default:
+	// the region's logset, a UUID derived from the region alone
+	// (DefaultClsLogsetID), as SCF delivers a region's functions into one
+	// logset by default.
+	ClsLogsetID string `yaml:"clsLogsetId"`
+}
+
+// DefaultClsTopicID is the CLS topic ID a function gets when its
+// configuration names none.
+func DefaultClsTopicID(region, namespace, name string) string {
+	return derivedUUID("cls-topic", region, namespace, name)
+}
+
+// DefaultClsLogsetID is the CLS logset ID of a region's functions when
+// their configuration names none.
+func DefaultClsLogsetID(region string) string {
+	return derivedUUID("cls-logset", region)
 }
 
 // Faults are switches that make GetFunctionLogs misbehave the way a real
@@ -125,7 +152,7 @@ type Config struct {
 	Accounts  []Account
 	Functions []Function
 	// Regions the simulator serves; calls for other regions get
-	// UnsupportedOperation.NotSupportRegion.
+	// InvalidParameterValue, as on Tencent.
 	Regions []string
 	// Seed makes the synthetic executions reproducible (default 1).
 	Seed int64
@@ -138,12 +165,19 @@ type Config struct {
 	// RateLimit is the number of GetFunctionLogs calls accepted per
 	// SecretId in any sliding second (default 5, Tencent's documented limit).
 	RateLimit int
+	// APIRateLimits overrides, per action name, the number of calls
+	// accepted per SecretId in any sliding second for the other actions
+	// (defaults: Tencent's documented limits, GetFunction 100,
+	// ListFunctions 100, GetRequestStatus 20).
+	APIRateLimits map[string]int
 	// MaxClockSkew is how far X-TC-Timestamp may be from Now() (default 5m).
 	MaxClockSkew time.Duration
 	// Now is the clock (default time.Now); tests replace it.
 	Now func() time.Time
 	// Faults are the faults active at start.
 	Faults Faults
+	// CLS tunes the simulated Cloud Log Service (SearchLog).
+	CLS CLSConfig
 	// Passthrough turns on GET /_sim/passthrough/logs, a benchmark aid
 	// that lets a generic HTTP cache (nginx) stand in front of the
 	// simulator; see servePassthrough.
@@ -160,6 +194,7 @@ const (
 	defaultMemoryMB     = 128
 	defaultQualifier    = "$LATEST"
 	defaultRateLimit    = 5
+	defaultRuntime      = "Python3.6"
 	defaultClockSkew    = 5 * time.Minute
 	defaultTimeZone     = "Asia/Shanghai"
 
@@ -243,6 +278,15 @@ func (c *Config) fill() {
 		if f.MemorySizeMB == 0 {
 			f.MemorySizeMB = defaultMemoryMB
 		}
+		if f.Runtime == "" {
+			f.Runtime = defaultRuntime
+		}
+		if f.ClsTopicID == "" {
+			f.ClsTopicID = DefaultClsTopicID(f.Region, f.Namespace, f.Name)
+		}
+		if f.ClsLogsetID == "" {
+			f.ClsLogsetID = DefaultClsLogsetID(f.Region)
+		}
 		if len(f.Qualifiers) == 0 {
 			f.Qualifiers = []string{defaultQualifier}
 		} else {
@@ -265,9 +309,21 @@ func (c *Config) fill() {
 	if c.RateLimit == 0 {
 		c.RateLimit = defaultRateLimit
 	}
+	limits := documentedRateLimits()
+	for api, n := range c.APIRateLimits {
+		limits[api] = n
+	}
+	c.APIRateLimits = limits
 	if c.MaxClockSkew == 0 {
 		c.MaxClockSkew = defaultClockSkew
 	}
+}
+
+// rateLimits are the per-action limits of a filled Config.
+func (c *Config) rateLimits() map[string]int {
+	limits := maps.Clone(c.APIRateLimits)
+	limits[actionGetFunctionLogs] = c.RateLimit
+	return limits
 }
 
 // resolveClock fills Now and Origin. It is separate from fill so that a
@@ -345,6 +401,14 @@ func (c *Config) validate() error {
 	if c.RateLimit < 0 {
 		return errors.New("scfsim: rateLimit must not be negative")
 	}
+	for api, n := range c.APIRateLimits {
+		if _, ok := documentedRateLimits()[api]; !ok {
+			return fmt.Errorf("scfsim: apiRateLimits: %q is not GetFunction, ListFunctions or GetRequestStatus (GetFunctionLogs's limit is rateLimit)", api)
+		}
+		if n < 0 {
+			return fmt.Errorf("scfsim: apiRateLimits: %s must not be negative", api)
+		}
+	}
 	if c.MaxClockSkew < 0 {
 		return errors.New("scfsim: maxClockSkew must not be negative")
 	}
@@ -354,15 +418,16 @@ func (c *Config) validate() error {
 // fileConfig is the YAML shape; it differs from Config where YAML needs
 // plain values (origin as RFC 3339, timezone as a name).
 type fileConfig struct {
-	Accounts     []Account     `yaml:"accounts"`
-	Functions    []Function    `yaml:"functions"`
-	Regions      []string      `yaml:"regions"`
-	Seed         int64         `yaml:"seed"`
-	Origin       string        `yaml:"origin"`
-	Timezone     string        `yaml:"timezone"`
-	RateLimit    int           `yaml:"rateLimit"`
-	MaxClockSkew time.Duration `yaml:"maxClockSkew"`
-	Faults       Faults        `yaml:"faults"`
+	Accounts      []Account      `yaml:"accounts"`
+	Functions     []Function     `yaml:"functions"`
+	Regions       []string       `yaml:"regions"`
+	Seed          int64          `yaml:"seed"`
+	Origin        string         `yaml:"origin"`
+	Timezone      string         `yaml:"timezone"`
+	RateLimit     int            `yaml:"rateLimit"`
+	APIRateLimits map[string]int `yaml:"apiRateLimits"`
+	MaxClockSkew  time.Duration  `yaml:"maxClockSkew"`
+	Faults        Faults         `yaml:"faults"`
 }
 
 // LoadConfig reads a YAML configuration. Unknown keys are errors, because
@@ -370,25 +435,19 @@ type fileConfig struct {
 // accounts or functions fall back to those of DefaultConfig. Now stays nil
 // and Origin, when absent, zero: New derives them from the clock.
 func LoadConfig(path string) (Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("scfsim: %w", err)
-	}
-	defer f.Close()
 	var fc fileConfig
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
-	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+	if err := yamlconfig.Load(path, &fc); err != nil {
 		return Config{}, fmt.Errorf("scfsim: %s: %w", path, err)
 	}
 	c := Config{
-		Accounts:     fc.Accounts,
-		Functions:    fc.Functions,
-		Regions:      fc.Regions,
-		Seed:         fc.Seed,
-		RateLimit:    fc.RateLimit,
-		MaxClockSkew: fc.MaxClockSkew,
-		Faults:       fc.Faults,
+		Accounts:      fc.Accounts,
+		Functions:     fc.Functions,
+		Regions:       fc.Regions,
+		Seed:          fc.Seed,
+		RateLimit:     fc.RateLimit,
+		APIRateLimits: fc.APIRateLimits,
+		MaxClockSkew:  fc.MaxClockSkew,
+		Faults:        fc.Faults,
 	}
 	if len(c.Accounts) == 0 {
 		c.Accounts = defaultAccounts()

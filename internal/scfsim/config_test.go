@@ -34,12 +34,18 @@ functions:
     timeoutMs: 1000
     memorySizeMB: 256
     qualifiers: ["$LATEST", "3"]
+    runtime: Go1
+    description: the API
+    clsTopicId: topic-api
+    clsLogsetId: logset-prod
   - name: quiet
 regions: [ap-guangzhou, ap-shanghai]
 seed: 42
 origin: 2024-05-01T00:00:00+08:00
 timezone: UTC
 rateLimit: 20
+apiRateLimits:
+  GetRequestStatus: 7
 maxClockSkew: 1m
 faults:
   latency: 250ms
@@ -53,13 +59,24 @@ faults:
 		c.MaxClockSkew != time.Minute || c.Location.String() != "UTC" || len(c.Regions) != 2 {
 		t.Fatalf("config: %+v", c)
 	}
+	api, quiet := c.Functions[0], c.Functions[1]
+	if api.Runtime != "Go1" || api.Description != "the API" || api.ClsTopicID != "topic-api" ||
+		api.ClsLogsetID != "logset-prod" || quiet.Runtime != defaultRuntime ||
+		quiet.ClsTopicID != DefaultClsTopicID("ap-guangzhou", "default", "quiet") ||
+		quiet.ClsLogsetID != DefaultClsLogsetID("ap-guangzhou") {
+		t.Fatalf("functions: %+v", c.Functions)
+	}
+	if c.APIRateLimits[actionGetRequestStatus] != 7 || c.APIRateLimits[actionGetFunction] != 100 ||
+		c.APIRateLimits[actionListFunctions] != 100 {
+		t.Fatalf("apiRateLimits %v", c.APIRateLimits)
+	}
 	if !c.Origin.Equal(time.Date(2024, 4, 30, 16, 0, 0, 0, time.UTC)) {
 		t.Fatalf("origin %v", c.Origin)
 	}
 	if c.Faults != (Faults{Latency: 250 * time.Millisecond, HTTPStatus: 502}) {
 		t.Fatalf("faults %+v", c.Faults)
 	}
-	api, quiet := c.Functions[0], c.Functions[1]
+	api, quiet = c.Functions[0], c.Functions[1]
 	if api.Region != "ap-shanghai" || api.Namespace != "prod" || api.RatePerSecond != 2 || api.TimeoutMs != 1000 ||
 		len(api.Qualifiers) != 2 {
 		t.Fatalf("api %+v", api)
@@ -89,6 +106,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad timezone", "timezone: Mars/Olympus\n", "timezone"},
 		{"bad duration", "maxClockSkew: soon\n", "soon"},
 		{"region not served", "regions: [ap-tokyo]\n", "ap-guangzhou"},
+		{"limit of an action not served", "apiRateLimits:\n  InvokeFunction: 5\n", "InvokeFunction"},
+		{"limit of GetFunctionLogs twice", "apiRateLimits:\n  GetFunctionLogs: 5\n", "GetFunctionLogs"},
+		{"negative limit", "apiRateLimits:\n  GetFunction: -1\n", "negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := LoadConfig(writeFile(t, tc.text))

@@ -214,7 +214,8 @@ func TestRowShape(t *testing.T) {
 		if l.Duration <= 0 || l.Duration > 15000 || l.Duration != math.Round(l.Duration*1000)/1000 {
 			t.Fatalf("Duration %v", l.Duration)
 		}
-		if l.BillDuration < 1 || (l.RetCode != retCodeTimeout && l.BillDuration != int64(math.Max(1, math.Ceil(l.Duration)))) {
+		// Rounded up to the next 100 ms (a timeout bills its whole timeout).
+		if l.BillDuration%100 != 0 || float64(l.BillDuration) < l.Duration || float64(l.BillDuration) >= l.Duration+100 {
 			t.Fatalf("BillDuration %d for Duration %v", l.BillDuration, l.Duration)
 		}
 		if l.MemUsage <= 0 || l.MemUsage > memBytes || l.MemUsage%4096 != 0 {

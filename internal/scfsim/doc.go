@@ -1,15 +1,24 @@
-// Package scfsim simulates Tencent Cloud API 3.0 for one action of
-// Serverless Cloud Function (SCF): GetFunctionLogs, version 2018-04-16.
+// Package scfsim simulates Tencent Cloud API 3.0 for the Serverless Cloud
+// Function (SCF) actions mudscf reads, version 2018-04-16: GetFunctionLogs,
+// GetFunction, ListFunctions and GetRequestStatus.
 //
 // It exists so that demos, tests and benchmarks of mudscf run without a
 // Tencent Cloud account, without network access and without paying for or
 // waiting on real executions, while still exercising everything a real
-// upstream would: TC3-HMAC-SHA256 signatures checked exactly as Tencent
-// checks them (the official Go SDK talks to it unmodified), Tencent's order
-// of authentication and parameter errors, the documented limit of 5 calls
-// per second, Offset+Limit <= 10,000 and the 24 h window. Passing against
+// upstream would: TC3-HMAC-SHA256 and the older HmacSHA1/HmacSHA256
+// (signature v1) signatures checked as Tencent checks them (the official Go
+// and Node.js SDKs talk to it unmodified; tests run both), Tencent's order
+// of authentication and parameter errors, messages in the language
+// X-TC-Language asks for, each action's documented limit per sliding
+// second (GetFunctionLogs 5, GetRequestStatus 20, GetFunction and
+// ListFunctions 100), Offset+Limit <= 10,000 and the 24 h window. Passing against
 // the simulator should mean passing against Tencent; where its behaviour is
 // a guess rather than documented, the code says so.
+//
+// Every function has the CLS topic and logset GetFunction reports
+// (Function.ClsTopicID and ClsLogsetID, by default DefaultClsTopicID and
+// DefaultClsLogsetID), so a CLS side can serve the same executions under
+// the same IDs.
 //
 // Executions are synthetic but deterministic: execution i of a function is
 // a pure function of (Seed, region, namespace, name, i), so nothing is

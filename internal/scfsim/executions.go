@@ -35,6 +35,9 @@ const (
 	kindMemory
 )
 
+// billGranularityMs is the unit BillDuration is rounded up to.
+const billGranularityMs = 100
+
 const (
 	retCodeUserError = 430
 	retCodeTimeout   = 433
@@ -306,13 +309,14 @@ func (r *rec) logText(id, retMsg string) string {
 
 func (r *rec) functionLog(loc *time.Location) translate.FunctionLog {
 	id := formatID(r.id)
-	bill := int64(math.Ceil(r.durMs))
+	// Billed time is the duration rounded up to the next 100 ms, as the
+	// seed's example and both SDKs' model comments say; a timeout bills
+	// the whole timeout.
+	dur := r.durMs
 	if r.kind == kindTimeout {
-		bill = r.fn.TimeoutMs
+		dur = float64(r.fn.TimeoutMs)
 	}
-	if bill < 1 {
-		bill = 1
-	}
+	bill := max(billGranularityMs, int64(math.Ceil(dur/billGranularityMs))*billGranularityMs)
 	msg := r.retMsg()
 	return translate.FunctionLog{
 		FunctionName:   r.fn.Name,

@@ -26,7 +26,7 @@ func plainCall(t *testing.T, ctx context.Context, srvURL string, clock *fakeCloc
 	}
 	ts := clock.Now().Unix()
 	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("X-TC-Action", actionName)
+	r.Header.Set("X-TC-Action", actionGetFunctionLogs)
 	r.Header.Set("X-TC-Version", apiVersion)
 	r.Header.Set("X-TC-Region", "ap-guangzhou")
 	r.Header.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))

@@ -72,14 +72,18 @@ func startServer(t testing.TB, s *Simulator) (*httptest.Server, string) {
 	return srv, strings.TrimPrefix(srv.URL, "http://")
 }
 
-// newSDKClient builds an official SDK client pointed at the simulator.
-func newSDKClient(host, secretID, secretKey, method string) *common.Client {
+// newSDKClient builds an official SDK client pointed at the simulator;
+// opts adjust its profile (signature method, language).
+func newSDKClient(host, secretID, secretKey, method string, opts ...func(*profile.ClientProfile)) *common.Client {
 	cpf := profile.NewClientProfile()
 	cpf.HttpProfile.Endpoint = host
 	cpf.HttpProfile.Scheme = "HTTP"
 	cpf.HttpProfile.ReqMethod = method
 	cpf.DisableRegionBreaker = true
 	cpf.RateLimitExceededMaxRetries = 0
+	for _, o := range opts {
+		o(cpf)
+	}
 	return common.NewCommonClient(common.NewCredential(secretID, secretKey), "ap-guangzhou", cpf)
 }
 
@@ -107,7 +111,7 @@ type sdkLogFilter struct {
 
 func newSDKLogsRequest() *sdkLogsRequest {
 	r := &sdkLogsRequest{BaseRequest: &tchttp.BaseRequest{}}
-	r.Init().WithApiInfo("scf", apiVersion, actionName)
+	r.Init().WithApiInfo("scf", apiVersion, actionGetFunctionLogs)
 	return r
 }
 
@@ -203,7 +207,7 @@ func apiRequest(t testing.TB, clock *fakeClock, method, bodyOrQuery string, o re
 	if ts == 0 {
 		ts = clock.Now().Unix()
 	}
-	r.Header.Set("X-TC-Action", actionName)
+	r.Header.Set("X-TC-Action", actionGetFunctionLogs)
 	r.Header.Set("X-TC-Version", apiVersion)
 	r.Header.Set("X-TC-Region", "ap-guangzhou")
 	r.Header.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))

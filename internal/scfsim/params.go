@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/url"
 	"slices"
@@ -22,6 +23,17 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+// message is the error's text in lang: Chinese for zh-CN (Tencent's
+// X-TC-Language and Language values), English otherwise.
+func (e *apiError) message(lang string) string {
+	if lang == langChinese {
+		if zh, ok := chineseMessages[e.code]; ok {
+			return zh
+		}
+	}
+	return e.msg
+}
 
 func errf(code, format string, args ...any) *apiError {
 	return &apiError{code: code, msg: fmt.Sprintf(format, args...)}
@@ -41,6 +53,8 @@ type rawParams struct {
 var commonQueryParams = map[string]bool{
 	"Action": true, "Version": true, "Region": true, "Timestamp": true,
 	"Nonce": true, "RequestClient": true, "Language": true, "Token": true,
+	// Signature v1 carries its signature in the parameters too.
+	"SecretId": true, "Signature": true, "SignatureMethod": true,
 }
 
 func typeError(name, want string) *apiError {
@@ -53,11 +67,7 @@ func unknownParam(name string) *apiError {
 
 // parseQueryParams reads the flattened form the SDK uses for GET
 // (Filter.RetCode=is0).
-func parseQueryParams(rawQuery string) (*rawParams, *apiError) {
-	vals, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return nil, errf("InvalidParameter", "The query string cannot be parsed: %v.", err)
-	}
+func parseQueryParams(vals url.Values) (*rawParams, *apiError) {
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range vals {
 			if !yield(k) {
@@ -104,24 +114,11 @@ func parseQueryParams(rawQuery string) (*rawParams, *apiError) {
 // parseJSONParams reads the JSON body of a POST. Types are strict, as
 // Tencent's are: "10" is not an Integer.
 func parseJSONParams(body []byte) (*rawParams, *apiError) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return &rawParams{}, nil
+	obj, e := jsonObject(body)
+	if e != nil {
+		return nil, e
 	}
-	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, errf("InvalidParameter.Payload", "The request body is not a JSON object.")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errf("InvalidParameter.Payload", "The request body has data after the JSON object.")
-	}
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range obj {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(obj))
 	p := &rawParams{}
 	strs := map[string]*string{
 		"FunctionName": &p.FunctionName, "Namespace": &p.Namespace,
@@ -175,6 +172,23 @@ func parseJSONParams(body []byte) (*rawParams, *apiError) {
 		}
 	}
 	return p, nil
+}
+
+// jsonObject reads a POST body: one JSON object, or nothing (no
+// parameters).
+func jsonObject(body []byte) (map[string]json.RawMessage, *apiError) {
+	obj := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return obj, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, errf("InvalidParameter.Payload", "The request body is not a JSON object.")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errf("InvalidParameter.Payload", "The request body has data after the JSON object.")
+	}
+	return obj, nil
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
@@ -295,7 +309,7 @@ func validate(p *rawParams, now time.Time, loc *time.Location) (*query, *apiErro
 	return q, nil
 }
 
-func isJSONContentType(ct string) bool {
+func isContentType(ct, want string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/json"
+	return err == nil && mt == want
 }

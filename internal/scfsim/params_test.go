@@ -39,10 +39,10 @@ func TestGatewayErrors(t *testing.T) {
 		{name: "signature not hex", opts: reqOpts{mutateAuth: func(a string) string { return a[:len(a)-1] + "g" }}, want: "AuthFailure.InvalidAuthorization"},
 		{name: "extra signed headers", opts: reqOpts{signedHeaders: []string{"content-type", "host", "x-tc-action"}}},
 		{name: "signature before action", opts: reqOpts{secretID: defaultSecretID, secretKey: "wrong", headers: map[string]string{"X-TC-Action": "ListFunctions"}}, want: "AuthFailure.SignatureFailure"},
-		{name: "other action", opts: reqOpts{headers: map[string]string{"X-TC-Action": "ListFunctions"}}, want: "InvalidAction", message: "ListFunctions"},
+		{name: "other action", opts: reqOpts{headers: map[string]string{"X-TC-Action": "DeleteFunction"}}, want: "InvalidAction", message: "DeleteFunction"},
 		{name: "action before version", opts: reqOpts{headers: map[string]string{"X-TC-Action": "Nope", "X-TC-Version": "2017-01-01"}}, want: "InvalidAction"},
 		{name: "other version", opts: reqOpts{headers: map[string]string{"X-TC-Version": "2017-01-01"}}, want: "NoSuchVersion"},
-		{name: "region not served", opts: reqOpts{headers: map[string]string{"X-TC-Region": "ap-nowhere"}}, want: "UnsupportedOperation.NotSupportRegion"},
+		{name: "region not served", opts: reqOpts{headers: map[string]string{"X-TC-Region": "ap-nowhere"}}, want: "InvalidParameterValue", message: "Region"},
 		{name: "PUT", method: http.MethodPut, want: "UnsupportedProtocol"},
 		{name: "POST form body", opts: reqOpts{contentType: "application/x-www-form-urlencoded"}, want: "InvalidParameter"},
 	}
@@ -100,7 +100,7 @@ func TestRateLimitOrdering(t *testing.T) {
 		mustOK(t, call(t, s, clock, `{}`))
 	}
 	bad := serve(t, s, apiRequest(t, clock, http.MethodPost, "{}", reqOpts{headers: map[string]string{"X-TC-Region": "ap-nowhere"}}))
-	if errCode(bad) != "UnsupportedOperation.NotSupportRegion" {
+	if errCode(bad) != "InvalidParameterValue" {
 		t.Fatalf("region check after rate limit: %v", bad.Error)
 	}
 	if got := call(t, s, clock, `{"Limit":-1}`); errCode(got) != "RequestLimitExceeded" {

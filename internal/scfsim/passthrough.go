@@ -25,9 +25,8 @@ const PassthroughAccount = "passthrough"
 // of it that overruns the budget shows up as RequestLimitExceeded (HTTP 429)
 // and in /_sim/truth.
 func (s *Simulator) servePassthrough(w http.ResponseWriter, r *http.Request) {
-	arrived := s.now()
 	reqID := uuid.NewString()
-	if !s.ledger.admit(PassthroughAccount, arrived) {
+	if !s.ledger.admit(actionGetFunctionLogs, PassthroughAccount) {
 		writeResponseStatus(w, http.StatusTooManyRequests, reqID, translate.ErrorResponse{
 			Error: translate.APIError{Code: "RequestLimitExceeded",
 				Message: "Your current request times exceeds the frequency limit. Please reduce the frequency of calls."},

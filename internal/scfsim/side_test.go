@@ -112,27 +112,44 @@ func TestSlidingWindow(t *testing.T) {
 // MaxCallsInAnySlidingSecond is computed from timestamps, not per
 // calendar second, and a clock that steps back cannot sneak calls past it.
 func TestMaxSliding(t *testing.T) {
-	l := newLedger(3)
+	clock := newFakeClock()
 	base := time.Unix(1_700_000_000, 900_000_000)
+	l := newLedger(clock.Now, map[string]int{actionGetFunctionLogs: 3, actionGetFunction: 1})
+	at := func(off time.Duration) { clock.Set(base.Add(off)) }
 	for _, off := range []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond} {
-		if !l.admit("a", base.Add(off)) {
+		at(off)
+		if !l.admit(actionGetFunctionLogs, "a") {
 			t.Fatalf("rejected at +%v", off)
 		}
 	}
 	// Next calendar second, same sliding second: rejected.
-	if l.admit("a", base.Add(200*time.Millisecond)) {
+	at(200 * time.Millisecond)
+	if l.admit(actionGetFunctionLogs, "a") {
 		t.Fatal("accepted a 4th call within one sliding second")
 	}
-	if !l.admit("a", base.Add(1100*time.Millisecond)) {
+	// Each action has its own window.
+	if !l.admit(actionGetFunction, "a") || l.admit(actionGetFunction, "a") {
+		t.Fatal("GetFunction's own limit of 1 not applied")
+	}
+	// A clock stepped back 2 s lands in no window that has room.
+	at(-2 * time.Second)
+	if l.admit(actionGetFunctionLogs, "a") {
+		t.Fatal("a clock stepped back admitted a 4th call")
+	}
+	at(1100 * time.Millisecond)
+	if !l.admit(actionGetFunctionLogs, "a") {
 		t.Fatal("rejected after the window moved")
 	}
-	tr := l.truth(base.Add(2 * time.Second))
-	if tr.MaxCallsInAnySlidingSecond["a"] != 3 {
-		t.Fatalf("max %d", tr.MaxCallsInAnySlidingSecond["a"])
+	at(2 * time.Second)
+	tr := l.truth()
+	if tr.MaxCallsInAnySlidingSecond["a"] != 3 || tr.APIs[actionGetFunction].MaxCallsInAnySlidingSecond["a"] != 1 ||
+		tr.APIs[actionGetFunction].TotalRejected["a"] != 1 || tr.TotalRejected["a"] != 2 {
+		t.Fatalf("truth %+v", tr)
 	}
 	// Seconds older than 10 minutes are forgotten.
-	l.record("a", base.Add(20*time.Minute), outAuthFailed)
-	if tr := l.truth(base.Add(20 * time.Minute)); len(tr.Calls) != 1 || tr.TotalAccepted["a"] != 4 {
+	at(20 * time.Minute)
+	l.record("a", outAuthFailed)
+	if tr := l.truth(); len(tr.Calls) != 1 || tr.TotalAccepted["a"] != 4 {
 		t.Fatalf("calls %+v", tr.Calls)
 	}
 }

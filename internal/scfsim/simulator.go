@@ -1,14 +1,13 @@
 package scfsim
 
 import (
-	"crypto/hmac"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +18,6 @@ import (
 )
 
 const (
-	actionName = "GetFunctionLogs"
 	apiVersion = "2018-04-16"
 	// Tencent accepts TC3 POST bodies up to 10 MB; GET requests up to 32 KB.
 	maxPostBody = 10 << 20
@@ -29,7 +27,8 @@ const (
 )
 
 // Simulator is an http.Handler speaking Tencent Cloud API 3.0 for SCF's
-// GetFunctionLogs, plus the /_sim/ side endpoints.
+// GetFunctionLogs, GetFunction, ListFunctions and GetRequestStatus, plus
+// the /_sim/ side endpoints.
 type Simulator struct {
 	cfg      Config
 	now      func() time.Time
@@ -44,6 +43,7 @@ type Simulator struct {
 	faults   Faults
 
 	ledger *ledger
+	cls    *clsState
 	// listCap is sideListCap; a field so tests can lower it.
 	listCap int
 }
@@ -63,7 +63,7 @@ func New(cfg Config) (*Simulator, error) {
 		regions:  map[string]bool{},
 		byRegion: map[string]map[string][]*fnModel{},
 		faults:   cfg.Faults,
-		ledger:   newLedger(cfg.RateLimit),
+		ledger:   newLedger(cfg.Now, cfg.rateLimits()),
 		listCap:  sideListCap,
 	}
 	for _, a := range cfg.Accounts {
@@ -82,6 +82,11 @@ func New(cfg Config) (*Simulator, error) {
 		}
 		ns[f.Namespace] = append(ns[f.Namespace], m)
 	}
+	cls, err := newCLSState(&cfg, s.fns)
+	if err != nil {
+		return nil, err
+	}
+	s.cls = cls
 	for _, nss := range s.byRegion {
 		for _, fns := range nss {
 			slices.SortFunc(fns, func(a, b *fnModel) int { return strings.Compare(a.Name, b.Name) })
@@ -106,7 +111,11 @@ func (s *Simulator) Faults() Faults {
 }
 
 // Truth returns a snapshot of what the simulator observed.
-func (s *Simulator) Truth() Truth { return s.ledger.truth(s.now()) }
+func (s *Simulator) Truth() Truth {
+	t := s.ledger.truth()
+	t.SearchLog, t.APIs[clsSearchLog] = s.cls.limits.truth()
+	return t
+}
 
 // Executions returns the ground truth: executions that started in
 // [from, to] (inclusive, exact instants) and had finished at Now(), sorted
@@ -146,11 +155,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
-	// Tencent's limiter counts a call when it arrives, not when its
-	// signature has been checked or an injected delay has passed.
-	arrived := s.now()
 	reqID := uuid.NewString()
-	fail := func(e *apiError) { writeError(w, reqID, e) }
+	lang := r.Header.Get("X-TC-Language")
+	fail := func(e *apiError) { writeError(w, reqID, lang, e) }
 
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		fail(errf("UnsupportedProtocol", "HTTP(S) request protocol error; only GET and POST requests are supported."))
@@ -170,105 +177,70 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// Authentication, in the order Tencent's gateway reports problems.
-	auth, err := parseAuthorization(r.Header.Get("Authorization"))
-	if err != nil {
-		s.ledger.record("", s.now(), outAuthFailed)
-		fail(errf("AuthFailure.InvalidAuthorization", "Authorization is invalid: %v.", err))
+	var signed *signedCall
+	var e *apiError
+	c := &apiCall{reqID: reqID}
+	if form, v1 := v1Params(r, body); v1 {
+		lang = form.Get("Language")
+		c.form = form
+		signed, e = s.authV1(r, form)
+	} else {
+		signed, e = s.authTC3(r, body)
+	}
+	if e != nil {
+		fail(e)
 		return
 	}
-	for _, h := range []string{"X-TC-Timestamp", "X-TC-Action", "X-TC-Version", "X-TC-Region"} {
-		if r.Header.Get(h) == "" {
-			fail(errf("MissingParameter", "The request is missing a required parameter `%s`.", h))
-			return
-		}
-	}
-	account, known := s.accounts[auth.secretID]
-	ledgerID := ""
-	if known {
-		ledgerID = auth.secretID
-	}
-	now := s.now()
-	tsText := r.Header.Get("X-TC-Timestamp")
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil {
-		fail(errf("InvalidParameter", "Parameter `X-TC-Timestamp` type error, expected Integer."))
+	if signed.service == clsService {
+		s.serveCLS(w, r, body, signed.secretID, reqID, lang)
 		return
 	}
-	if skew := now.Sub(time.Unix(ts, 0)); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
-		s.ledger.record(ledgerID, now, outAuthFailed)
-		fail(errf("AuthFailure.SignatureExpire", "The signature is expired, please request again."))
+	c.secretID, c.action, c.region = signed.secretID, signed.action, signed.region
+
+	act, ok := scfActions[signed.action]
+	if !ok {
+		fail(errf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", signed.action))
 		return
 	}
-	if !known {
-		s.ledger.record("", now, outAuthFailed)
-		fail(errf("AuthFailure.SecretIdNotFound", "The SecretId is not found, please ensure that your SecretId is correct."))
+	if signed.version != apiVersion {
+		fail(errf("NoSuchVersion", "The requested version `%s` of service `%s` does not exist.", signed.version, serviceName))
 		return
 	}
-	const sigFailure = "The provided credentials could not be validated. Please check your signature is correct."
-	switch {
-	case auth.service != serviceName:
-		s.ledger.record(ledgerID, now, outAuthFailed)
-		fail(errf("AuthFailure.SignatureFailure", "%s The credential scope names service `%s`, expected `%s`.",
-			sigFailure, auth.service, serviceName))
-		return
-	case auth.date != time.Unix(ts, 0).UTC().Format("2006-01-02"):
-		s.ledger.record(ledgerID, now, outAuthFailed)
-		fail(errf("AuthFailure.SignatureFailure", "%s The credential scope date does not match X-TC-Timestamp.", sigFailure))
-		return
-	case !hmac.Equal(auth.signature, tc3Signature(r, body, auth, tsText, account.SecretKey)):
-		s.ledger.record(ledgerID, now, outAuthFailed)
-		fail(errf("AuthFailure.SignatureFailure", "%s", sigFailure))
-		return
-	}
-	if account.Token != "" && r.Header.Get("X-TC-Token") != account.Token {
-		s.ledger.record(ledgerID, now, outAuthFailed)
-		fail(errf("AuthFailure.TokenFailure", "The token is invalid or expired."))
+	if !s.regions[signed.region] {
+		// Tencent answers an unknown region as a bad parameter value.
+		fail(errf("InvalidParameterValue", "The value `%s` of parameter `Region` is invalid: no such region.", signed.region))
 		return
 	}
 
-	if action := r.Header.Get("X-TC-Action"); action != actionName {
-		fail(errf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", action))
+	if s.applyFaults(w, r, reqID, signed.secretID) {
 		return
 	}
-	if v := r.Header.Get("X-TC-Version"); v != apiVersion {
-		fail(errf("NoSuchVersion", "The requested version `%s` of service `%s` does not exist.", v, serviceName))
-		return
-	}
-	region := r.Header.Get("X-TC-Region")
-	if !s.regions[region] {
-		fail(errf("UnsupportedOperation.NotSupportRegion", "The region `%s` is not supported.", region))
-		return
-	}
-
-	if s.applyFaults(w, r, reqID, auth.secretID) {
-		return
-	}
-
-	if !s.ledger.admit(auth.secretID, arrived) {
+	if !s.ledger.admit(signed.action, signed.secretID) {
 		fail(errf("RequestLimitExceeded",
 			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-			s.cfg.RateLimit))
+			s.ledger.limit(signed.action)))
 		return
 	}
 
-	var p *rawParams
-	var perr *apiError
-	if r.Method == http.MethodGet {
-		p, perr = parseQueryParams(r.URL.RawQuery)
-	} else if !isJSONContentType(r.Header.Get("Content-Type")) {
-		perr = errf("InvalidParameter", "Content-Type `%s` is not supported; use application/json.",
-			r.Header.Get("Content-Type"))
-	} else {
-		p, perr = parseJSONParams(body)
+	if c.form == nil {
+		switch {
+		case r.Method == http.MethodGet:
+			c.form, err = url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				fail(errf("InvalidParameter", "The query string cannot be parsed: %v.", err))
+				return
+			}
+		case !isContentType(r.Header.Get("Content-Type"), "application/json"):
+			fail(errf("InvalidParameter", "Content-Type `%s` is not supported; use application/json.",
+				r.Header.Get("Content-Type")))
+			return
+		default:
+			c.json = body
+		}
 	}
-	if perr != nil {
-		fail(perr)
-		return
-	}
-	resp, perr := s.getFunctionLogs(region, p, reqID)
-	if perr != nil {
-		fail(perr)
+	resp, e := act(s, c)
+	if e != nil {
+		fail(e)
 		return
 	}
 	writeResponse(w, reqID, resp)
@@ -285,17 +257,17 @@ func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, reqID, s
 		case <-r.Context().Done():
 			t.Stop()
 			// The caller gave up: nobody reads an answer.
-			s.ledger.record(secretID, s.now(), outFaulted)
+			s.ledger.record(secretID, outFaulted)
 			return true
 		}
 	}
 	switch {
 	case f.ResetConnection:
-		s.ledger.record(secretID, s.now(), outFaulted)
+		s.ledger.record(secretID, outFaulted)
 		resetConnection(w)
 		return true
 	case f.HTTPStatus >= 200 && f.HTTPStatus <= 599:
-		s.ledger.record(secretID, s.now(), outFaulted)
+		s.ledger.record(secretID, outFaulted)
 		text := http.StatusText(f.HTTPStatus)
 		if text == "" {
 			text = "Error"
@@ -306,15 +278,15 @@ func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, reqID, s
 			f.HTTPStatus, text, f.HTTPStatus, text)
 		return true
 	case f.MalformedJSON:
-		s.ledger.record(secretID, s.now(), outFaulted)
+		s.ledger.record(secretID, outFaulted)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-TC-RequestId", reqID)
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, `{"Response":{"TotalCount":3,"Data":[{"FunctionName":"APITest","RetMsg":"{\"processed\":`)
 		return true
 	case f.ErrorCode != "":
-		s.ledger.record(secretID, s.now(), outFaulted)
-		writeError(w, reqID, &apiError{code: f.ErrorCode, msg: faultMessage(f.ErrorCode)})
+		s.ledger.record(secretID, outFaulted)
+		writeError(w, reqID, r.Header.Get("X-TC-Language"), &apiError{code: f.ErrorCode, msg: faultMessage(f.ErrorCode)})
 		return true
 	}
 	return false
@@ -354,28 +326,50 @@ func resetConnection(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
-func (s *Simulator) getFunctionLogs(region string, p *rawParams, reqID string) (*translate.GetFunctionLogsResponse, *apiError) {
+func (s *Simulator) getFunctionLogs(c *apiCall) (any, *apiError) {
+	var p *rawParams
+	var perr *apiError
+	if c.json != nil {
+		p, perr = parseJSONParams(c.json)
+	} else {
+		p, perr = parseQueryParams(c.form)
+	}
+	if perr != nil {
+		return nil, perr
+	}
 	now := s.now()
 	q, e := validate(p, now, s.loc)
 	if e != nil {
 		return nil, e
 	}
-	nss := s.byRegion[region]
-	fns, nsKnown := nss[q.namespace]
-	if !nsKnown && q.namespace != defaultNamespace {
-		return nil, errf("ResourceNotFound.Function", "The namespace `%s` does not exist.", q.namespace)
+	fns, e := s.namespace(c.region, q.namespace)
+	if e != nil {
+		return nil, e
 	}
 	if q.functionName != "" {
 		i := slices.IndexFunc(fns, func(f *fnModel) bool { return f.Name == q.functionName })
 		if i < 0 {
-			return nil, errf("ResourceNotFound.Function", "The function `%s` does not exist in namespace `%s`.",
-				q.functionName, q.namespace)
+			return nil, errFunctionNotFound(q.functionName, q.namespace)
 		}
 		fns = fns[i : i+1]
 	}
 	w := &window{lo: q.lo, hi: q.hi, now: nanos(now), flt: q.filter,
 		order: ordering{by: q.orderBy, desc: q.desc}, keep: int(q.offset + q.limit)}
-	return s.page(w, fns, int(q.offset), reqID), nil
+	return s.page(w, fns, int(q.offset), c.reqID), nil
+}
+
+// namespace returns the functions of a namespace. The default namespace
+// exists in every region even when it has no functions.
+func (s *Simulator) namespace(region, ns string) ([]*fnModel, *apiError) {
+	fns, known := s.byRegion[region][ns]
+	if !known && ns != defaultNamespace {
+		return nil, errf("ResourceNotFound.Function", "The namespace `%s` does not exist.", ns)
+	}
+	return fns, nil
+}
+
+func errFunctionNotFound(name, ns string) *apiError {
+	return errf("ResourceNotFound.Function", "The function `%s` does not exist in namespace `%s`.", name, ns)
 }
 
 // page runs the window over fns and answers the records after offset.
@@ -419,9 +413,10 @@ func writeResponseStatus(w http.ResponseWriter, status int, reqID string, v any)
 	_, _ = w.Write(b)
 }
 
-func writeError(w http.ResponseWriter, reqID string, e *apiError) {
+// writeError writes e in the language the call asked for.
+func writeError(w http.ResponseWriter, reqID, lang string, e *apiError) {
 	writeResponse(w, reqID, translate.ErrorResponse{
-		Error:     translate.APIError{Code: e.code, Message: e.msg},
+		Error:     translate.APIError{Code: e.code, Message: e.message(lang)},
 		RequestId: reqID,
 	})
 }

@@ -10,6 +10,12 @@ import (
 
 // Truth is what the simulator observed of its callers, so tests can check
 // a client's behaviour (rate limiting, retries) from the server side.
+//
+// The top-level accepted/rejected counts and the sliding maximum are those
+// of GetFunctionLogs (and the pass-through route, which shares its budget),
+// as they were before the simulator served other actions; APIs has the same
+// numbers for every rate-limited action. Auth failures and faults are
+// counted for every action.
 type Truth struct {
 	// Calls has one entry per unix second and SecretId, for the last
 	// 10 minutes only.
@@ -24,14 +30,28 @@ type Truth struct {
 	TotalAuthFailures map[string]int64 `json:"totalAuthFailures"`
 	// TotalFaulted counts calls answered by a fault instead of the API.
 	TotalFaulted map[string]int64 `json:"totalFaulted"`
+	// APIs has, per action name, what its own rate limit saw.
+	APIs map[string]APITruth `json:"apis"`
+	// SearchLog is CLS's SearchLog: both of its limits as the simulator
+	// saw them (its rate limit is also in APIs).
+	SearchLog SearchLogTruth `json:"searchLog"`
+}
+
+// APITruth is what one action's rate limit saw, per SecretId.
+type APITruth struct {
+	// Limit is the number of calls the action admits in any sliding second.
+	Limit                      int              `json:"limit"`
+	MaxCallsInAnySlidingSecond map[string]int   `json:"maxCallsInAnySlidingSecond"`
+	TotalAccepted              map[string]int64 `json:"totalAccepted"`
+	TotalRejected              map[string]int64 `json:"totalRejected"`
 }
 
 // SecondCount counts the calls of one SecretId in one unix second.
 type SecondCount struct {
 	Unix        int64  `json:"unix"`
 	SecretID    string `json:"secretId"`
-	Accepted    int    `json:"accepted"`    // passed the rate limit
-	RateLimited int    `json:"rateLimited"` // answered RequestLimitExceeded
+	Accepted    int    `json:"accepted"`    // passed GetFunctionLogs's rate limit
+	RateLimited int    `json:"rateLimited"` // GetFunctionLogs answered RequestLimitExceeded
 	AuthFailed  int    `json:"authFailed"`  // answered AuthFailure.*
 	Faulted     int    `json:"faulted"`     // answered by a fault switch
 }
@@ -39,7 +59,7 @@ type SecondCount struct {
 const (
 	truthWindowSeconds = 600
 	// maxTimestamps bounds the accepted-call history per SecretId even if
-	// RateLimit is configured absurdly high.
+	// a limit is configured absurdly high.
 	maxTimestamps = 4096
 )
 
@@ -58,63 +78,90 @@ type secondKey struct {
 }
 
 // ledger is the limiter and the Truth bookkeeping. Both live under one
-// mutex because the limiter decision and its record must be atomic.
+// mutex, and the clock is read under it too: a call is counted at the
+// instant it is admitted, so admissions are in time order and no later
+// admission can land in a window that was already full (issue 15 item 16:
+// reading the time before the body and the signature let a slow call be
+// admitted with an early timestamp into a window that had filled since).
 type ledger struct {
 	mu        sync.Mutex
-	limit     int
+	now       func() time.Time
 	seconds   map[secondKey]*SecondCount
 	lastPrune int64
+	totals    [4]map[string]int64
+	apis      map[string]*apiLimit
+}
+
+// apiLimit is one action's sliding-second limit.
+type apiLimit struct {
+	limit int
 	// accepted holds, per SecretId, sorted timestamps (unix ns) of recent
 	// accepted calls: everything within 2 s of the newest one.
 	accepted   map[string][]int64
 	maxSliding map[string]int
-	totals     [4]map[string]int64
+	totals     [2]map[string]int64 // outAccepted, outRateLimited
 }
 
-func newLedger(limit int) *ledger {
+// newLedger limits each action in limits to its number of calls per
+// sliding second and per SecretId.
+func newLedger(now func() time.Time, limits map[string]int) *ledger {
 	l := &ledger{
-		limit:      limit,
-		seconds:    map[secondKey]*SecondCount{},
-		accepted:   map[string][]int64{},
-		maxSliding: map[string]int{},
+		now:     now,
+		seconds: map[secondKey]*SecondCount{},
+		apis:    map[string]*apiLimit{},
 	}
 	for i := range l.totals {
 		l.totals[i] = map[string]int64{}
 	}
+	for api, n := range limits {
+		l.apis[api] = &apiLimit{limit: n, accepted: map[string][]int64{}, maxSliding: map[string]int{},
+			totals: [2]map[string]int64{{}, {}}}
+	}
 	return l
 }
 
-// admit applies the sliding-window rate limit at now and records the
+// admit applies api's sliding-window rate limit now and records the
 // outcome. A call is accepted iff fewer than limit accepted calls fell in
-// (now-1s, now]; rejected calls do not use up the window.
-func (l *ledger) admit(secretID string, now time.Time) bool {
-	t := now.UnixNano()
+// (now-1s, now]; rejected calls do not use up the window. An action
+// without a configured limit is always admitted.
+func (l *ledger) admit(api, secretID string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ts := l.accepted[secretID]
-	if inWindow(ts, t-int64(time.Second), t) >= l.limit {
-		l.recordLocked(secretID, now, outRateLimited)
+	now := l.now()
+	lim := l.apis[api]
+	if lim == nil {
+		return true
+	}
+	ts := lim.accepted[secretID]
+	t := now.UnixNano()
+	if n := len(ts); n > 0 && t < ts[n-1] {
+		// A wall clock stepped back: count the call at the newest
+		// instant already counted, so every window stays checked.
+		t = ts[n-1]
+	}
+	if inWindow(ts, t-int64(time.Second), t) >= lim.limit {
+		lim.totals[1][secretID]++
+		if api == actionGetFunctionLogs {
+			l.recordLocked(secretID, now, outRateLimited)
+		}
 		return false
 	}
-	pos := upperBound(ts, t)
-	ts = slices.Insert(ts, pos, t)
-	// The windows that changed are those containing t: ending at an
-	// accepted call in [t, t+1s).
-	for j := pos; j < len(ts) && ts[j] < t+int64(time.Second); j++ {
-		if n := inWindow(ts, ts[j]-int64(time.Second), ts[j]); n > l.maxSliding[secretID] {
-			l.maxSliding[secretID] = n
-		}
+	ts = append(ts, t)
+	if n := inWindow(ts, t-int64(time.Second), t); n > lim.maxSliding[secretID] {
+		lim.maxSliding[secretID] = n
 	}
-	newest := ts[len(ts)-1]
 	cut := 0
-	for cut < len(ts) && ts[cut] <= newest-2*int64(time.Second) {
+	for cut < len(ts) && ts[cut] <= t-2*int64(time.Second) {
 		cut++
 	}
 	if len(ts)-cut > maxTimestamps {
 		cut = len(ts) - maxTimestamps
 	}
-	l.accepted[secretID] = slices.Clip(ts[cut:])
-	l.recordLocked(secretID, now, outAccepted)
+	lim.accepted[secretID] = slices.Clip(ts[cut:])
+	lim.totals[0][secretID]++
+	if api == actionGetFunctionLogs {
+		l.recordLocked(secretID, now, outAccepted)
+	}
 	return true
 }
 
@@ -133,10 +180,19 @@ func upperBound(ts []int64, v int64) int {
 	return i
 }
 
-func (l *ledger) record(secretID string, now time.Time, o outcome) {
+// limit is api's number of calls per sliding second.
+func (l *ledger) limit(api string) int {
+	if lim := l.apis[api]; lim != nil {
+		return lim.limit
+	}
+	return 0
+}
+
+// record counts an auth failure or a fault now.
+func (l *ledger) record(secretID string, o outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.recordLocked(secretID, now, o)
+	l.recordLocked(secretID, l.now(), o)
 }
 
 func (l *ledger) recordLocked(secretID string, now time.Time, o outcome) {
@@ -168,9 +224,10 @@ func (l *ledger) recordLocked(secretID string, now time.Time, o outcome) {
 	l.totals[o][secretID]++
 }
 
-func (l *ledger) truth(now time.Time) Truth {
+func (l *ledger) truth() Truth {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now()
 	cutoff := now.Unix() - truthWindowSeconds
 	calls := make([]SecondCount, 0, len(l.seconds))
 	for _, c := range l.seconds {
@@ -184,12 +241,23 @@ func (l *ledger) truth(now time.Time) Truth {
 		}
 		return cmp.Compare(a.SecretID, b.SecretID)
 	})
+	apis := make(map[string]APITruth, len(l.apis))
+	for name, lim := range l.apis {
+		apis[name] = APITruth{
+			Limit:                      lim.limit,
+			MaxCallsInAnySlidingSecond: maps.Clone(lim.maxSliding),
+			TotalAccepted:              maps.Clone(lim.totals[0]),
+			TotalRejected:              maps.Clone(lim.totals[1]),
+		}
+	}
+	logs := apis[actionGetFunctionLogs]
 	return Truth{
 		Calls:                      calls,
-		MaxCallsInAnySlidingSecond: maps.Clone(l.maxSliding),
-		TotalAccepted:              maps.Clone(l.totals[outAccepted]),
-		TotalRejected:              maps.Clone(l.totals[outRateLimited]),
+		MaxCallsInAnySlidingSecond: logs.MaxCallsInAnySlidingSecond,
+		TotalAccepted:              logs.TotalAccepted,
+		TotalRejected:              logs.TotalRejected,
 		TotalAuthFailures:          maps.Clone(l.totals[outAuthFailed]),
 		TotalFaulted:               maps.Clone(l.totals[outFaulted]),
+		APIs:                       apis,
 	}
 }

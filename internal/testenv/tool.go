@@ -1,8 +1,10 @@
 package testenv
 
 import (
+	"go/build"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -12,8 +14,11 @@ import (
 // test there would hide that it did not.
 func Tool(t testing.TB, name, install string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
+	if path, err := exec.LookPath(name); err == nil {
+		return path
+	}
+	// Where `go install` puts a tool (helm) when GOPATH/bin is not on PATH.
+	if path := filepath.Join(build.Default.GOPATH, "bin", name); isExecutable(path) {
 		return path
 	}
 	if os.Getenv("CI") != "" {
@@ -21,4 +26,9 @@ func Tool(t testing.TB, name, install string) string {
 	}
 	t.Skipf("%s is not on PATH (%s)", name, install)
 	return ""
+}
+
+func isExecutable(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -26,9 +28,35 @@ type Witness struct {
 func New(secrets map[string]string) *Witness {
 	w := &Witness{secrets: map[string][]string{}, report: os.Stderr}
 	for name, v := range secrets {
-		w.secrets[name] = []string{v, base64.StdEncoding.EncodeToString([]byte(v)),
-			base64.RawURLEncoding.EncodeToString([]byte(v))}
+		w.secrets[name] = encodings(v)
 	}
+	return w
+}
+
+// encodings are the forms in which a value leaks whole.
+func encodings(v string) []string {
+	return []string{v, base64.StdEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v))}
+}
+
+// WatchPieces watches for the URL password value as New watches a secret,
+// and also for every run of n characters of it, in the clear and as a URL
+// carries it: parsers quote a URL in pieces, and a password with '/', '?'
+// or '#' in it is cut into them (net/url's `invalid port ":<piece>" after
+// host`). The value should hold no word of n letters that output could
+// hold for other reasons.
+func (w *Witness) WatchPieces(name, value string, n int) *Witness {
+	forms := encodings(value)
+	userinfo := strings.TrimPrefix(url.UserPassword("", value).String(), ":")
+	for _, v := range slices.Compact(slices.Sorted(slices.Values([]string{value, userinfo, url.QueryEscape(value)}))) {
+		forms = append(forms, v)
+		for i := 0; i+n <= len(v); i++ {
+			forms = append(forms, v[i:i+n])
+		}
+	}
+	slices.Sort(forms)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.secrets[name] = slices.Compact(forms)
 	return w
 }
 

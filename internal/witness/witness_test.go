@@ -68,3 +68,32 @@ func TestMainFailsOnALeak(t *testing.T) {
 		t.Errorf("after a leak: exit %d, want 1", code)
 	}
 }
+
+// A URL password is caught in each piece a parser may quote and in the
+// encodings a URL carries it in; a run shorter than the one watched is
+// not a leak.
+func TestWitnessCatchesURLPasswordPieces(t *testing.T) {
+	const password = "Zq7x/K9w?Mv3#Tp@Lb:Hd"
+	cases := []struct {
+		name   string
+		output string
+		leaks  bool
+	}{
+		{"net/url's quote of the part before '/'", `parse "redis://...": invalid port ":Zq7x" after host`, true},
+		{"a piece between '?' and '#'", "redis: invalid database number: Mv3#", true},
+		{"the last piece", `"err":"WRONGPASS for Hd"`, false},
+		{"the whole password, percent-encoded", "redis://:Zq7x%2FK9w%3FMv3%23Tp%40Lb%3AHd@127.0.0.1:6379/0", true},
+		{"a run of four characters across a '/'", "x/K9", true},
+		{"three characters", "Zq7", false},
+		{"the message that names the URL parts", "percent-encode any '/', '?', '#', '@' or ':' in the user name or password", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := New(nil).WatchPieces("Redis password", password, 4)
+			w.See("output", []byte(c.output))
+			if got := len(w.Leaks()) > 0; got != c.leaks {
+				t.Errorf("leaks %q, want a leak: %v", w.Leaks(), c.leaks)
+			}
+		})
+	}
+}

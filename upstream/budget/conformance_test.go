@@ -209,7 +209,7 @@ func testInteractiveFirst(t *testing.T, c conformance) {
 func TestLocalConformance(t *testing.T) {
 	conformance{
 		make: func(t *testing.T, limit int, window, maxWait time.Duration) Limiter {
-			return NewLocal(limit, window, maxWait)
+			return newLocal(limit, window, maxWait)
 		},
 		exact: true,
 		run: func(t *testing.T, body func(t *testing.T)) {

@@ -3,7 +3,7 @@
 // GetFunctionLogs), whatever the load, the network's delays or the number
 // of replicas.
 //
-// A Limiter is one account's budget: Local within one process, or shared
+// A Limiter is one account's budget: local to one process, or shared
 // through Redis among replicas (falling back to a local share of the
 // account while Redis is unreachable). Both queue callers by Priority —
 // interactive clients before the exporter's background traffic — refuse

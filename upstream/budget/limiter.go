@@ -71,7 +71,7 @@ type Grant interface {
 func New(cfg Config, store *redisstore.Store, account string, upstreamTimeout time.Duration) Limiter {
 	window := time.Second + cfg.Margin
 	if store == nil {
-		return NewLocal(cfg.RequestsPerSecond, window, cfg.MaxWait)
+		return newLocal(cfg.RequestsPerSecond, window, cfg.MaxWait)
 	}
 	return newShared(store, account, cfg.RequestsPerSecond, window, cfg.MaxWait, upstreamTimeout)
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Local admits at most limit calls per account in any sliding window,
+// localBudget admits at most limit calls per account in any sliding window,
 // the guarantee Tencent's "5 requests per second" needs. A token bucket
 // cannot give it (a full bucket plus one refill puts limit+1 calls inside
 // one window), so this is a sliding log of the last limit calls.
@@ -20,7 +20,7 @@ import (
 //
 // Waiters queue by priority, FIFO within one, and give up at their
 // deadline or maxWait, whichever is first.
-type Local struct {
+type localBudget struct {
 	window  time.Duration
 	maxWait time.Duration
 
@@ -47,14 +47,14 @@ type waiter struct {
 	grant   Grant
 }
 
-// NewLocal admits limit calls per window; callers wait at most maxWait.
-func NewLocal(limit int, window, maxWait time.Duration) *Local {
-	return &Local{window: window, maxWait: maxWait, slots: make([]slot, limit)}
+// newLocal admits limit calls per window; callers wait at most maxWait.
+func newLocal(limit int, window, maxWait time.Duration) *localBudget {
+	return &localBudget{window: window, maxWait: maxWait, slots: make([]slot, limit)}
 }
 
 // localGrant is one admitted call.
 type localGrant struct {
-	b          *Local
+	b          *localBudget
 	index      int
 	generation uint64
 }
@@ -80,7 +80,7 @@ func (g localGrant) Done(at time.Time) {
 // Acquire blocks until a call may be made, and says how long it waited.
 // It fails fast with a *RefusedError when the expected wait exceeds the
 // deadline, rather than holding the client only to refuse it later.
-func (b *Local) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
+func (b *localBudget) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(b.maxWait)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -131,7 +131,7 @@ func (b *Local) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, 
 
 // Pause stops all grants for d: the upstream said RequestLimitExceeded
 // although we kept count, so something else spends this account's budget.
-func (b *Local) Pause(d time.Duration) {
+func (b *localBudget) Pause(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if until := time.Now().Add(d); until.After(b.pausedUntil) {
@@ -141,16 +141,16 @@ func (b *Local) Pause(d time.Duration) {
 }
 
 // probeOutLocked says a probe call is in flight, so no other may start.
-func (b *Local) probeOutLocked() bool {
+func (b *localBudget) probeOutLocked() bool {
 	return b.probing && slices.ContainsFunc(b.slots, func(s slot) bool { return s.inFlight })
 }
 
-func (b *Local) queuedLocked() int {
+func (b *localBudget) queuedLocked() int {
 	return len(b.waiters[Interactive]) + len(b.waiters[Background])
 }
 
 // freeSlotLocked returns a slot whose call completed a window ago, or -1.
-func (b *Local) freeSlotLocked(now time.Time) int {
+func (b *localBudget) freeSlotLocked(now time.Time) int {
 	if now.Before(b.pausedUntil) || b.probeOutLocked() {
 		return -1
 	}
@@ -162,7 +162,7 @@ func (b *Local) freeSlotLocked(now time.Time) int {
 	return -1
 }
 
-func (b *Local) grantLocked(i int) Grant {
+func (b *localBudget) grantLocked(i int) Grant {
 	s := &b.slots[i]
 	s.inFlight = true
 	s.generation++
@@ -171,7 +171,7 @@ func (b *Local) grantLocked(i int) Grant {
 
 // slotAfterLocked predicts when the grant after n queued ones can happen,
 // assuming calls in flight complete now.
-func (b *Local) slotAfterLocked(n int, now time.Time) time.Time {
+func (b *localBudget) slotAfterLocked(n int, now time.Time) time.Time {
 	free := make([]time.Time, len(b.slots))
 	for i, s := range b.slots {
 		free[i] = s.at.Add(b.window)
@@ -191,7 +191,7 @@ func (b *Local) slotAfterLocked(n int, now time.Time) time.Time {
 
 // armLocked schedules a dispatch for when the next slot frees. With every
 // slot in flight there is nothing to wait for: Done re-arms.
-func (b *Local) armLocked(now time.Time) {
+func (b *localBudget) armLocked(now time.Time) {
 	if b.probeOutLocked() {
 		return // the probe's Done re-arms
 	}
@@ -211,7 +211,7 @@ func (b *Local) armLocked(now time.Time) {
 	b.timer = time.AfterFunc(max(wake.Sub(now), 0), b.dispatch)
 }
 
-func (b *Local) dispatch() {
+func (b *localBudget) dispatch() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
@@ -228,7 +228,7 @@ func (b *Local) dispatch() {
 	}
 }
 
-func (b *Local) popLocked() *waiter {
+func (b *localBudget) popLocked() *waiter {
 	for p := range b.waiters {
 		if len(b.waiters[p]) > 0 {
 			w := b.waiters[p][0]

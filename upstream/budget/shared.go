@@ -142,7 +142,7 @@ if redis.call('PTTL', KEYS[2]) < keep then redis.call('PEXPIRE', KEYS[2], keep) 
 return 1
 `)
 
-// shared is Local's guarantee — at most limit calls per account in
+// shared is localBudget's guarantee — at most limit calls per account in
 // any sliding window, each counted from its answer and holding its slot
 // while in flight — across every replica sharing the Redis server.
 //
@@ -167,7 +167,7 @@ type shared struct {
 	slotsKey, pauseKey, instKey, probeKey string
 	limit                                 int
 	window, lease, maxWait                time.Duration
-	local                                 *Local
+	local                                 *localBudget
 
 	mu         sync.Mutex
 	queue      [2][]*redisWaiter
@@ -187,7 +187,7 @@ func newShared(store *redisstore.Store, account string, limit int, window, maxWa
 	return &shared{
 		store: store, slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance", probeKey: tag + "probe",
 		limit: limit, window: window, lease: upstreamTimeout + time.Second, maxWait: maxWait,
-		local: NewLocal(limit/store.Replicas(), window, maxWait),
+		local: newLocal(limit/store.Replicas(), window, maxWait),
 	}
 }
 
