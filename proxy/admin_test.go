@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -150,9 +148,7 @@ func TestShutdownDrainsFirst(t *testing.T) {
 	}
 	api, admin := listen(t), listen(t)
 	base, adminBase := "http://"+api.Addr().String(), "http://"+admin.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	cancel, served := startServe(env, api, admin)
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	if r := getURL(t, base+logsPath+"?limit=1"+window, tok); r.status != 200 {
@@ -192,54 +188,18 @@ func TestShutdownDrainsFirst(t *testing.T) {
 	}
 }
 
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // Both listeners close keep-alive connections that stay idle.
 func TestIdleConnectionsAreClosed(t *testing.T) {
 	env := startProxy(t, nil)
 	env.proxy.idleTimeout = 100 * time.Millisecond
 	api, admin := listen(t), listen(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	cancel, served := startServe(env, api, admin)
 	defer func() {
 		cancel()
 		<-served
 	}()
-	for name, addr := range map[string]string{"admin": admin.Addr().String(), "api": api.Addr().String()} {
-		t.Run(name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			path := "/healthz"
-			if name == "api" {
-				path = logsPath
-			}
-			io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: mudscf\r\n\r\n")
-			br := bufio.NewReader(conn)
-			resp, err := http.ReadResponse(br, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			// A guard against a hang, not a measure: the server closes
-			// the idle connection long before.
-			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-			if _, err := br.ReadByte(); err != io.EOF {
-				t.Errorf("the idle %s connection: %v, want closed by the server (EOF)", name, err)
-			}
-		})
-	}
+	t.Run("admin", func(t *testing.T) { testenv.AssertClosesIdle(t, admin.Addr().String(), "/healthz") })
+	t.Run("api", func(t *testing.T) { testenv.AssertClosesIdle(t, api.Addr().String(), logsPath) })
 }
 
 // Shutdown lets a request in flight finish, and readiness fails first.

@@ -134,7 +134,14 @@ func (e *proxyEnv) get(t *testing.T, path, token string) response {
 // getURL GETs a full URL, with the token when there is one.
 func getURL(t *testing.T, url, token string) response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return do(t, http.MethodGet, url, token)
+}
+
+// do sends a request without a body to a full URL, with the token when
+// there is one.
+func do(t *testing.T, method, url, token string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,21 +232,31 @@ func serve(t *testing.T, env *proxyEnv) string {
 // error.
 func serveUntil(t *testing.T, env *proxyEnv) (base string, stop func() error) {
 	t.Helper()
-	api, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- env.proxy.Serve(ctx, api, admin) }()
+	api := listen(t)
+	cancel, served := startServe(env, api, listen(t))
 	return "http://" + api.Addr().String(), func() error {
 		cancel()
 		return <-served
 	}
+}
+
+// startServe runs Serve on api and admin until cancel; served has its
+// result.
+func startServe(env *proxyEnv, api, admin net.Listener) (cancel context.CancelFunc, served <-chan error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	result := make(chan error, 1)
+	go func() { result <- env.proxy.Serve(ctx, api, admin) }()
+	return cancel, result
+}
+
+// listen opens a loopback listener on a free port.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 func scrape(t *testing.T, h http.Handler, path string) (int, string) {

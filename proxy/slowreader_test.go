@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -37,17 +36,8 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 // test ends and returns the API's host:port.
 func serveSmallBuffers(t *testing.T, env *proxyEnv) string {
 	t.Helper()
-	api, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- env.proxy.Serve(ctx, smallSendBuffers{api}, admin) }()
+	api := listen(t)
+	cancel, served := startServe(env, smallSendBuffers{api}, listen(t))
 	t.Cleanup(func() {
 		cancel()
 		if err := <-served; err != nil {

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -118,23 +115,7 @@ func TestSimulatorClosesIdleConnections(t *testing.T) {
 	httpTimeouts.idle = 100 * time.Millisecond
 	t.Cleanup(func() { httpTimeouts = saved })
 	m := startSubcommand(t, regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`), "simulate", "--addr", "127.0.0.1:0")
-	conn, err := net.Dial("tcp", m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	io.WriteString(conn, "GET /_sim/healthz HTTP/1.1\r\nHost: sim\r\n\r\n")
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a guard against a hang
-	if _, err := br.ReadByte(); err != io.EOF {
-		t.Errorf("the idle connection: %v, want closed by the server (EOF)", err)
-	}
+	testenv.AssertClosesIdle(t, m[1], "/_sim/healthz")
 }
 
 // service.name is mudscf's own unless OTEL_SERVICE_NAME (or
