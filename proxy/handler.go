@@ -130,16 +130,20 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	h["Age"] = ageValue(max(page.age, stats.age))
 	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
 	h[echo.HeaderContentLength] = []string{strconv.Itoa(size)}
-	// A client that stops reading is dropped after WriteTimeout. Set here,
-	// not as the server's WriteTimeout, so that it bounds the writing and
-	// not the upstream wait before it. (Not every ResponseWriter can, e.g.
-	// a test recorder's; a real connection can.)
-	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	s.setWriteDeadline(c)
 	c.Response().WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {
 		return nil
 	}
 	return writeBody(c.Response(), size, page.body, stats.body)
+}
+
+// setWriteDeadline drops a client that stops reading WriteTimeout after
+// its response starts. Set per response, not as the server's WriteTimeout,
+// so that it bounds the writing and not the upstream wait before it. (A
+// test recorder cannot take a deadline; a real connection can.)
+func (s *Server) setWriteDeadline(c echo.Context) {
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 }
 
 // writeBody writes the envelope around the two cached parts. A body of at

@@ -113,6 +113,7 @@ func (s *Server) handleEchoError(err error, c echo.Context) {
 		s.logger.LogAttrs(c.Request().Context(), slog.LevelWarn, "upstream or internal failure",
 			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)), slog.String("err", err.Error()))
 	}
+	s.setWriteDeadline(c)
 	if err := c.JSON(f.Status, f.Body); err != nil {
 		s.logger.Warn("writing an error response", "err", err)
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,14 +53,15 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
-// proxyConfigFile writes a proxy config whose JWT secret is read from the
-// variable jwtEnv.
-func proxyConfigFile(t *testing.T, jwtEnv string) string {
+// proxyConfigFile writes a proxy config listening on port (both
+// addresses, on loopback) whose JWT secret is read from the variable
+// jwtEnv.
+func proxyConfigFile(t *testing.T, port, jwtEnv string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "proxy.yaml")
 	if err := os.WriteFile(path, []byte(`
-listen: 127.0.0.1:0
-adminListen: 127.0.0.1:0
+listen: 127.0.0.1:`+port+`
+adminListen: 127.0.0.1:`+port+`
 drainDelay: 0s
 upstream: {endpoint: 127.0.0.1:9, scheme: http}
 jwt: {algorithms: [HS256], secretEnv: `+jwtEnv+`}
@@ -93,7 +98,7 @@ func TestProxyBannerOnlyAfterStart(t *testing.T) {
 			var stdout, logs testenv.SyncBuffer
 			done := make(chan int, 1)
 			go func() {
-				done <- run(c.ctx, []string{"proxy", "--config", proxyConfigFile(t, c.env)}, &stdout, io.Discard,
+				done <- run(c.ctx, []string{"proxy", "--config", proxyConfigFile(t, "0", c.env)}, &stdout, io.Discard,
 					testLoggerTo("the proxy's log", &logs))
 			}()
 			var code int
@@ -144,5 +149,76 @@ func TestTracingResourceServiceName(t *testing.T) {
 				t.Errorf("telemetry.sdk.name %q", v.AsString())
 			}
 		})
+	}
+}
+
+// The first SIGTERM starts the proxy's drain (readiness fails); a second
+// one ends the process at once, wherever it is: main gives the signals
+// back to their default action once the first has cancelled its context.
+func TestSecondSignalEndsTheProcess(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "mudscf")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := proxyConfigFile(t, "0", "TEST_PROXY_JWT_SECRET")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A drain far longer than the test: only the second signal can end it.
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(b), "drainDelay: 0s", "drainDelay: 1h", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "proxy", "--config", cfg)
+	cmd.Env = append(os.Environ(), "TEST_PROXY_JWT_SECRET="+proxyJWTSecret, "TEST_PROXY_ID=AKIDx", "TEST_PROXY_KEY="+proxySecretKey)
+	var stdout, stderr testenv.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		suiteWitness.See("the stdout of the proxy binary", []byte(stdout.String()))
+		suiteWitness.See("the stderr of the proxy binary", []byte(stderr.String()))
+	})
+	banner := regexp.MustCompile(`metrics and health on (http://\S+)`)
+	var m []string
+	for deadline := time.Now().Add(30 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		m = banner.FindStringSubmatch(stdout.String())
+	}
+	if m == nil {
+		t.Fatalf("no banner: %q %q", stdout.String(), stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		resp, err := http.Get(m[1] + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("readiness still passes 30s after SIGTERM")
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+			t.Errorf("the process ended with %v, want killed by the second SIGTERM", err)
+		}
+		exited <- err // for the cleanup
+	case <-time.After(30 * time.Second): // a guard against a hang, not a measure
+		t.Fatal("a second SIGTERM did not end the draining process")
 	}
 }

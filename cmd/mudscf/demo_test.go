@@ -110,21 +110,7 @@ func TestTokenSubcommand(t *testing.T) {
 // and refuses unknown keys.
 func TestProxySubcommandConfig(t *testing.T) {
 	dir := t.TempDir()
-	good := filepath.Join(dir, "proxy.yaml")
-	if err := os.WriteFile(good, []byte(`
-listen: 127.0.0.1:1
-adminListen: 127.0.0.1:1
-drainDelay: 0s
-upstream: {endpoint: 127.0.0.1:9, scheme: http}
-jwt: {algorithms: [HS256], secretEnv: TEST_PROXY_JWT_SECRET}
-projects:
-  proj_AsIu33tafZGe:
-    region: ap-guangzhou
-    credentials: {secretIdEnv: TEST_PROXY_ID, secretKeyEnv: TEST_PROXY_KEY}
-    functions: {MVPQVsgjuHBlvWFB: {name: APITest}}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	good := proxyConfigFile(t, "1", "TEST_PROXY_JWT_SECRET")
 	t.Setenv("TEST_PROXY_JWT_SECRET", proxyJWTSecret)
 	t.Setenv("TEST_PROXY_ID", "AKIDx")
 	t.Setenv("TEST_PROXY_KEY", proxySecretKey)
