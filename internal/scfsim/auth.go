@@ -162,6 +162,8 @@ func tc3Signature(r *http.Request, host string, body []byte, a *authorization, t
 // signedCall is what a verified signature vouches for.
 type signedCall struct {
 	secretID, action, version, region string
+	// service is the credential scope's service: scf or cls.
+	service string
 }
 
 const sigFailure = "The provided credentials could not be validated. Please check your signature is correct."
@@ -189,7 +191,7 @@ func (s *Simulator) authTC3(r *http.Request, body []byte) (*signedCall, *apiErro
 		return nil, errf("AuthFailure.SignatureFailure", format, args...)
 	}
 	switch {
-	case auth.service != serviceName:
+	case auth.service != serviceName && auth.service != clsService:
 		return fail("%s The credential scope names service `%s`, expected `%s`.", sigFailure, auth.service, serviceName)
 	case auth.date != time.Unix(ts, 0).UTC().Format("2006-01-02"):
 		return fail("%s The credential scope date does not match X-TC-Timestamp.", sigFailure)
@@ -205,7 +207,7 @@ func (s *Simulator) authTC3(r *http.Request, body []byte) (*signedCall, *apiErro
 		return nil, e
 	}
 	return &signedCall{secretID: auth.secretID, action: r.Header.Get("X-TC-Action"),
-		version: r.Header.Get("X-TC-Version"), region: r.Header.Get("X-TC-Region")}, nil
+		version: r.Header.Get("X-TC-Version"), region: r.Header.Get("X-TC-Region"), service: auth.service}, nil
 }
 
 // account checks a call's timestamp (named tsName) and then finds its

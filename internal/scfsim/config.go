@@ -176,6 +176,8 @@ type Config struct {
 	Now func() time.Time
 	// Faults are the faults active at start.
 	Faults Faults
+	// CLS tunes the simulated Cloud Log Service (SearchLog).
+	CLS CLSConfig
 	// Passthrough turns on GET /_sim/passthrough/logs, a benchmark aid
 	// that lets a generic HTTP cache (nginx) stand in front of the
 	// simulator; see servePassthrough.

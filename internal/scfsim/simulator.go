@@ -43,6 +43,7 @@ type Simulator struct {
 	faults   Faults
 
 	ledger *ledger
+	cls    *clsState
 	// listCap is sideListCap; a field so tests can lower it.
 	listCap int
 }
@@ -81,6 +82,11 @@ func New(cfg Config) (*Simulator, error) {
 		}
 		ns[f.Namespace] = append(ns[f.Namespace], m)
 	}
+	cls, err := newCLSState(&cfg, s.fns)
+	if err != nil {
+		return nil, err
+	}
+	s.cls = cls
 	for _, nss := range s.byRegion {
 		for _, fns := range nss {
 			slices.SortFunc(fns, func(a, b *fnModel) int { return strings.Compare(a.Name, b.Name) })
@@ -105,7 +111,11 @@ func (s *Simulator) Faults() Faults {
 }
 
 // Truth returns a snapshot of what the simulator observed.
-func (s *Simulator) Truth() Truth { return s.ledger.truth() }
+func (s *Simulator) Truth() Truth {
+	t := s.ledger.truth()
+	t.SearchLog = s.cls.limits.truth()
+	return t
+}
 
 // Executions returns the ground truth: executions that started in
 // [from, to] (inclusive, exact instants) and had finished at Now(), sorted
@@ -167,6 +177,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	arrived := s.now()
 	var signed *signedCall
 	var e *apiError
 	c := &apiCall{reqID: reqID}
@@ -182,6 +193,10 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.secretID, c.action, c.region = signed.secretID, signed.action, signed.region
+	if signed.service == clsService {
+		s.serveCLS(w, r, body, signed.secretID, reqID, lang, arrived)
+		return
+	}
 
 	act, ok := scfActions[signed.action]
 	if !ok {

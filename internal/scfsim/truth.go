@@ -32,6 +32,8 @@ type Truth struct {
 	TotalFaulted map[string]int64 `json:"totalFaulted"`
 	// APIs has, per action name, what its own rate limit saw.
 	APIs map[string]APITruth `json:"apis"`
+	// SearchLog is CLS's SearchLog: its limits as the simulator saw them.
+	SearchLog SearchLogTruth `json:"searchLog"`
 }
 
 // APITruth is what one action's rate limit saw, per SecretId.
