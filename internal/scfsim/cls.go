@@ -58,7 +58,8 @@ func newCLSState(cfg *Config, fns []*fnModel) (*clsState, error) {
 	}
 	st := &clsState{topics: map[string]*clsTopic{}, limits: newCLSLimits(cfg.CLS)}
 	for _, f := range fns {
-		id := ClsTopicID(f.Region, f.Namespace, f.Name)
+		// The topic GetFunction reports (configured, or DefaultClsTopicID).
+		id := f.ClsTopicID
 		st.topics[id] = &clsTopic{id: id, name: clsTopicName(f), fn: f}
 	}
 	k := sha256.Sum256([]byte("mudscf cls context " + strconv.FormatInt(cfg.Seed, 10)))

@@ -41,7 +41,7 @@ func clsSim(t testing.TB, mutate func(*Config)) (*Simulator, *fakeClock, *common
 	return s, clock, newSDKClient(host, defaultSecretID, defaultSecretKey, "POST")
 }
 
-func topicOf(name string) string { return ClsTopicID("ap-guangzhou", "default", name) }
+func topicOf(name string) string { return DefaultClsTopicID("ap-guangzhou", "default", name) }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
