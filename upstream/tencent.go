@@ -151,6 +151,7 @@ func (c *Client) GetFunctionLogs(ctx context.Context, params translate.GetFuncti
 // uses: its memory size (what Tencent bills by) and its CLS log topic.
 type FunctionDetails struct {
 	MemorySize  int64 // MB
+	Timeout     int64 // s
 	ClsLogsetId string
 	ClsTopicId  string
 }
