@@ -134,7 +134,9 @@ func TestCLSSourceEquivalence(t *testing.T) {
 			q.Since, q.Until = now.Add(-37*time.Minute-300*time.Millisecond), now.Add(-12*time.Minute+700*time.Millisecond)
 		})},
 		{"timeouts outlive the window", translate.Target{FunctionName: "slow-worker", Namespace: "default"},
-			with(func(q *translate.Query) { q.Since, q.Until, q.Limit = now.Add(-10*time.Minute), now.Add(-9*time.Minute), 200 })},
+			with(func(q *translate.Query) {
+				q.Since, q.Until, q.Limit = now.Add(-10*time.Minute), now.Add(-9*time.Minute), 200
+			})},
 		{"big page", translate.Target{FunctionName: "slow-worker", Namespace: "default"},
 			with(func(q *translate.Query) { q.Limit, q.Offset, q.Status = 250, 100, translate.StatusFailed })},
 	}
@@ -231,5 +233,3 @@ type describerFunc func(ctx context.Context, name, namespace, qualifier string) 
 func (f describerFunc) Describe(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error) {
 	return f(ctx, name, namespace, qualifier)
 }
-
-
