@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,11 +34,11 @@ type sources struct {
 
 type countingSearch struct {
 	next  SearchLogCaller
-	calls int
+	calls atomic.Int64
 }
 
 func (c *countingSearch) SearchLog(ctx context.Context, req translate.SearchLogRequest) (translate.SearchLogResponse, error) {
-	c.calls++
+	c.calls.Add(1)
 	return c.next.SearchLog(ctx, req)
 }
 
@@ -164,12 +165,12 @@ func TestCLSSourceEquivalence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			calls := s.clsCalls.calls
+			calls := s.clsCalls.calls.Load()
 			gotStats, err := s.cls.Stats(ctx, c.target, c.q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := s.clsCalls.calls - calls; n != 1 {
+			if n := s.clsCalls.calls.Load() - calls; n != 1 {
 				t.Errorf("CLS stats cost %d calls, want 1", n)
 			}
 			if gotStats.LastRun == nil || wantStats.LastRun == nil {
