@@ -79,7 +79,16 @@ type ProjectConfig struct {
 	// of the same name. Off by default: it exposes every function in the
 	// namespace to the project's readers.
 	FunctionIDAsName bool `yaml:"functionIdAsName"`
+	// Source is where the project's logs are read: getFunctionLogs
+	// (default) or cls.
+	Source string `yaml:"source"`
 }
+
+// The sources a project can read from.
+const (
+	SourceGetFunctionLogs = "getFunctionLogs"
+	SourceCLS             = "cls"
+)
 
 // FunctionConfig is the Tencent side of one Mudbase function.
 type FunctionConfig struct {
@@ -88,6 +97,9 @@ type FunctionConfig struct {
 	// MemorySizeMB is the function's memory, which Tencent bills by; 0
 	// (the default) looks it up with SCF's GetFunction.
 	MemorySizeMB int64 `yaml:"memorySizeMB"`
+	// ClsTopicID is the CLS log topic of a project whose source is cls;
+	// empty looks it up with SCF's GetFunction.
+	ClsTopicID string `yaml:"clsTopicId"`
 }
 
 // DefaultDrainDelay is the drain delay when the file sets none: long
@@ -144,6 +156,7 @@ func (c *Config) ApplyDefaults() {
 	c.Budget.ApplyDefaults()
 	for id, p := range c.Projects {
 		setDefault(&p.Namespace, "default")
+		setDefault(&p.Source, SourceGetFunctionLogs)
 		c.Projects[id] = p
 	}
 	if c.Redis != nil {
@@ -219,6 +232,9 @@ func (p ProjectConfig) validate(id string) error {
 	if p.Region == "" {
 		return yamlconfig.Errorf("region", "required (e.g. ap-guangzhou)")
 	}
+	if p.Source != SourceGetFunctionLogs && p.Source != SourceCLS {
+		return yamlconfig.Errorf("source", "%q is neither %s nor %s", p.Source, SourceGetFunctionLogs, SourceCLS)
+	}
 	if len(p.Functions) == 0 && !p.FunctionIDAsName {
 		return yamlconfig.Errorf("functions", "list at least one function or set functionIdAsName")
 	}
@@ -231,6 +247,9 @@ func (p ProjectConfig) validate(id string) error {
 		}
 		if f.MemorySizeMB < 0 {
 			return yamlconfig.Errorf("functions."+fid+".memorySizeMB", "must be positive, got %d", f.MemorySizeMB)
+		}
+		if f.ClsTopicID != "" && p.Source != SourceCLS {
+			return yamlconfig.Errorf("functions."+fid+".clsTopicId", "only a project whose source is %s reads a CLS topic", SourceCLS)
 		}
 	}
 	return yamlconfig.Nest("credentials", p.Credentials.Validate())

@@ -81,7 +81,7 @@ func TestConfigParseFull(t *testing.T) {
 	want := Config{
 		Listen: "127.0.0.1:18080", AdminListen: "127.0.0.1:19090", Timezone: "Europe/Berlin",
 		DrainDelay: new(3 * time.Second), ShutdownGrace: 25 * time.Second, WriteTimeout: 45 * time.Second, LogLevel: "debug",
-		Upstream: upstream.Config{Endpoint: "scf.intl.tencentcloudapi.com", Scheme: "http", Timeout: 3500 * time.Millisecond,
+		Upstream: upstream.Config{Endpoint: "scf.intl.tencentcloudapi.com", CLSEndpoint: upstream.DefaultCLSEndpoint, Scheme: "http", Timeout: 3500 * time.Millisecond,
 			Breaker: upstream.BreakerConfig{Failures: 3, OpenFor: 2 * time.Second}},
 		JWT: jwtauth.Config{
 			Algorithms: []string{"HS256", "RS256", "ES256"}, SecretFile: "/etc/mudscf/jwt-secret",
@@ -93,7 +93,7 @@ func TestConfigParseFull(t *testing.T) {
 		Budget: budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
 		Projects: map[string]ProjectConfig{
 			"proj_AsIu33tafZGe": {
-				Region: "ap-guangzhou", Namespace: "prod",
+				Region: "ap-guangzhou", Namespace: "prod", Source: SourceGetFunctionLogs,
 				Credentials: upstream.CredentialsConfig{SecretIDEnv: "TC_ID", SecretKeyEnv: "TC_KEY", TokenEnv: "TC_TOKEN"},
 				Readers:     jwtauth.Readers{Subjects: []string{"usr_morgan_de", "usr_sam"}, Roles: []string{"admin"}},
 				Functions: map[string]FunctionConfig{
@@ -102,7 +102,7 @@ func TestConfigParseFull(t *testing.T) {
 				},
 			},
 			"proj-files": {
-				Region: "ap-singapore", Namespace: "default",
+				Region: "ap-singapore", Namespace: "default", Source: SourceGetFunctionLogs,
 				Credentials:      upstream.CredentialsConfig{SecretIDFile: "/run/secrets/id", SecretKeyFile: "/run/secrets/key", TokenFile: "/run/secrets/token"},
 				FunctionIDAsName: true,
 			},
@@ -127,14 +127,14 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{
 		Listen: ":8080", AdminListen: ":9090", Timezone: "Asia/Shanghai", DrainDelay: new(DefaultDrainDelay),
 		ShutdownGrace: 10 * time.Second, WriteTimeout: 30 * time.Second, LogLevel: "info",
-		Upstream: upstream.Config{Endpoint: "scf.tencentcloudapi.com", Scheme: "https", Timeout: 10 * time.Second,
+		Upstream: upstream.Config{Endpoint: "scf.tencentcloudapi.com", CLSEndpoint: upstream.DefaultCLSEndpoint, Scheme: "https", Timeout: 10 * time.Second,
 			Breaker: upstream.BreakerConfig{Failures: 5, OpenFor: 5 * time.Second}},
 		JWT: jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
 			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
 		Cache: CacheConfig{PageTTL: 10 * time.Second, StatsTTL: 30 * time.Second, StaleMaxAge: 10 * time.Minute,
 			MaxBytes: 64 << 20, WindowAlign: 10 * time.Second},
 		Budget:   budget.Config{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
-		Projects: map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true}},
+		Projects: map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true, Source: SourceGetFunctionLogs}},
 	}
 	cfg, err := ParseConfig([]byte(minimalConfigYAML))
 	if err != nil {
@@ -255,6 +255,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"function ID with bad characters", cfgJWT + "projects: {p1: {region: r, functions: {'f 1': {name: a}}}}\n", []string{"projects.p1.functions.f 1", "the function ID may contain only"}},
 		{"function without name", cfgJWT + "projects: {p1: {region: r, functions: {f1: {qualifier: '1'}}}}\n", []string{"projects.p1.functions.f1.name", "required"}},
 		{"no functions and functionIdAsName false", cfgJWT + "projects: {p1: {region: r}}\n", []string{"projects.p1.functions", "list at least one function or set functionIdAsName"}},
+		{"unknown source", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, source: getRequestStatus}}\n", []string{"projects.p1.source", `"getRequestStatus" is neither getFunctionLogs nor cls`}},
+		{"topic without cls", cfgJWT + "projects: {p1: {region: r, functions: {f1: {name: n, clsTopicId: t}}}}\n", []string{"projects.p1.functions.f1.clsTopicId", "only a project whose source is cls"}},
 		{"secretIdEnv without secretKeyEnv", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretIdEnv: A}}}\n", []string{"projects.p1.credentials", "a SecretId source needs its SecretKey source"}},
 		{"secretKeyFile without secretIdFile", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretKeyFile: /k}}}\n", []string{"projects.p1.credentials", "SecretKey source"}},
 		{"env and file credentials", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretIdEnv: A, secretKeyEnv: B, secretIdFile: /a, secretKeyFile: /b}}}\n", []string{"projects.p1.credentials", "give environment variables or files, not both"}},

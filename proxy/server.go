@@ -119,7 +119,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	functions := newCatalog(opts.Metrics.Registry, opts.Logger)
 	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
 		pc := cfg.Projects[id]
-		source, err := pool.Source(id, pc.Region, pc.Credentials)
+		source, err := projectSource(pool, id, pc)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
@@ -144,6 +144,20 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
 	}
 	return s, nil
+}
+
+// projectSource is where project id reads its logs.
+func projectSource(pool *upstream.Pool, id string, pc ProjectConfig) (upstream.LogSource, error) {
+	if pc.Source != SourceCLS {
+		return pool.Source(id, pc.Region, pc.Credentials)
+	}
+	topics := map[upstream.FunctionKey]string{}
+	for _, f := range pc.Functions {
+		if f.ClsTopicID != "" {
+			topics[upstream.FunctionKey{Namespace: pc.Namespace, Name: f.Name}] = f.ClsTopicID
+		}
+	}
+	return pool.CLSSource(id, pc.Region, pc.Credentials, topics)
 }
 
 func (s *Server) routes() *echo.Echo {

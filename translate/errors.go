@@ -67,6 +67,9 @@ var upstreamRules = map[string]upstreamRule{
 	"InvalidParameter.RoleCheck":            {http.StatusBadGateway, CodeUpstreamConfig, "the upstream's role check failed for this function"},
 	"ResourceNotFound.RoleCheck":            {http.StatusBadGateway, CodeUpstreamConfig, "the role the upstream function needs does not exist"},
 	"FailedOperation.TopicNotExist":         {http.StatusBadGateway, CodeUpstreamConfig, "the function's log topic does not exist upstream"},
+	// CLS: the function's topic, configured or reported by SCF, is unknown
+	// or missing; the message names the function.
+	"ResourceNotFound.TopicNotExist": {http.StatusBadGateway, CodeUpstreamConfig, "the function's CLS log topic is unknown: %s"},
 
 	"ResourceNotFound.Function":     {http.StatusNotFound, CodeFunctionNotFound, "the function does not exist upstream in the configured region and namespace"},
 	"ResourceNotFound.FunctionName": {http.StatusNotFound, CodeFunctionNotFound, "the function does not exist upstream in the configured region and namespace"},
@@ -84,6 +87,8 @@ var upstreamRules = map[string]upstreamRule{
 
 	"RequestLimitExceeded":  {http.StatusTooManyRequests, CodeRateLimited, "the upstream's request budget is exhausted; retry later"},
 	"RequestLimitExceeded.": {http.StatusTooManyRequests, CodeRateLimited, "the upstream's request budget is exhausted; retry later"},
+	// CLS: too many concurrent queries on the function's log topic.
+	"LimitExceeded.LogSearch": {http.StatusTooManyRequests, CodeRateLimited, "too many concurrent queries on the function's log topic; retry later"},
 
 	"ResourceUnavailable":  {http.StatusServiceUnavailable, CodeUpstreamDown, "the upstream service is unavailable"},
 	"ResourceUnavailable.": {http.StatusServiceUnavailable, CodeUpstreamDown, "the upstream service is unavailable"},

@@ -29,16 +29,27 @@ func (e *BreakerOpenError) Error() string {
 // lets one probe call through, and the probe's success closes it again.
 type breaker struct {
 	next logsCaller
-	cb   *gobreaker.CircuitBreaker[translate.GetFunctionLogsResponse]
+	*guard
+}
+
+// guard is the breaker of one account in one region, which every API
+// called there (SCF's and CLS's) shares: their failures are the same
+// upstream's, and the breaker's metrics are per account.
+type guard struct {
+	cb *gobreaker.CircuitBreaker[struct{}]
 	// probeAt is when the open breaker turns half-open (unix ns).
 	probeAt atomic.Int64
 }
 
 // newBreaker guards next, one account (named by its alias) in one region.
 func newBreaker(next logsCaller, cfg BreakerConfig, account string, metrics *Metrics) *breaker {
-	c := &breaker{next: next}
+	return &breaker{next: next, guard: newGuard(cfg, account, metrics)}
+}
+
+func newGuard(cfg BreakerConfig, account string, metrics *Metrics) *guard {
+	c := &guard{}
 	metrics.breakerStateChanged(account, nil, gobreaker.StateClosed)
-	c.cb = gobreaker.NewCircuitBreaker[translate.GetFunctionLogsResponse](gobreaker.Settings{
+	c.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
 		Timeout:     cfg.OpenFor,
 		ReadyToTrip: func(counts gobreaker.Counts) bool { return counts.ConsecutiveFailures >= uint32(cfg.Failures) },
@@ -60,26 +71,35 @@ func newBreaker(next logsCaller, cfg BreakerConfig, account string, metrics *Met
 }
 
 // GetFunctionLogs makes the call unless the breaker is open.
-func (c *breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	resp, err := c.cb.Execute(func() (translate.GetFunctionLogsResponse, error) {
-		resp, err := c.next.GetFunctionLogs(ctx, params)
+func (c *breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (resp translate.GetFunctionLogsResponse, err error) {
+	err = c.do(ctx, func() error {
+		resp, err = c.next.GetFunctionLogs(ctx, params)
+		return err
+	})
+	return resp, err
+}
+
+// do makes call unless the breaker is open.
+func (c *guard) do(ctx context.Context, call func() error) error {
+	_, err := c.cb.Execute(func() (struct{}, error) {
+		err := call()
 		if err != nil && ctx.Err() != nil {
 			// The caller's deadline or cancellation cut the call short:
 			// that says nothing about the upstream.
-			return resp, callerGaveUp{err}
+			return struct{}{}, callerGaveUp{err}
 		}
-		return resp, err
+		return struct{}{}, err
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		// ErrTooManyRequests: half-open with its probe already out.
 		wait := time.Until(time.Unix(0, c.probeAt.Load()))
-		return resp, &BreakerOpenError{RetryAfter: max(wait, time.Second)}
+		return &BreakerOpenError{RetryAfter: max(wait, time.Second)}
 	}
 	var gaveUp callerGaveUp
 	if errors.As(err, &gaveUp) {
-		return resp, gaveUp.err
+		return gaveUp.err
 	}
-	return resp, err
+	return err
 }
 
 // callerGaveUp marks an error of a call whose context ended, so the

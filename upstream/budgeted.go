@@ -15,6 +15,9 @@ type budgeted struct {
 	backoff time.Duration
 	account string // the alias, for metrics
 	metrics *Metrics
+	// exceeded says an error is the upstream's own enforcement of the
+	// limit this budget keeps; nil: any RateLimited outcome.
+	exceeded func(error) bool
 }
 
 // do makes call within the budget: it waits for a slot, pauses the budget
@@ -28,7 +31,7 @@ func (b *budgeted) do(ctx context.Context, call func(context.Context) error) err
 	err = call(ctx)
 	outcome := Classify(err)
 	// The pause goes first, so that Done grants no waiter in between.
-	if outcome == RateLimited {
+	if b.exceeded == nil && outcome == RateLimited || b.exceeded != nil && b.exceeded(err) {
 		b.budget.Pause(b.backoff)
 	}
 	grant.Done(time.Now())

@@ -15,6 +15,9 @@ import (
 type Config struct {
 	// Endpoint is host[:port] (default scf.tencentcloudapi.com).
 	Endpoint string `yaml:"endpoint"`
+	// CLSEndpoint is CLS's host[:port] (default cls.tencentcloudapi.com),
+	// for projects whose source is cls.
+	CLSEndpoint string `yaml:"clsEndpoint"`
 	// Scheme is https (default) or http, for the simulator on loopback.
 	Scheme string `yaml:"scheme"`
 	// Timeout bounds one upstream call (default 10s).
@@ -39,6 +42,9 @@ type BreakerConfig struct {
 func (c *Config) ApplyDefaults() {
 	if c.Endpoint == "" {
 		c.Endpoint = DefaultEndpoint
+	}
+	if c.CLSEndpoint == "" {
+		c.CLSEndpoint = DefaultCLSEndpoint
 	}
 	if c.Scheme == "" {
 		c.Scheme = "https"

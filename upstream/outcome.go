@@ -15,8 +15,9 @@ type Outcome int
 const (
 	// OK: the upstream answered with data.
 	OK Outcome = iota
-	// RateLimited: RequestLimitExceeded, although the budget kept count;
-	// something else spends the account.
+	// RateLimited: RequestLimitExceeded (or CLS's per-topic concurrency
+	// limit, TopicConcurrencyExceeded), although the budget kept count;
+	// something else spends the account or runs queries on the topic.
 	RateLimited
 	// AuthFailure: the upstream refused mudscf's own credentials.
 	AuthFailure
@@ -71,7 +72,7 @@ func Classify(err error) Outcome {
 		return CallerGaveUp
 	case errors.As(err, &apiErr):
 		switch code := apiErr.Code; {
-		case strings.HasPrefix(code, "RequestLimitExceeded"):
+		case strings.HasPrefix(code, "RequestLimitExceeded"), code == TopicConcurrencyExceeded:
 			return RateLimited
 		case strings.HasPrefix(code, "AuthFailure"):
 			return AuthFailure

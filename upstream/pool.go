@@ -3,9 +3,11 @@ package upstream
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
 
@@ -24,10 +26,13 @@ type Pool struct {
 	loc      *time.Location
 	tracer   trace.TracerProvider
 	metrics  *Metrics
-	budgets  map[string]budget.Limiter // by API and account
-	breakers map[string]*breaker
+	breakers map[string]*guard // by account and region
 	aliases  map[string]string // SecretId to alias
 	budgetM  *budget.Metrics
+
+	// mu guards budgets: a CLS topic's is made when first queried.
+	mu      sync.Mutex
+	budgets map[string]budget.Limiter // by API and account, or by topic
 }
 
 // PoolOptions are a Pool's dependencies.
@@ -48,7 +53,7 @@ func NewPool(opts PoolOptions) *Pool {
 	return &Pool{
 		cfg: opts.Upstream, budget: opts.Budget, store: opts.Store, loc: opts.Location, tracer: opts.TracerProvider,
 		metrics: NewMetrics(opts.Registerer), budgetM: budget.NewMetrics(opts.Registerer),
-		budgets: map[string]budget.Limiter{}, breakers: map[string]*breaker{}, aliases: map[string]string{},
+		budgets: map[string]budget.Limiter{}, breakers: map[string]*guard{}, aliases: map[string]string{},
 	}
 }
 
@@ -63,14 +68,72 @@ func (p *Pool) Source(project, region string, creds CredentialsConfig) (LogSourc
 		return nil, err
 	}
 	account := client.SecretID()
+	logs := budgetedLogs{next: client, budgeted: p.budgeted(account, alias, getLogs, p.budget)}
+	breaker := &breaker{next: logs, guard: p.guard(account, region, alias)}
+	return newGetFunctionLogsSource(breaker, p.loc), nil
+}
+
+// guard is the breaker of account in region, one for every API called
+// there.
+func (p *Pool) guard(account, region, alias string) *guard {
 	key := account + "|" + region
-	guard, ok := p.breakers[key]
+	g, ok := p.breakers[key]
 	if !ok {
-		logs := budgetedLogs{next: client, budgeted: p.budgeted(account, alias, getLogs, p.budget)}
-		guard = newBreaker(logs, p.cfg.Breaker, alias, p.metrics)
-		p.breakers[key] = guard
+		g = newGuard(p.cfg.Breaker, alias, p.metrics)
+		p.breakers[key] = g
 	}
-	return newGetFunctionLogsSource(guard, p.loc), nil
+	return g
+}
+
+// CLSSource is the LogSource of project in region with creds that reads
+// CLS: each function's topic from configured (by namespace and name) or
+// else from SCF's GetFunction, within that API's budget. SearchLog spends
+// the account's budget of calls per second and the topic's of concurrent
+// queries, shared by every project reading the topic.
+func (p *Pool) CLSSource(project, region string, creds CredentialsConfig, configured map[FunctionKey]string) (LogSource, error) {
+	client, alias, err := p.client(project, region, creds)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := creds.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	cls, err := NewCLSClient(p.clientConfig(region, cred, clsService))
+	if err != nil {
+		return nil, err
+	}
+	account := client.SecretID()
+	rate := p.budget
+	rate.RequestsPerSecond = searchLogPerSecond
+	search := budgetedSearch{
+		next: cls, guard: p.guard(account, region, alias),
+		rate: p.budgeted(account, alias, searchLog, rate),
+		topicOf: func(topic string) *budgeted {
+			return p.topicBudget(topic, alias)
+		},
+	}
+	describer, err := p.Describer(project, region, creds)
+	if err != nil {
+		return nil, err
+	}
+	return NewCLSSource(search, NewTopics(describer, configured), p.loc), nil
+}
+
+// topicBudget is the concurrency limit of a CLS topic, made on first use.
+// Its calls are counted as the account's SearchLog calls.
+func (p *Pool) topicBudget(topic, alias string) *budgeted {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := "SearchLog-topic|" + topic
+	l, ok := p.budgets[key]
+	if !ok {
+		l = p.budgetM.InstrumentWaits(budget.NewConcurrencyLimiter(searchLogConcurrency, p.budget.MaxWait, p.store, key, p.cfg.Timeout),
+			alias, searchLog)
+		p.budgets[key] = l
+	}
+	return &budgeted{budget: l, api: searchLog, backoff: p.budget.Backoff, account: alias, metrics: p.metrics,
+		exceeded: func(err error) bool { return isCode(err, TopicConcurrencyExceeded) }}
 }
 
 // Describer looks up functions of project in region with creds.
@@ -90,17 +153,8 @@ func (p *Pool) client(project, region string, creds CredentialsConfig) (*Client,
 	if err != nil {
 		return nil, "", err
 	}
-	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
-	if p.tracer != nil {
-		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(p.tracer),
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-				return "tencentcloud scf " + r.Header.Get("X-TC-Action")
-			}))
-	}
-	client, err := NewClient(ClientConfig{
-		Region: region, Endpoint: p.cfg.Endpoint, Scheme: p.cfg.Scheme,
-		Timeout: p.cfg.Timeout, Credential: cred, Transport: transport,
-	})
+	cfg := p.clientConfig(region, cred, scfService)
+	client, err := NewClient(cfg)
 	if err != nil {
 		return nil, "", err
 	}
@@ -109,6 +163,24 @@ func (p *Pool) client(project, region string, creds CredentialsConfig) (*Client,
 		return nil, "", err
 	}
 	return client, alias, nil
+}
+
+// clientConfig is how the client of service (scf or cls) in region with
+// cred calls Tencent.
+func (p *Pool) clientConfig(region string, cred common.CredentialIface, service string) ClientConfig {
+	endpoint := p.cfg.Endpoint
+	if service == clsService {
+		endpoint = p.cfg.CLSEndpoint
+	}
+	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if p.tracer != nil {
+		transport = otelhttp.NewTransport(transport, otelhttp.WithTracerProvider(p.tracer),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return "tencentcloud " + service + " " + r.Header.Get("X-TC-Action")
+			}))
+	}
+	return ClientConfig{Region: region, Endpoint: endpoint, Scheme: p.cfg.Scheme,
+		Timeout: p.cfg.Timeout, Credential: cred, Transport: transport}
 }
 
 // budgeted is the budget of api on account, one per pair, shared by every
@@ -120,6 +192,8 @@ func (p *Pool) budgeted(account, alias, api string, cfg budget.Config) *budgeted
 	if api != getLogs {
 		key = api + "|" + account
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	l, ok := p.budgets[key]
 	if !ok {
 		l = p.budgetM.Instrument(budget.New(cfg, p.store, key, p.cfg.Timeout), alias, api, cfg.RequestsPerSecond)

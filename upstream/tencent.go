@@ -46,21 +46,36 @@ type ClientConfig struct {
 	Transport http.RoundTripper
 }
 
-// Client calls GetFunctionLogs through the official SDK.
-type Client struct {
-	sdk      *common.Client
-	secretID string
-	timeout  time.Duration
+// Client calls SCF (GetFunctionLogs, GetFunction) through the official
+// SDK.
+type Client struct{ api }
+
+// api is one Tencent Cloud API (a service at a version) reached through the
+// official SDK, with everything in it that acts behind the caller's back
+// turned off.
+type api struct {
+	sdk              *common.Client
+	service, version string
+	secretID         string
+	timeout          time.Duration
 }
 
-// NewClient builds a client whose SDK never retries, reroutes or prints
-// requests.
+// NewClient builds an SCF client whose SDK never retries, reroutes or
+// prints requests.
 func NewClient(cfg ClientConfig) (*Client, error) {
+	a, err := newAPI(cfg, DefaultEndpoint, scfService, scfVersion)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{a}, nil
+}
+
+func newAPI(cfg ClientConfig, defaultEndpoint, service, version string) (api, error) {
 	if cfg.Region == "" {
-		return nil, errors.New("tencent client: region is required")
+		return api{}, errors.New("tencent client: region is required")
 	}
 	if cfg.Endpoint == "" {
-		cfg.Endpoint = DefaultEndpoint
+		cfg.Endpoint = defaultEndpoint
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -69,7 +84,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cred == nil {
 		var err error
 		if cred, err = credentialChain().GetCredential(); err != nil {
-			return nil, fmt.Errorf("tencent client: no credentials in the environment, profile file, TKE OIDC role or CVM role: %w", err)
+			return api{}, fmt.Errorf("tencent client: no credentials in the environment, profile file, TKE OIDC role or CVM role: %w", err)
 		}
 	}
 	scheme := strings.ToUpper(cfg.Scheme)
@@ -77,7 +92,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		scheme = "HTTPS"
 	}
 	if scheme != "HTTPS" && scheme != "HTTP" {
-		return nil, fmt.Errorf("tencent client: scheme %q is neither https nor http", cfg.Scheme)
+		return api{}, fmt.Errorf("tencent client: scheme %q is neither https nor http", cfg.Scheme)
 	}
 
 	cpf := profile.NewClientProfile()
@@ -104,7 +119,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		WithHttpTransport(statusRecorder{next: transport}).
 		WithRequestClient("mudscf")
 	secretID, _, _ := cred.GetCredential()
-	return &Client{sdk: sdk, secretID: secretID, timeout: cfg.Timeout}, nil
+	return api{sdk: sdk, service: service, version: version, secretID: secretID, timeout: cfg.Timeout}, nil
 }
 
 // credentialChain is the SDK's provider chain with TKE's OIDC role added:
@@ -122,7 +137,7 @@ func credentialChain() common.Provider {
 }
 
 // SecretID identifies the upstream account, whose budget the calls spend.
-func (c *Client) SecretID() string { return c.secretID }
+func (a *api) SecretID() string { return a.secretID }
 
 // GetFunctionLogs makes one upstream call. Errors are *APIError or
 // *TransportError.
@@ -136,6 +151,7 @@ func (c *Client) GetFunctionLogs(ctx context.Context, params translate.GetFuncti
 // uses: its memory size (what Tencent bills by) and its CLS log topic.
 type FunctionDetails struct {
 	MemorySize  int64 // MB
+	Timeout     int64 // s
 	ClsLogsetId string
 	ClsTopicId  string
 }
@@ -155,7 +171,7 @@ func (c *Client) GetFunction(ctx context.Context, name, namespace, qualifier str
 
 // call makes one call of action with params, and decodes the answer's
 // Response into out.
-func (c *Client) call(ctx context.Context, action string, params, out any) error {
+func (c *api) call(ctx context.Context, action string, params, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	seen := new(exchange)
@@ -165,7 +181,7 @@ func (c *Client) call(ctx context.Context, action string, params, out any) error
 	if err != nil {
 		return err
 	}
-	req := tchttp.NewCommonRequest(scfService, scfVersion, action)
+	req := tchttp.NewCommonRequest(c.service, c.version, action)
 	req.SetContext(ctx)
 	if err := req.SetActionParameters(body); err != nil {
 		return err

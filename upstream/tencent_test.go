@@ -27,8 +27,8 @@ const (
 // simEnv is the simulator with what these tests build on it.
 type simEnv struct{ *testenv.Simulator }
 
-func startSim(t testing.TB, now func() time.Time) *simEnv {
-	return &simEnv{testenv.StartSimulator(t, now)}
+func startSim(t testing.TB, now func() time.Time, fns ...scfsim.Function) *simEnv {
+	return &simEnv{testenv.StartSimulator(t, now, fns...)}
 }
 
 func (e *simEnv) client(t *testing.T, secretID, secretKey string, transport http.RoundTripper) *Client {

@@ -27,7 +27,9 @@ import (
 const (
 	demoProject  = "proj_AsIu33tafZGe"
 	demoFunction = "MVPQVsgjuHBlvWFB"
-	demoMember   = "usr_morgan_de"
+	// demoCLSProject serves the same functions, read from CLS.
+	demoCLSProject = "proj_ClsDemo01"
+	demoMember     = "usr_morgan_de"
 )
 
 func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -115,10 +117,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
   token for %[5]s (24h):
     %[6]s
 
-Try:
+Try (%[7]s reads GetFunctionLogs, %[10]s the same functions from CLS):
   curl -s -H 'Authorization: Bearer %[6]s' 'http://%[1]s/api/functions/projects/%[7]s/functions/%[8]s/logs?limit=2'
+  curl -s -H 'Authorization: Bearer %[6]s' 'http://%[1]s/api/functions/projects/%[10]s/functions/%[8]s/logs?limit=2'
 
-`, api.Addr(), admin.Addr(), simListener.Addr(), *jwtSecret, demoMember, token, demoProject, demoFunction, expListener.Addr())
+`, api.Addr(), admin.Addr(), simListener.Addr(), *jwtSecret, demoMember, token, demoProject, demoFunction, expListener.Addr(), demoCLSProject)
 	return g.Wait()
 }
 
@@ -146,18 +149,29 @@ var demoFunctions = map[string]proxy.FunctionConfig{
 }
 
 // demoConfig serves the seed's project and function, and three more
-// functions of the simulator under ObjectId-shaped IDs.
+// functions of the simulator under ObjectId-shaped IDs; and the same
+// functions under the same IDs in a second project read from CLS, whose
+// topics the proxy asks SCF's GetFunction for.
 func demoConfig(addr, adminAddr, simAddr string) proxy.Config {
+	creds := upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"}
 	return proxy.Config{
 		Listen: addr, AdminListen: adminAddr,
 		// No load balancer routes to the demo: nothing to drain.
 		DrainDelay: new(time.Duration(0)),
-		Upstream:   upstream.Config{Endpoint: simAddr, Scheme: "http"},
-		JWT:        jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
+		// The simulator serves SCF and CLS on one address.
+		Upstream: upstream.Config{Endpoint: simAddr, CLSEndpoint: simAddr, Scheme: "http"},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
 		Projects: map[string]proxy.ProjectConfig{
 			demoProject: {
 				Region:      "ap-guangzhou",
-				Credentials: upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"},
+				Credentials: creds,
+				Readers:     jwtauth.Readers{Subjects: []string{demoMember}, Roles: []string{"admin"}},
+				Functions:   demoFunctions,
+			},
+			demoCLSProject: {
+				Region:      "ap-guangzhou",
+				Source:      proxy.SourceCLS,
+				Credentials: creds,
 				Readers:     jwtauth.Readers{Subjects: []string{demoMember}, Roles: []string{"admin"}},
 				Functions:   demoFunctions,
 			},

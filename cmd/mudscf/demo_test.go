@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -49,24 +50,38 @@ func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string
 	return nil
 }
 
-// The README's first command: the demo prints a curl that works as printed.
+// The README's first command: the demo prints a curl per project that
+// works as printed, and both projects tell of the same executions.
 func TestDemoCurlWorks(t *testing.T) {
-	m := startSubcommand(t, regexp.MustCompile(`(?s)exporter +(http://\S+/metrics).*curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'`),
+	m := startSubcommand(t, regexp.MustCompile(`(?s)exporter +(http://\S+/metrics).*curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'\n  curl -s -H 'Authorization: Bearer [^']+' '([^']+)'`),
 		"demo", "--jwt-secret", demoJWTSecret, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--sim-addr", "127.0.0.1:0", "--exporter-addr", "127.0.0.1:0")
-	exporterMetrics, token, curlURL := m[1], m[2], m[3]
-	req, _ := http.NewRequest(http.MethodGet, curlURL, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	exporterMetrics, token := m[1], m[2]
+	var ids [2][]any
+	for i, curlURL := range m[3:5] {
+		if want := []string{demoProject, demoCLSProject}[i]; !strings.Contains(curlURL, "/projects/"+want+"/") {
+			t.Fatalf("curl %d reads %s, want project %s", i, curlURL, want)
+		}
+		req, _ := http.NewRequest(http.MethodGet, curlURL, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Success bool
+			Data    struct{ Executions []map[string]any }
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || !body.Success || len(body.Data.Executions) != 2 {
+			t.Fatalf("%s: %d %+v %v", curlURL, resp.StatusCode, body, err)
+		}
+		for _, e := range body.Data.Executions {
+			ids[i] = append(ids[i], e["requestId"])
+		}
 	}
-	defer resp.Body.Close()
-	var body struct {
-		Success bool
-		Data    struct{ Executions []map[string]any }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 || !body.Success || len(body.Data.Executions) != 2 {
-		t.Fatalf("%d %+v %v", resp.StatusCode, body, err)
+	if !reflect.DeepEqual(ids[0], ids[1]) {
+		t.Errorf("the GetFunctionLogs project shows %v, the CLS project %v", ids[0], ids[1])
 	}
 
 	// The exporter in the same process polls through the proxy.

@@ -428,6 +428,7 @@ type fileConfig struct {
 	APIRateLimits map[string]int `yaml:"apiRateLimits"`
 	MaxClockSkew  time.Duration  `yaml:"maxClockSkew"`
 	Faults        Faults         `yaml:"faults"`
+	CLS           CLSConfig      `yaml:"cls"`
 }
 
 // LoadConfig reads a YAML configuration. Unknown keys are errors, because
@@ -448,6 +449,7 @@ func LoadConfig(path string) (Config, error) {
 		APIRateLimits: fc.APIRateLimits,
 		MaxClockSkew:  fc.MaxClockSkew,
 		Faults:        fc.Faults,
+		CLS:           fc.CLS,
 	}
 	if len(c.Accounts) == 0 {
 		c.Accounts = defaultAccounts()

@@ -50,6 +50,9 @@ maxClockSkew: 1m
 faults:
   latency: 250ms
   httpStatus: 502
+cls:
+  rateLimit: 30
+  topicConcurrency: 4
 `)
 	c, err := LoadConfig(p)
 	if err != nil {
@@ -75,6 +78,9 @@ faults:
 	}
 	if c.Faults != (Faults{Latency: 250 * time.Millisecond, HTTPStatus: 502}) {
 		t.Fatalf("faults %+v", c.Faults)
+	}
+	if c.CLS != (CLSConfig{RateLimit: 30, TopicConcurrency: 4}) {
+		t.Fatalf("cls %+v", c.CLS)
 	}
 	api, quiet = c.Functions[0], c.Functions[1]
 	if api.Region != "ap-shanghai" || api.Namespace != "prod" || api.RatePerSecond != 2 || api.TimeoutMs != 1000 ||

@@ -17,8 +17,12 @@
 //
 // Every function has the CLS topic and logset GetFunction reports
 // (Function.ClsTopicID and ClsLogsetID, by default DefaultClsTopicID and
-// DefaultClsLogsetID), so a CLS side can serve the same executions under
-// the same IDs.
+// DefaultClsLogsetID), and the simulator also answers CLS (Cloud Log
+// Service, version 2020-10-16, TC3 service "cls") SearchLog on those
+// topics from the same executions, as the log records SCF delivers to CLS:
+// CQL searches, Context paging, the SQL subset of stats queries, Tencent's
+// error codes, a rate limit per SecretId and a concurrency limit per topic
+// (Config.CLS, "cls" in the YAML). Both official SDKs drive it in tests.
 //
 // Executions are synthetic but deterministic: execution i of a function is
 // a pure function of (Seed, region, namespace, name, i), so nothing is

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,6 +155,126 @@ func TestNodeSDK(t *testing.T) {
 		if n := tr.APIs[a].TotalAccepted[defaultSecretID]; n != want {
 			t.Errorf("ground truth: %d %s calls accepted, want %d", n, a, want)
 		}
+	}
+	if n := tr.TotalAuthFailures[defaultSecretID]; n != 1 {
+		t.Errorf("ground truth: %d auth failures, want 1", n)
+	}
+}
+
+// The official Node.js SDK's CLS client reads one function's SCF logs the
+// way a user would (testdata/nodesdk/cls.js): the topic from GetFunction's
+// ClsTopicId, a raw CQL page newest first, the next page by Context, SQL
+// stats, and the error codes of a CQL syntax error and a wrong key. Every
+// answer is checked against the same executions GetFunctionLogs serves.
+func TestNodeSDKCLS(t *testing.T) {
+	node := needNodeSDK(t)
+	s, _ := newSim(t, noRateLimit)
+	const fn, limit = "thumbnail-worker", 5
+	to := s.now().Truncate(time.Minute).Add(-5 * time.Minute)
+	from := to.Add(-10 * time.Minute)
+	out := sdkHarness(t, s, nodeSDKDir, node, "harness.js", "cls", fn,
+		strconv.FormatInt(from.UnixMilli(), 10), strconv.FormatInt(to.UnixMilli(), 10), strconv.Itoa(limit))
+
+	// The executions that started in [from, to), newest first.
+	truth := s.Executions("ap-guangzhou", "default", fn, from, to.Add(-time.Nanosecond))
+	slices.Reverse(truth)
+	if len(truth) < 2*limit+1 {
+		t.Fatalf("only %d executions in the window", len(truth))
+	}
+	var wantOK, wantLast int64
+	for _, e := range truth {
+		if e.Log.RetCode == 0 {
+			wantOK++
+		}
+		wantLast = max(wantLast, e.Start.UnixMilli())
+	}
+	if wantOK == int64(len(truth)) {
+		t.Fatal("no failed execution in the window: the success count proves nothing")
+	}
+	ids := func(es []Execution) []string {
+		var r []string
+		for _, e := range es {
+			r = append(r, e.Log.RequestId)
+		}
+		return r
+	}
+
+	type page struct {
+		Answer     json.RawMessage
+		RequestIds []string
+	}
+	var got struct {
+		CLS struct {
+			TopicId       string
+			First, Second page
+			Stats         struct {
+				Answer json.RawMessage
+				Row    struct{ Total, Successful, LastRun int64 }
+			}
+			SyntaxError, WrongKey struct{ Code, Message string }
+		} `json:"cls"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	c := got.CLS
+	if want := DefaultClsTopicID("ap-guangzhou", "default", fn); c.TopicId != want {
+		t.Errorf("topic %q, want %q", c.TopicId, want)
+	}
+
+	// The SDK hands back the answer as sent: its keys must be the
+	// model's (cls_models.d.ts SearchLogResponse, LogInfo), exactly.
+	wantKeys := []string{"Analysis", "AnalysisRecords", "AnalysisResults", "ColNames", "Columns", "Context",
+		"ListOver", "RequestId", "Results", "SamplingRate", "Topics"}
+	wantLogKeys := []string{"FileName", "HighLights", "HostName", "IndexStatus", "LogJson", "PkgId", "PkgLogId",
+		"RawLog", "Source", "Time", "TopicId", "TopicName"}
+	for i, p := range []page{c.First, c.Second} {
+		var top map[string]json.RawMessage
+		var typed searchLogResponse
+		strictly(t, "page", p.Answer, &typed)
+		if err := json.Unmarshal(p.Answer, &top); err != nil {
+			t.Fatal(err)
+		}
+		if keys := slices.Sorted(maps.Keys(top)); !slices.Equal(keys, wantKeys) {
+			t.Errorf("page %d keys %v, want %v", i+1, keys, wantKeys)
+		}
+		var results []map[string]json.RawMessage
+		if err := json.Unmarshal(top["Results"], &results); err != nil || len(results) == 0 {
+			t.Fatalf("page %d Results %s: %v", i+1, top["Results"], err)
+		}
+		if keys := slices.Sorted(maps.Keys(results[0])); !slices.Equal(keys, wantLogKeys) {
+			t.Errorf("page %d LogInfo keys %v, want %v", i+1, keys, wantLogKeys)
+		}
+		want := ids(truth[i*limit : (i+1)*limit])
+		if !slices.Equal(p.RequestIds, want) {
+			t.Errorf("page %d request IDs\n got %v\nwant %v", i+1, p.RequestIds, want)
+		}
+		if typed.ListOver || typed.Context == "" || typed.RequestId == "" {
+			t.Errorf("page %d: ListOver %v, Context %q, RequestId %q", i+1, typed.ListOver, typed.Context, typed.RequestId)
+		}
+	}
+
+	var stats searchLogResponse
+	strictly(t, "stats", c.Stats.Answer, &stats)
+	if !stats.Analysis || !slices.Equal(stats.Columns, []clsColumn{{"total", "bigint"}, {"successful", "bigint"}, {"lastRun", "bigint"}}) {
+		t.Errorf("stats answer: Analysis %v, Columns %+v", stats.Analysis, stats.Columns)
+	}
+	if r := c.Stats.Row; r.Total != int64(len(truth)) || r.Successful != wantOK || r.LastRun != wantLast {
+		t.Errorf("stats %+v, ground truth total=%d successful=%d lastRun=%d", r, len(truth), wantOK, wantLast)
+	}
+
+	if c.SyntaxError.Code != "FailedOperation.SyntaxError" {
+		t.Errorf("a CQL syntax error gave %+v", c.SyntaxError)
+	}
+	if c.WrongKey.Code != "AuthFailure.SignatureFailure" {
+		t.Errorf("a wrong key gave %+v", c.WrongKey)
+	}
+	tr := s.Truth()
+	if n := tr.APIs[clsSearchLog].TotalAccepted[defaultSecretID]; n != 3 {
+		t.Errorf("ground truth: %d SearchLog calls accepted, want 3", n)
+	}
+	if n := tr.APIs[actionGetFunction].TotalAccepted[defaultSecretID]; n != 1 {
+		t.Errorf("ground truth: %d GetFunction calls accepted, want 1", n)
 	}
 	if n := tr.TotalAuthFailures[defaultSecretID]; n != 1 {
 		t.Errorf("ground truth: %d auth failures, want 1", n)

@@ -40,6 +40,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // perSecond; every label set starts at 0.
 func (m *Metrics) Instrument(l Limiter, account, api string, perSecond int) Limiter {
 	m.limits.WithLabelValues(account, api).Set(float64(perSecond))
+	return m.InstrumentWaits(l, account, api)
+}
+
+// InstrumentWaits records the waits and refusals of l, a budget of api on
+// account that is not a rate (a concurrency limit, say).
+func (m *Metrics) InstrumentWaits(l Limiter, account, api string) Limiter {
 	i := instrumented{Limiter: l}
 	for p := range i.waits {
 		prio := Priority(p).String()

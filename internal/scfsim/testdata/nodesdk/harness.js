@@ -3,25 +3,28 @@
 // runs it and checks them against the simulator's ground truth.
 //
 // Usage: SCFSIM_ENDPOINT=127.0.0.1:PORT SCFSIM_SECRET_ID=... SCFSIM_SECRET_KEY=... \
-//   node harness.js SUITES FUNCTION REQUEST_ID
-// SUITES is a comma-separated list of suites below ("scf").
+//   node harness.js SUITES ARGS...
+// SUITES is a comma-separated list of suites below; each gets ARGS as
+// ctx.args ("scf": FUNCTION REQUEST_ID; "cls": FUNCTION FROM_MS TO_MS
+// LIMIT).
 //
 // The SDK derives the signing service from the endpoint's first label
 // ("scf.tencentcloudapi.com" -> "scf"), so it is given Tencent's real host
-// names with the simulator's port, and an HTTP agent that resolves every
+// names with the simulator's port ("scf.tencentcloudapi.com:PORT",
+// "cls.tencentcloudapi.com:PORT"), and an HTTP agent that resolves every
 // name to the simulator's loopback address: nothing leaves the machine.
 //
-// Adding a service (CLS): write a module exporting
+// Adding a service: write a module exporting
 //   async function (ctx) -> any JSON
-// that builds its client with ctx.clientConfig("cls") (for example
-// require("tencentcloud-sdk-nodejs/tencentcloud/services/cls").cls.v20201016.Client),
-// list it in `suites` below, and have the Go test pass its name.
+// that builds its clients with ctx.clientConfig(SERVICE), list it in
+// `suites` below, and have the Go test pass its name.
 "use strict";
 
 const http = require("http");
 
 const suites = {
   scf: require("./scf.js"),
+  cls: require("./cls.js"),
 };
 
 function loopbackAgent(address) {

@@ -1,0 +1,236 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream/budget"
+)
+
+// clientDescriber is GetFunction without a budget.
+type clientDescriber struct{ *Client }
+
+func (d clientDescriber) Describe(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error) {
+	return d.GetFunction(ctx, name, namespace, qualifier)
+}
+
+// sources are both sources over one simulator.
+type sources struct {
+	env      *simEnv
+	logs     *getFunctionLogsSource
+	cls      *CLSSource
+	clsCalls *countingSearch
+}
+
+type countingSearch struct {
+	next  SearchLogCaller
+	calls atomic.Int64
+}
+
+func (c *countingSearch) SearchLog(ctx context.Context, req translate.SearchLogRequest) (translate.SearchLogResponse, error) {
+	c.calls.Add(1)
+	return c.next.SearchLog(ctx, req)
+}
+
+// pacedLogs keeps GetFunctionLogs within the simulator's 5 calls per
+// second.
+type pacedLogs struct {
+	next  logsCaller
+	limit budget.Limiter
+}
+
+func (p pacedLogs) GetFunctionLogs(ctx context.Context, req translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
+	g, _, err := p.limit.Acquire(ctx, budget.Interactive)
+	if err != nil {
+		return translate.GetFunctionLogsResponse{}, err
+	}
+	defer func() { g.Done(time.Now()) }()
+	return p.next.GetFunctionLogs(ctx, req)
+}
+
+func newSources(t *testing.T, fns ...scfsim.Function) *sources {
+	t.Helper()
+	env := startSim(t, nil, fns...)
+	scf := env.client(t, testSecretID, testSecretKey, nil)
+	cls, err := NewCLSClient(ClientConfig{Region: "ap-guangzhou", Endpoint: env.Host, Scheme: "http", Timeout: 5 * time.Second,
+		Credential: common.NewCredential(testSecretID, testSecretKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counting := &countingSearch{next: cls}
+	paced := pacedLogs{next: scf, limit: budget.New(budget.Config{RequestsPerSecond: 5, Margin: 100 * time.Millisecond, MaxWait: time.Minute}, nil, "paced", 0)}
+	return &sources{env: env, logs: newGetFunctionLogsSource(paced, env.Location),
+		cls: NewCLSSource(counting, NewTopics(clientDescriber{scf}, nil), env.Location), clsCalls: counting}
+}
+
+// sameExecution says how a and b, one invocation as GetFunctionLogs (a) and
+// CLS (b) tell it, differ beyond what CLS cannot carry: the billed
+// duration and the whole log text (omitted), and the start's milliseconds
+// (which GetFunctionLogs drops).
+func sameExecution(a, b translate.Execution) error {
+	if b.Log != "" || b.BilledDurationMs != 0 {
+		return fmt.Errorf("CLS invented log %q or billed duration %d", b.Log, b.BilledDurationMs)
+	}
+	if a.ExecutedAt == nil || b.ExecutedAt == nil {
+		return fmt.Errorf("executedAt missing: %v, %v", a.ExecutedAt, b.ExecutedAt)
+	}
+	ta, _ := time.Parse(time.RFC3339, *a.ExecutedAt)
+	tb, err := time.Parse(time.RFC3339, *b.ExecutedAt)
+	if err != nil || !tb.Truncate(time.Second).Equal(ta) {
+		return fmt.Errorf("executedAt %s, GetFunctionLogs says %s", *b.ExecutedAt, *a.ExecutedAt)
+	}
+	b.Log, b.BilledDurationMs, b.ExecutedAt = a.Log, a.BilledDurationMs, a.ExecutedAt
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Errorf("\nGetFunctionLogs %+v\n            CLS %+v", a, b)
+	}
+	return nil
+}
+
+// For the same functions and windows, both sources return the same
+// executions, in the same order, with the same totals, for pages in both
+// orders, deep offsets and every filter; and the same stats, except the
+// average duration, which CLS computes over every execution.
+func TestCLSSourceEquivalence(t *testing.T) {
+	// Windows end a minute ago: every execution in them has finished, on
+	// the simulator's clock (the real one) as on this test's.
+	now := time.Now().Add(-time.Minute)
+	s := newSources(t,
+		scfsim.Function{Name: "APITest", RatePerSecond: 0.5, FailureRatio: 0.2, Qualifiers: []string{"$LATEST", "2", "prod"}},
+		scfsim.Function{Name: "slow-worker", RatePerSecond: 2, FailureRatio: 0.9, TimeoutMs: 20000},
+	)
+	ctx := context.Background()
+	base := translate.Query{Limit: 20, Order: translate.OrderDesc, Since: now.Add(-time.Hour), Until: now}
+	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
+	first, err := s.logs.Page(ctx, target, base)
+	if err != nil || len(first.Executions) == 0 {
+		t.Fatalf("GetFunctionLogs page: %v, %d executions", err, len(first.Executions))
+	}
+	with := func(f func(q *translate.Query)) translate.Query { q := base; f(&q); return q }
+	cases := []struct {
+		name   string
+		target translate.Target
+		q      translate.Query
+	}{
+		{"newest", target, base},
+		{"oldest", target, with(func(q *translate.Query) { q.Order = translate.OrderAsc })},
+		{"deep offset desc", target, with(func(q *translate.Query) { q.Offset, q.Limit = 1500, 100 })},
+		{"deep offset asc", target, with(func(q *translate.Query) { q.Offset, q.Limit, q.Order = 1777, 23, translate.OrderAsc })},
+		{"past the end", target, with(func(q *translate.Query) { q.Offset = 5000 })},
+		{"failed", target, with(func(q *translate.Query) { q.Status = translate.StatusFailed; q.Offset = 30 })},
+		{"succeeded", target, with(func(q *translate.Query) { q.Status = translate.StatusSuccess; q.Order = translate.OrderAsc })},
+		{"request ID", target, with(func(q *translate.Query) { q.RequestID = first.Executions[3].RequestID })},
+		{"qualifier", target, with(func(q *translate.Query) { q.Qualifier = "prod"; q.Offset = 10 })},
+		{"configured qualifier", translate.Target{FunctionName: "APITest", Namespace: "default", Qualifier: "2"}, base},
+		{"odd window", target, with(func(q *translate.Query) {
+			q.Since, q.Until = now.Add(-37*time.Minute-300*time.Millisecond), now.Add(-12*time.Minute+700*time.Millisecond)
+		})},
+		{"timeouts outlive the window", translate.Target{FunctionName: "slow-worker", Namespace: "default"},
+			with(func(q *translate.Query) {
+				q.Since, q.Until, q.Limit = now.Add(-10*time.Minute), now.Add(-9*time.Minute), 200
+			})},
+		{"big page", translate.Target{FunctionName: "slow-worker", Namespace: "default"},
+			with(func(q *translate.Query) { q.Limit, q.Offset, q.Status = 250, 100, translate.StatusFailed })},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want, err := s.logs.Page(ctx, c.target, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.cls.Page(ctx, c.target, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Total != want.Total || len(got.Executions) != len(want.Executions) {
+				t.Fatalf("CLS: %d of %d executions, GetFunctionLogs: %d of %d",
+					len(got.Executions), got.Total, len(want.Executions), want.Total)
+			}
+			for i := range want.Executions {
+				if err := sameExecution(want.Executions[i], got.Executions[i]); err != nil {
+					t.Fatalf("execution %d: %v", i, err)
+				}
+			}
+
+			wantStats, err := s.logs.Stats(ctx, c.target, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := s.clsCalls.calls.Load()
+			gotStats, err := s.cls.Stats(ctx, c.target, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := s.clsCalls.calls.Load() - calls; n != 1 {
+				t.Errorf("CLS stats cost %d calls, want 1", n)
+			}
+			if gotStats.LastRun == nil || wantStats.LastRun == nil {
+				t.Fatalf("lastRun: CLS %v, GetFunctionLogs %v", gotStats.LastRun, wantStats.LastRun)
+			}
+			last, _ := time.Parse(time.RFC3339, *gotStats.LastRun)
+			if l := translate.FormatMudbaseTime(last.Truncate(time.Second)); l != *wantStats.LastRun {
+				t.Errorf("lastRun %s, GetFunctionLogs says %s", *gotStats.LastRun, *wantStats.LastRun)
+			}
+			gotStats.LastRun = wantStats.LastRun
+			truth := exactMean(s.env, c.target, c.q)
+			if gotStats.AvgExecutionTime != truth {
+				t.Errorf("avgExecutionTime %d, the ground truth is %d", gotStats.AvgExecutionTime, truth)
+			}
+			gotStats.AvgExecutionTime = wantStats.AvgExecutionTime
+			if gotStats != wantStats {
+				t.Errorf("stats: CLS %+v, GetFunctionLogs %+v", gotStats, wantStats)
+			}
+		})
+	}
+}
+
+// exactMean is the mean duration, in whole ms, of every execution of q's
+// window and qualifier that the simulator has finished.
+func exactMean(env *simEnv, t translate.Target, q translate.Query) int64 {
+	qual := t.Qualifier
+	if q.Qualifier != "" {
+		qual = q.Qualifier
+	}
+	var sum float64
+	var n int
+	since := time.Unix(q.Since.Unix(), 0)
+	until := time.Unix(q.Until.Unix(), 0).Add(time.Second - time.Nanosecond)
+	for _, e := range env.Executions("ap-guangzhou", t.Namespace, t.FunctionName, since, until) {
+		if qual == "" || e.Qualifier == qual {
+			sum += e.Log.Duration
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return int64(math.Round(sum / float64(n)))
+}
+
+// A function whose GetFunction reports no topic is an error naming it.
+func TestCLSSourceNoTopic(t *testing.T) {
+	topics := NewTopics(describerFunc(func(context.Context, string, string, string) (FunctionDetails, error) {
+		return FunctionDetails{MemorySize: 128}, nil
+	}), nil)
+	src := NewCLSSource(nil, topics, time.UTC)
+	_, err := src.Stats(context.Background(), translate.Target{FunctionName: "orphan", Namespace: "ns1"}, translate.Query{})
+	f := translate.ClassifyUpstream(TopicNotFound, err.Error(), "")
+	if Classify(err) != ClientError || f.Body.Code != translate.CodeUpstreamConfig || !strings.Contains(err.Error(), `"orphan"`) {
+		t.Errorf("got %v (%s), want a misconfiguration naming the function", err, f.Body.Code)
+	}
+}
+
+type describerFunc func(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error)
+
+func (f describerFunc) Describe(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error) {
+	return f(ctx, name, namespace, qualifier)
+}
