@@ -62,7 +62,9 @@ func newSources(t *testing.T, fns ...scfsim.Function) *sources {
 	t.Helper()
 	env := startSim(t, nil, fns...)
 	scf := env.client(t, testSecretID, testSecretKey, nil)
-	cls, err := NewCLSClient(ClientConfig{Region: "ap-guangzhou", Endpoint: env.Host, Scheme: "http", Timeout: 5 * time.Second,
+	// A generous timeout: the simulator rebuilds a window's records for each
+	// query, which under -race on a busy 2-core machine takes seconds.
+	cls, err := NewCLSClient(ClientConfig{Region: "ap-guangzhou", Endpoint: env.Host, Scheme: "http", Timeout: time.Minute,
 		Credential: common.NewCredential(testSecretID, testSecretKey)})
 	if err != nil {
 		t.Fatal(err)
