@@ -41,6 +41,9 @@ type Exporter struct {
 	// an exporter that cannot save is not ready (a restart would count
 	// everything since the last save again).
 	saveErr atomic.Pointer[error]
+	// idleTimeout closes keep-alive connections a scraper left idle; a
+	// field so tests can shorten it.
+	idleTimeout time.Duration
 }
 
 // Options are the exporter's dependencies that do not come from the file.
@@ -94,7 +97,8 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 		return nil, err
 	}
 	e := &Exporter{
-		cfg: cfg,
+		cfg:         cfg,
+		idleTimeout: 2 * time.Minute,
 		client: &client{
 			base:   strings.TrimRight(cfg.Endpoint, "/"),
 			http:   &http.Client{Transport: opts.Transport, Timeout: cfg.Timeout},
@@ -162,7 +166,10 @@ func (e *Exporter) Handler() http.Handler {
 
 // Serve runs the metrics server on l and the polling loop until ctx ends.
 func (e *Exporter) Serve(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	// Prometheus scrapes every few seconds over keep-alive connections; one
+	// left idle (a scraper gone, a port scanner) is closed, not kept forever.
+	srv := &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		IdleTimeout: e.idleTimeout, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	runErr := e.Run(ctx)
