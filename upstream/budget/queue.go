@@ -29,26 +29,33 @@ func (q *waitQueue[W]) ahead(p Priority) int {
 	return n
 }
 
-// head is the waiter served next.
-func (q *waitQueue[W]) head() (W, bool) {
-	for _, l := range q {
+// next is the priority whose first waiter is served next.
+func (q *waitQueue[W]) next() (Priority, bool) {
+	for p, l := range q {
 		if len(l) > 0 {
-			return l[0], true
+			return Priority(p), true
 		}
 	}
-	var none W
-	return none, false
+	return 0, false
+}
+
+// head is the waiter served next.
+func (q *waitQueue[W]) head() (W, bool) {
+	p, ok := q.next()
+	if !ok {
+		var none W
+		return none, false
+	}
+	return q[p][0], true
 }
 
 func (q *waitQueue[W]) pop() (W, bool) {
-	for p, l := range q {
-		if len(l) > 0 {
-			q[p] = l[1:]
-			return l[0], true
-		}
+	w, ok := q.head()
+	if ok {
+		p, _ := q.next()
+		q[p] = q[p][1:]
 	}
-	var none W
-	return none, false
+	return w, ok
 }
 
 // deadlineOf is when a caller that came at start gives up: at ctx's
