@@ -220,7 +220,7 @@ func (q *redisQueue) acquire(ctx context.Context, l redisLimiter, p Priority) (G
 
 // sleep waits until the next try, unless the deadline or ctx ends first.
 func (q *redisQueue) sleep(ctx context.Context, l redisLimiter, w *redisWaiter, deadline *time.Timer, wait time.Duration) error {
-	var freed chan struct{} // nil: never ready
+	var freed chan struct{} // nil, so a rate budget sleeps its poll out: its slots free a window after Done
 	if q.freesOnDone {
 		freed = w.turn
 	}
