@@ -2,7 +2,6 @@ package budget
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 )
@@ -25,10 +24,9 @@ const BusyRetryAfter = time.Second
 type Concurrency struct {
 	maxWait time.Duration
 
-	mu          sync.Mutex
+	localQueue
 	free        int
 	pausedUntil time.Time
-	waiters     [2][]*waiter
 	timer       *time.Timer
 }
 
@@ -48,50 +46,13 @@ func (g concurrencyGrant) Done(time.Time) {
 		g.c.mu.Lock()
 		defer g.c.mu.Unlock()
 		g.c.free++
-		g.c.dispatchLocked(time.Now())
+		g.c.serveLocked(g.c, time.Now())
 	})
 }
 
 // Acquire waits for a slot and says how long it waited.
 func (c *Concurrency) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
-	start := time.Now()
-	deadline := start.Add(c.maxWait)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	c.mu.Lock()
-	if c.queuedLocked() == 0 && c.freeLocked(start) {
-		g := c.grantLocked()
-		c.mu.Unlock()
-		return g, 0, nil
-	}
-	if c.pausedUntil.After(deadline) {
-		retry := c.pausedUntil.Sub(start)
-		c.mu.Unlock()
-		return nil, 0, &RefusedError{RetryAfter: retry}
-	}
-	w := &waiter{ready: make(chan struct{})}
-	c.waiters[p] = append(c.waiters[p], w)
-	c.mu.Unlock()
-
-	timeout := time.NewTimer(deadline.Sub(start))
-	defer timeout.Stop()
-	select {
-	case <-w.ready:
-		return w.grant, time.Since(start), nil
-	case <-ctx.Done():
-	case <-timeout.C:
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if w.granted {
-		return w.grant, time.Since(start), nil
-	}
-	c.waiters[p] = slices.DeleteFunc(c.waiters[p], func(x *waiter) bool { return x == w })
-	if err := ctx.Err(); err != nil {
-		return nil, time.Since(start), err
-	}
-	return nil, time.Since(start), &RefusedError{RetryAfter: max(time.Until(c.pausedUntil), BusyRetryAfter)}
+	return c.acquire(ctx, c, c.maxWait, p)
 }
 
 // Pause stops all grants for d: the upstream said its limit was exceeded
@@ -108,35 +69,27 @@ func (c *Concurrency) Pause(d time.Duration) {
 		c.timer = time.AfterFunc(d, func() {
 			c.mu.Lock()
 			defer c.mu.Unlock()
-			c.dispatchLocked(time.Now())
+			c.serveLocked(c, time.Now())
 		})
 	}
 }
 
-func (c *Concurrency) queuedLocked() int {
-	return len(c.waiters[Interactive]) + len(c.waiters[Background])
-}
-
-func (c *Concurrency) freeLocked(now time.Time) bool {
-	return c.free > 0 && !now.Before(c.pausedUntil)
-}
-
-func (c *Concurrency) grantLocked() Grant {
-	c.free--
-	return concurrencyGrant{c: c, once: new(sync.Once)}
-}
-
-// dispatchLocked grants free slots to waiters, interactive first.
-func (c *Concurrency) dispatchLocked(now time.Time) {
-	for c.queuedLocked() > 0 && c.freeLocked(now) {
-		var w *waiter
-		for p := range c.waiters {
-			if len(c.waiters[p]) > 0 {
-				w, c.waiters[p] = c.waiters[p][0], c.waiters[p][1:]
-				break
-			}
-		}
-		w.grant, w.granted = c.grantLocked(), true
-		close(w.ready)
+func (c *Concurrency) takeLocked(now time.Time) (Grant, bool) {
+	if c.free == 0 || now.Before(c.pausedUntil) {
+		return nil, false
 	}
+	c.free--
+	return concurrencyGrant{c: c, once: new(sync.Once)}, true
+}
+
+// etaLocked can only tell a pause's end: a slot frees when some call
+// completes.
+func (c *Concurrency) etaLocked(int, time.Time) time.Time { return c.pausedUntil }
+
+// armLocked has nothing to schedule: Done serves the queue when a slot
+// frees, and Pause's timer when the pause ends.
+func (c *Concurrency) armLocked(time.Time) {}
+
+func (c *Concurrency) retryAfterLocked(now time.Time) time.Duration {
+	return max(c.pausedUntil.Sub(now), BusyRetryAfter)
 }

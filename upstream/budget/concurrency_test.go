@@ -35,6 +35,9 @@ func (c concurrencyConformance) test(t *testing.T) {
 		{"DoneOnce", testDoneOnce},
 		{"Pause", testConcurrencyPause},
 		{"InteractiveFirst", testConcurrencyInteractiveFirst},
+		{"GaveUpHoldsNothing", func(t *testing.T, c concurrencyConformance) {
+			checkGaveUpHoldsNothing(t, c.make(t, 1, time.Second))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { c.run(t, func(t *testing.T) { tc.body(t, c) }) })
 	}

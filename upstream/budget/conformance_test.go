@@ -38,6 +38,9 @@ func (c conformance) test(t *testing.T) {
 		{"InFlightHoldsSlot", testInFlightHoldsSlot},
 		{"Pause", testPause},
 		{"InteractiveFirst", testInteractiveFirst},
+		{"GaveUpHoldsNothing", func(t *testing.T, c conformance) {
+			checkGaveUpHoldsNothing(t, c.make(t, 1, 100*time.Millisecond, time.Second))
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { c.run(t, func(t *testing.T) { tc.body(t, c) }) })
 	}

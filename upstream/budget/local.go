@@ -3,7 +3,6 @@ package budget
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -24,14 +23,13 @@ type localBudget struct {
 	window  time.Duration
 	maxWait time.Duration
 
-	mu          sync.Mutex
+	localQueue
 	slots       []slot
 	pausedUntil time.Time
 	// probing, after a Pause, admits one call at a time until one
 	// completes after the pause: a storm of RequestLimitExceeded answers
 	// then costs one call per backoff, not one per slot.
 	probing bool
-	waiters [2][]*waiter
 	timer   *time.Timer
 }
 
@@ -39,12 +37,6 @@ type slot struct {
 	at         time.Time // completion of its last call
 	inFlight   bool
 	generation uint64
-}
-
-type waiter struct {
-	ready   chan struct{}
-	granted bool
-	grant   Grant
 }
 
 // newLocal admits limit calls per window; callers wait at most maxWait.
@@ -72,61 +64,14 @@ func (g localGrant) Done(at time.Time) {
 	if g.b.probing && !at.Before(g.b.pausedUntil) {
 		g.b.probing = false
 	}
-	if g.b.queuedLocked() > 0 {
+	if g.b.waiters.len() > 0 {
 		g.b.armLocked(time.Now())
 	}
 }
 
 // Acquire blocks until a call may be made, and says how long it waited.
-// It fails fast with a *RefusedError when the expected wait exceeds the
-// deadline, rather than holding the client only to refuse it later.
 func (b *localBudget) Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error) {
-	start := time.Now()
-	deadline := start.Add(b.maxWait)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-
-	b.mu.Lock()
-	if b.queuedLocked() == 0 {
-		if i := b.freeSlotLocked(start); i >= 0 {
-			g := b.grantLocked(i)
-			b.mu.Unlock()
-			return g, 0, nil
-		}
-	}
-	ahead := len(b.waiters[Interactive])
-	if p == Background {
-		ahead += len(b.waiters[Background])
-	}
-	if eta := b.slotAfterLocked(ahead, start); eta.After(deadline) {
-		b.mu.Unlock()
-		return nil, 0, &RefusedError{RetryAfter: eta.Sub(start)}
-	}
-	w := &waiter{ready: make(chan struct{})}
-	b.waiters[p] = append(b.waiters[p], w)
-	b.armLocked(start)
-	b.mu.Unlock()
-
-	timeout := time.NewTimer(deadline.Sub(start))
-	defer timeout.Stop()
-	select {
-	case <-w.ready:
-		return w.grant, time.Since(start), nil
-	case <-ctx.Done():
-	case <-timeout.C:
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if w.granted {
-		return w.grant, time.Since(start), nil
-	}
-	b.waiters[p] = slices.DeleteFunc(b.waiters[p], func(x *waiter) bool { return x == w })
-	if err := ctx.Err(); err != nil {
-		return nil, time.Since(start), err
-	}
-	now := time.Now()
-	return nil, time.Since(start), &RefusedError{RetryAfter: b.slotAfterLocked(0, now).Sub(now)}
+	return b.acquire(ctx, b, b.maxWait, p)
 }
 
 // Pause stops all grants for d: the upstream said RequestLimitExceeded
@@ -145,8 +90,19 @@ func (b *localBudget) probeOutLocked() bool {
 	return b.probing && slices.ContainsFunc(b.slots, func(s slot) bool { return s.inFlight })
 }
 
-func (b *localBudget) queuedLocked() int {
-	return len(b.waiters[Interactive]) + len(b.waiters[Background])
+func (b *localBudget) takeLocked(now time.Time) (Grant, bool) {
+	if i := b.freeSlotLocked(now); i >= 0 {
+		return b.grantLocked(i), true
+	}
+	return nil, false
+}
+
+func (b *localBudget) etaLocked(ahead int, now time.Time) time.Time {
+	return b.slotAfterLocked(ahead, now)
+}
+
+func (b *localBudget) retryAfterLocked(now time.Time) time.Duration {
+	return b.slotAfterLocked(0, now).Sub(now)
 }
 
 // freeSlotLocked returns a slot whose call completed a window ago, or -1.
@@ -215,26 +171,7 @@ func (b *localBudget) dispatch() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
-	for b.queuedLocked() > 0 {
-		i := b.freeSlotLocked(now)
-		if i < 0 {
-			b.armLocked(now)
-			return
-		}
-		w := b.popLocked()
-		w.grant = b.grantLocked(i)
-		w.granted = true
-		close(w.ready)
+	if b.serveLocked(b, now) {
+		b.armLocked(now)
 	}
-}
-
-func (b *localBudget) popLocked() *waiter {
-	for p := range b.waiters {
-		if len(b.waiters[p]) > 0 {
-			w := b.waiters[p][0]
-			b.waiters[p] = b.waiters[p][1:]
-			return w
-		}
-	}
-	return nil
 }
