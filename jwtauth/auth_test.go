@@ -3,6 +3,8 @@ package jwtauth
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -513,5 +515,28 @@ func TestCheckHMACKey(t *testing.T) {
 				t.Fatalf("CheckHMACKey = %v, want ok %v", err, c.ok)
 			}
 		})
+	}
+}
+
+// A secret file of 64 NUL bytes passed the old length check and made a
+// valid HS256 key; New refuses it, and a real key in the same place works.
+func TestNewRefusesAnAllNULSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	weak := filepath.Join(dir, "weak")
+	if err := os.WriteFile(weak, make([]byte, 64), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Algorithms: []string{"HS256"}, SecretFile: weak}
+	cfg.ApplyDefaults()
+	if _, err := New(context.Background(), cfg, testLogger("New")); err == nil || !strings.Contains(err.Error(), "entropy") {
+		t.Fatalf("an all-NUL secret file: %v, want a refusal for its lack of entropy", err)
+	}
+	good := filepath.Join(dir, "good")
+	if err := os.WriteFile(good, []byte(testJWTSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.SecretFile = good
+	if _, err := New(context.Background(), cfg, testLogger("New")); err != nil {
+		t.Fatal(err)
 	}
 }
