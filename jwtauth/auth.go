@@ -81,12 +81,12 @@ func NewAuthenticator(cfg Config, secret []byte, jwks keyfunc.Keyfunc) *Authenti
 	}
 }
 
-// NewJWKS fetches and caches the keys at url, refreshing every 15 minutes
+// newJWKS fetches and caches the keys at url, refreshing every 15 minutes
 // and, at most once a second, when a token names a kid it does not know.
 // A request waits at most 250ms for that refresh: tokens with random kids
 // must not be able to hold requests (keyfunc's default wait is a minute).
 // The refresh goroutine stops with ctx.
-func NewJWKS(ctx context.Context, url string, logger *slog.Logger) (keyfunc.Keyfunc, error) {
+func newJWKS(ctx context.Context, url string, logger *slog.Logger) (keyfunc.Keyfunc, error) {
 	return keyfunc.NewDefaultOverrideCtx(ctx, []string{url}, keyfunc.Override{
 		Client:            &http.Client{Timeout: 5 * time.Second},
 		HTTPTimeout:       5 * time.Second,

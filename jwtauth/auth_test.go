@@ -26,7 +26,7 @@ func jwksAuthenticator(t *testing.T, cfg Config, secret []byte, url string) *Aut
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	jwks, err := NewJWKS(ctx, url, testLogger("the JWKS log"))
+	jwks, err := newJWKS(ctx, url, testLogger("the JWKS log"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestAuthJWKSTokens(t *testing.T) {
 	jwks := jwtauthtest.StandardJWKS(t, k)
 	auth := jwksAuthenticator(t, authTestJWT, []byte(testJWTSecret), jwks.URL())
 	if n := jwks.Fetches(); n != 1 {
-		t.Fatalf("NewJWKS fetched the set %d times, want 1", n)
+		t.Fatalf("newJWKS fetched the set %d times, want 1", n)
 	}
 	exp := time.Now().Add(time.Hour).Truncate(time.Second)
 	claims := authClaims("usr_morgan_de", exp)
@@ -197,15 +197,15 @@ func TestAuthJWKSKeyRotation(t *testing.T) {
 	}
 }
 
-// NewJWKS fails only on a URL it cannot parse. An unreachable endpoint at
+// newJWKS fails only on a URL it cannot parse. An unreachable endpoint at
 // startup is not an error (keyfunc's NoErrorReturnFirstHTTPReq): the set
 // starts empty, every public-key token is refused, and the next unknown
 // kid retries the fetch.
 func TestAuthJWKSStartup(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if _, err := NewJWKS(ctx, "not a URL", testLogger("the JWKS log")); err == nil {
-		t.Error("NewJWKS accepted an unparsable URL")
+	if _, err := newJWKS(ctx, "not a URL", testLogger("the JWKS log")); err == nil {
+		t.Error("newJWKS accepted an unparsable URL")
 	}
 
 	k := jwtauthtest.LoadKeys(t)
@@ -510,9 +510,9 @@ func TestCheckHMACKey(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := CheckHMACKey([]byte(c.key))
+			err := checkHMACKey([]byte(c.key))
 			if (err == nil) != c.ok {
-				t.Fatalf("CheckHMACKey = %v, want ok %v", err, c.ok)
+				t.Fatalf("checkHMACKey = %v, want ok %v", err, c.ok)
 			}
 		})
 	}

@@ -47,9 +47,9 @@ type Readers struct {
 	Roles    []string `yaml:"roles"`
 }
 
-// SupportedAlgorithms are those golang-jwt verifies with the keys mudscf
+// supportedAlgorithms are those golang-jwt verifies with the keys mudscf
 // can hold: an HMAC secret or JWKS public keys.
-var SupportedAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+var supportedAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 
 // ApplyDefaults fills the fields left zero.
 func (c *Config) ApplyDefaults() {
@@ -74,8 +74,8 @@ func (c Config) Validate() error {
 	}
 	var hmac, public bool
 	for _, a := range c.Algorithms {
-		if !slices.Contains(SupportedAlgorithms, a) {
-			return yamlconfig.Errorf("algorithms", "%q is not one of %s", a, strings.Join(SupportedAlgorithms, ", "))
+		if !slices.Contains(supportedAlgorithms, a) {
+			return yamlconfig.Errorf("algorithms", "%q is not one of %s", a, strings.Join(supportedAlgorithms, ", "))
 		}
 		if strings.HasPrefix(a, "HS") {
 			hmac = true
@@ -105,29 +105,29 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Authenticator, 
 	var key []byte
 	if s != "" {
 		key = []byte(s)
-		if err := CheckHMACKey(key); err != nil {
+		if err := checkHMACKey(key); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.JWKSURL == "" {
 		return NewAuthenticator(cfg, key, nil), nil
 	}
-	jwks, err := NewJWKS(ctx, cfg.JWKSURL, logger)
+	jwks, err := newJWKS(ctx, cfg.JWKSURL, logger)
 	if err != nil {
 		return nil, fmt.Errorf("jwt.jwksURL: %w", err)
 	}
 	return NewAuthenticator(cfg, key, jwks), nil
 }
 
-// MinHMACKeyBytes is RFC 7518's floor for HS256: a key as long as the hash.
-const MinHMACKeyBytes = 32
+// minHMACKeyBytes is RFC 7518's floor for HS256: a key as long as the hash.
+const minHMACKeyBytes = 32
 
-// CheckHMACKey refuses secrets too short or too uniform to be keys: a
+// checkHMACKey refuses secrets too short or too uniform to be keys: a
 // file of 64 NUL bytes, or one character repeated, passes a length check
 // and has no entropy at all.
-func CheckHMACKey(key []byte) error {
-	if len(key) < MinHMACKeyBytes {
-		return fmt.Errorf("jwt: the HS secret must be at least %d bytes (RFC 7518 asks for a key as long as the hash)", MinHMACKeyBytes)
+func checkHMACKey(key []byte) error {
+	if len(key) < minHMACKeyBytes {
+		return fmt.Errorf("jwt: the HS secret must be at least %d bytes (RFC 7518 asks for a key as long as the hash)", minHMACKeyBytes)
 	}
 	var seen [256]bool
 	distinct := 0
