@@ -19,6 +19,9 @@ const entryOverhead = 128
 type cached struct {
 	body    []byte
 	fetched time.Time
+	// reads counts the answers given from this entry: the demand for
+	// its refresh (refresher).
+	reads atomic.Int64
 }
 
 // boundedCache is go-cache with a hard bound on memory, which go-cache lacks:

@@ -56,8 +56,12 @@ type CacheConfig struct {
 	// StaleMaxAge is how old an answer may be and still be served, marked
 	// stale, while the upstream fails (default 10m).
 	StaleMaxAge time.Duration `yaml:"staleMaxAge"`
+	// StaleWhileRevalidate is how long past its TTL an entry is still
+	// answered at once, marked stale, while one background refresh per
+	// key is queued behind the budget (RFC 5861; default 1m).
+	StaleWhileRevalidate time.Duration `yaml:"staleWhileRevalidate"`
 	// DisableStale answers upstream failures with errors even when an
-	// older answer is cached.
+	// older answer is cached, and turns staleWhileRevalidate off.
 	DisableStale bool `yaml:"disableStale"`
 	// MaxBytes bounds the memory of cached bodies (default 64 MiB).
 	MaxBytes int64 `yaml:"maxBytes"`
@@ -153,6 +157,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Cache.PageTTL, 10*time.Second)
 	setDefault(&c.Cache.StatsTTL, 30*time.Second)
 	setDefault(&c.Cache.StaleMaxAge, 10*time.Minute)
+	setDefault(&c.Cache.StaleWhileRevalidate, time.Minute)
 	setDefault(&c.Cache.MaxBytes, 64<<20)
 	c.Budget.ApplyDefaults()
 	for id, p := range c.Projects {
@@ -194,7 +199,7 @@ func (c Config) validate() error {
 		v   time.Duration
 	}{
 		{"shutdownGrace", c.ShutdownGrace}, {"writeTimeout", c.WriteTimeout}, {"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL},
-		{"cache.staleMaxAge", c.Cache.StaleMaxAge},
+		{"cache.staleMaxAge", c.Cache.StaleMaxAge}, {"cache.staleWhileRevalidate", c.Cache.StaleWhileRevalidate},
 	} {
 		if d.v <= 0 {
 			return yamlconfig.Errorf(d.key, "must be a positive duration, got %s", d.v)

@@ -44,6 +44,7 @@ cache:
   staleMaxAge: 30m
   maxBytes: 2097152
   windowAlign: 15s
+  staleWhileRevalidate: 20s
 budget:
   requestsPerSecond: 3
   margin: 50ms
@@ -89,7 +90,7 @@ func TestConfigParseFull(t *testing.T) {
 			Leeway: time.Minute, ProjectsClaim: "mb_projects", RolesClaim: "grants", BackgroundRole: "exporter",
 		},
 		Cache: CacheConfig{PageTTL: 5 * time.Second, StatsTTL: time.Minute, StaleMaxAge: 30 * time.Minute,
-			MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
+			StaleWhileRevalidate: 20 * time.Second, MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
 		Budget: budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
 		Projects: map[string]ProjectConfig{
 			"proj_AsIu33tafZGe": {
@@ -132,7 +133,7 @@ func TestConfigDefaults(t *testing.T) {
 		JWT: jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
 			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
 		Cache: CacheConfig{PageTTL: 10 * time.Second, StatsTTL: 30 * time.Second, StaleMaxAge: 10 * time.Minute,
-			MaxBytes: 64 << 20},
+			StaleWhileRevalidate: time.Minute, MaxBytes: 64 << 20},
 		Budget:   budget.Config{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
 		Projects: map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true, Source: SourceGetFunctionLogs}},
 	}

@@ -28,6 +28,9 @@ type fakeSource struct {
 	budget budget.Limiter // nil: no budget
 	mu     sync.Mutex
 	calls  []fakeCall
+	err    error // when set, every call fails with it
+	// hold, when set, holds background calls until it is closed.
+	hold chan struct{}
 }
 
 type fakeCall struct {
@@ -37,7 +40,10 @@ type fakeCall struct {
 }
 
 func (f *fakeSource) Page(ctx context.Context, _ translate.Target, q translate.Query) (upstream.Page, error) {
-	if f.budget != nil {
+	if f.hold != nil && budget.PriorityOf(ctx) == budget.Background {
+		<-f.hold
+	}
+	if f.budget != nil && f.failing() == nil {
 		g, _, err := f.budget.Acquire(ctx, budget.PriorityOf(ctx))
 		if err != nil {
 			return upstream.Page{}, err
@@ -45,13 +51,28 @@ func (f *fakeSource) Page(ctx context.Context, _ translate.Target, q translate.Q
 		defer func() { g.Done(time.Now()) }()
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return upstream.Page{}, f.err
+	}
 	f.calls = append(f.calls, fakeCall{q.Offset, q.Since, q.Until, budget.PriorityOf(ctx)})
-	f.mu.Unlock()
 	return upstream.Page{Executions: []translate.Execution{{RequestID: "as-of-" + q.Until.UTC().Format(time.RFC3339Nano)}}}, nil
 }
 
 func (f *fakeSource) Stats(context.Context, translate.Target, translate.Query) (translate.Stats, error) {
 	panic("the fake source serves pages only: ask with stats=false")
+}
+
+func (f *fakeSource) failing() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (f *fakeSource) fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
 }
 
 func (f *fakeSource) taken() []fakeCall {
@@ -163,6 +184,110 @@ func TestSinceOnlyWindowEndsAtTheFetch(t *testing.T) {
 		time.Sleep(23 * time.Hour)
 		if r := env.get(t, query); r.Code != http.StatusBadRequest {
 			t.Fatalf("a since 24h ago and a second: %d %s, want 400", r.Code, r.Body)
+		}
+	})
+}
+
+// Past its TTL and within staleWhileRevalidate an entry is answered at
+// once, marked STALE with its true Age, and one background refresh is
+// made however many requests see it, at background priority; the next
+// request is a hit on the refreshed entry. When the budget cannot serve a
+// request, the last good answer goes out instead of a 429, up to
+// staleMaxAge; a 429 only when there is nothing to give.
+func TestStaleWhileRevalidate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &fakeSource{hold: make(chan struct{})}
+		env := startFake(t, src, nil)
+		cache := env.proxy.cfg.Cache
+		const query = "stats=false&limit=3"
+		if r := env.get(t, query); r.Header().Get("X-Cache") != cacheMiss {
+			t.Fatalf("first request: %d %s", r.Code, r.Header().Get("X-Cache"))
+		}
+		time.Sleep(cache.PageTTL + 5*time.Second)
+		stale := strconv.Itoa(int((cache.PageTTL + 5*time.Second).Seconds()))
+		for i := range 20 {
+			r := env.get(t, query) // while the refresh is held
+			got := r.Header().Get("X-Cache") + " " + r.Header().Get("Age")
+			if r.Code != http.StatusOK || got != cacheStale+" "+stale {
+				t.Fatalf("request %d past the TTL: %d, X-Cache and Age %s; want 200 STALE %s at once", i, r.Code, got, stale)
+			}
+			synctest.Wait()
+		}
+		close(src.hold)
+		synctest.Wait()
+		calls := src.taken()
+		if len(calls) != 2 || calls[1].priority != budget.Background {
+			t.Fatalf("upstream calls %+v: want the fill and one background refresh", calls)
+		}
+		if r := env.get(t, query); r.Header().Get("X-Cache") != cacheHit || r.Header().Get("Age") != "0" {
+			t.Fatalf("after the refresh: X-Cache %s, Age %s; want a fresh HIT", r.Header().Get("X-Cache"), r.Header().Get("Age"))
+		}
+
+		// The budget refuses everything from now on.
+		src.fail(&budget.RefusedError{RetryAfter: time.Second})
+		time.Sleep(cache.PageTTL + cache.StaleWhileRevalidate)
+		r := env.get(t, query)
+		if r.Code != http.StatusOK || r.Header().Get("X-Cache") != cacheStale {
+			t.Fatalf("budget spent, answer %s old: %d %s; want the last good answer", cache.PageTTL+cache.StaleWhileRevalidate, r.Code, r.Header().Get("X-Cache"))
+		}
+		time.Sleep(cache.StaleMaxAge)
+		if r := env.get(t, query); r.Code != http.StatusTooManyRequests {
+			t.Fatalf("budget spent, answer past staleMaxAge: %d %s; want 429", r.Code, r.Header().Get("X-Cache"))
+		}
+		if r := env.get(t, "stats=false&limit=4"); r.Code != http.StatusTooManyRequests {
+			t.Fatalf("budget spent, nothing cached: %d; want 429", r.Code)
+		}
+	})
+}
+
+// Under a budget of 1 call a second, 10 pages of unequal popularity whose
+// refreshes need twice that: every request is answered, the most read
+// pages are refreshed most often, and a page nobody reads is never
+// refreshed.
+func TestRefreshesFollowDemand(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		limiter := budget.New(budget.Config{RequestsPerSecond: 1, MaxWait: 2 * time.Second}, nil, "test", time.Second)
+		src := &fakeSource{budget: limiter}
+		env := startFake(t, src, func(cfg *Config) {
+			cfg.Budget.RequestsPerSecond = 1
+			cfg.Cache.PageTTL = 5 * time.Second
+		})
+		const keys = 10 // and one more, filled and never read again
+		query := func(k int) string { return "stats=false&limit=2&offset=" + strconv.Itoa(k) }
+		for k := range keys + 1 {
+			if r := env.get(t, query(k)); r.Code != http.StatusOK {
+				t.Fatalf("filling page %d: %d %s", k, r.Code, r.Body)
+			}
+			time.Sleep(1100 * time.Millisecond)
+		}
+		filled := len(src.taken())
+		// Page k is read every (k+1)th tick of 100 ms, for a minute.
+		answered := map[int]int{}
+		for tick := range 600 {
+			for k := range keys {
+				if tick%(k+1) == 0 {
+					r := env.get(t, query(k))
+					answered[r.Code]++
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(time.Minute) // the refreshes still queued
+		synctest.Wait()
+		if len(answered) != 1 || answered[http.StatusOK] == 0 {
+			t.Errorf("answers by status %v, want every one 200", answered)
+		}
+		refreshes := make([]int, keys+1)
+		for _, c := range src.taken()[filled:] {
+			refreshes[c.offset]++
+		}
+		t.Logf("refreshes by page, most read first: %v", refreshes)
+		if refreshes[keys] != 0 {
+			t.Errorf("the page nobody read was refreshed %d times", refreshes[keys])
+		}
+		top, bottom := refreshes[0]+refreshes[1]+refreshes[2], refreshes[7]+refreshes[8]+refreshes[9]
+		if refreshes[0] < refreshes[keys-1]+3 || top < bottom+6 {
+			t.Errorf("refreshes by page %v: want the most read pages refreshed most", refreshes)
 		}
 	})
 }

@@ -87,26 +87,16 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
-	// The fetch closures are made only on a miss: they escape into the
-	// flight, so making them would cost allocations on every hit.
 	stats := part{body: nullBytes, state: cacheHit}
 	if !pl.q.SkipStats {
-		var fresh bool
-		if stats, fresh = s.fresh("stats", pl.statsKey, s.cfg.Cache.StatsTTL, now); !fresh {
-			stats, err = s.fetchPart(ctx, mayCall, "stats", pl.statsKey, s.cfg.Cache.StatsTTL, statsFetch(proj, target, pl))
-			if err != nil {
-				return err
-			}
+		if stats, err = s.answer(ctx, mayCall, "stats", pl.statsKey, s.cfg.Cache.StatsTTL, now, proj, target, pl); err != nil {
+			return err
 		}
 	}
 	page := part{body: emptyArrayBytes, state: cacheHit}
 	if pl.q.Limit > 0 {
-		var fresh bool
-		if page, fresh = s.fresh("page", pl.pageKey, s.cfg.Cache.PageTTL, now); !fresh {
-			page, err = s.fetchPart(ctx, mayCall, "page", pl.pageKey, s.cfg.Cache.PageTTL, pageFetch(proj, target, pl))
-			if err != nil {
-				return err
-			}
+		if page, err = s.answer(ctx, mayCall, "page", pl.pageKey, s.cfg.Cache.PageTTL, now, proj, target, pl); err != nil {
+			return err
 		}
 	}
 
@@ -254,21 +244,41 @@ type part struct {
 	age   time.Duration
 }
 
-// fresh answers from the cache when the entry under key is younger than
-// ttl at now.
-func (s *Server) fresh(kind, key string, ttl time.Duration, now time.Time) (part, bool) {
+// answer is the part under key: a hit while younger than ttl; within
+// cache.staleWhileRevalidate after that, the entry at once, marked stale,
+// with a background refresh queued; else a fetch. The fetcher is made
+// only when needed: it escapes into a flight or the refresh queue, so
+// making it would cost allocations on every hit.
+func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl time.Duration, now time.Time, proj *project, target translate.Target, pl *plan) (part, error) {
 	if entry, found := s.cache.Get(key); found {
-		if age := now.Sub(entry.fetched); age < ttl {
+		age := now.Sub(entry.fetched)
+		if age < ttl {
+			entry.reads.Add(1)
 			s.metrics.cacheResult(kind, "hit")
-			return part{body: entry.body, state: cacheHit, age: age}, true
+			return part{body: entry.body, state: cacheHit, age: age}, nil
+		}
+		if !s.cfg.Cache.DisableStale && age < ttl+s.cfg.Cache.StaleWhileRevalidate {
+			entry.reads.Add(1)
+			if mayCall && !s.refresh.queuedFor(key) {
+				s.refresh.add(&refresh{kind: kind, key: key, ttl: ttl, entry: entry, fetch: fetcherFor(kind, proj, target, pl)})
+			}
+			s.metrics.cacheResult(kind, "stale")
+			return part{body: entry.body, state: cacheStale, age: age}, nil
 		}
 	}
-	return part{}, false
+	return s.fetchPart(ctx, mayCall, kind, key, ttl, fetcherFor(kind, proj, target, pl))
 }
 
 // fetcher makes one part's encoded body, with the plan's window placed at
 // the given instant.
 type fetcher func(ctx context.Context, at time.Time) ([]byte, error)
+
+func fetcherFor(kind string, proj *project, target translate.Target, pl *plan) fetcher {
+	if kind == "stats" {
+		return statsFetch(proj, target, pl)
+	}
+	return pageFetch(proj, target, pl)
+}
 
 func statsFetch(proj *project, target translate.Target, pl *plan) fetcher {
 	return func(ctx context.Context, at time.Time) ([]byte, error) {
@@ -351,6 +361,7 @@ func (s *Server) lastGood(ctx context.Context, kind, key string, err error) (par
 	if age > s.cfg.Cache.StaleMaxAge {
 		return part{}, false
 	}
+	entry.reads.Add(1)
 	s.metrics.cacheResult(kind, "stale")
 	s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
 		slog.String("kind", kind), slog.Duration("age", age), slog.String("err", err.Error()))

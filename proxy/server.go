@@ -37,6 +37,7 @@ type Server struct {
 	cache    *boundedCache
 	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
+	refresh  *refresher
 	plans    *planMemo
 	metrics  *Metrics
 	logger   *slog.Logger
@@ -107,6 +108,12 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		opts.Logger.Warn("cache.windowAlign is deprecated and ignored: a default window is keyed as such, so an entry serves hits for its whole TTL")
 	}
 	go s.cache.sweep(ctx)
+	s.refresh = newRefresher(opts.Metrics)
+	// As many workers as the budget grants calls in a second: enough to
+	// keep it busy, and each pick waits for at most one grant.
+	for range cfg.Budget.RequestsPerSecond {
+		go s.refreshWorker(ctx)
+	}
 	var store *redisstore.Store
 	if cfg.Redis != nil {
 		if store, err = redisstore.New(ctx, *cfg.Redis, opts.Logger, opts.Metrics.Registry); err != nil {
