@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,10 +14,14 @@ import (
 // body (go-cache's item, our entry, map slot).
 const entryOverhead = 128
 
-// cached is an encoded response part and when it was fetched.
+// cached is an encoded response part and when it was fetched: when its
+// upstream flight started, which is where a window ending now ended.
 type cached struct {
 	body    []byte
 	fetched time.Time
+	// reads counts the answers given from this entry: the demand for
+	// its refresh (refresher).
+	reads atomic.Int64
 }
 
 // boundedCache is go-cache with a hard bound on memory, which go-cache lacks:
@@ -34,7 +39,9 @@ type boundedCache struct {
 // newCache keeps entries for retain (their freshness is judged by the
 // caller, so stale answers stay available) within maxBytes.
 func newCache(maxBytes int64, retain time.Duration, m *Metrics) *boundedCache {
-	c := &boundedCache{store: gocache.New(retain, time.Minute), maxBytes: maxBytes, metrics: m}
+	// No janitor of go-cache's own: its goroutine outlives the server
+	// (sweep ends with it).
+	c := &boundedCache{store: gocache.New(retain, 0), maxBytes: maxBytes, metrics: m}
 	// go-cache calls this on Delete and on expiry, outside its own lock.
 	c.store.OnEvicted(func(key string, v any) {
 		c.size.Add(-cost(key, v.(*cached)))
@@ -109,6 +116,20 @@ func (c *boundedCache) evict() {
 		}
 		c.store.Delete(a.key)
 		c.metrics.cacheEvictions.Inc()
+	}
+}
+
+// sweep removes expired entries every minute until ctx ends.
+func (c *boundedCache) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.store.DeleteExpired()
+		}
 	}
 }
 

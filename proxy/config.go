@@ -56,13 +56,19 @@ type CacheConfig struct {
 	// StaleMaxAge is how old an answer may be and still be served, marked
 	// stale, while the upstream fails (default 10m).
 	StaleMaxAge time.Duration `yaml:"staleMaxAge"`
+	// StaleWhileRevalidate is how long past its TTL an entry is still
+	// answered at once, marked stale, while one background refresh per
+	// key is queued behind the budget (RFC 5861; default 1m).
+	StaleWhileRevalidate time.Duration `yaml:"staleWhileRevalidate"`
 	// DisableStale answers upstream failures with errors even when an
-	// older answer is cached.
+	// older answer is cached, and turns staleWhileRevalidate off.
 	DisableStale bool `yaml:"disableStale"`
 	// MaxBytes bounds the memory of cached bodies (default 64 MiB).
 	MaxBytes int64 `yaml:"maxBytes"`
-	// WindowAlign rounds the default window's end down, so that the same
-	// request made within this span shares a cache key (default PageTTL).
+	// WindowAlign is deprecated and ignored (a warning is logged): default
+	// windows used to end on its steps so that requests shared keys; they
+	// are now keyed as "the default window" and share keys for the TTL.
+	// Accepted so that existing files still load.
 	WindowAlign time.Duration `yaml:"windowAlign"`
 }
 
@@ -151,8 +157,8 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Cache.PageTTL, 10*time.Second)
 	setDefault(&c.Cache.StatsTTL, 30*time.Second)
 	setDefault(&c.Cache.StaleMaxAge, 10*time.Minute)
+	setDefault(&c.Cache.StaleWhileRevalidate, time.Minute)
 	setDefault(&c.Cache.MaxBytes, 64<<20)
-	setDefault(&c.Cache.WindowAlign, c.Cache.PageTTL)
 	c.Budget.ApplyDefaults()
 	for id, p := range c.Projects {
 		setDefault(&p.Namespace, "default")
@@ -187,18 +193,20 @@ func (c Config) validate() error {
 	if err := c.JWT.Validate(); err != nil {
 		return yamlconfig.Nest("jwt", err)
 	}
-	// In file order, so that the key named is the one the user wrote
-	// (windowAlign defaults to pageTTL and comes after it).
+	// In file order.
 	for _, d := range []struct {
 		key string
 		v   time.Duration
 	}{
 		{"shutdownGrace", c.ShutdownGrace}, {"writeTimeout", c.WriteTimeout}, {"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL},
-		{"cache.staleMaxAge", c.Cache.StaleMaxAge}, {"cache.windowAlign", c.Cache.WindowAlign},
+		{"cache.staleMaxAge", c.Cache.StaleMaxAge}, {"cache.staleWhileRevalidate", c.Cache.StaleWhileRevalidate},
 	} {
 		if d.v <= 0 {
 			return yamlconfig.Errorf(d.key, "must be a positive duration, got %s", d.v)
 		}
+	}
+	if c.Cache.WindowAlign < 0 {
+		return yamlconfig.Errorf("cache.windowAlign", "must not be negative, got %s (it is deprecated and ignored: remove it)", c.Cache.WindowAlign)
 	}
 	if c.DrainDelay != nil && *c.DrainDelay < 0 {
 		return yamlconfig.Errorf("drainDelay", "must not be negative, got %s", *c.DrainDelay)

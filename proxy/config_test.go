@@ -44,6 +44,7 @@ cache:
   staleMaxAge: 30m
   maxBytes: 2097152
   windowAlign: 15s
+  staleWhileRevalidate: 20s
 budget:
   requestsPerSecond: 3
   margin: 50ms
@@ -89,7 +90,7 @@ func TestConfigParseFull(t *testing.T) {
 			Leeway: time.Minute, ProjectsClaim: "mb_projects", RolesClaim: "grants", BackgroundRole: "exporter",
 		},
 		Cache: CacheConfig{PageTTL: 5 * time.Second, StatsTTL: time.Minute, StaleMaxAge: 30 * time.Minute,
-			MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
+			StaleWhileRevalidate: 20 * time.Second, MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
 		Budget: budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
 		Projects: map[string]ProjectConfig{
 			"proj_AsIu33tafZGe": {
@@ -132,7 +133,7 @@ func TestConfigDefaults(t *testing.T) {
 		JWT: jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
 			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
 		Cache: CacheConfig{PageTTL: 10 * time.Second, StatsTTL: 30 * time.Second, StaleMaxAge: 10 * time.Minute,
-			MaxBytes: 64 << 20, WindowAlign: 10 * time.Second},
+			StaleWhileRevalidate: time.Minute, MaxBytes: 64 << 20},
 		Budget:   budget.Config{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
 		Projects: map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true, Source: SourceGetFunctionLogs}},
 	}
@@ -166,13 +167,13 @@ budget: {requestsPerSecond: 0, maxWait: 0s, backoff: 0s}
 		t.Errorf("drainDelay: 0s parsed as %v, %v; want no drain", cfg.DrainDelay, err)
 	}
 
-	// windowAlign follows a configured pageTTL.
+	// windowAlign is deprecated: no default.
 	cfg, err = ParseConfig([]byte(minimalConfigYAML + "cache: {pageTTL: 4s}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Cache.WindowAlign != 4*time.Second {
-		t.Errorf("windowAlign %v, want the pageTTL 4s", cfg.Cache.WindowAlign)
+	if cfg.Cache.WindowAlign != 0 {
+		t.Errorf("windowAlign %v, want none", cfg.Cache.WindowAlign)
 	}
 
 	// Validate is idempotent.
@@ -236,7 +237,7 @@ func TestConfigInvalid(t *testing.T) {
 		{"negative upstream.breaker.openFor", "upstream: {breaker: {openFor: -1s}}\n" + cfgJWT + cfgProj, []string{"upstream.breaker.openFor", "must be a positive duration"}},
 		{"negative upstream.breaker.failures", "upstream: {breaker: {failures: -2}}\n" + cfgJWT + cfgProj, []string{"upstream.breaker.failures", "at least 1"}},
 		{"negative cache.statsTTL", "cache: {statsTTL: -30s}\n" + cfgJWT + cfgProj, []string{"cache.statsTTL", "positive duration, got -30s"}},
-		{"negative cache.windowAlign", "cache: {windowAlign: -1ms}\n" + cfgJWT + cfgProj, []string{"cache.windowAlign", "positive duration"}},
+		{"negative cache.windowAlign", "cache: {windowAlign: -1ms}\n" + cfgJWT + cfgProj, []string{"cache.windowAlign", "must not be negative", "deprecated"}},
 		{"negative budget.maxWait", "budget: {maxWait: -2s}\n" + cfgJWT + cfgProj, []string{"budget.maxWait", "positive duration"}},
 		{"negative budget.backoff", "budget: {backoff: -1s}\n" + cfgJWT + cfgProj, []string{"budget.backoff", "positive duration"}},
 		{"negative shutdownGrace", "shutdownGrace: -10s\n" + cfgJWT + cfgProj, []string{"shutdownGrace", "positive duration, got -10s"}},

@@ -44,6 +44,9 @@ func TestUpstreamFaults(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			env := startProxy(t, func(cfg *Config) {
 				cfg.Cache.PageTTL, cfg.Cache.StatsTTL = 50*time.Millisecond, 50*time.Millisecond
+				// Stale-if-error alone: no background refresh calling
+				// the faulty upstream besides the requests counted here.
+				cfg.Cache.StaleWhileRevalidate = time.Nanosecond
 				cfg.Upstream.Timeout = 300 * time.Millisecond
 				cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: 2, OpenFor: openFor}
 				cfg.Budget.Backoff = 200 * time.Millisecond

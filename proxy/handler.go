@@ -71,6 +71,9 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if !ok {
 		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeFunctionNotFound, "function "+functionID+" is not configured in project "+projectID))
 	}
+	if s.now != nil {
+		now = s.now()
+	}
 	pl, err := s.planFor(c, projectID, functionID, target, now)
 	if err != nil {
 		return err
@@ -84,43 +87,16 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
-	// The fetch closures are made only on a miss: they escape into the
-	// flight, so making them would cost allocations on every hit.
 	stats := part{body: nullBytes, state: cacheHit}
 	if !pl.q.SkipStats {
-		var fresh bool
-		if stats, fresh = s.fresh("stats", pl.statsKey, s.cfg.Cache.StatsTTL, now); !fresh {
-			stats, err = s.fetchPart(ctx, mayCall, "stats", pl.statsKey, pl.lastStatsKey, s.cfg.Cache.StatsTTL,
-				func(ctx context.Context) ([]byte, error) {
-					st, err := proj.source.Stats(ctx, target, pl.q)
-					if err != nil {
-						return nil, err
-					}
-					return json.Marshal(st)
-				})
-			if err != nil {
-				return err
-			}
+		if stats, err = s.answer(ctx, mayCall, "stats", pl.statsKey, s.cfg.Cache.StatsTTL, now, proj, target, pl); err != nil {
+			return err
 		}
 	}
 	page := part{body: emptyArrayBytes, state: cacheHit}
 	if pl.q.Limit > 0 {
-		var fresh bool
-		if page, fresh = s.fresh("page", pl.pageKey, s.cfg.Cache.PageTTL, now); !fresh {
-			page, err = s.fetchPart(ctx, mayCall, "page", pl.pageKey, pl.lastPageKey, s.cfg.Cache.PageTTL,
-				func(ctx context.Context) ([]byte, error) {
-					p, err := proj.source.Page(ctx, target, pl.q)
-					if err != nil {
-						return nil, err
-					}
-					if p.Executions == nil {
-						p.Executions = []translate.Execution{}
-					}
-					return json.Marshal(p.Executions)
-				})
-			if err != nil {
-				return err
-			}
+		if page, err = s.answer(ctx, mayCall, "page", pl.pageKey, s.cfg.Cache.PageTTL, now, proj, target, pl); err != nil {
+			return err
 		}
 	}
 
@@ -268,57 +244,82 @@ type part struct {
 	age   time.Duration
 }
 
-// fresh answers from the cache when the entry under key is younger than
-// ttl at now.
-func (s *Server) fresh(kind, key string, ttl time.Duration, now time.Time) (part, bool) {
+// answer is the part under key: a hit while younger than ttl; within
+// cache.staleWhileRevalidate after that, the entry at once, marked stale,
+// with a background refresh queued; else a fetch. The fetcher is made
+// only when needed: it escapes into a flight or the refresh queue, so
+// making it would cost allocations on every hit.
+func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl time.Duration, now time.Time, proj *project, target translate.Target, pl *plan) (part, error) {
 	if entry, found := s.cache.Get(key); found {
-		if age := now.Sub(entry.fetched); age < ttl {
+		age := now.Sub(entry.fetched)
+		if age < ttl {
+			entry.reads.Add(1)
 			s.metrics.cacheResult(kind, "hit")
-			return part{body: entry.body, state: cacheHit, age: age}, true
+			return part{body: entry.body, state: cacheHit, age: age}, nil
+		}
+		if !s.cfg.Cache.DisableStale && age < ttl+s.cfg.Cache.StaleWhileRevalidate {
+			entry.reads.Add(1)
+			if mayCall && !s.refresh.queuedFor(key) {
+				s.refresh.add(&refresh{kind: kind, key: key, ttl: ttl, entry: entry, fetch: fetcherFor(kind, proj, target, pl)})
+			}
+			s.metrics.cacheResult(kind, "stale")
+			return part{body: entry.body, state: cacheStale, age: age}, nil
 		}
 	}
-	return part{}, false
+	return s.fetchPart(ctx, mayCall, kind, key, ttl, fetcherFor(kind, proj, target, pl))
+}
+
+// fetcher makes one part's encoded body, with the plan's window placed at
+// the given instant.
+type fetcher func(ctx context.Context, at time.Time) ([]byte, error)
+
+func fetcherFor(kind string, proj *project, target translate.Target, pl *plan) fetcher {
+	if kind == "stats" {
+		return statsFetch(proj, target, pl)
+	}
+	return pageFetch(proj, target, pl)
+}
+
+func statsFetch(proj *project, target translate.Target, pl *plan) fetcher {
+	return func(ctx context.Context, at time.Time) ([]byte, error) {
+		st, err := proj.source.Stats(ctx, target, pl.at(at))
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(st)
+	}
+}
+
+func pageFetch(proj *project, target translate.Target, pl *plan) fetcher {
+	return func(ctx context.Context, at time.Time) ([]byte, error) {
+		p, err := proj.source.Page(ctx, target, pl.at(at))
+		if err != nil {
+			return nil, err
+		}
+		if p.Executions == nil {
+			p.Executions = []translate.Execution{}
+		}
+		return json.Marshal(p.Executions)
+	}
+}
+
+// clock is Options.Now, or time.Now.
+func (s *Server) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // fetchPart, when the cache has nothing fresh, takes another replica's answer
 // younger than ttl (Redis mode) or joins or starts the single upstream
-// flight for key, and falls back to the last good answer (under
-// lastKey) when that fails. The flight runs on its own context and timeout
-// so that a client hanging up does not fail the others waiting on it.
+// flight for key, and falls back to the last good answer when that fails.
 // Unless mayCall, it joins a flight but starts none: the proxy is
 // draining, and a replacement may already be spending the account's
 // budget (a rolling update, or Recreate without Redis), so it answers
 // stale or 503 instead.
-func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key, lastKey string, ttl time.Duration, fetch func(context.Context) ([]byte, error)) (part, error) {
-	ch := s.flights.DoChan(key, func() (any, error) {
-		if !mayCall {
-			return nil, errDraining
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
-		defer cancel()
-		var token string
-		if s.shared != nil {
-			// Another replica's answer, or its flight, before our own.
-			var e *cached
-			if e, token = s.shared.claim(fctx, kind, key, ttl, s.flightTimeout()); e != nil {
-				s.keep(key, lastKey, e, ttl)
-				return sharedHit{e}, nil
-			}
-		}
-		body, err := fetch(fctx)
-		if err != nil {
-			if s.shared != nil {
-				s.shared.release(fctx, key, token)
-			}
-			return nil, err
-		}
-		e := &cached{body: body, fetched: time.Now()}
-		s.keep(key, lastKey, e, ttl)
-		if s.shared != nil {
-			s.shared.put(fctx, e, token, key, lastKey, ttl)
-		}
-		return e, nil
-	})
+func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key string, ttl time.Duration, fetch fetcher) (part, error) {
+	ch := s.flights.DoChan(key, s.flight(ctx, mayCall, kind, key, ttl, fetch))
 	var res singleflight.Result
 	select {
 	case res = <-ch:
@@ -330,43 +331,83 @@ func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key, lastKey
 	}
 	if hit, ok := res.Val.(sharedHit); ok {
 		s.metrics.cacheResult(kind, "hit")
-		return part{body: hit.body, state: cacheHit, age: max(time.Since(hit.fetched), 0)}, nil
+		return part{body: hit.body, state: cacheHit, age: max(s.clock().Sub(hit.fetched), 0)}, nil
 	}
 	if res.Err == nil {
 		s.metrics.cacheResult(kind, "miss")
 		return part{body: res.Val.(*cached).body, state: cacheMiss}, nil
 	}
-	entry, found := s.cache.Get(lastKey)
-	if !found && s.shared != nil && !s.cfg.Cache.DisableStale {
-		entry, found = s.shared.get(ctx, lastKey) // another replica's last good answer
-	}
-	if found && !s.cfg.Cache.DisableStale {
-		if age := time.Since(entry.fetched); age <= s.cfg.Cache.StaleMaxAge {
-			s.metrics.cacheResult(kind, "stale")
-			s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
-				slog.String("kind", kind), slog.Duration("age", age), slog.String("err", res.Err.Error()))
-			return part{body: entry.body, state: cacheStale, age: age}, nil
-		}
+	if p, ok := s.lastGood(ctx, kind, key, res.Err); ok {
+		return p, nil
 	}
 	s.metrics.cacheResult(kind, "miss")
 	return part{}, res.Err
 }
 
+// lastGood is the last good answer under key, at most cache.staleMaxAge
+// old, for a fetch that failed with err.
+func (s *Server) lastGood(ctx context.Context, kind, key string, err error) (part, bool) {
+	if s.cfg.Cache.DisableStale {
+		return part{}, false
+	}
+	entry, found := s.cache.Get(key)
+	if !found && s.shared != nil {
+		entry, found = s.shared.get(ctx, key) // another replica's last good answer
+	}
+	if !found {
+		return part{}, false
+	}
+	age := s.clock().Sub(entry.fetched)
+	if age > s.cfg.Cache.StaleMaxAge {
+		return part{}, false
+	}
+	entry.reads.Add(1)
+	s.metrics.cacheResult(kind, "stale")
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
+		slog.String("kind", kind), slog.Duration("age", age), slog.String("err", err.Error()))
+	return part{body: entry.body, state: cacheStale, age: age}, true
+}
+
+// flight is the single upstream flight for key. It runs on its own context
+// and timeout so that a client hanging up does not fail the others
+// waiting on it. The entry's fetch time is when the flight started, which
+// is where a window ending now ends: its Age is never younger than its
+// data.
+func (s *Server) flight(ctx context.Context, mayCall bool, kind, key string, ttl time.Duration, fetch fetcher) func() (any, error) {
+	return func() (any, error) {
+		if !mayCall {
+			return nil, errDraining
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
+		defer cancel()
+		var token string
+		if s.shared != nil {
+			// Another replica's answer, or its flight, before our own.
+			var e *cached
+			if e, token = s.shared.claim(fctx, kind, key, ttl, s.flightTimeout()); e != nil {
+				s.cache.Set(key, e)
+				return sharedHit{e}, nil
+			}
+		}
+		start := s.clock()
+		body, err := fetch(fctx, start)
+		if err != nil {
+			if s.shared != nil {
+				s.shared.release(fctx, key, token)
+			}
+			return nil, err
+		}
+		e := &cached{body: body, fetched: start}
+		s.cache.Set(key, e)
+		if s.shared != nil {
+			s.shared.put(fctx, e, token, key)
+		}
+		return e, nil
+	}
+}
+
 // sharedHit is a flight answered from another replica's fetch.
 type sharedHit struct{ *cached }
-
-// keep caches a fetched part under key, and under lastKey for stale
-// answers. A moving window's key is never asked for again once the window
-// has moved on, and stale answers come from lastKey: kept longer than ttl,
-// such keys would pile up for staleMaxAge.
-func (s *Server) keep(key, lastKey string, e *cached, ttl time.Duration) {
-	if lastKey == key {
-		s.cache.Set(key, e)
-		return
-	}
-	s.cache.setFor(key, e, ttl)
-	s.cache.Set(lastKey, e)
-}
 
 // flightTimeout covers a budget wait plus the two sequential calls that
 // stats cost.

@@ -23,6 +23,8 @@ type Metrics struct {
 	cacheBytes      prometheus.Gauge
 	cacheEvictions  prometheus.Counter
 	collapsed       *prometheus.CounterVec
+	refreshQueue    prometheus.Gauge
+	refreshes       *prometheus.CounterVec
 
 	// Children for the hot path's labels, resolved once: WithLabelValues
 	// hashes and looks up its labels on every call.
@@ -59,8 +61,17 @@ func NewMetrics() *Metrics {
 		collapsed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mudscf_collapsed_requests_total", Help: "Cache misses answered by another request's upstream call, by kind.",
 		}, []string{"kind"}),
+		refreshQueue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mudscf_cache_refresh_queue", Help: "Background refreshes of stale entries waiting or running.",
+		}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_cache_refreshes_total", Help: "Background refreshes of stale entries, by result (ok, refused by the budget, error).",
+		}, []string{"result"}),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions, m.collapsed)
+	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions, m.collapsed, m.refreshQueue, m.refreshes)
+	for _, result := range []string{"ok", "refused", "error"} {
+		m.refreshes.WithLabelValues(result)
+	}
 	// Every label combination exists from the start, so that dashboards
 	// and alerts see a 0 rather than no series before the first event.
 	m.logsOK = m.requests.WithLabelValues(LogsRoute, "200")

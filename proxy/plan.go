@@ -14,19 +14,46 @@ import (
 
 // plan is what a request's query resolves to on its way to the cache: the
 // validated query and the cache keys of its two parts.
+//
+// A window that ends "now" (no until) is keyed as such, not by the instant
+// it was resolved at: the same request made a moment later is the same
+// key, so an entry serves hits for its whole TTL and its Age is the time
+// since its fetch. The upstream still gets an explicit window, placed when
+// the fetch starts (at).
 type plan struct {
-	q                      translate.Query
-	statsKey, lastStatsKey string
-	pageKey, lastPageKey   string
+	q                 translate.Query
+	statsKey, pageKey string
+	// endsNow: the window ends at the fetch; relativeStart: it also starts
+	// a default window before then (no since).
+	endsNow, relativeStart bool
+	// validUntil is when a window with a fixed since and no until grows
+	// past translate.MaxWindow, and the query stops being valid; zero for
+	// other windows, which stay valid.
+	validUntil time.Time
+}
+
+// at is the plan's query with its window placed at now.
+func (p *plan) at(now time.Time) translate.Query {
+	q := p.q
+	if !p.endsNow {
+		return q
+	}
+	q.Until = now
+	if p.relativeStart {
+		q.Since = now.Add(-translate.DefaultWindow)
+	} else if q.Until.Sub(q.Since) > translate.MaxWindow {
+		// Validated a moment ago: the fetch started past the day the
+		// upstream allows, so it asks for the latest day of the window.
+		q.Since = q.Until.Add(-translate.MaxWindow)
+	}
+	return q
 }
 
 // planKey is everything a plan depends on. The project's targets and the
-// upstream zone are fixed for the server's life, so the IDs stand for them.
+// upstream zone are fixed for the server's life, so the IDs stand for them;
+// the clock only decides whether a plan is still valid (validUntil).
 type planKey struct {
 	projectID, functionID, rawQuery string
-	// windowEnd is the aligned end of the default window, which moves
-	// every cache.windowAlign.
-	windowEnd int64
 }
 
 // maxMemoQuery is longer than any query of known parameters with valid
@@ -51,22 +78,17 @@ func newPlanMemo(maxEntries int) *planMemo {
 	return &planMemo{plans: map[planKey]*plan{}, maxEntries: maxEntries}
 }
 
-// planFor resolves the request's query for target; now is the request's
-// clock reading, unless Options.Now replaced the clock.
+// planFor resolves the request's query for target at now.
 func (s *Server) planFor(c echo.Context, projectID, functionID string, target translate.Target, now time.Time) (*plan, error) {
-	if s.now != nil {
-		now = s.now()
-	}
-	windowEnd := now.Truncate(s.cfg.Cache.WindowAlign)
-	key := planKey{projectID: projectID, functionID: functionID, rawQuery: c.QueryString(), windowEnd: windowEnd.UnixNano()}
+	key := planKey{projectID: projectID, functionID: functionID, rawQuery: c.QueryString()}
 	m := s.plans
 	m.mu.RLock()
 	p, ok := m.plans[key]
 	m.mu.RUnlock()
-	if ok {
+	if ok && (p.validUntil.IsZero() || now.Before(p.validUntil)) {
 		return p, nil
 	}
-	p, err := s.resolve(c, projectID, target, windowEnd)
+	p, err := s.resolve(c, projectID, target, now)
 	if err != nil || len(key.rawQuery) > maxMemoQuery {
 		return p, err
 	}
@@ -79,7 +101,11 @@ func (s *Server) planFor(c echo.Context, projectID, functionID string, target tr
 	return p, nil
 }
 
-func (s *Server) resolve(c echo.Context, projectID string, target translate.Target, windowEnd time.Time) (*plan, error) {
+// movingWindow stands for the upstream times of a window that ends at the
+// fetch, in cache keys: no upstream time has this form.
+const movingWindow = "now"
+
+func (s *Server) resolve(c echo.Context, projectID string, target translate.Target, now time.Time) (*plan, error) {
 	// Strictly: Echo's QueryParams drops pairs it cannot parse (a bad
 	// escape, a ';' separator), which would answer a filter the client
 	// did not get with an unfiltered page.
@@ -87,34 +113,34 @@ func (s *Server) resolve(c echo.Context, projectID string, target translate.Targ
 	if err != nil {
 		return nil, failure(translate.NewFailure(http.StatusBadRequest, translate.CodeInvalidParameter, "malformed query string: "+err.Error()))
 	}
-	q, err := translate.ParseQuery(params, windowEnd)
+	q, err := translate.ParseQuery(params, now)
 	var verr *translate.ValidationError
 	if errors.As(err, &verr) {
 		return nil, failure(translate.BadRequest(verr))
 	} else if err != nil {
 		return nil, err
 	}
-	// A default window moves with the clock, and so does its cache key; the
-	// last good answer for it is also kept under a key without the window,
-	// so that stale-if-error still finds it after the window moved on.
-	movingWindow := !params.Has("since") && !params.Has("until")
-	keys := func(kind string, reqs ...translate.GetFunctionLogsRequest) (exact, last string) {
-		exact = projectID + "|" + kind + "|" + keyOf(reqs...)
-		if !movingWindow {
-			return exact, exact
-		}
-		for i := range reqs {
-			reqs[i].StartTime, reqs[i].EndTime = "", ""
-		}
-		return exact, projectID + "|" + kind + "|last|" + keyOf(reqs...)
+	p := &plan{q: q, endsNow: !params.Has("until"), relativeStart: !params.Has("since") && !params.Has("until")}
+	if p.endsNow && !p.relativeStart {
+		p.validUntil = q.Since.Add(translate.MaxWindow + 1)
 	}
-	p := &plan{q: q}
+	key := func(kind string, reqs ...translate.GetFunctionLogsRequest) string {
+		for i := range reqs {
+			if p.endsNow {
+				reqs[i].EndTime = movingWindow
+			}
+			if p.relativeStart {
+				reqs[i].StartTime = movingWindow
+			}
+		}
+		return projectID + "|" + kind + "|" + keyOf(reqs...)
+	}
 	if !q.SkipStats {
-		first, second := q.StatsRequests(target, s.loc)
-		p.statsKey, p.lastStatsKey = keys("stats", first, second)
+		all, succeeded := q.StatsRequests(target, s.loc)
+		p.statsKey = key("stats", all, succeeded)
 	}
 	if q.Limit > 0 {
-		p.pageKey, p.lastPageKey = keys("page", q.Upstream(target, s.loc))
+		p.pageKey = key("page", q.Upstream(target, s.loc))
 	}
 	return p, nil
 }

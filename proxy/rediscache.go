@@ -33,9 +33,10 @@ type sharedCache struct {
 	retain  time.Duration
 	lockTTL time.Duration
 	lookups *prometheus.CounterVec
+	now     func() time.Time // the server's clock, which judges freshness
 }
 
-func newSharedCache(store *redisstore.Store, retain, flight time.Duration, reg prometheus.Registerer) *sharedCache {
+func newSharedCache(store *redisstore.Store, retain, flight time.Duration, now func() time.Time, reg prometheus.Registerer) *sharedCache {
 	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mudscf_redis_cache_requests_total", Help: "Lookups in the shared cache after a local miss, by kind (page, stats) and result (hit, miss).",
 	}, []string{"kind", "result"})
@@ -47,7 +48,7 @@ func newSharedCache(store *redisstore.Store, retain, flight time.Duration, reg p
 	}
 	// The lock outlives the holder's flight a little, and no more: a
 	// replica that dies holding it delays the others by at most that.
-	return &sharedCache{store: store, retain: retain, lockTTL: flight + time.Second, lookups: lookups}
+	return &sharedCache{store: store, retain: retain, lockTTL: flight + time.Second, lookups: lookups, now: now}
 }
 
 func (c *sharedCache) valueKey(key string) string {
@@ -94,7 +95,7 @@ func (c *sharedCache) claim(ctx context.Context, kind, key string, ttl, wait tim
 	if !c.store.Up() {
 		return nil, ""
 	}
-	if ok && time.Since(e.fetched) < ttl {
+	if ok && c.now().Sub(e.fetched) < ttl {
 		c.lookups.WithLabelValues(kind, "hit").Inc()
 		return e, ""
 	}
@@ -133,7 +134,7 @@ func (c *sharedCache) await(ctx context.Context, key string, ttl, wait time.Dura
 			return nil
 		}
 		if b, err := val.Bytes(); err == nil {
-			if e, ok := decode(b); ok && time.Since(e.fetched) < ttl {
+			if e, ok := decode(b); ok && c.now().Sub(e.fetched) < ttl {
 				return e
 			}
 		}
@@ -144,10 +145,9 @@ func (c *sharedCache) await(ctx context.Context, key string, ttl, wait time.Dura
 	return nil
 }
 
-// put stores e under key and lastKey, as the local cache keeps them (a
-// moving window's key for ttl, lastKey for retain), and releases the
-// flight lock, if held.
-func (c *sharedCache) put(ctx context.Context, e *cached, token, key, lastKey string, ttl time.Duration) {
+// put stores e under key for retain, as the local cache keeps it, and
+// releases the flight lock, if held.
+func (c *sharedCache) put(ctx context.Context, e *cached, token, key string) {
 	if !c.store.Usable() {
 		return
 	}
@@ -155,14 +155,7 @@ func (c *sharedCache) put(ctx context.Context, e *cached, token, key, lastKey st
 	defer cancel()
 	v := encode(e)
 	began := time.Now()
-	pipe := c.store.Client().Pipeline()
-	if lastKey == key {
-		pipe.Set(rctx, c.valueKey(key), v, c.retain)
-	} else {
-		pipe.Set(rctx, c.valueKey(key), v, ttl)
-		pipe.Set(rctx, c.valueKey(lastKey), v, c.retain)
-	}
-	_, err := pipe.Exec(rctx)
+	err := c.store.Client().Set(rctx, c.valueKey(key), v, c.retain).Err()
 	if c.store.Result("cache_set", began, err) {
 		c.release(rctx, key, token)
 	}

@@ -37,6 +37,7 @@ type Server struct {
 	cache    *boundedCache
 	shared   *sharedCache // nil without Redis
 	flights  singleflight.Group
+	refresh  *refresher
 	plans    *planMemo
 	metrics  *Metrics
 	logger   *slog.Logger
@@ -67,8 +68,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics defaults to a fresh registry.
 	Metrics *Metrics
-	// Now replaces the clock that places default windows (by default the
-	// request's own reading of time.Now).
+	// Now replaces the clock that places default windows and judges the
+	// cache's freshness (by default time.Now).
 	Now func() time.Time
 	// TracerProvider traces incoming requests and upstream calls; nil
 	// leaves the instrumentation out of the request path altogether.
@@ -103,12 +104,22 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	if cfg.DrainDelay != nil {
 		s.drainDelay = *cfg.DrainDelay
 	}
+	if cfg.Cache.WindowAlign != 0 {
+		opts.Logger.Warn("cache.windowAlign is deprecated and ignored: a default window is keyed as such, so an entry serves hits for its whole TTL")
+	}
+	go s.cache.sweep(ctx)
+	s.refresh = newRefresher(opts.Metrics)
+	// As many workers as the budget grants calls in a second: enough to
+	// keep it busy, and each pick waits for at most one grant.
+	for range cfg.Budget.RequestsPerSecond {
+		go s.refreshWorker(ctx)
+	}
 	var store *redisstore.Store
 	if cfg.Redis != nil {
 		if store, err = redisstore.New(ctx, *cfg.Redis, opts.Logger, opts.Metrics.Registry); err != nil {
 			return nil, err
 		}
-		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout(), opts.Metrics.Registry)
+		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout(), s.clock, opts.Metrics.Registry)
 	}
 	pool := upstream.NewPool(upstream.PoolOptions{
 		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store, Location: loc,
