@@ -262,7 +262,9 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 			if mayCall && !s.refresh.queuedFor(key) {
 				s.refresh.add(&refresh{kind: kind, key: key, ttl: ttl, entry: entry, fetch: fetcherFor(kind, proj, target, pl)})
 			}
-			s.metrics.cacheResult(kind, "stale")
+			// Counted apart from the stale answers of a failing upstream,
+			// which an alert watches: these are the normal course.
+			s.metrics.cacheResult(kind, "revalidate")
 			return part{body: entry.body, state: cacheStale, age: age}, nil
 		}
 	}

@@ -35,11 +35,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	http.DefaultClient.Transport = suiteWitness.Transport(http.DefaultTransport)
-	goleak.VerifyTestMain(suiteWitness.Main(m),
-		// go-cache's janitor stops only when its cache is garbage
-		// collected (a finalizer), not when the proxy is dropped.
-		goleak.IgnoreTopFunction("github.com/patrickmn/go-cache.(*janitor).Run"),
-	)
+	goleak.VerifyTestMain(suiteWitness.Main(m))
 }
 
 // The suite's witness is fed by the paths the tests use: the logger,

@@ -50,7 +50,7 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route"}),
 		cacheResults: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_cache_requests_total", Help: "Cache lookups by kind (page, stats) and result (hit, miss, stale).",
+			Name: "mudscf_cache_requests_total", Help: "Cache lookups by kind (page, stats) and result: hit, miss, revalidate (past its TTL, answered while a background refresh runs), stale (the last good answer while the upstream fails).",
 		}, []string{"kind", "result"}),
 		cacheBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "mudscf_cache_size_bytes", Help: "Bytes of cached response bodies.",
@@ -79,7 +79,7 @@ func NewMetrics() *Metrics {
 	m.cacheByLabel = map[[2]string]prometheus.Counter{}
 	for _, kind := range []string{"page", "stats"} {
 		m.collapsed.WithLabelValues(kind)
-		for _, result := range []string{"hit", "miss", "stale"} {
+		for _, result := range []string{"hit", "miss", "revalidate", "stale"} {
 			m.cacheByLabel[[2]string{kind, result}] = m.cacheResults.WithLabelValues(kind, result)
 		}
 	}
@@ -98,7 +98,7 @@ func (m *Metrics) request(route string, status int, elapsed time.Duration) {
 }
 
 // cacheResult counts one cache lookup of kind (page, stats) by result
-// (hit, miss, stale).
+// (hit, miss, revalidate, stale).
 func (m *Metrics) cacheResult(kind, result string) {
 	m.cacheByLabel[[2]string{kind, result}].Inc()
 }

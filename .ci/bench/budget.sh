@@ -166,7 +166,7 @@ What: $CLIENTS open-loop clients sending $RATE requests/s in all for ${DURATION}
 mix of 100 functions, against the SCF simulator (100 functions, one execution every 20 s each). Each side
 starts cold (fresh simulator, empty cache) in each round; the two sides alternate, $ROUNDS rounds.
 
-- **mudscf**: \`mudscf proxy\` with its default cache (pageTTL 10 s, windowAlign 10 s, stale answers on
+- **mudscf**: \`mudscf proxy\` with its default cache (pageTTL 10 s, stale-while-revalidate 1 m, stale answers on
   upstream failure) and budget (5 calls in any sliding second, maxWait 2 s), \`logLevel: error\`; clients
   ask \`GET /api/functions/projects/p1/functions/fNNN/logs?limit=20&stats=false\` (stats=false so one miss
   costs one upstream call on both sides).
