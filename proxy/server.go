@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	})
 	// In a stable order: accounts without an alias are named after the
 	// first project that uses them.
-	functions := newCatalog(opts.Metrics.Registry, opts.Logger)
+	functions := upstream.NewCatalog(opts.Metrics.Registry, opts.Logger)
 	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
 		pc := cfg.Projects[id]
 		source, err := projectSource(pool, id, pc)
@@ -142,10 +142,10 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		}
 		for _, fid := range slices.Sorted(maps.Keys(pc.Functions)) {
 			t, _ := p.target(fid)
-			functions.add(id, fid, pc.Region, t, pc.Functions[fid].MemorySizeMB, describer)
+			functions.Add(id, fid, pc.Region, t, pc.Functions[fid].MemorySizeMB, describer)
 		}
 	}
-	go functions.run(ctx)
+	go functions.Run(ctx)
 	s.echo = s.routes()
 	s.handler = s.echo
 	if s.tracer != nil {

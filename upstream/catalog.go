@@ -1,4 +1,4 @@
-package proxy
+package upstream
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream"
 	"github.com/mudscf/mudscf/upstream/budget"
 )
 
@@ -20,11 +19,11 @@ const (
 	lookupRefresh = time.Hour
 )
 
-// catalog exports what each configured function is on Tencent's side, for
+// Catalog exports what each configured function is on Tencent's side, for
 // dashboards to show names instead of Mudbase IDs and to price executions:
 // mudscf_function_info, and mudscf_function_memory_size_bytes from the
 // configuration or, when it gives none, from SCF's GetFunction.
-type catalog struct {
+type Catalog struct {
 	info    *prometheus.GaugeVec
 	memory  *prometheus.GaugeVec
 	lookups []lookup
@@ -35,11 +34,12 @@ type catalog struct {
 type lookup struct {
 	project, function string
 	target            translate.Target
-	describer         *upstream.Describer
+	describer         *Describer
 }
 
-func newCatalog(reg prometheus.Registerer, logger *slog.Logger) *catalog {
-	c := &catalog{
+// NewCatalog registers the catalog's metrics on reg.
+func NewCatalog(reg prometheus.Registerer, logger *slog.Logger) *Catalog {
+	c := &Catalog{
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mudscf_function_info",
 			Help: "1 for each configured function: its Mudbase project and function IDs and the Tencent function behind them.",
@@ -54,9 +54,9 @@ func newCatalog(reg prometheus.Registerer, logger *slog.Logger) *catalog {
 	return c
 }
 
-// add exports one function. memoryMB is its configured memory size; 0
+// Add exports one function. memoryMB is its configured memory size; 0
 // leaves it to describer.
-func (c *catalog) add(project, function, region string, t translate.Target, memoryMB int64, describer *upstream.Describer) {
+func (c *Catalog) Add(project, function, region string, t translate.Target, memoryMB int64, describer *Describer) {
 	c.info.WithLabelValues(project, function, t.FunctionName, t.Namespace, t.Qualifier, region).Set(1)
 	if memoryMB > 0 {
 		c.memory.WithLabelValues(project, function).Set(float64(memoryMB << 20))
@@ -65,9 +65,9 @@ func (c *catalog) add(project, function, region string, t translate.Target, memo
 	c.lookups = append(c.lookups, lookup{project: project, function: function, target: t, describer: describer})
 }
 
-// run looks the memory sizes up until ctx ends, at background priority:
+// Run looks the memory sizes up until ctx ends, at background priority:
 // interactive clients go first in GetFunction's budget too.
-func (c *catalog) run(ctx context.Context) {
+func (c *Catalog) Run(ctx context.Context) {
 	if len(c.lookups) == 0 {
 		return
 	}
@@ -90,7 +90,7 @@ func (c *catalog) run(ctx context.Context) {
 				wait[i] = min(max(2*wait[i], lookupRetry), lookupRefresh)
 				c.logger.Warn("looking up a function's memory size failed; its cost stays unknown until a retry succeeds",
 					slog.String("project", l.project), slog.String("function", l.function),
-					slog.String("outcome", upstream.Classify(err).String()), slog.Duration("retry_in", wait[i]))
+					slog.String("outcome", Classify(err).String()), slog.Duration("retry_in", wait[i]))
 			default:
 				wait[i] = lookupRefresh
 				c.memory.WithLabelValues(l.project, l.function).Set(float64(d.MemorySize << 20))
