@@ -304,6 +304,12 @@ func sumValues(m map[int]int) int {
 func redisPair(t *testing.T, r *testenv.Redis, tweak func(*Config)) (*testenv.Simulator, [2]*proxyEnv) {
 	t.Helper()
 	sim := testenv.StartSimulator(t, nil)
+	return sim, redisPairOn(t, sim, r, tweak)
+}
+
+// redisPairOn is two replicas on sim and one Redis.
+func redisPairOn(t *testing.T, sim *testenv.Simulator, r *testenv.Redis, tweak func(*Config)) [2]*proxyEnv {
+	t.Helper()
 	var pair [2]*proxyEnv
 	for i := range pair {
 		pair[i] = startProxyOn(t, sim, func(cfg *Config) {
@@ -315,7 +321,7 @@ func redisPair(t *testing.T, r *testenv.Redis, tweak func(*Config)) (*testenv.Si
 			}
 		}, Options{})
 	}
-	return sim, pair
+	return pair
 }
 
 // testLogger is the logger of every component a test builds: JSON at
@@ -323,4 +329,25 @@ func redisPair(t *testing.T, r *testenv.Redis, tweak func(*Config)) (*testenv.Si
 func testLogger(where string, extra ...io.Writer) *slog.Logger {
 	out := io.MultiWriter(append([]io.Writer{suiteWitness.Writer(where)}, extra...)...)
 	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// readFromCLS makes testProject a CLS-backed project on the simulator,
+// which serves CLS on the SCF address. Its topics come from SCF's
+// GetFunction, as in the demo.
+func readFromCLS(cfg *Config) {
+	p := cfg.Projects[testProject]
+	p.Source = SourceCLS
+	cfg.Projects[testProject] = p
+	cfg.Upstream.CLSEndpoint = cfg.Upstream.Endpoint
+}
+
+// both applies a, then b; either may be nil.
+func both(a, b func(*Config)) func(*Config) {
+	return func(cfg *Config) {
+		for _, f := range []func(*Config){a, b} {
+			if f != nil {
+				f(cfg)
+			}
+		}
+	}
 }
