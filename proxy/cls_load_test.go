@@ -18,7 +18,10 @@ const searchLogConcurrency = 15
 // never runs more than 15 SearchLog queries at once, CLS never answers a
 // limit error, and every client gets its logs or a 429 with Retry-After.
 func TestCLSBudgetHoldsUnderDistinctLoad(t *testing.T) {
-	sim := lightSimulator(t)
+	// A twelfth of the usual rate: the simulator builds a window's log
+	// records for every SearchLog, and under -race its CPU, not the
+	// topic's slots, would otherwise be the bottleneck.
+	sim := simulateTestFunctions(t, 12)
 	env := startProxyOn(t, sim, both(readFromCLS, slowUpstreamTimeout), Options{})
 	runDistinctCLSLoad(t, sim, []*proxyEnv{env})
 }
@@ -26,16 +29,12 @@ func TestCLSBudgetHoldsUnderDistinctLoad(t *testing.T) {
 // The same across two replicas sharing the topic's slots in Redis.
 func TestRedisCLSReplicasShareTheTopicConcurrency(t *testing.T) {
 	r := testenv.StartRedis(t)
-	sim := lightSimulator(t)
+	// A twelfth of the usual rate: the simulator builds a window's log
+	// records for every SearchLog, and under -race its CPU, not the
+	// topic's slots, would otherwise be the bottleneck.
+	sim := simulateTestFunctions(t, 12)
 	pair := redisPairOn(t, sim, r, both(readFromCLS, slowUpstreamTimeout))
 	runDistinctCLSLoad(t, sim, pair[:])
-}
-
-// lightSimulator runs APITest at one execution a minute: the simulator
-// rebuilds a window's log records for every SearchLog, and under -race
-// the default rate makes its CPU, not the topic's slots, the bottleneck.
-func lightSimulator(t *testing.T) *testenv.Simulator {
-	return testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 1.0 / 60})
 }
 
 // slowUpstreamTimeout leaves room for the latency injected below on a

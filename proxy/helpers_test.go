@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -76,8 +77,15 @@ func startProxy(t testing.TB, tweak func(*Config)) *proxyEnv {
 
 func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
-	sim := testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2}, scfsim.Function{Name: "orders-webhook", RatePerSecond: 0.05})
-	return startProxyOn(t, sim, tweak, opts)
+	return startProxyOn(t, simulateTestFunctions(t, 1), tweak, opts)
+}
+
+// simulateTestFunctions runs the functions of testConfig, their usual
+// rates divided by slower.
+func simulateTestFunctions(t testing.TB, slower float64) *testenv.Simulator {
+	t.Helper()
+	return testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2 / slower},
+		scfsim.Function{Name: "orders-webhook", RatePerSecond: 0.05 / slower})
 }
 
 // startProxyOn puts a proxy in front of a running simulator; several
@@ -332,13 +340,81 @@ func testLogger(where string, extra ...io.Writer) *slog.Logger {
 }
 
 // readFromCLS makes testProject a CLS-backed project on the simulator,
-// which serves CLS on the SCF address. Its topics come from SCF's
-// GetFunction, as in the demo.
+// which serves CLS on the SCF address. Its topics are configured: a
+// GetFunction lookup would add SCF calls (and faults) to those counted.
 func readFromCLS(cfg *Config) {
 	p := cfg.Projects[testProject]
 	p.Source = SourceCLS
+	p.Functions = maps.Clone(p.Functions)
+	for fid, f := range p.Functions {
+		f.ClsTopicID = scfsim.DefaultClsTopicID(p.Region, "default", f.Name)
+		p.Functions[fid] = f
+	}
 	cfg.Projects[testProject] = p
 	cfg.Upstream.CLSEndpoint = cfg.Upstream.Endpoint
+}
+
+// logSource is a source testProject can read from, as the suites see it.
+type logSource struct {
+	name  string
+	tweak func(*Config) // makes testProject read from it; nil: the default
+	// api names the source's budget and calls in the proxy's metrics.
+	api string
+	// waitsPerCall is how many budget waits one call records under api: a
+	// SearchLog waits for its topic's slot and then for its account's rate.
+	waitsPerCall float64
+	// parallel is how many calls one page may have out at once: a CLS page
+	// asks for its total and its invocations together.
+	parallel int64
+	// slower divides the simulated functions' rates: the simulator
+	// builds every log record of a window for each SearchLog, which at
+	// the usual rates takes seconds under -race for a default window.
+	slower float64
+	// missCalls is the calls of a page of executions with its stats: one
+	// page and two stats calls; a CLS total, invocations, their return
+	// values, and one stats query.
+	missCalls int64
+}
+
+var logSources = []logSource{
+	{name: SourceGetFunctionLogs, api: "GetFunctionLogs", waitsPerCall: 1, parallel: 1, slower: 1, missCalls: 3},
+	{name: SourceCLS, tweak: readFromCLS, api: "SearchLog", waitsPerCall: 2, parallel: 2, slower: 10, missCalls: 4},
+}
+
+// forEachSource runs test as one subtest per source.
+func forEachSource(t *testing.T, test func(t *testing.T, src logSource)) {
+	t.Helper()
+	for _, src := range logSources {
+		t.Run(src.name, func(t *testing.T) { test(t, src) })
+	}
+}
+
+// start is startProxy for a project reading from src.
+func (src logSource) start(t testing.TB, tweak func(*Config)) *proxyEnv {
+	t.Helper()
+	return startProxyOn(t, simulateTestFunctions(t, src.slower), src.with(tweak), Options{})
+}
+
+// with is tweak on a project reading from src.
+func (src logSource) with(tweak func(*Config)) func(*Config) { return both(src.tweak, tweak) }
+
+// calls counts every call of src's API the simulator received from the
+// test account, whatever it answered.
+func (src logSource) calls(env *proxyEnv) int64 {
+	if src.api == "GetFunctionLogs" {
+		return upstreamCalls(env)
+	}
+	t := env.sim.Truth()
+	api := t.APIs[src.api]
+	// Faults are counted for every action, but only SearchLog is called.
+	return api.TotalAccepted[testenv.SecretID] + api.TotalRejected[testenv.SecretID] + t.TotalFaulted[testenv.SecretID]
+}
+
+// admitted counts the calls the budget let through, from the proxy's
+// metrics.
+func (src logSource) admitted(t *testing.T, env *proxyEnv) float64 {
+	t.Helper()
+	return metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="`+src.api+`",priority="interactive"}`) / src.waitsPerCall
 }
 
 // both applies a, then b; either may be nil.
