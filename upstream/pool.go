@@ -107,7 +107,7 @@ func (p *Pool) CLSSource(project, region string, creds CredentialsConfig, config
 	rate := p.budget
 	rate.RequestsPerSecond = searchLogPerSecond
 	search := budgetedSearch{
-		next: cls, guard: p.guard(account, region, alias),
+		next: cls,
 		rate: p.budgeted(account, alias, searchLog, rate),
 		topicOf: func(topic string) *budgeted {
 			return p.topicBudget(topic, alias)
@@ -117,7 +117,7 @@ func (p *Pool) CLSSource(project, region string, creds CredentialsConfig, config
 	if err != nil {
 		return nil, err
 	}
-	return NewCLSSource(search, NewTopics(describer, configured), p.loc), nil
+	return guardedSource{next: NewCLSSource(search, NewTopics(describer, configured), p.loc), guard: p.guard(account, region, alias)}, nil
 }
 
 // topicBudget is the concurrency limit of a CLS topic, made on first use.
