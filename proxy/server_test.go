@@ -58,7 +58,7 @@ func TestLogsEnvelopeFieldByField(t *testing.T) {
 			if _, has := e["result"]; has && !ok {
 				t.Errorf("execution %d: a failure with a result", i)
 			}
-			for _, invented := range []string{"triggerType", "triggerEvent", "invokedBy"} {
+			for _, invented := range append([]string{"triggerType", "triggerEvent", "invokedBy"}, src.notCarried...) {
 				if _, has := e[invented]; has {
 					t.Errorf("execution %d has %s, which the upstream cannot supply", i, invented)
 				}
