@@ -69,8 +69,11 @@ func (p *Pool) Source(project, region string, creds CredentialsConfig) (LogSourc
 	}
 	account := client.SecretID()
 	logs := budgetedLogs{next: client, budgeted: p.budgeted(account, alias, getLogs, p.budget)}
-	breaker := &breaker{next: logs, guard: p.guard(account, region, alias)}
-	return newGetFunctionLogsSource(breaker, p.loc), nil
+	guard := p.guard(account, region, alias)
+	rate := p.budget
+	rate.RequestsPerSecond = getRequestStatusPerSecond
+	status := budgetedRequestStatus{next: client, guard: guard, budgeted: p.budgeted(account, alias, getRequestStatus, rate)}
+	return requestStatusSource{logs: newGetFunctionLogsSource(&breaker{next: logs, guard: guard}, p.loc), status: status, loc: p.loc}, nil
 }
 
 // guard is the breaker of account in region, one for every API called
