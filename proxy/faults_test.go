@@ -180,8 +180,10 @@ func testBreakerStopsCalling(t *testing.T, src logSource) {
 	if calls < failures || calls > failures*src.parallel {
 		t.Errorf("20 requests to a dead upstream made %d calls, want %d pages' (%d to %d calls)", calls, failures, failures, failures*src.parallel)
 	}
-	if got := src.admitted(t, env); got != float64(calls) {
-		t.Errorf("%v budget slots taken for %d calls: refused calls must not spend budget", got, calls)
+	// A CLS query cancelled with its page may have taken its slot and
+	// not reached the upstream.
+	if got := src.admitted(t, env); got < float64(calls) || got > float64(failures*src.parallel) {
+		t.Errorf("%v budget slots taken for %d calls of %d pages: refused calls must not spend budget", got, calls, failures)
 	}
 	if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="open"}`); got != 1 {
 		t.Errorf("breaker state open = %v", got)

@@ -383,7 +383,7 @@ type logSource struct {
 
 var logSources = []logSource{
 	{name: SourceGetFunctionLogs, api: "GetFunctionLogs", waitsPerCall: 1, parallel: 1, burst: 5, slower: 1, missCalls: 3},
-	{name: SourceCLS, tweak: readFromCLS, api: "SearchLog", waitsPerCall: 2, parallel: 2, burst: 15, slower: 10, missCalls: 4,
+	{name: SourceCLS, tweak: readFromCLS, api: "SearchLog", waitsPerCall: 2, parallel: 2, burst: 15, slower: 40, missCalls: 4,
 		notCarried: []string{"billedDurationMs", "log"}},
 }
 
