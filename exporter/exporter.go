@@ -443,13 +443,17 @@ func (e *Exporter) record(f FunctionConfig, st *fnState, x translate.Execution) 
 	if x.MemoryUsageBytes > 0 {
 		m.memory.WithLabelValues(p, fnID).Observe(float64(x.MemoryUsageBytes))
 	}
-	billed := float64(x.BilledDurationMs) / 1000
-	m.billedSeconds.WithLabelValues(p, fnID).Add(billed)
-	st.BilledSeconds += billed
-	if f.MemorySizeMB > 0 {
-		cost := billed * float64(f.MemorySizeMB) / 1024
-		m.costGBSeconds.WithLabelValues(p, fnID).Add(cost)
-		st.CostGBSeconds += cost
+	// A source without the billed duration (CLS) leaves it out: such an
+	// execution adds to neither billed time nor cost.
+	if x.BilledDurationMs != nil {
+		billed := float64(*x.BilledDurationMs) / 1000
+		m.billedSeconds.WithLabelValues(p, fnID).Add(billed)
+		st.BilledSeconds += billed
+		if f.MemorySizeMB > 0 {
+			cost := billed * float64(f.MemorySizeMB) / 1024
+			m.costGBSeconds.WithLabelValues(p, fnID).Add(cost)
+			st.CostGBSeconds += cost
+		}
 	}
 	m.retries.WithLabelValues(p, fnID).Add(float64(x.RetryCount))
 	st.Retries += float64(x.RetryCount)
@@ -466,12 +470,18 @@ func (e *Exporter) record(f FunctionConfig, st *fnState, x translate.Execution) 
 // clampNegatives sets the numbers that cannot be negative to 0 where they
 // are, and names them.
 func clampNegatives(x *translate.Execution) (clamped []string) {
+	billed := new(int64) // absent: nothing to clamp
+	if x.BilledDurationMs != nil {
+		// A copy: the page the execution came from keeps its value.
+		billed = new(*x.BilledDurationMs)
+		x.BilledDurationMs = billed
+	}
 	for _, v := range []struct {
 		name string
 		n    *int64
 	}{
 		{"executionTime", &x.ExecutionTime}, {"memoryUsageBytes", &x.MemoryUsageBytes},
-		{"billedDurationMs", &x.BilledDurationMs}, {"retryCount", &x.RetryCount},
+		{"billedDurationMs", billed}, {"retryCount", &x.RetryCount},
 	} {
 		if *v.n < 0 {
 			*v.n = 0

@@ -20,7 +20,7 @@ func TestInvalidFieldsAreClampedLoggedAndCheckpointed(t *testing.T) {
 	fake := &fakeLogs{first: time.Now().Add(-10 * time.Second).Truncate(time.Second), every: time.Second, n: 3,
 		edit: func(i int, x *translate.Execution) {
 			if i == 1 {
-				x.RetryCount, x.BilledDurationMs, x.MemoryUsageBytes, x.ExecutionTime = -1, -5, -7, -9
+				x.RetryCount, x.BilledDurationMs, x.MemoryUsageBytes, x.ExecutionTime = -1, new(int64(-5)), -7, -9
 			}
 		}}
 	cfg := fakeConfig(t, "f")

@@ -70,7 +70,7 @@ func (f *fakeLogs) execution(function string, i int) translate.Execution {
 	at := translate.FormatMudbaseTime(start)
 	x := translate.Execution{
 		ExecutedAt: &at, ExecutionTime: 250, Success: true, RequestID: fmt.Sprintf("%s-%06d", function, i),
-		FunctionName: "fn-" + function, BilledDurationMs: 300, MemoryUsageBytes: 32 << 20,
+		FunctionName: "fn-" + function, BilledDurationMs: new(int64(300)), MemoryUsageBytes: 32 << 20,
 	}
 	if i%5 == 4 {
 		x.Success, x.RetCode, x.Error = false, 433, "Invoking task timed out after 3 seconds"

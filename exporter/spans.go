@@ -112,9 +112,11 @@ func (t *tracers) emit(f FunctionConfig, id string, e translate.Execution, outco
 		semconv.FaaSInvocationID(id),
 		attribute.Int64("mudscf.retry_count", e.RetryCount),
 		attribute.Int64("mudscf.memory_usage_bytes", e.MemoryUsageBytes),
-		attribute.Int64("mudscf.billed_duration_ms", e.BilledDurationMs),
 		attribute.Int64("mudscf.ret_code", e.RetCode),
 	)
+	if e.BilledDurationMs != nil {
+		attrs = append(attrs, attribute.Int64("mudscf.billed_duration_ms", *e.BilledDurationMs))
+	}
 	if trigger := faasTrigger(e.TriggerType); trigger.Valid() {
 		attrs = append(attrs, trigger)
 	}

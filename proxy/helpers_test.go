@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -76,8 +77,15 @@ func startProxy(t testing.TB, tweak func(*Config)) *proxyEnv {
 
 func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
-	sim := testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2}, scfsim.Function{Name: "orders-webhook", RatePerSecond: 0.05})
-	return startProxyOn(t, sim, tweak, opts)
+	return startProxyOn(t, simulateTestFunctions(t, 1), tweak, opts)
+}
+
+// simulateTestFunctions runs the functions of testConfig, their usual
+// rates divided by slower.
+func simulateTestFunctions(t testing.TB, slower float64) *testenv.Simulator {
+	t.Helper()
+	return testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2 / slower},
+		scfsim.Function{Name: "orders-webhook", RatePerSecond: 0.05 / slower})
 }
 
 // startProxyOn puts a proxy in front of a running simulator; several
@@ -304,6 +312,12 @@ func sumValues(m map[int]int) int {
 func redisPair(t *testing.T, r *testenv.Redis, tweak func(*Config)) (*testenv.Simulator, [2]*proxyEnv) {
 	t.Helper()
 	sim := testenv.StartSimulator(t, nil)
+	return sim, redisPairOn(t, sim, r, tweak)
+}
+
+// redisPairOn is two replicas on sim and one Redis.
+func redisPairOn(t *testing.T, sim *testenv.Simulator, r *testenv.Redis, tweak func(*Config)) [2]*proxyEnv {
+	t.Helper()
 	var pair [2]*proxyEnv
 	for i := range pair {
 		pair[i] = startProxyOn(t, sim, func(cfg *Config) {
@@ -315,7 +329,7 @@ func redisPair(t *testing.T, r *testenv.Redis, tweak func(*Config)) (*testenv.Si
 			}
 		}, Options{})
 	}
-	return sim, pair
+	return pair
 }
 
 // testLogger is the logger of every component a test builds: JSON at
@@ -323,4 +337,99 @@ func redisPair(t *testing.T, r *testenv.Redis, tweak func(*Config)) (*testenv.Si
 func testLogger(where string, extra ...io.Writer) *slog.Logger {
 	out := io.MultiWriter(append([]io.Writer{suiteWitness.Writer(where)}, extra...)...)
 	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// readFromCLS makes testProject a CLS-backed project on the simulator,
+// which serves CLS on the SCF address. Its topics are configured: a
+// GetFunction lookup would add SCF calls (and faults) to those counted.
+func readFromCLS(cfg *Config) {
+	p := cfg.Projects[testProject]
+	p.Source = SourceCLS
+	p.Functions = maps.Clone(p.Functions)
+	for fid, f := range p.Functions {
+		f.ClsTopicID = scfsim.DefaultClsTopicID(p.Region, "default", f.Name)
+		p.Functions[fid] = f
+	}
+	cfg.Projects[testProject] = p
+	cfg.Upstream.CLSEndpoint = cfg.Upstream.Endpoint
+}
+
+// logSource is a source testProject can read from, as the suites see it.
+type logSource struct {
+	name  string
+	tweak func(*Config) // makes testProject read from it; nil: the default
+	// api names the source's budget and calls in the proxy's metrics.
+	api string
+	// waitsPerCall is how many budget waits one call records under api: a
+	// SearchLog waits for its topic's slot and then for its account's rate.
+	waitsPerCall float64
+	// parallel is how many calls one page may have out at once: a CLS page
+	// asks for its total and its invocations together.
+	parallel int64
+	// burst is how many calls may be out before the first answer: the
+	// account's calls per second; the topic's concurrent queries.
+	burst int64
+	// slower divides the simulated functions' rates: the simulator
+	// builds every log record of a window for each SearchLog, which at
+	// the usual rates takes seconds under -race for a default window.
+	slower float64
+	// notCarried are execution fields the source has no value for.
+	notCarried []string
+	// missCalls is the calls of a page of executions with its stats: one
+	// page and two stats calls; a CLS total, invocations, their return
+	// values, and one stats query.
+	missCalls int64
+}
+
+var logSources = []logSource{
+	{name: SourceGetFunctionLogs, api: "GetFunctionLogs", waitsPerCall: 1, parallel: 1, burst: 5, slower: 1, missCalls: 3},
+	{name: SourceCLS, tweak: readFromCLS, api: "SearchLog", waitsPerCall: 2, parallel: 2, burst: 15, slower: 40, missCalls: 4,
+		notCarried: []string{"billedDurationMs", "log"}},
+}
+
+// forEachSource runs test as one subtest per source.
+func forEachSource(t *testing.T, test func(t *testing.T, src logSource)) {
+	t.Helper()
+	for _, src := range logSources {
+		t.Run(src.name, func(t *testing.T) { test(t, src) })
+	}
+}
+
+// start is startProxy for a project reading from src.
+func (src logSource) start(t testing.TB, tweak func(*Config)) *proxyEnv {
+	t.Helper()
+	return startProxyOn(t, simulateTestFunctions(t, src.slower), src.with(tweak), Options{})
+}
+
+// with is tweak on a project reading from src.
+func (src logSource) with(tweak func(*Config)) func(*Config) { return both(src.tweak, tweak) }
+
+// calls counts every call of src's API the simulator received from the
+// test account, whatever it answered.
+func (src logSource) calls(env *proxyEnv) int64 {
+	if src.api == "GetFunctionLogs" {
+		return upstreamCalls(env)
+	}
+	// CLS admits a call (or refuses it for the rate) before an injected
+	// fault answers it: faulted calls are among the admitted.
+	api := env.sim.Truth().APIs[src.api]
+	return api.TotalAccepted[testenv.SecretID] + api.TotalRejected[testenv.SecretID]
+}
+
+// admitted counts the calls the budget let through, from the proxy's
+// metrics.
+func (src logSource) admitted(t *testing.T, env *proxyEnv) float64 {
+	t.Helper()
+	return metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="`+src.api+`",priority="interactive"}`) / src.waitsPerCall
+}
+
+// both applies a, then b; either may be nil.
+func both(a, b func(*Config)) func(*Config) {
+	return func(cfg *Config) {
+		for _, f := range []func(*Config){a, b} {
+			if f != nil {
+				f(cfg)
+			}
+		}
+	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/jwtauth/jwtauthtest"
 	"github.com/mudscf/mudscf/translate"
@@ -38,10 +37,14 @@ func respellLastChar(tok string) string {
 // RS256 (a JWKS), with an issuer and an audience. The valid tokens of both
 // kinds are accepted, so the refusals are the tokens' doing.
 func TestHostileTokens(t *testing.T) {
+	forEachSource(t, testHostileTokens)
+}
+
+func testHostileTokens(t *testing.T, src logSource) {
 	k := jwtauthtest.LoadKeys(t)
 	jwks := jwtauthtest.StandardJWKS(t, k)
 	const iss, aud = "https://auth.mudbase.example", "mudscf"
-	env := startProxy(t, func(c *Config) {
+	env := src.start(t, func(c *Config) {
 		c.JWT.Algorithms = []string{"HS256", "RS256"}
 		c.JWT.JWKSURL = jwks.URL()
 		c.JWT.Issuer, c.JWT.Audience = iss, aud
@@ -135,8 +138,8 @@ func TestHostileTokens(t *testing.T) {
 			}
 		})
 	}
-	if got := env.sim.Truth().TotalAccepted[testenv.SecretID]; got != 3 {
-		t.Errorf("%d upstream calls, want the valid tokens' 3: a hostile token reached the upstream", got)
+	if got := src.calls(env); got != src.missCalls {
+		t.Errorf("%d upstream calls, want the valid tokens' %d: a hostile token reached the upstream", got, src.missCalls)
 	}
 }
 
@@ -144,7 +147,11 @@ func TestHostileTokens(t *testing.T) {
 // wherever mudscf answers; net/http itself refuses request headers over
 // MaxHeaderBytes with its own plain-text 431.
 func TestOversizedRequests(t *testing.T) {
-	env := startProxy(t, nil)
+	forEachSource(t, testOversizedRequests)
+}
+
+func testOversizedRequests(t *testing.T, src logSource) {
+	env := src.start(t, nil)
 	base := serve(t, env)
 	tok := env.token(t, "usr_morgan_de")
 	cases := []struct {

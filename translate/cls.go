@@ -319,7 +319,7 @@ func NewCLSExecution(fn string, r CLSReport, retMsg string, loc *time.Location) 
 	if r.StatusCode == SCFStatusRunning {
 		finished = 0
 	}
-	return NewExecution(FunctionLog{
+	e := NewExecution(FunctionLog{
 		FunctionName:   fn,
 		RetMsg:         retMsg,
 		RequestId:      r.RequestID,
@@ -330,6 +330,8 @@ func NewCLSExecution(fn string, r CLSReport, retMsg string, loc *time.Location) 
 		MemUsage:       int64(math.Round(r.MemUsageMB * (1 << 20))),
 		RetryNum:       r.RetryNum,
 	}, loc)
+	e.BilledDurationMs = nil
+	return e
 }
 
 // CLSStatsOf reads the answer to CLSStats.

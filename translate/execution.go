@@ -35,7 +35,10 @@ type Execution struct {
 	FunctionName     string `json:"functionName,omitempty"`
 	RetCode          int64  `json:"retCode"`
 	MemoryUsageBytes int64  `json:"memoryUsageBytes"`
-	BilledDurationMs int64  `json:"billedDurationMs"`
+	// BilledDurationMs is nil, and omitted, where the upstream does not
+	// carry it (CLS's log lines do not): 0 would be an invented value, and
+	// billed time summed from it a wrong one.
+	BilledDurationMs *int64 `json:"billedDurationMs,omitempty"`
 	RetryCount       int64  `json:"retryCount"`
 	Log              string `json:"log,omitempty"`
 	Level            string `json:"level,omitempty"`
@@ -80,7 +83,7 @@ func NewExecution(l FunctionLog, loc *time.Location) Execution {
 		FunctionName:     l.FunctionName,
 		RetCode:          l.RetCode,
 		MemoryUsageBytes: max(l.MemUsage, 0),
-		BilledDurationMs: max(l.BillDuration, 0),
+		BilledDurationMs: new(max(l.BillDuration, 0)),
 		RetryCount:       max(l.RetryNum, 0),
 		Log:              l.Log,
 		Level:            l.Level,

@@ -71,7 +71,7 @@ func FuzzNewExecution(f *testing.F) {
 		if !e.Success && e.Error == "" {
 			t.Fatalf("a failure without an error message: %s", out)
 		}
-		if e.ExecutionTime < 0 || e.MemoryUsageBytes < 0 || e.BilledDurationMs < 0 || e.RetryCount < 0 {
+		if e.ExecutionTime < 0 || e.MemoryUsageBytes < 0 || (e.BilledDurationMs == nil || *e.BilledDurationMs < 0) || e.RetryCount < 0 {
 			t.Fatalf("negative quantity: %s", out)
 		}
 		if e.ExecutedAt != nil {

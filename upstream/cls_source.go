@@ -122,31 +122,57 @@ const searchLogConcurrency = 15
 // second.
 const searchLogPerSecond = 10000
 
-// budgetedSearch is SearchLog within its budgets, through the breaker:
-// a slot of the topic's concurrency limit, then one of the account's rate.
+// budgetedSearch is SearchLog within its budgets: a slot of the topic's
+// concurrency limit, then one of the account's rate.
 type budgetedSearch struct {
 	next    SearchLogCaller
-	guard   *guard
 	rate    *budgeted
 	topicOf func(topic string) *budgeted
 }
 
 func (c budgetedSearch) SearchLog(ctx context.Context, req translate.SearchLogRequest) (resp translate.SearchLogResponse, err error) {
-	err = c.guard.do(ctx, func() error {
-		return c.topicOf(req.TopicId).do(ctx, func(ctx context.Context) error {
-			g, _, err := c.rate.budget.Acquire(ctx, budget.PriorityOf(ctx))
-			if err != nil {
-				return err
-			}
-			resp, err = c.next.SearchLog(ctx, req)
-			if isCode(err, "RequestLimitExceeded") {
-				c.rate.budget.Pause(c.rate.backoff)
-			}
-			g.Done(time.Now())
+	err = c.topicOf(req.TopicId).do(ctx, func(ctx context.Context) error {
+		g, _, err := c.rate.budget.Acquire(ctx, budget.PriorityOf(ctx))
+		if err != nil {
 			return err
-		})
+		}
+		resp, err = c.next.SearchLog(ctx, req)
+		if isCode(err, "RequestLimitExceeded") {
+			c.rate.budget.Pause(c.rate.backoff)
+		}
+		g.Done(time.Now())
+		return err
 	})
 	return resp, err
+}
+
+// guardedSource passes a whole page, or the stats, through the breaker as
+// one call. A CLS page is several queries, two of them at once: guarded
+// one by one, the half-open breaker's single probe was one query of a page
+// whose other query it refused, the refusal cancelled the probe, and a
+// cancelled probe counts neither way, so the breaker never closed again
+// (every request was a 503 while the upstream was healthy). Guarded
+// together, a page is the probe, and the topic lookup behind it (SCF's
+// GetFunction) is guarded too.
+type guardedSource struct {
+	next  LogSource
+	guard *guard
+}
+
+func (s guardedSource) Page(ctx context.Context, t translate.Target, q translate.Query) (p Page, err error) {
+	err = s.guard.do(ctx, func() error {
+		p, err = s.next.Page(ctx, t, q)
+		return err
+	})
+	return p, err
+}
+
+func (s guardedSource) Stats(ctx context.Context, t translate.Target, q translate.Query) (st translate.Stats, err error) {
+	err = s.guard.do(ctx, func() error {
+		st, err = s.next.Stats(ctx, t, q)
+		return err
+	})
+	return st, err
 }
 
 func isCode(err error, prefix string) bool {

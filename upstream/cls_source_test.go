@@ -80,8 +80,8 @@ func newSources(t *testing.T, fns ...scfsim.Function) *sources {
 // duration and the whole log text (omitted), and the start's milliseconds
 // (which GetFunctionLogs drops).
 func sameExecution(a, b translate.Execution) error {
-	if b.Log != "" || b.BilledDurationMs != 0 {
-		return fmt.Errorf("CLS invented log %q or billed duration %d", b.Log, b.BilledDurationMs)
+	if b.Log != "" || b.BilledDurationMs != nil {
+		return fmt.Errorf("CLS invented log %q or billed duration %d", b.Log, *b.BilledDurationMs)
 	}
 	if a.ExecutedAt == nil || b.ExecutedAt == nil {
 		return fmt.Errorf("executedAt missing: %v, %v", a.ExecutedAt, b.ExecutedAt)

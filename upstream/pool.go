@@ -69,8 +69,11 @@ func (p *Pool) Source(project, region string, creds CredentialsConfig) (LogSourc
 	}
 	account := client.SecretID()
 	logs := budgetedLogs{next: client, budgeted: p.budgeted(account, alias, getLogs, p.budget)}
-	breaker := &breaker{next: logs, guard: p.guard(account, region, alias)}
-	return newGetFunctionLogsSource(breaker, p.loc), nil
+	guard := p.guard(account, region, alias)
+	rate := p.budget
+	rate.RequestsPerSecond = getRequestStatusPerSecond
+	status := budgetedRequestStatus{next: client, guard: guard, budgeted: p.budgeted(account, alias, getRequestStatus, rate)}
+	return requestStatusSource{logs: newGetFunctionLogsSource(&breaker{next: logs, guard: guard}, p.loc), status: status, loc: p.loc}, nil
 }
 
 // guard is the breaker of account in region, one for every API called
@@ -107,7 +110,7 @@ func (p *Pool) CLSSource(project, region string, creds CredentialsConfig, config
 	rate := p.budget
 	rate.RequestsPerSecond = searchLogPerSecond
 	search := budgetedSearch{
-		next: cls, guard: p.guard(account, region, alias),
+		next: cls,
 		rate: p.budgeted(account, alias, searchLog, rate),
 		topicOf: func(topic string) *budgeted {
 			return p.topicBudget(topic, alias)
@@ -117,7 +120,7 @@ func (p *Pool) CLSSource(project, region string, creds CredentialsConfig, config
 	if err != nil {
 		return nil, err
 	}
-	return NewCLSSource(search, NewTopics(describer, configured), p.loc), nil
+	return guardedSource{next: NewCLSSource(search, NewTopics(describer, configured), p.loc), guard: p.guard(account, region, alias)}, nil
 }
 
 // topicBudget is the concurrency limit of a CLS topic, made on first use.

@@ -1,0 +1,114 @@
+package upstream
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream/budget"
+)
+
+// A page asking for one request ID, on a getFunctionLogs project, is
+// served by GetRequestStatus: the same execution GetFunctionLogs gives
+// (but for what GetRequestStatus does not carry), filters applied, and not
+// one GetFunctionLogs call; a query GetRequestStatus cannot answer (a
+// qualifier) stays with GetFunctionLogs.
+func TestRequestStatusServesOneRequestID(t *testing.T) {
+	env := startSim(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2, FailureRatio: 0.3})
+	t.Setenv("RS_SECRET_ID", testSecretID)
+	t.Setenv("RS_SECRET_KEY", testSecretKey)
+	pool := NewPool(PoolOptions{Upstream: Config{Endpoint: env.Host, Scheme: "http", Timeout: 10 * time.Second},
+		Budget: budget.Config{RequestsPerSecond: 5, MaxWait: time.Minute}, Location: env.Location, Registerer: prometheus.NewRegistry()})
+	src, err := pool.Source("p", "ap-guangzhou", CredentialsConfig{SecretIDEnv: "RS_SECRET_ID", SecretKeyEnv: "RS_SECRET_KEY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reference: GetFunctionLogs itself, paced to its limit.
+	logs := newGetFunctionLogsSource(pacedLogs{next: env.client(t, testSecretID, testSecretKey, nil),
+		limit: budget.New(budget.Config{RequestsPerSecond: 5, Margin: 100 * time.Millisecond, MaxWait: time.Minute}, nil, "paced", 0)}, env.Location)
+
+	until := time.Now().Add(-time.Minute).Truncate(time.Second)
+	since := until.Add(-time.Hour)
+	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
+	truth := env.Executions("ap-guangzhou", "default", "APITest", since, until.Add(time.Second-1))
+	var succeeded, failed string
+	for _, e := range truth {
+		if e.Log.Succeeded() {
+			succeeded = e.Log.RequestId
+		} else {
+			failed = e.Log.RequestId
+		}
+	}
+	if succeeded == "" || failed == "" {
+		t.Fatalf("the simulator made no success or no failure among %d executions", len(truth))
+	}
+	ctx := context.Background()
+	query := func(id, status, qualifier string, offset int64) translate.Query {
+		return translate.Query{Limit: 10, Offset: offset, Order: translate.OrderDesc, Since: since, Until: until,
+			RequestID: id, Status: status, Qualifier: qualifier}
+	}
+	cases := []struct {
+		name, id, status string
+		offset           int64
+	}{
+		{"a success", succeeded, "", 0},
+		{"a failure", failed, "", 0},
+		{"a failure, failures only", failed, translate.StatusFailed, 0},
+		{"a failure, successes only", failed, translate.StatusSuccess, 0},
+		{"past the one match", succeeded, "", 1},
+		{"unknown", "00000000-0000-0000-0000-000000000000", "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := query(c.id, c.status, "", c.offset)
+			before := env.Truth()
+			got, err := src.Page(ctx, target, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := env.Truth()
+			if n := after.TotalAccepted[testSecretID] - before.TotalAccepted[testSecretID]; n != 0 {
+				t.Errorf("%d GetFunctionLogs calls, want 0", n)
+			}
+			if n := after.APIs[getRequestStatus].TotalAccepted[testSecretID] - before.APIs[getRequestStatus].TotalAccepted[testSecretID]; n != 1 {
+				t.Errorf("%d GetRequestStatus calls, want 1", n)
+			}
+			want, err := logs.Page(ctx, target, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Total != want.Total || len(got.Executions) != len(want.Executions) {
+				t.Fatalf("total %d, %d executions; GetFunctionLogs: total %d, %d executions", got.Total, len(got.Executions), want.Total, len(want.Executions))
+			}
+			for i := range got.Executions {
+				g, w := got.Executions[i], want.Executions[i]
+				if g.BilledDurationMs != nil || g.Log != "" {
+					t.Errorf("invented billed duration or log: %+v", g)
+				}
+				// What GetRequestStatus does not carry: the billed duration,
+				// the log text, and a failure's own code (it says -1).
+				g.BilledDurationMs, g.Log = w.BilledDurationMs, w.Log
+				if !w.Success && g.RetCode == -1 {
+					g.RetCode = w.RetCode
+				}
+				if !reflect.DeepEqual(g, w) {
+					t.Errorf("GetRequestStatus\n%+v\nGetFunctionLogs\n%+v", g, w)
+				}
+			}
+		})
+	}
+
+	// A qualifier, which GetRequestStatus cannot filter on: GetFunctionLogs.
+	before := env.Truth().TotalAccepted[testSecretID]
+	if _, err := src.Page(ctx, target, query(succeeded, "", "$LATEST", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.Truth().TotalAccepted[testSecretID] - before; n != 1 {
+		t.Errorf("with a qualifier: %d GetFunctionLogs calls, want 1", n)
+	}
+}
