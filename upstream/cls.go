@@ -11,6 +11,9 @@ const (
 	clsService = "cls"
 	clsVersion = "2020-10-16"
 	searchLog  = "SearchLog"
+	// searchLogTopic labels the waits for a topic's concurrent queries,
+	// a budget of its own beside the account's SearchLog rate.
+	searchLogTopic = "SearchLog-topic"
 
 	// DefaultCLSEndpoint is the CLS endpoint that routes by the Region
 	// header.

@@ -131,8 +131,11 @@ func (p *Pool) topicBudget(topic, alias string) *budgeted {
 	key := "SearchLog-topic|" + topic
 	l, ok := p.budgets[key]
 	if !ok {
+		// Its waits are labelled apart from the account's SearchLog rate,
+		// which every query also passes: one label would count each
+		// query's wait twice, and say nothing of which budget held it.
 		l = p.budgetM.InstrumentWaits(budget.NewConcurrencyLimiter(searchLogConcurrency, p.budget.MaxWait, p.store, key, p.cfg.Timeout),
-			alias, searchLog)
+			alias, searchLogTopic)
 		p.budgets[key] = l
 	}
 	return &budgeted{budget: l, api: searchLog, backoff: p.budget.Backoff, account: alias, metrics: p.metrics,
