@@ -25,6 +25,7 @@ type Metrics struct {
 	collapsed       *prometheus.CounterVec
 	refreshQueue    prometheus.Gauge
 	refreshes       *prometheus.CounterVec
+	compressions    *prometheus.CounterVec
 
 	// Children for the hot path's labels, resolved once: WithLabelValues
 	// hashes and looks up its labels on every call.
@@ -67,8 +68,11 @@ func NewMetrics() *Metrics {
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mudscf_cache_refreshes_total", Help: "Background refreshes of stale entries, by result (ok, refused by the budget, error).",
 		}, []string{"result"}),
+		compressions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_cache_compressions_total", Help: "Response parts compressed with gzip, by kind (page, stats): once per cache fill, never per answer.",
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions, m.collapsed, m.refreshQueue, m.refreshes)
+	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions, m.collapsed, m.refreshQueue, m.refreshes, m.compressions)
 	for _, result := range []string{"ok", "refused", "error"} {
 		m.refreshes.WithLabelValues(result)
 	}
@@ -79,6 +83,7 @@ func NewMetrics() *Metrics {
 	m.cacheByLabel = map[[2]string]prometheus.Counter{}
 	for _, kind := range []string{"page", "stats"} {
 		m.collapsed.WithLabelValues(kind)
+		m.compressions.WithLabelValues(kind)
 		for _, result := range []string{"hit", "miss", "revalidate", "stale"} {
 			m.cacheByLabel[[2]string{kind, result}] = m.cacheResults.WithLabelValues(kind, result)
 		}
