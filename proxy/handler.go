@@ -236,10 +236,10 @@ var (
 	jsonContentType = []string{echo.MIMEApplicationJSON}
 	// Every answer of the route varies by Accept-Encoding, identity ones
 	// too, so that a shared cache in front keeps the two apart.
-	varyValue = []string{echo.HeaderAcceptEncoding}
-	gzipValue = []string{"gzip"}
-	xCacheValues    = map[string][]string{cacheHit: {cacheHit}, cacheMiss: {cacheMiss}, cacheStale: {cacheStale}}
-	ageValues       = func() (v [60][]string) {
+	varyValue    = []string{echo.HeaderAcceptEncoding}
+	gzipValue    = []string{"gzip"}
+	xCacheValues = map[string][]string{cacheHit: {cacheHit}, cacheMiss: {cacheMiss}, cacheStale: {cacheStale}}
+	ageValues    = func() (v [60][]string) {
 		for i := range v {
 			v[i] = []string{strconv.Itoa(i)}
 		}
