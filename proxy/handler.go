@@ -334,6 +334,7 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 		if age < ttl {
 			entry.reads.Add(1)
 			s.metrics.cacheResult(kind, "hit")
+			s.metrics.answered("hit", age)
 			return part{body: entry.body, gz: entry.gz, state: cacheHit, age: age}, nil
 		}
 		if !s.cfg.Cache.DisableStale && age < ttl+s.cfg.Cache.StaleWhileRevalidate {
@@ -344,6 +345,7 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 			// Counted apart from the stale answers of a failing upstream,
 			// which an alert watches: these are the normal course.
 			s.metrics.cacheResult(kind, "revalidate")
+			s.metrics.answered("revalidate", age)
 			return part{body: entry.body, gz: entry.gz, state: cacheStale, age: age}, nil
 		}
 	}
@@ -412,7 +414,9 @@ func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key string, 
 	}
 	if hit, ok := res.Val.(sharedHit); ok {
 		s.metrics.cacheResult(kind, "hit")
-		return part{body: hit.body, gz: hit.gz, state: cacheHit, age: max(s.clock().Sub(hit.fetched), 0)}, nil
+		age := max(s.clock().Sub(hit.fetched), 0)
+		s.metrics.answered("hit", age)
+		return part{body: hit.body, gz: hit.gz, state: cacheHit, age: age}, nil
 	}
 	if res.Err == nil {
 		s.metrics.cacheResult(kind, "miss")
@@ -445,6 +449,7 @@ func (s *Server) lastGood(ctx context.Context, kind, key string, err error) (par
 	}
 	entry.reads.Add(1)
 	s.metrics.cacheResult(kind, "stale")
+	s.metrics.answered("stale", age)
 	s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
 		slog.String("kind", kind), slog.Duration("age", age), slog.String("err", err.Error()))
 	return part{body: entry.body, gz: entry.gz, state: cacheStale, age: age}, true
