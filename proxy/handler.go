@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -87,13 +88,13 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	}
 	// Stats and page are fetched one after the other: both are usually
 	// cache hits, and on a miss each flight queues for the budget anyway.
-	stats := part{body: nullBytes, state: cacheHit}
+	stats := noStats
 	if !pl.q.SkipStats {
 		if stats, err = s.answer(ctx, mayCall, "stats", pl.statsKey, s.cfg.Cache.StatsTTL, now, proj, target, pl); err != nil {
 			return err
 		}
 	}
-	page := part{body: emptyArrayBytes, state: cacheHit}
+	page := noPage
 	if pl.q.Limit > 0 {
 		if page, err = s.answer(ctx, mayCall, "page", pl.pageKey, s.cfg.Cache.PageTTL, now, proj, target, pl); err != nil {
 			return err
@@ -104,14 +105,85 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	h[echo.HeaderContentType] = jsonContentType
 	h["X-Cache"] = xCacheValues[worst(page.state, stats.state)]
 	h["Age"] = ageValue(max(page.age, stats.age))
+	h[echo.HeaderVary] = varyValue
 	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
+	gzipped := size >= minGzipSize && page.gz != nil && stats.gz != nil && acceptsGzip(c.Request().Header[echo.HeaderAcceptEncoding])
+	if gzipped {
+		size = gzipHeaderLen + len(page.gz.deflate) + len(stats.gz.deflate) + gzipTrailerLen
+		h[echo.HeaderContentEncoding] = gzipValue
+	}
 	h[echo.HeaderContentLength] = []string{strconv.Itoa(size)}
 	s.setWriteDeadline(c)
 	c.Response().WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {
 		return nil
 	}
+	if gzipped {
+		return writeGzip(c.Response(), page.gz, stats.gz)
+	}
 	return writeBody(c.Response(), size, page.body, stats.body)
+}
+
+// minGzipSize is the smallest body answered compressed: below it the
+// gzip header and trailer and the client's inflating cost more than the
+// bytes saved.
+const minGzipSize = 1024
+
+const (
+	gzipHeaderLen  = 10
+	gzipTrailerLen = 8
+)
+
+// gzipHeader is RFC 1952's fixed header: DEFLATE, no flags, no
+// modification time, unknown OS (as Go's gzip.Writer writes it).
+var gzipHeader = [gzipHeaderLen]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// writeGzip writes one gzip member joining the page's and the stats'
+// compressed forms (see gzipForm). It compresses nothing: the trailer's
+// CRC is combined from the two forms'.
+func writeGzip(w io.Writer, page, stats *gzipForm) error {
+	var trailer [gzipTrailerLen]byte
+	binary.LittleEndian.PutUint32(trailer[:4], crc32Combine(page.crc, stats.crc, stats.n))
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(page.n+stats.n)) // ISIZE is the size modulo 2^32
+	for _, b := range [...][]byte{gzipHeader[:], page.deflate, stats.deflate, trailer[:]} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip (or its
+// alias x-gzip) with a q-value above 0, or * above 0 when gzip is not
+// named. A coding named with q=0 is refused, whatever * says.
+func acceptsGzip(values []string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			coding, params, _ := strings.Cut(item, ";")
+			q := 1.0
+			for param := range strings.SplitSeq(params, ";") {
+				name, value, ok := strings.Cut(strings.TrimSpace(param), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(name), "q") {
+					parsed, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+					if err != nil || parsed < 0 || parsed > 1 {
+						parsed = 0 // a malformed weight is no consent
+					}
+					q = parsed
+				}
+			}
+			switch coding = strings.TrimSpace(coding); {
+			case strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "x-gzip"):
+				gzipQ = max(gzipQ, q)
+			case coding == "*":
+				starQ = max(starQ, q)
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
 }
 
 // setWriteDeadline drops a client that stops reading WriteTimeout after
@@ -162,8 +234,12 @@ const maxPooledResponse = 1 << 20
 // after they are set, so responses can share them.
 var (
 	jsonContentType = []string{echo.MIMEApplicationJSON}
-	xCacheValues    = map[string][]string{cacheHit: {cacheHit}, cacheMiss: {cacheMiss}, cacheStale: {cacheStale}}
-	ageValues       = func() (v [60][]string) {
+	// Every answer of the route varies by Accept-Encoding, identity ones
+	// too, so that a shared cache in front keeps the two apart.
+	varyValue    = []string{echo.HeaderAcceptEncoding}
+	gzipValue    = []string{"gzip"}
+	xCacheValues = map[string][]string{cacheHit: {cacheHit}, cacheMiss: {cacheMiss}, cacheStale: {cacheStale}}
+	ageValues    = func() (v [60][]string) {
 		for i := range v {
 			v[i] = []string{strconv.Itoa(i)}
 		}
@@ -181,9 +257,11 @@ func ageValue(age time.Duration) []string {
 	return []string{strconv.Itoa(secs)}
 }
 
+// The parts of a request that asks for no page (limit=0) or no stats,
+// with their compressed forms made once.
 var (
-	nullBytes       = []byte("null")
-	emptyArrayBytes = []byte("[]")
+	noStats = part{body: []byte("null"), state: cacheHit, gz: compressPart("stats", []byte("null"))}
+	noPage  = part{body: []byte("[]"), state: cacheHit, gz: compressPart("page", []byte("[]"))}
 )
 
 // The success envelope around the two cached parts. Its shape is pinned
@@ -240,6 +318,7 @@ func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
 // part is an encoded piece of the response and how it was obtained.
 type part struct {
 	body  []byte
+	gz    *gzipForm // nil: identity only
 	state string
 	age   time.Duration
 }
@@ -255,7 +334,8 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 		if age < ttl {
 			entry.reads.Add(1)
 			s.metrics.cacheResult(kind, "hit")
-			return part{body: entry.body, state: cacheHit, age: age}, nil
+			s.metrics.answered("hit", age)
+			return part{body: entry.body, gz: entry.gz, state: cacheHit, age: age}, nil
 		}
 		if !s.cfg.Cache.DisableStale && age < ttl+s.cfg.Cache.StaleWhileRevalidate {
 			entry.reads.Add(1)
@@ -265,7 +345,8 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 			// Counted apart from the stale answers of a failing upstream,
 			// which an alert watches: these are the normal course.
 			s.metrics.cacheResult(kind, "revalidate")
-			return part{body: entry.body, state: cacheStale, age: age}, nil
+			s.metrics.answered("revalidate", age)
+			return part{body: entry.body, gz: entry.gz, state: cacheStale, age: age}, nil
 		}
 	}
 	return s.fetchPart(ctx, mayCall, kind, key, ttl, fetcherFor(kind, proj, target, pl))
@@ -333,11 +414,14 @@ func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key string, 
 	}
 	if hit, ok := res.Val.(sharedHit); ok {
 		s.metrics.cacheResult(kind, "hit")
-		return part{body: hit.body, state: cacheHit, age: max(s.clock().Sub(hit.fetched), 0)}, nil
+		age := max(s.clock().Sub(hit.fetched), 0)
+		s.metrics.answered("hit", age)
+		return part{body: hit.body, gz: hit.gz, state: cacheHit, age: age}, nil
 	}
 	if res.Err == nil {
 		s.metrics.cacheResult(kind, "miss")
-		return part{body: res.Val.(*cached).body, state: cacheMiss}, nil
+		e := res.Val.(*cached)
+		return part{body: e.body, gz: e.gz, state: cacheMiss}, nil
 	}
 	if p, ok := s.lastGood(ctx, kind, key, res.Err); ok {
 		return p, nil
@@ -365,9 +449,10 @@ func (s *Server) lastGood(ctx context.Context, kind, key string, err error) (par
 	}
 	entry.reads.Add(1)
 	s.metrics.cacheResult(kind, "stale")
+	s.metrics.answered("stale", age)
 	s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
 		slog.String("kind", kind), slog.Duration("age", age), slog.String("err", err.Error()))
-	return part{body: entry.body, state: cacheStale, age: age}, true
+	return part{body: entry.body, gz: entry.gz, state: cacheStale, age: age}, true
 }
 
 // flight is the single upstream flight for key. It runs on its own context
@@ -387,6 +472,7 @@ func (s *Server) flight(ctx context.Context, mayCall bool, kind, key string, ttl
 			// Another replica's answer, or its flight, before our own.
 			var e *cached
 			if e, token = s.shared.claim(fctx, kind, key, ttl, s.flightTimeout()); e != nil {
+				s.compress(kind, e)
 				s.cache.Set(key, e)
 				return sharedHit{e}, nil
 			}
@@ -400,12 +486,20 @@ func (s *Server) flight(ctx context.Context, mayCall bool, kind, key string, ttl
 			return nil, err
 		}
 		e := &cached{body: body, fetched: start}
+		s.compress(kind, e)
 		s.cache.Set(key, e)
 		if s.shared != nil {
 			s.shared.put(fctx, e, token, key)
 		}
 		return e, nil
 	}
+}
+
+// compress gives e, before anyone else sees it, its gzip form: the one
+// compression an entry costs, however many answers it gives.
+func (s *Server) compress(kind string, e *cached) {
+	e.gz = compressPart(kind, e.body)
+	s.metrics.compressions.WithLabelValues(kind).Inc()
 }
 
 // sharedHit is a flight answered from another replica's fetch.

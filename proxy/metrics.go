@@ -25,12 +25,15 @@ type Metrics struct {
 	collapsed       *prometheus.CounterVec
 	refreshQueue    prometheus.Gauge
 	refreshes       *prometheus.CounterVec
+	compressions    *prometheus.CounterVec
+	answerAge       *prometheus.HistogramVec
 
 	// Children for the hot path's labels, resolved once: WithLabelValues
 	// hashes and looks up its labels on every call.
 	logsOK       prometheus.Counter
 	logsDuration prometheus.Observer
 	cacheByLabel map[[2]string]prometheus.Counter
+	ageByKind    map[string]prometheus.Observer
 }
 
 // NewMetrics registers the proxy's metrics, plus the Go runtime's, the
@@ -67,8 +70,17 @@ func NewMetrics() *Metrics {
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mudscf_cache_refreshes_total", Help: "Background refreshes of stale entries, by result (ok, refused by the budget, error).",
 		}, []string{"result"}),
+		compressions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mudscf_cache_compressions_total", Help: "Response parts compressed with gzip, by kind (page, stats): once per cache fill, never per answer.",
+		}, []string{"kind"}),
+		// From a hit a few seconds old (TTLs of 5–30 s) to the last good
+		// answer at cache.staleMaxAge (10 min by default).
+		answerAge: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mudscf_cache_answer_age_seconds", Help: "Age of the cached parts answered from the cache, by kind of answer: hit, revalidate (past its TTL, refresh queued), stale (the last good answer while the upstream fails).",
+			Buckets: []float64{1, 2, 5, 10, 15, 30, 60, 90, 120, 180, 300, 450, 600, 900},
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions, m.collapsed, m.refreshQueue, m.refreshes)
+	reg.MustRegister(m.answerAge, m.requests, m.requestDuration, m.cacheResults, m.cacheBytes, m.cacheEvictions, m.collapsed, m.refreshQueue, m.refreshes, m.compressions)
 	for _, result := range []string{"ok", "refused", "error"} {
 		m.refreshes.WithLabelValues(result)
 	}
@@ -77,8 +89,13 @@ func NewMetrics() *Metrics {
 	m.logsOK = m.requests.WithLabelValues(LogsRoute, "200")
 	m.logsDuration = m.requestDuration.WithLabelValues(LogsRoute)
 	m.cacheByLabel = map[[2]string]prometheus.Counter{}
+	m.ageByKind = map[string]prometheus.Observer{}
+	for _, kind := range []string{"hit", "revalidate", "stale"} {
+		m.ageByKind[kind] = m.answerAge.WithLabelValues(kind)
+	}
 	for _, kind := range []string{"page", "stats"} {
 		m.collapsed.WithLabelValues(kind)
+		m.compressions.WithLabelValues(kind)
 		for _, result := range []string{"hit", "miss", "revalidate", "stale"} {
 			m.cacheByLabel[[2]string{kind, result}] = m.cacheResults.WithLabelValues(kind, result)
 		}
@@ -101,4 +118,10 @@ func (m *Metrics) request(route string, status int, elapsed time.Duration) {
 // (hit, miss, revalidate, stale).
 func (m *Metrics) cacheResult(kind, result string) {
 	m.cacheByLabel[[2]string{kind, result}].Inc()
+}
+
+// answered records the age of a part answered from the cache, by kind of
+// answer (hit, revalidate, stale).
+func (m *Metrics) answered(kind string, age time.Duration) {
+	m.ageByKind[kind].Observe(age.Seconds())
 }
