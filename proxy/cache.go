@@ -1,16 +1,15 @@
 package proxy
 
 import (
-	"bytes"
-	"compress/flate"
 	"context"
-	"hash/crc32"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	gocache "github.com/patrickmn/go-cache"
+
+	"github.com/mudscf/mudscf/internal/gzipjoin"
 )
 
 // entryOverhead approximates the bytes an entry costs beyond its key and
@@ -25,7 +24,7 @@ type cached struct {
 	// gz is the body's compressed form, made once when the entry is
 	// filled (compressPart) and never changed after; nil means answer
 	// identity.
-	gz *gzipForm
+	gz *gzipjoin.Piece
 	// reads counts the answers given from this entry: the demand for
 	// its refresh (refresher).
 	reads atomic.Int64
@@ -60,7 +59,7 @@ func newCache(maxBytes int64, retain time.Duration, m *Metrics) *boundedCache {
 func cost(key string, e *cached) int64 {
 	n := int64(len(key) + len(e.body) + entryOverhead)
 	if e.gz != nil {
-		n += int64(len(e.gz.deflate))
+		n += int64(e.gz.Len())
 	}
 	return n
 }
@@ -147,106 +146,17 @@ func (c *boundedCache) sweep(ctx context.Context) {
 // Bytes is the current accounted size.
 func (c *boundedCache) Bytes() int64 { return c.size.Load() }
 
-// gzipForm is one half of a gzip response as raw DEFLATE blocks, with the
-// CRC-32 and length of the bytes it encodes. A response is one standard
-// gzip member (RFC 1952) made of a fixed header, the page's form (the
-// envelope's head and the page, ending in a sync flush so that the next
-// blocks can follow on a byte boundary), the stats' form (the envelope's
-// middle, the stats and its tail, ending in the final block) and a
-// trailer whose CRC is combined from the two halves' (crc32Combine). This
-// is how pigz joins blocks compressed apart. Joining gzip members
-// instead would be simpler, but a multi-member stream is decoded only by
-// some clients (Go and zlib's gunzip do; several HTTP stacks stop at the
-// first member and so silently truncate), and compressing each
-// (page, stats) pair whole would put compression on the first hit of
-// every pair rather than on the fill.
-type gzipForm struct {
-	deflate []byte
-	crc     uint32
-	n       int64 // bytes it decodes to
-}
-
-// compressPart makes the gzip form of a part of kind (page, stats): the
-// page's with the envelope's head before it, the stats' with the rest of
-// the envelope around it. The envelope pieces are constants, so a hit
-// joins forms and compresses nothing.
-func compressPart(kind string, body []byte) *gzipForm {
-	var pieces [][]byte
+// compressPart makes the gzip piece of a part of kind (page, stats): the
+// page's with the envelope's head before it, ending in a sync flush so the
+// stats' can follow; the stats' with the rest of the envelope around it,
+// ending the stream. The envelope pieces are constants, so a hit joins
+// pieces and compresses nothing. Joined into one standard gzip member (see
+// internal/gzipjoin for why not several), not one per (page, stats) pair,
+// which would compress on the first hit of every pair rather than on the
+// fill.
+func compressPart(kind string, body []byte) *gzipjoin.Piece {
 	if kind == "page" {
-		pieces = [][]byte{envelopeHeadBytes, body}
-	} else {
-		pieces = [][]byte{envelopeMidBytes, body, envelopeTailBytes}
+		return gzipjoin.Compress(false, envelopeHeadBytes, body)
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(body)/4 + 64)
-	w, _ := flate.NewWriter(&buf, flate.DefaultCompression) // the level is valid
-	crc := uint32(0)
-	n := 0
-	for _, p := range pieces {
-		_, _ = w.Write(p) // writes to a bytes.Buffer do not fail
-		crc = crc32.Update(crc, crc32.IEEETable, p)
-		n += len(p)
-	}
-	if kind == "page" {
-		_ = w.Flush() // sync flush: more blocks follow
-	} else {
-		_ = w.Close() // the final block
-	}
-	return &gzipForm{deflate: bytes.Clone(buf.Bytes()), crc: crc, n: int64(n)}
-}
-
-// crc32Combine is the CRC-32 (IEEE) of A then B from crc1 = CRC(A),
-// crc2 = CRC(B) and len2 = len(B), without reading either: zlib's
-// crc32_combine, which multiplies crc1 by x^(8·len2) modulo the
-// polynomial by repeated squaring of the one-zero-bit operator. Go's
-// hash/crc32 has no such function. Its cost grows with log(len2), and the
-// stats half it is called with is small.
-func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
-	if len2 <= 0 {
-		return crc1
-	}
-	var even, odd [32]uint32
-	odd[0] = crc32.IEEE // the operator for one zero bit
-	row := uint32(1)
-	for n := 1; n < 32; n++ {
-		odd[n] = row
-		row <<= 1
-	}
-	gf2Square(&even, &odd) // two zero bits
-	gf2Square(&odd, &even) // four
-	for {
-		gf2Square(&even, &odd) // the first pass: one zero byte
-		if len2&1 != 0 {
-			crc1 = gf2Times(&even, crc1)
-		}
-		len2 >>= 1
-		if len2 == 0 {
-			break
-		}
-		gf2Square(&odd, &even)
-		if len2&1 != 0 {
-			crc1 = gf2Times(&odd, crc1)
-		}
-		len2 >>= 1
-		if len2 == 0 {
-			break
-		}
-	}
-	return crc1 ^ crc2
-}
-
-func gf2Times(mat *[32]uint32, vec uint32) uint32 {
-	var sum uint32
-	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
-		if vec&1 != 0 {
-			sum ^= mat[i]
-		}
-	}
-	return sum
-}
-
-func gf2Square(square, mat *[32]uint32) {
-	for n := range mat {
-		square[n] = gf2Times(mat, mat[n])
-	}
+	return gzipjoin.Compress(true, envelopeMidBytes, body, envelopeTailBytes)
 }

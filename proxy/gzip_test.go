@@ -11,11 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -153,17 +151,6 @@ func TestAcceptsGzip(t *testing.T) {
 	} {
 		if got := acceptsGzip(tc.values); got != tc.want {
 			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.values, got, tc.want)
-		}
-	}
-}
-
-// The CRC combined from two halves' is the CRC of the whole.
-func TestCRC32Combine(t *testing.T) {
-	whole := []byte(strings.Repeat(`{"requestId":"abc","success":true}`, 999))
-	for _, cut := range []int{0, 1, 2, 7, 500, len(whole) - 1, len(whole)} {
-		a, b := whole[:cut], whole[cut:]
-		if got, want := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b))), crc32.ChecksumIEEE(whole); got != want {
-			t.Errorf("cut at %d: %08x, want %08x", cut, got, want)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/mudscf/mudscf/internal/gzipjoin"
 	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
 	"github.com/mudscf/mudscf/upstream/budget"
@@ -109,7 +109,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
 	gzipped := size >= minGzipSize && page.gz != nil && stats.gz != nil && acceptsGzip(c.Request().Header[echo.HeaderAcceptEncoding])
 	if gzipped {
-		size = gzipHeaderLen + len(page.gz.deflate) + len(stats.gz.deflate) + gzipTrailerLen
+		size = gzipjoin.Size(page.gz, stats.gz)
 		h[echo.HeaderContentEncoding] = gzipValue
 	}
 	h[echo.HeaderContentLength] = []string{strconv.Itoa(size)}
@@ -119,7 +119,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 		return nil
 	}
 	if gzipped {
-		return writeGzip(c.Response(), page.gz, stats.gz)
+		return gzipjoin.Write(c.Response(), page.gz, stats.gz)
 	}
 	return writeBody(c.Response(), size, page.body, stats.body)
 }
@@ -128,30 +128,6 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 // gzip header and trailer and the client's inflating cost more than the
 // bytes saved.
 const minGzipSize = 1024
-
-const (
-	gzipHeaderLen  = 10
-	gzipTrailerLen = 8
-)
-
-// gzipHeader is RFC 1952's fixed header: DEFLATE, no flags, no
-// modification time, unknown OS (as Go's gzip.Writer writes it).
-var gzipHeader = [gzipHeaderLen]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
-
-// writeGzip writes one gzip member joining the page's and the stats'
-// compressed forms (see gzipForm). It compresses nothing: the trailer's
-// CRC is combined from the two forms'.
-func writeGzip(w io.Writer, page, stats *gzipForm) error {
-	var trailer [gzipTrailerLen]byte
-	binary.LittleEndian.PutUint32(trailer[:4], crc32Combine(page.crc, stats.crc, stats.n))
-	binary.LittleEndian.PutUint32(trailer[4:], uint32(page.n+stats.n)) // ISIZE is the size modulo 2^32
-	for _, b := range [...][]byte{gzipHeader[:], page.deflate, stats.deflate, trailer[:]} {
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip (or its
 // alias x-gzip) with a q-value above 0, or * above 0 when gzip is not
@@ -318,7 +294,7 @@ func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
 // part is an encoded piece of the response and how it was obtained.
 type part struct {
 	body  []byte
-	gz    *gzipForm // nil: identity only
+	gz    *gzipjoin.Piece // nil: identity only
 	state string
 	age   time.Duration
 }
