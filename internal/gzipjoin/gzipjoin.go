@@ -94,6 +94,11 @@ func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
 	if len2 <= 0 {
 		return crc1
 	}
+	if crc1 == 0 {
+		// Zero times x^(8·len2) is zero: the first piece's combine, on
+		// every answer, costs nothing (it was ~14 µs for a 15 KB page).
+		return crc2
+	}
 	var even, odd [32]uint32
 	odd[0] = crc32.IEEE // the operator for one zero bit
 	row := uint32(1)

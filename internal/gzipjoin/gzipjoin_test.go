@@ -48,3 +48,12 @@ func TestWriteJoinsOneMember(t *testing.T) {
 		t.Errorf("%d bytes after the member", len(rest))
 	}
 }
+
+func BenchmarkWrite(b *testing.B) {
+	page := Compress(false, []byte(strings.Repeat(`{"requestId":"0f0e8c1e","success":true,"executionTime":125},`, 250)))
+	stats := Compress(true, []byte(`{"totalExecutions":42,"successful":40}`))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Write(io.Discard, page, stats)
+	}
+}
