@@ -369,7 +369,7 @@ awk -F'\t' '$3 == "load" {k = $1 SUBSEP $2; ans[k] = $5/$4; turn[k] = $6/$4; mea
     printf "- answered ≥ 99%% of requests after the warm-up, every round: %s\n", verdict(a)
     printf "- turn-aways below a tenth of nginx'"'"'s and of nginx-swr'"'"'s, every round: %s\n", verdict(t)
     printf "- mean Age no worse than either nginx side, every round: %s\n", verdict(m)
-    printf "- p99 Age (bucket bound) no worse than either nginx side, every round: %s\n", verdict(p)
+    printf "- p99 Age no worse than either nginx side at the resolution of the histogram buckets (for mudscf only its bucket is known, not the exact p99), every round: %s\n", verdict(p)
     printf "- ≤ 5 calls in any sliding second and 0 RequestLimitExceeded, every round: %s\n", verdict(s)
   }' "$B/rows.tsv"
 cat <<'MD'
