@@ -6,7 +6,9 @@
 #   mudscf     mudscf proxy (in front of mudscf simulate), valid JWT, cache hit
 #   bare Echo  cmd/benchserve: the same bytes and headers from a bare Echo handler
 #   nginx      Debian's nginx, proxy_cache in front of the same mudscf proxy
-# then the in-process go benchmark (allocations) and the hit path's profile.
+# and, with every client sending Accept-Encoding: gzip, mudscf (its gzip form,
+# made once per cache fill) against the same nginx with gzip on (it
+# compresses on every hit); then the in-process go benchmark (allocations) and the hit path's profile.
 # Every server it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +22,7 @@ LOAD_CPU=${LOAD_CPU:-1}
 log() { echo "cachehit: $*" >&2; }
 fail() { echo "cachehit: FAILED: $*" >&2; exit 1; }
 
-for tool in wrk nginx taskset curl go awk ss; do
+for tool in wrk nginx taskset curl go awk ss gzip cmp; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (Debian: apt-get install wrk nginx util-linux curl)"
 done
 [ "$(nproc)" -ge 2 ] || fail "needs 2 cores: one for the servers, one for wrk"
@@ -142,6 +144,13 @@ http {
       proxy_cache_key "\$request_uri|\$http_authorization";
       proxy_cache_valid 200 1h;
       proxy_ignore_headers Cache-Control Expires Set-Cookie X-Accel-Expires Vary;
+      # The origin answers identity, so the cache holds the uncompressed page and
+      # gzip compresses it on every hit that asks for it (none in the identity
+      # rounds: wrk sends no Accept-Encoding there).
+      proxy_set_header Accept-Encoding "";
+      gzip on;
+      gzip_types application/json;
+      gzip_vary on;
       add_header X-Upstream-Cache \$upstream_cache_status always;
     }
   }
@@ -155,6 +164,14 @@ curl -sf -o /dev/null -H "$auth" "http://127.0.0.1:$nginx_port$route" || fail "n
 curl -sf -D "$tmp/nginx.h" -o "$tmp/nginx.json" -H "$auth" "http://127.0.0.1:$nginx_port$route"
 [ "$(header_of X-Upstream-Cache "$tmp/nginx.h")" = HIT ] || fail "nginx's second answer is not a cache HIT"
 cmp -s "$tmp/body.json" "$tmp/nginx.json" || fail "nginx does not answer mudscf's bytes"
+
+# Both gzip answers decode to the identity bytes.
+gz="Accept-Encoding: gzip"
+for side in mudscf:$api_port nginx:$nginx_port; do
+  curl -sf -D "$tmp/${side%%:*}.gz.h" -o "$tmp/${side%%:*}.json.gz" -H "$auth" -H "$gz" "http://127.0.0.1:${side#*:}$route"
+  [ "$(header_of Content-Encoding "$tmp/${side%%:*}.gz.h")" = gzip ] || fail "${side%%:*} does not answer gzip to Accept-Encoding: gzip"
+  gzip -dc "$tmp/${side%%:*}.json.gz" | cmp -s "$tmp/body.json" - || fail "${side%%:*}'s gzip answer does not decode to the identity bytes"
+done
 
 # Prometheus counters of the proxy, summed over their labels.
 metric_sum() { # metric-name label-filter
@@ -172,12 +189,15 @@ cpu_ticks() {
 }
 clock_tick=$(getconf CLK_TCK)
 
-# wrk_run side url server-pid: prints "req/s p50-ms p99-ms server-CPU-µs-per-request";
-# any non-2xx answer or socket error fails the run.
+# wrk_run side url server-pid [header]: prints "req/s p50-ms p99-ms
+# server-CPU-µs-per-request bytes-read-per-answer" (bytes as wrk counts
+# them: status line, headers and body); any non-2xx answer or socket error
+# fails the run.
 wrk_run() {
-  local out before after
+  local out before after extra=()
+  [ -n "${4:-}" ] && extra=(-H "$4")
   before=$(cpu_ticks "$3")
-  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$auth" "$2")
+  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$auth" "${extra[@]}" "$2")
   after=$(cpu_ticks "$3")
   if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
     echo "$out" >&2
@@ -191,8 +211,15 @@ wrk_run() {
       return v + 0
     }
     $1 == "50%" {p50 = ms($2)} $1 == "99%" {p99 = ms($2)} $1 == "Requests/sec:" {rps = $2}
-    $2 == "requests" && $3 == "in" {n = $1}
-    END {printf "%.0f %.3f %.3f %.2f\n", rps, p50, p99, ticks * 1e6 / hz / n}' <<<"$out"
+    function bytes(v) {
+      if (v ~ /GB$/) return substr(v, 1, length(v) - 2) * 1073741824
+      if (v ~ /MB$/) return substr(v, 1, length(v) - 2) * 1048576
+      if (v ~ /KB$/) return substr(v, 1, length(v) - 2) * 1024
+      if (v ~ /B$/) return substr(v, 1, length(v) - 1) + 0
+      return v + 0
+    }
+    $2 == "requests" && $3 == "in" {n = $1; b = $5; sub(/read$/, "", b); b = bytes(b)}
+    END {printf "%.0f %.3f %.3f %.2f %.0f\n", rps, p50, p99, ticks * 1e6 / hz / n, b / n}' <<<"$out"
 }
 
 url_mudscf="http://127.0.0.1:$api_port$route"
@@ -203,6 +230,8 @@ log "warming the three servers under load (1 s each)"
 DURATION=1s wrk_run warm-up "$url_mudscf" "$mudscf_pid" >/dev/null
 DURATION=1s wrk_run warm-up "$url_echo" "$echo_pid" >/dev/null
 DURATION=1s wrk_run warm-up "$url_nginx" "$nginx_pid" >/dev/null
+DURATION=1s wrk_run warm-up "$url_mudscf" "$mudscf_pid" "$gz" >/dev/null
+DURATION=1s wrk_run warm-up "$url_nginx" "$nginx_pid" "$gz" >/dev/null
 
 results=()
 for round in $(seq "$ROUNDS"); do
@@ -214,7 +243,14 @@ for round in $(seq "$ROUNDS"); do
   served=$(metric_sum mudscf_http_requests_total '')
   n=$(wrk_run nginx "$url_nginx" "$nginx_pid")
   [ "$(metric_sum mudscf_http_requests_total '')" = "$served" ] || fail "nginx passed requests to mudscf: not every answer was a cache HIT"
-  results+=("$round $m $e $n")
+  compressions=$(metric_sum mudscf_cache_compressions_total '')
+  mg=$(wrk_run "mudscf gzip" "$url_mudscf" "$mudscf_pid" "$gz")
+  [ "$(metric_sum mudscf_cache_compressions_total '')" = "$compressions" ] || fail "mudscf compressed during its gzip round"
+  [ "$(metric_sum mudscf_cache_requests_total 'result="miss"')" = "$misses" ] || fail "mudscf missed its cache during the gzip round"
+  served=$(metric_sum mudscf_http_requests_total '')
+  ng=$(wrk_run "nginx gzip" "$url_nginx" "$nginx_pid" "$gz")
+  [ "$(metric_sum mudscf_http_requests_total '')" = "$served" ] || fail "nginx passed requests to mudscf in its gzip round"
+  results+=("$round $m $e $n $mg $ng")
 done
 
 log "in-process benchmark ($ROUNDS rounds)"
@@ -231,14 +267,20 @@ profile=$(go tool pprof -top -cum -focus 'echo/v4.\(\*Echo\).ServeHTTP' "$tmp/pr
 # Ratio summaries: min, median, max of one column of numbers.
 stats3() { sort -g | awk '{v[NR] = $1} END {printf "min %.2f, median %.2f, max %.2f", v[1], (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR]}'; }
 ratio_col() { printf '%s\n' "${results[@]}" | awk -v a="$1" -v b="$2" '{printf "%.4f\n", $a / $b}'; }
-vs_echo=$(ratio_col 2 6 | stats3)
-vs_nginx=$(ratio_col 2 10 | stats3)
-p99_vs_echo=$(ratio_col 4 8 | stats3)
-p99_vs_nginx=$(ratio_col 4 12 | stats3)
-cpu_vs_echo=$(ratio_col 9 5 | stats3)
-cpu_vs_nginx=$(ratio_col 13 5 | stats3)
-ceiling_vs_nginx=$(ratio_col 6 10 | stats3)
-ceiling_cpu_vs_nginx=$(ratio_col 13 9 | stats3)
+# results columns: 1 round, then per side (mudscf 2-6, bare Echo 7-11,
+# nginx 12-16, mudscf gzip 17-21, nginx gzip 22-26) req/s, p50, p99,
+# CPU µs per request, bytes per answer.
+vs_echo=$(ratio_col 2 7 | stats3)
+vs_nginx=$(ratio_col 2 12 | stats3)
+p99_vs_echo=$(ratio_col 4 9 | stats3)
+p99_vs_nginx=$(ratio_col 4 14 | stats3)
+cpu_vs_echo=$(ratio_col 10 5 | stats3)
+cpu_vs_nginx=$(ratio_col 15 5 | stats3)
+ceiling_vs_nginx=$(ratio_col 7 12 | stats3)
+ceiling_cpu_vs_nginx=$(ratio_col 15 10 | stats3)
+gz_vs_nginx=$(ratio_col 17 22 | stats3)
+gz_cpu_vs_nginx=$(ratio_col 25 20 | stats3)
+gz_p99_vs_nginx=$(ratio_col 19 24 | stats3)
 inproc_ratio=$(printf '%s\n' "${inproc[@]}" | awk '{printf "%.4f\n", $2 / $3}' | stats3)
 read -r _ _ _ echo_allocs mudscf_allocs echo_bytes mudscf_bytes <<<"${inproc[-1]}"
 
@@ -277,7 +319,7 @@ override).
 
 | round | mudscf req/s | p50 / p99 ms | bare Echo req/s | p50 / p99 ms | nginx req/s | p50 / p99 ms | mudscf / bare Echo | mudscf / nginx |
 |---|---|---|---|---|---|---|---|---|
-$(printf '%s\n' "${results[@]}" | awk '{printf "| %d | %d | %.3f / %.3f | %d | %.3f / %.3f | %d | %.3f / %.3f | %.2f | %.2f |\n", $1, $2, $3, $4, $6, $7, $8, $10, $11, $12, $2 / $6, $2 / $10}')
+$(printf '%s\n' "${results[@]}" | awk '{printf "| %d | %d | %.3f / %.3f | %d | %.3f / %.3f | %d | %.3f / %.3f | %.2f | %.2f |\n", $1, $2, $3, $4, $7, $8, $9, $12, $13, $14, $2 / $7, $2 / $12}')
 
 Throughput, mudscf / bare Echo: **$vs_echo** (goal ≥ 0.90).
 Throughput, mudscf / nginx: **$vs_nginx** (goal ≥ 1.00).
@@ -292,12 +334,34 @@ servers saturating their core would show.
 
 | round | mudscf µs/req | bare Echo µs/req | nginx µs/req | mudscf / bare Echo (requests per CPU second) | mudscf / nginx |
 |---|---|---|---|---|---|
-$(printf '%s\n' "${results[@]}" | awk '{printf "| %d | %.1f | %.1f | %.1f | %.2f | %.2f |\n", $1, $5, $9, $13, $9 / $5, $13 / $5}')
+$(printf '%s\n' "${results[@]}" | awk '{printf "| %d | %.1f | %.1f | %.1f | %.2f | %.2f |\n", $1, $5, $10, $15, $10 / $5, $15 / $5}')
 
 Requests per CPU second, mudscf / bare Echo: **$cpu_vs_echo**; mudscf / nginx: **$cpu_vs_nginx**.
 
 The ceiling against nginx, same rounds: bare Echo / nginx throughput $ceiling_vs_nginx; requests per CPU second
 $ceiling_cpu_vs_nginx.
+
+### Compressed hits: mudscf's gzip form against nginx's gzip on
+
+The same rounds also send, right after the identity sides, \`wrk … -H 'Accept-Encoding: gzip'\` (otherwise the
+same command) to mudscf and to the same nginx, both warm. **mudscf** answers the gzip form of its cached parts,
+made once when the entry was filled (\`internal/gzipjoin\`, \`compress/flate\` at its default level 6); the script
+fails if \`mudscf_cache_compressions_total\` or its miss counter moves during the round. **nginx** fronts the same
+mudscf proxy as above with \`gzip on; gzip_types application/json; gzip_vary on;\` at its default
+\`gzip_comp_level 1\` (its cheapest level) and \`proxy_set_header Accept-Encoding ""\`, so the origin answers
+identity, the cache holds the uncompressed page and nginx compresses it on every hit — the setup the issue
+compares against; every answer is a cache HIT (mudscf's request counter does not move). Before the rounds, both
+gzip answers are checked to carry \`Content-Encoding: gzip\` and to decode to the identity bytes. Bytes per answer
+are wrk's bytes read divided by its answers: status line, headers and body as they cross the socket.
+
+| round | mudscf gzip req/s | p50 / p99 ms | nginx gzip req/s | p50 / p99 ms | mudscf / nginx req/s | mudscf µs/req | nginx µs/req | mudscf / nginx per CPU second | mudscf B/answer | nginx B/answer |
+|---|---|---|---|---|---|---|---|---|---|---|
+$(printf '%s\n' "${results[@]}" | awk '{printf "| %d | %d | %.3f / %.3f | %d | %.3f / %.3f | %.2f | %.1f | %.1f | %.2f | %d | %d |\n", $1, $17, $18, $19, $22, $23, $24, $17 / $22, $20, $25, $25 / $20, $21, $26}')
+
+gzip, mudscf / nginx: requests per second **$gz_vs_nginx**; requests per CPU second **$gz_cpu_vs_nginx**
+(goal ≥ 1.00 for both); p99 latency $gz_p99_vs_nginx (lower is better).
+Bytes per answer (last round): identity mudscf $(awk '{print $6}' <<<"${results[-1]}"), nginx $(awk '{print $16}' <<<"${results[-1]}");
+gzip mudscf $(awk '{print $21}' <<<"${results[-1]}"), nginx $(awk '{print $26}' <<<"${results[-1]}").
 
 ### In process: the handler chain alone
 
