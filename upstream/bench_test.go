@@ -1,0 +1,87 @@
+package upstream
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/upstream/budget"
+)
+
+// BenchmarkMissPerSource is one cache miss of a Mudbase request — its page
+// and its stats — through each source, against the simulator over
+// loopback HTTP: what a miss costs in upstream calls (calls/op) and in
+// time, the budgets set high so that only the source's own work and the
+// simulator's answers count. .ci/bench/sources.sh turns it into
+// BENCHMARKS.md's section.
+func BenchmarkMissPerSource(b *testing.B) {
+	cfg := scfsim.DefaultConfig()
+	cfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
+	cfg.Functions = []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
+	cfg.RateLimit = 1_000_000 // the simulator's 5/s would time the budget, not the source
+	sim, err := scfsim.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	b.Setenv("BENCH_SECRET_ID", testSecretID)
+	b.Setenv("BENCH_SECRET_KEY", testSecretKey)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	pool := NewPool(PoolOptions{
+		Upstream: Config{Endpoint: host, CLSEndpoint: host, Scheme: "http", Timeout: time.Minute, Breaker: BreakerConfig{Failures: 1000, OpenFor: time.Second}},
+		Budget:   budget.Config{RequestsPerSecond: 10_000, MaxWait: time.Minute, Backoff: time.Second},
+		Location: loc, Registerer: prometheus.NewRegistry(),
+	})
+	creds := CredentialsConfig{SecretIDEnv: "BENCH_SECRET_ID", SecretKeyEnv: "BENCH_SECRET_KEY"}
+	gfl, err := pool.Source("p", "ap-guangzhou", creds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cls, err := pool.CLSSource("p", "ap-guangzhou", creds, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	calls := map[string]func() int64{
+		"getFunctionLogs": func() int64 { return sim.Truth().TotalAccepted[testSecretID] },
+		"cls": func() int64 {
+			t := sim.Truth()
+			return t.APIs["SearchLog"].TotalAccepted[testSecretID]
+		},
+	}
+	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
+	for _, s := range []struct {
+		name string
+		src  LogSource
+	}{{"getFunctionLogs", gfl}, {"cls", cls}} {
+		b.Run(s.name, func(b *testing.B) {
+			ctx := context.Background()
+			until := time.Now().Truncate(time.Second)
+			// The topic lookup (GetFunction) is cached after the first
+			// request; the benchmark measures misses after it.
+			if _, err := s.src.Page(ctx, target, translate.Query{Limit: 1, Order: translate.OrderDesc, Since: until.Add(-time.Hour), Until: until}); err != nil {
+				b.Fatal(err)
+			}
+			before := calls[s.name]()
+			n := 0
+			for b.Loop() {
+				q := translate.Query{Limit: 20, Offset: int64(n % 200), Order: translate.OrderDesc, Since: until.Add(-time.Hour), Until: until}
+				n++
+				if _, err := s.src.Page(ctx, target, q); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.src.Stats(ctx, target, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(calls[s.name]()-before)/float64(n), "calls/op")
+		})
+	}
+}
