@@ -18,6 +18,11 @@ type budgeted struct {
 	// exceeded says an error is the upstream's own enforcement of the
 	// limit this budget keeps; nil: any RateLimited outcome.
 	exceeded func(error) bool
+	// holdAbandoned keeps the slot of a call its caller gave up on for this
+	// long before freeing it (0: free it at once). A concurrency limit
+	// needs it: the upstream may still be running a query whose client
+	// hung up, and a new one in the freed slot would be one too many.
+	holdAbandoned time.Duration
 }
 
 // do makes call within the budget: it waits for a slot, pauses the budget
@@ -34,7 +39,11 @@ func (b *budgeted) do(ctx context.Context, call func(context.Context) error) err
 	if b.exceeded == nil && outcome == RateLimited || b.exceeded != nil && b.exceeded(err) {
 		b.budget.Pause(b.backoff)
 	}
-	grant.Done(time.Now())
+	if b.holdAbandoned > 0 && ctx.Err() != nil {
+		time.AfterFunc(b.holdAbandoned, func() { grant.Done(time.Now()) })
+	} else {
+		grant.Done(time.Now())
+	}
 	b.metrics.call(b.account, b.api, outcome)
 	return err
 }

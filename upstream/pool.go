@@ -138,8 +138,11 @@ func (p *Pool) topicBudget(topic, alias string) *budgeted {
 			alias, searchLogTopic)
 		p.budgets[key] = l
 	}
+	// An abandoned query keeps its slot as long as a call may last (the
+	// upstream timeout, and a second of slack, as a Redis lease does).
 	return &budgeted{budget: l, api: searchLog, backoff: p.budget.Backoff, account: alias, metrics: p.metrics,
-		exceeded: func(err error) bool { return isCode(err, TopicConcurrencyExceeded) }}
+		exceeded:      func(err error) bool { return isCode(err, TopicConcurrencyExceeded) },
+		holdAbandoned: p.cfg.Timeout + time.Second}
 }
 
 // Describer looks up functions of project in region with creds.
