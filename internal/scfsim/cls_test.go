@@ -204,12 +204,12 @@ func TestCLSWireKeysMatchSDKModel(t *testing.T) {
 }
 
 type execView struct {
-	id, qualifier string
-	durMs         float64
-	status        int64
-	retries       int64
-	memBytes      int64
-	retMsg        string
+	id       string
+	durMs    float64
+	status   int64
+	retries  int64
+	memBytes int64
+	retMsg   string
 }
 
 // The CLS view and the GetFunctionLogs view of one window are the same
