@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mudscf/mudscf/internal/testenv"
@@ -19,12 +20,12 @@ import (
 // into pieces, and no word of four letters (the witness watches every run
 // of four characters of each).
 var testPasswords = []string{
-	"Zq7x/K9wMv",  // net/url: invalid port ":Zq7x" after host
-	"8080/Mv3qTw", // parses as a port, then the path is the rest
-	"Rt5x?Jw2kQ",  // the rest is a query
-	"Hy6v#Pn4sL",  // the rest is a fragment: the parser's error quotes the URL up to it
-	"Fb3w@Wc8vX",  // parses: the last '@' ends the user info
-	"Gd2k:Km7rN",  // parses: the first ':' ends the user name
+	"Zq7x/K9wMv", // net/url: invalid port ":Zq7x" after host
+	"80/Mv3qTw",  // parses as a port, then the path is the rest (two digits: no run of four could be a number or a port)
+	"Rt5x?Jw2kQ", // the rest is a query
+	"Hy6v#Pn4sL", // the rest is a fragment: the parser's error quotes the URL up to it
+	"Fb3w@Wc8vX", // parses: the last '@' ends the user info
+	"Gd2k:Km7rN", // parses: the first ':' ends the user name
 	"7/Lp4x?Tx6y#Qe9z@Vz2w:Sk",
 }
 
@@ -123,7 +124,16 @@ func TestURLPasswordNeverShows(t *testing.T) {
 					if gerr != nil {
 						t.Fatal(gerr)
 					}
-					metrics := fmt.Sprint(mfs)
+					var text strings.Builder
+					for _, mf := range mfs {
+						if _, err := expfmt.MetricFamilyToText(&text, mf); err != nil {
+							t.Fatal(err)
+						}
+					}
+					metrics := text.String()
+					if err == nil && !strings.Contains(metrics, "mudscf_redis_up") {
+						t.Errorf("the metrics scanned are not the store's:\n%s", metrics)
+					}
 					suiteWitness.See(t.Name()+" metrics", []byte(metrics))
 					out = append(out, log.String(), metrics)
 					for _, o := range out {
