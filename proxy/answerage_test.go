@@ -33,14 +33,14 @@ func ageHistograms(t *testing.T, e *fakeEnv) map[string]*dto.Histogram {
 	return out
 }
 
-// The age of every part answered from the cache is observed under its
-// kind of answer, and the three series exist before the first answer.
+// The Age of every successful answer is observed once, under the result
+// of its worst part, and the four series exist before the first answer.
 func TestAnswerAgeHistogram(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &bulkySource{hold: make(chan struct{})}
 		env := startBulky(t, src)
 		cfg := env.proxy.cfg.Cache
-		want := map[string][]float64{"hit": nil, "revalidate": nil, "stale": nil}
+		want := map[string][]float64{"hit": nil, "miss": nil, "revalidate": nil, "stale": nil}
 		check := func(step string) {
 			t.Helper()
 			got := ageHistograms(t, env)
@@ -66,7 +66,8 @@ func TestAnswerAgeHistogram(t *testing.T) {
 		}
 		check("at the start")
 		get(cacheMiss)
-		check("after a miss") // a miss is no answer from the cache
+		want["miss"] = append(want["miss"], 0)
+		check("after a miss")
 		time.Sleep(3 * time.Second)
 		get(cacheHit)
 		want["hit"] = append(want["hit"], 3)

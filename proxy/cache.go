@@ -35,6 +35,7 @@ type cached struct {
 // entries are evicted until it is 10% under.
 type boundedCache struct {
 	store    *gocache.Cache
+	retain   time.Duration
 	maxBytes int64
 	size     atomic.Int64
 	setting  sync.Mutex // makes Delete+Set one step, so no replace escapes the count
@@ -42,12 +43,15 @@ type boundedCache struct {
 	metrics  *Metrics
 }
 
-// newCache keeps entries for retain (their freshness is judged by the
-// caller, so stale answers stay available) within maxBytes.
+// newCache keeps entries until retain after they were fetched (their
+// freshness is judged by the caller, so stale answers stay available)
+// within maxBytes. Entries never expire in go-cache itself: its Get would
+// read the clock on every lookup, twice per hit, for a check the caller
+// makes anyway from the entry's fetch time; sweep removes them instead.
 func newCache(maxBytes int64, retain time.Duration, m *Metrics) *boundedCache {
 	// No janitor of go-cache's own: its goroutine outlives the server
 	// (sweep ends with it).
-	c := &boundedCache{store: gocache.New(retain, 0), maxBytes: maxBytes, metrics: m}
+	c := &boundedCache{store: gocache.New(gocache.NoExpiration, 0), retain: retain, maxBytes: maxBytes, metrics: m}
 	// go-cache calls this on Delete and on expiry, outside its own lock.
 	c.store.OnEvicted(func(key string, v any) {
 		c.size.Add(-cost(key, v.(*cached)))
@@ -73,14 +77,10 @@ func (c *boundedCache) Get(key string) (*cached, bool) {
 	return v.(*cached), true
 }
 
-// Set stores e under key for the cache's retention. An entry over a
-// quarter of the bound is not cached at all: it would evict most of the
-// cache for one answer.
-func (c *boundedCache) Set(key string, e *cached) { c.setFor(key, e, gocache.DefaultExpiration) }
-
-// setFor is Set with its own retention, for entries that are of no use
-// once fresh.
-func (c *boundedCache) setFor(key string, e *cached, retain time.Duration) {
+// Set stores e under key until the cache's retention after it was
+// fetched. An entry over a quarter of the bound is not cached at all: it
+// would evict most of the cache for one answer.
+func (c *boundedCache) Set(key string, e *cached) {
 	n := cost(key, e)
 	if n > c.maxBytes/4 {
 		return
@@ -89,7 +89,7 @@ func (c *boundedCache) setFor(key string, e *cached, retain time.Duration) {
 	// entry's bytes must leave the count through OnEvicted.
 	c.setting.Lock()
 	c.store.Delete(key)
-	c.store.Set(key, e, retain)
+	c.store.Set(key, e, gocache.NoExpiration)
 	total := c.size.Add(n)
 	c.setting.Unlock()
 	if total > c.maxBytes {
@@ -105,31 +105,53 @@ func (c *boundedCache) evict() {
 		return // another goroutine is already making room
 	}
 	defer c.evicting.Unlock()
-	c.store.DeleteExpired()
+	c.expire(time.Now())
 	target := c.maxBytes - c.maxBytes/10
 	if c.size.Load() <= target {
 		return
 	}
 	type aged struct {
-		key     string
-		fetched time.Time
+		key   string
+		entry *cached
 	}
 	items := c.store.Items()
 	all := make([]aged, 0, len(items))
 	for k, it := range items {
-		all = append(all, aged{k, it.Object.(*cached).fetched})
+		all = append(all, aged{k, it.Object.(*cached)})
 	}
-	slices.SortFunc(all, func(a, b aged) int { return a.fetched.Compare(b.fetched) })
+	slices.SortFunc(all, func(a, b aged) int { return a.entry.fetched.Compare(b.entry.fetched) })
 	for _, a := range all {
 		if c.size.Load() <= target {
 			return
 		}
-		c.store.Delete(a.key)
-		c.metrics.cacheEvictions.Inc()
+		if c.deleteIfSame(a.key, a.entry) {
+			c.metrics.cacheEvictions.Inc()
+		}
 	}
 }
 
-// sweep removes expired entries every minute until ctx ends.
+// expire removes the entries fetched more than the retention before now.
+func (c *boundedCache) expire(now time.Time) {
+	for k, it := range c.store.Items() {
+		if e := it.Object.(*cached); now.Sub(e.fetched) > c.retain {
+			c.deleteIfSame(k, e)
+		}
+	}
+}
+
+// deleteIfSame deletes key if it still holds e: a listing is a copy, and a
+// fresh entry set since must not go in its predecessor's place.
+func (c *boundedCache) deleteIfSame(key string, e *cached) bool {
+	c.setting.Lock()
+	defer c.setting.Unlock()
+	if v, ok := c.store.Get(key); !ok || v.(*cached) != e {
+		return false
+	}
+	c.store.Delete(key)
+	return true
+}
+
+// sweep removes entries past their retention every minute until ctx ends.
 func (c *boundedCache) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -137,8 +159,8 @@ func (c *boundedCache) sweep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			c.store.DeleteExpired()
+		case now := <-t.C:
+			c.expire(now)
 		}
 	}
 }

@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mudscf/mudscf/translate"
@@ -39,6 +41,43 @@ func TestCacheIsBounded(t *testing.T) {
 	if c.Set("huge", &cached{body: make([]byte, maxBytes/2), fetched: time.Now()}); c.Bytes() != before {
 		t.Error("an entry over a quarter of the bound was cached")
 	}
+}
+
+// Entries leave the cache once their retention has passed since they were
+// fetched (not since they were stored: another replica's answer arrives
+// already old), and a listing never deletes an entry set after it.
+func TestCacheExpiresByFetchTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const retain = 10 * time.Minute
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		c := newCache(1<<20, retain, NewMetrics())
+		go c.sweep(ctx)
+		now := time.Now()
+		c.Set("old", &cached{body: []byte("o"), fetched: now.Add(-retain + 30*time.Second)})
+		c.Set("new", &cached{body: []byte("n"), fetched: now})
+		time.Sleep(time.Minute + time.Millisecond)
+		synctest.Wait()
+		if _, ok := c.Get("old"); ok {
+			t.Error("an entry fetched over the retention ago survived the sweep")
+		}
+		if _, ok := c.Get("new"); !ok {
+			t.Error("an entry within its retention was swept")
+		}
+		if want := cost("new", &cached{body: []byte("n")}); c.Bytes() != want {
+			t.Errorf("the cache counts %d bytes, want %d", c.Bytes(), want)
+		}
+
+		stale := &cached{body: []byte("s"), fetched: now.Add(-2 * retain)}
+		c.Set("k", stale)
+		c.Set("k", &cached{body: []byte("f"), fetched: time.Now()})
+		if c.deleteIfSame("k", stale) {
+			t.Error("deleted a key that no longer held the listed entry")
+		}
+		if e, ok := c.Get("k"); !ok || string(e.body) != "f" {
+			t.Error("the fresh entry is gone")
+		}
+	})
 }
 
 // Different upstream parameters never share a cache key.

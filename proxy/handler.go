@@ -27,6 +27,21 @@ const (
 	cacheStale = "STALE"
 )
 
+// result is how one part of an answer was made, in the order in which a
+// part's result becomes the whole answer's: the worst wins.
+type result uint8
+
+const (
+	resultHit        result = iota
+	resultMiss              // fetched for this request, or joined its flight
+	resultRevalidate        // past its TTL, answered while a refresh is queued
+	resultStale             // the last good answer while the upstream fails
+	numResults
+)
+
+// resultNames are the metric label values.
+var resultNames = [numResults]string{"hit", "miss", "revalidate", "stale"}
+
 // authenticated turns the bearer token into a Principal for next, or
 // answers 401. The principal is passed as an argument rather than through
 // the context's store, which would allocate a map on every request; so is
@@ -103,8 +118,10 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 
 	h := c.Response().Header()
 	h[echo.HeaderContentType] = jsonContentType
-	h["X-Cache"] = xCacheValues[worst(page.state, stats.state)]
-	h["Age"] = ageValue(max(page.age, stats.age))
+	res, age := max(page.result, stats.result), max(page.age, stats.age)
+	s.metrics.answered(res, age)
+	h["X-Cache"] = xCacheValues[res]
+	h["Age"] = ageValue(age)
 	h[echo.HeaderVary] = varyValue
 	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
 	gzipped := size >= minGzipSize && page.gz != nil && stats.gz != nil && acceptsGzip(c.Request().Header[echo.HeaderAcceptEncoding])
@@ -214,7 +231,7 @@ var (
 	// too, so that a shared cache in front keeps the two apart.
 	varyValue    = []string{echo.HeaderAcceptEncoding}
 	gzipValue    = []string{"gzip"}
-	xCacheValues = map[string][]string{cacheHit: {cacheHit}, cacheMiss: {cacheMiss}, cacheStale: {cacheStale}}
+	xCacheValues = [numResults][]string{resultHit: {cacheHit}, resultMiss: {cacheMiss}, resultRevalidate: {cacheStale}, resultStale: {cacheStale}}
 	ageValues    = func() (v [60][]string) {
 		for i := range v {
 			v[i] = []string{strconv.Itoa(i)}
@@ -236,8 +253,8 @@ func ageValue(age time.Duration) []string {
 // The parts of a request that asks for no page (limit=0) or no stats,
 // with their compressed forms made once.
 var (
-	noStats = part{body: []byte("null"), state: cacheHit, gz: compressPart("stats", []byte("null"))}
-	noPage  = part{body: []byte("[]"), state: cacheHit, gz: compressPart("page", []byte("[]"))}
+	noStats = part{body: []byte("null"), result: resultHit, gz: compressPart("stats", []byte("null"))}
+	noPage  = part{body: []byte("[]"), result: resultHit, gz: compressPart("page", []byte("[]"))}
 )
 
 // The success envelope around the two cached parts. Its shape is pinned
@@ -293,10 +310,10 @@ func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
 
 // part is an encoded piece of the response and how it was obtained.
 type part struct {
-	body  []byte
-	gz    *gzipjoin.Piece // nil: identity only
-	state string
-	age   time.Duration
+	body   []byte
+	gz     *gzipjoin.Piece // nil: identity only
+	result result
+	age    time.Duration
 }
 
 // answer is the part under key: a hit while younger than ttl; within
@@ -309,9 +326,8 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 		age := now.Sub(entry.fetched)
 		if age < ttl {
 			entry.reads.Add(1)
-			s.metrics.cacheResult(kind, "hit")
-			s.metrics.answered("hit", age)
-			return part{body: entry.body, gz: entry.gz, state: cacheHit, age: age}, nil
+			s.metrics.cacheResult(kind, resultHit)
+			return part{body: entry.body, gz: entry.gz, result: resultHit, age: age}, nil
 		}
 		if !s.cfg.Cache.DisableStale && age < ttl+s.cfg.Cache.StaleWhileRevalidate {
 			entry.reads.Add(1)
@@ -320,9 +336,8 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 			}
 			// Counted apart from the stale answers of a failing upstream,
 			// which an alert watches: these are the normal course.
-			s.metrics.cacheResult(kind, "revalidate")
-			s.metrics.answered("revalidate", age)
-			return part{body: entry.body, gz: entry.gz, state: cacheStale, age: age}, nil
+			s.metrics.cacheResult(kind, resultRevalidate)
+			return part{body: entry.body, gz: entry.gz, result: resultRevalidate, age: age}, nil
 		}
 	}
 	return s.fetchPart(ctx, mayCall, kind, key, ttl, fetcherFor(kind, proj, target, pl))
@@ -389,20 +404,19 @@ func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key string, 
 		s.metrics.collapsed.WithLabelValues(kind).Inc()
 	}
 	if hit, ok := res.Val.(sharedHit); ok {
-		s.metrics.cacheResult(kind, "hit")
+		s.metrics.cacheResult(kind, resultHit)
 		age := max(s.clock().Sub(hit.fetched), 0)
-		s.metrics.answered("hit", age)
-		return part{body: hit.body, gz: hit.gz, state: cacheHit, age: age}, nil
+		return part{body: hit.body, gz: hit.gz, result: resultHit, age: age}, nil
 	}
 	if res.Err == nil {
-		s.metrics.cacheResult(kind, "miss")
+		s.metrics.cacheResult(kind, resultMiss)
 		e := res.Val.(*cached)
-		return part{body: e.body, gz: e.gz, state: cacheMiss}, nil
+		return part{body: e.body, gz: e.gz, result: resultMiss}, nil
 	}
 	if p, ok := s.lastGood(ctx, kind, key, res.Err); ok {
 		return p, nil
 	}
-	s.metrics.cacheResult(kind, "miss")
+	s.metrics.cacheResult(kind, resultMiss)
 	return part{}, res.Err
 }
 
@@ -424,11 +438,10 @@ func (s *Server) lastGood(ctx context.Context, kind, key string, err error) (par
 		return part{}, false
 	}
 	entry.reads.Add(1)
-	s.metrics.cacheResult(kind, "stale")
-	s.metrics.answered("stale", age)
+	s.metrics.cacheResult(kind, resultStale)
 	s.logger.LogAttrs(ctx, slog.LevelWarn, "serving a stale answer while the upstream fails",
 		slog.String("kind", kind), slog.Duration("age", age), slog.String("err", err.Error()))
-	return part{body: entry.body, gz: entry.gz, state: cacheStale, age: age}, true
+	return part{body: entry.body, gz: entry.gz, result: resultStale, age: age}, true
 }
 
 // flight is the single upstream flight for key. It runs on its own context
@@ -485,17 +498,4 @@ type sharedHit struct{ *cached }
 // stats cost.
 func (s *Server) flightTimeout() time.Duration {
 	return s.cfg.Budget.MaxWait + 2*s.cfg.Upstream.Timeout
-}
-
-func worst(states ...string) string {
-	out := cacheHit
-	for _, st := range states {
-		switch {
-		case st == cacheStale:
-			return cacheStale
-		case st == cacheMiss:
-			out = cacheMiss
-		}
-	}
-	return out
 }

@@ -32,8 +32,8 @@ type Metrics struct {
 	// hashes and looks up its labels on every call.
 	logsOK       prometheus.Counter
 	logsDuration prometheus.Observer
-	cacheByLabel map[[2]string]prometheus.Counter
-	ageByKind    map[string]prometheus.Observer
+	cacheByLabel [2][numResults]prometheus.Counter // [page, stats][result]
+	ageByResult  [numResults]prometheus.Observer
 }
 
 // NewMetrics registers the proxy's metrics, plus the Go runtime's, the
@@ -73,10 +73,12 @@ func NewMetrics() *Metrics {
 		compressions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mudscf_cache_compressions_total", Help: "Response parts compressed with gzip, by kind (page, stats): once per cache fill, never per answer.",
 		}, []string{"kind"}),
-		// From a hit a few seconds old (TTLs of 5–30 s) to the last good
-		// answer at cache.staleMaxAge (10 min by default).
+		// From a miss (0) and a hit a few seconds old (TTLs of 5–30 s) to
+		// the last good answer at cache.staleMaxAge (10 min by default).
+		// One observation per answer, so sum / count is the request-weighted
+		// mean Age.
 		answerAge: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "mudscf_cache_answer_age_seconds", Help: "Age of the cached parts answered from the cache, by kind of answer: hit, revalidate (past its TTL, refresh queued), stale (the last good answer while the upstream fails).",
+			Name: "mudscf_cache_answer_age_seconds", Help: "Age of each successful logs answer (its Age header, unrounded), by the worst of its parts' cache results: hit, miss, revalidate (past its TTL, refresh queued), stale (the last good answer while the upstream fails).",
 			Buckets: []float64{1, 2, 5, 10, 15, 30, 60, 90, 120, 180, 300, 450, 600, 900},
 		}, []string{"kind"}),
 	}
@@ -88,16 +90,14 @@ func NewMetrics() *Metrics {
 	// and alerts see a 0 rather than no series before the first event.
 	m.logsOK = m.requests.WithLabelValues(LogsRoute, "200")
 	m.logsDuration = m.requestDuration.WithLabelValues(LogsRoute)
-	m.cacheByLabel = map[[2]string]prometheus.Counter{}
-	m.ageByKind = map[string]prometheus.Observer{}
-	for _, kind := range []string{"hit", "revalidate", "stale"} {
-		m.ageByKind[kind] = m.answerAge.WithLabelValues(kind)
+	for r, name := range resultNames {
+		m.ageByResult[r] = m.answerAge.WithLabelValues(name)
 	}
-	for _, kind := range []string{"page", "stats"} {
+	for k, kind := range []string{"page", "stats"} {
 		m.collapsed.WithLabelValues(kind)
 		m.compressions.WithLabelValues(kind)
-		for _, result := range []string{"hit", "miss", "revalidate", "stale"} {
-			m.cacheByLabel[[2]string{kind, result}] = m.cacheResults.WithLabelValues(kind, result)
+		for r, name := range resultNames {
+			m.cacheByLabel[k][r] = m.cacheResults.WithLabelValues(kind, name)
 		}
 	}
 	return m
@@ -114,14 +114,19 @@ func (m *Metrics) request(route string, status int, elapsed time.Duration) {
 	m.requestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
 }
 
-// cacheResult counts one cache lookup of kind (page, stats) by result
-// (hit, miss, revalidate, stale).
-func (m *Metrics) cacheResult(kind, result string) {
-	m.cacheByLabel[[2]string{kind, result}].Inc()
+// cacheResult counts one cache lookup of kind (page, stats) by result.
+// The children are indexed, not looked up by label: this runs twice on
+// every hit.
+func (m *Metrics) cacheResult(kind string, r result) {
+	k := 0
+	if kind == "stats" {
+		k = 1
+	}
+	m.cacheByLabel[k][r].Inc()
 }
 
-// answered records the age of a part answered from the cache, by kind of
-// answer (hit, revalidate, stale).
-func (m *Metrics) answered(kind string, age time.Duration) {
-	m.ageByKind[kind].Observe(age.Seconds())
+// answered records the age of one successful answer, under the result of
+// its worst part.
+func (m *Metrics) answered(r result, age time.Duration) {
+	m.ageByResult[r].Observe(age.Seconds())
 }

@@ -83,6 +83,9 @@ type Result struct {
 	Cache map[string]int64 `json:"cache"`
 	// ByClass counts answers by class name and status code.
 	ByClass map[string]map[string]int64 `json:"byClass"`
+	// Age counts 200s by their Age header in whole seconds, "none" when
+	// absent: the exact distribution of how old the answers were.
+	Age map[string]int64 `json:"age"`
 	// Latency percentiles in milliseconds, from the intended send time.
 	LatencyMs map[string]float64 `json:"latencyMs"`
 }
@@ -94,6 +97,7 @@ type tally struct {
 	errs    int64
 	status  map[string]int64
 	cache   map[string]int64
+	age     map[string]int64
 	byClass map[string]map[string]int64
 }
 
@@ -102,6 +106,7 @@ func newTally() *tally {
 		hist:    hdrhistogram.New(1, int64(time.Minute/time.Microsecond), 3),
 		status:  map[string]int64{},
 		cache:   map[string]int64{},
+		age:     map[string]int64{},
 		byClass: map[string]map[string]int64{},
 	}
 }
@@ -219,7 +224,17 @@ func (t *tally) send(ctx context.Context, client *http.Client, timeout time.Dura
 			state = "none"
 		}
 		t.cache[state]++
+		t.age[ageOf(resp.Header.Get("Age"))]++
 	}
+}
+
+// ageOf is an Age header as counted: its whole seconds, or "none" when it
+// is absent or not a count of seconds (RFC 9111 5.1).
+func ageOf(h string) string {
+	if n, err := strconv.ParseUint(h, 10, 63); err == nil {
+		return strconv.FormatUint(n, 10)
+	}
+	return "none"
 }
 
 func merge(tallies []*tally, cfg Config, elapsed time.Duration) Result {
@@ -235,6 +250,9 @@ func merge(tallies []*tally, cfg Config, elapsed time.Duration) Result {
 		for k, v := range t.cache {
 			all.cache[k] += v
 		}
+		for k, v := range t.age {
+			all.age[k] += v
+		}
 		for name, m := range t.byClass {
 			if all.byClass[name] == nil {
 				all.byClass[name] = map[string]int64{}
@@ -248,7 +266,7 @@ func merge(tallies []*tally, cfg Config, elapsed time.Duration) Result {
 	return Result{
 		Clients: cfg.Clients, Rate: cfg.Rate, Seconds: elapsed.Seconds(),
 		Sent: all.sent, Completed: all.done, Errors: all.errs,
-		Status: all.status, Cache: all.cache, ByClass: all.byClass,
+		Status: all.status, Cache: all.cache, Age: all.age, ByClass: all.byClass,
 		LatencyMs: map[string]float64{
 			"p50": ms(50), "p90": ms(90), "p99": ms(99), "p999": ms(99.9),
 			"max": float64(all.hist.Max()) / 1000,

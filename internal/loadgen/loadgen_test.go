@@ -18,6 +18,7 @@ func TestRunCountsStatusCacheAndClasses(t *testing.T) {
 				return
 			}
 			w.Header().Set("X-Cache", "HIT")
+			w.Header().Set("Age", "7")
 		case "/limited":
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
@@ -55,6 +56,9 @@ func TestRunCountsStatusCacheAndClasses(t *testing.T) {
 	if res.Cache["HIT"] != c["hit"]["200"] || res.Cache["none"] != c["window"]["200"] {
 		t.Fatalf("cache %v, by class %v", res.Cache, c)
 	}
+	if res.Age["7"] != c["hit"]["200"] || res.Age["none"] != c["window"]["200"] || len(res.Age) != 2 {
+		t.Fatalf("age %v, by class %v", res.Age, c)
+	}
 	if int64(windows) != c["window"]["200"] || unwindowed != 0 {
 		t.Fatalf("%d windowed, %d without a window", windows, unwindowed)
 	}
@@ -82,5 +86,15 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if err := good.validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAgeOf(t *testing.T) {
+	for h, want := range map[string]string{
+		"": "none", "0": "0", "12": "12", "007": "7", "-1": "none", "1.5": "none", " 3": "none", "99999999999999999999": "none",
+	} {
+		if got := ageOf(h); got != want {
+			t.Errorf("ageOf(%q) = %q, want %q", h, got, want)
+		}
 	}
 }
