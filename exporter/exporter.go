@@ -131,7 +131,8 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 func (e *Exporter) restoreCounters(f FunctionConfig, st *fnState) {
 	for k, n := range st.Counts {
 		status, trigger, outcome, _ := countKey(k) // loadCheckpoint validated the keys
-		e.metrics.executions.WithLabelValues(f.Project, f.Function, status, trigger, outcome).Add(n)
+		// A checkpoint from before triggers were bounded may hold any.
+		e.metrics.executions.WithLabelValues(f.Project, f.Function, status, triggerLabel(trigger), outcome).Add(n)
 	}
 	e.metrics.billedSeconds.WithLabelValues(f.Project, f.Function).Add(st.BilledSeconds)
 	if f.MemorySizeMB > 0 {
@@ -432,10 +433,7 @@ func (e *Exporter) record(f FunctionConfig, st *fnState, x translate.Execution) 
 
 	outcome := outcomeOf(x)
 	status := statusOf(outcome)
-	trigger := x.TriggerType
-	if trigger == "" {
-		trigger = "unknown"
-	}
+	trigger := triggerLabel(x.TriggerType)
 	m, p, fnID := e.metrics, f.Project, f.Function
 	m.executions.WithLabelValues(p, fnID, status, trigger, outcome).Inc()
 	st.Counts[status+"|"+trigger+"|"+outcome]++

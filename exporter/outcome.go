@@ -24,10 +24,6 @@ const (
 	statusFailed  = "failed"
 )
 
-// unfinishedMessage is the error the proxy (translate) gives an execution
-// whose InvokeFinished is not 1 and which left no RetMsg.
-const unfinishedMessage = "invocation did not finish"
-
 func statusOf(outcome string) string {
 	switch outcome {
 	case outcomeSuccess:
@@ -71,7 +67,7 @@ func outcomeOf(x translate.Execution) string {
 		return outcomeError
 	}
 	switch strings.TrimSpace(x.Error) {
-	case unfinishedMessage:
+	case translate.UnfinishedMessage:
 		return outcomeUnfinished
 	case "Timeout":
 		return outcomeTimeout

@@ -151,6 +151,20 @@ func functionAttributes(f FunctionConfig, name string) []attribute.KeyValue {
 	return attrs
 }
 
+// triggerLabel is the trigger label of an execution: its triggerType when
+// faasTrigger knows it, "unknown" when there is none, "other" for the
+// rest. The value comes from the endpoint's data, so it is never used
+// raw: each distinct string would be a series of its own, forever.
+func triggerLabel(t string) string {
+	switch kv := faasTrigger(t); {
+	case !kv.Valid():
+		return "unknown"
+	case kv.Value.AsString() == semconv.FaaSTriggerOther.Value.AsString():
+		return "other"
+	}
+	return t
+}
+
 // faasTrigger maps Mudbase's triggerType to faas.trigger where it says
 // something; GetFunctionLogs carries none, so usually there is no
 // attribute rather than a guessed one.

@@ -154,3 +154,27 @@ func TestSeriesPrecreated(t *testing.T) {
 		t.Errorf("no mudscf_build_info:\n%s", grepLines(body, "build_info"))
 	}
 }
+
+// The trigger label takes a small fixed set of values whatever the
+// endpoint sends, and the span's faas.trigger agrees with it.
+func TestTriggerLabelIsBounded(t *testing.T) {
+	for _, tc := range []struct{ in, label, faas string }{
+		{"", "unknown", ""},
+		{"http", "http", "http"},
+		{"apigw", "apigw", "http"},
+		{"timer", "timer", "timer"},
+		{"document", "document", "datasource"},
+		{"ckafka", "ckafka", "pubsub"},
+		{"other", "other", "other"},
+		{"HTTP", "other", "other"},
+		{"req-8f2c1e", "other", "other"},
+		{strings.Repeat("x", 10_000), "other", "other"},
+	} {
+		if got := triggerLabel(tc.in); got != tc.label {
+			t.Errorf("triggerLabel(%.20q) = %q, want %q", tc.in, got, tc.label)
+		}
+		if got := faasTrigger(tc.in).Value.AsString(); got != tc.faas {
+			t.Errorf("faasTrigger(%.20q) = %q, want %q", tc.in, got, tc.faas)
+		}
+	}
+}

@@ -131,12 +131,17 @@ func resultOf(retMsg string) json.RawMessage {
 	return quoted
 }
 
+// UnfinishedMessage is the error of an execution that did not run to its
+// end (InvokeFinished is not 1) and left no message of its own; the
+// exporter reads it back as the outcome "unfinished".
+const UnfinishedMessage = "invocation did not finish"
+
 func failureMessage(l FunctionLog) string {
 	if msg := strings.TrimSpace(l.RetMsg); msg != "" {
 		return l.RetMsg
 	}
 	if l.RetCode == 0 && l.InvokeFinished != 1 {
-		return "invocation did not finish"
+		return UnfinishedMessage
 	}
 	return fmt.Sprintf("function failed with return code %d", l.RetCode)
 }
