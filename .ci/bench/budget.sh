@@ -242,7 +242,7 @@ one execution every 20 s each). Each side starts cold (fresh simulator, empty ca
 sides alternate within each round, $ROUNDS rounds.
 
 - **mudscf**: \`mudscf proxy\` with its default cache (pageTTL 10 s, keys that live their full TTL,
-  \`staleWhileRevalidate\` 1 m with refreshes ordered by demand, the last good answer up to \`staleMaxAge\` 10 m
+  \`staleWhileRevalidate\` 1 m with refreshes ordered by reads × age, the last good answer up to \`staleMaxAge\` 10 m
   rather than a 429) and budget (5 calls in any sliding second, maxWait 2 s), \`logLevel: error\`; clients
   ask \`GET /api/functions/projects/p1/functions/fNNN/logs?limit=20&stats=false\` (stats=false so one miss
   costs one upstream call on all sides).

@@ -9,7 +9,9 @@
 # and, with every client sending Accept-Encoding: gzip, mudscf (its gzip form,
 # made once per cache fill) against the same nginx with gzip on (it
 # compresses on every hit); then the in-process go benchmark (allocations) and the hit path's profile.
-# Every server it starts is stopped on exit.
+# With BASELINE=<git revision>, mudscf built at that revision is a fourth
+# identity side, in front of the same simulator: before against after, in
+# the same rounds. Every server it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,13 +34,14 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -d "$tmp/baseline-src" ] && git worktree remove --force "$tmp/baseline-src"
   [ -n "${BENCH_TMP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 # Free loopback ports, so that a server of someone else's is never measured.
 port=${BENCH_BASE_PORT:-21080} # under the ephemeral range (32768-60999), where clients take ports
-for name in sim_port api_port admin_port echo_port nginx_port; do
+for name in sim_port api_port admin_port echo_port nginx_port base_api_port base_admin_port; do
   while [ -n "$(ss -Htan "sport = :$port")" ]; do port=$((port + 1)); done
   printf -v "$name" %d "$port"
   port=$((port + 1))
@@ -47,6 +50,13 @@ done
 log "building"
 go build -o "$tmp/mudscf" ./cmd/mudscf
 go build -o "$tmp/benchserve" ./cmd/benchserve
+if [ -n "${BASELINE:-}" ]; then
+  log "building mudscf at $BASELINE"
+  git worktree add --detach -q "$tmp/baseline-src" "$BASELINE"
+  (cd "$tmp/baseline-src" && go build -o "$tmp/mudscf-baseline" ./cmd/mudscf)
+  git worktree remove --force "$tmp/baseline-src"
+  baseline_rev=$(git rev-parse --short "$BASELINE")
+fi
 
 # Servers are started as "taskset ... &" directly, never through a shell
 # function: $! must be the server itself for the cleanup to stop it.
@@ -100,6 +110,20 @@ log "warming mudscf"
 curl -sf -o /dev/null -H "$auth" "http://127.0.0.1:$api_port$route" || fail "mudscf's first answer is not a 200"
 curl -sf -D "$tmp/mudscf.h" -o "$tmp/body.json" -H "$auth" "http://127.0.0.1:$api_port$route"
 [ "$(header_of X-Cache "$tmp/mudscf.h")" = HIT ] || fail "mudscf's second answer is not a cache hit"
+
+if [ -n "${BASELINE:-}" ]; then
+  sed -e "s/:$api_port\$/:$base_api_port/" -e "s/:$admin_port\$/:$base_admin_port/" "$tmp/proxy.yaml" >"$tmp/proxy-baseline.yaml"
+  taskset -c "$SERVER_CPU" "$tmp/mudscf-baseline" proxy --config "$tmp/proxy-baseline.yaml" >"$tmp/proxy-baseline.log" 2>&1 &
+  pids+=($!)
+  base_pid=$!
+  wait_http "http://127.0.0.1:$base_admin_port/readyz"
+  # The same simulator account as mudscf, which has just spent its calls:
+  # wait out the upstream's sliding second first.
+  sleep 1.1
+  curl -sf -o /dev/null -H "$auth" "http://127.0.0.1:$base_api_port$route" || fail "mudscf at $BASELINE: the first answer is not a 200"
+  curl -sf -D "$tmp/base.h" -o /dev/null -H "$auth" "http://127.0.0.1:$base_api_port$route"
+  [ "$(header_of X-Cache "$tmp/base.h")" = HIT ] || fail "mudscf at $BASELINE: the second answer is not a cache hit"
+fi
 
 taskset -c "$SERVER_CPU" "$tmp/benchserve" --addr "127.0.0.1:$echo_port" --body "$tmp/body.json" >"$tmp/echo.log" 2>&1 &
 pids+=($!)
@@ -232,14 +256,18 @@ DURATION=1s wrk_run warm-up "$url_echo" "$echo_pid" >/dev/null
 DURATION=1s wrk_run warm-up "$url_nginx" "$nginx_pid" >/dev/null
 DURATION=1s wrk_run warm-up "$url_mudscf" "$mudscf_pid" "$gz" >/dev/null
 DURATION=1s wrk_run warm-up "$url_nginx" "$nginx_pid" "$gz" >/dev/null
+url_base="http://127.0.0.1:$base_api_port$route"
+[ -n "${BASELINE:-}" ] && DURATION=1s wrk_run warm-up "$url_base" "$base_pid" >/dev/null
 
 results=()
+before=()
 for round in $(seq "$ROUNDS"); do
   log "round $round of $ROUNDS"
   misses=$(metric_sum mudscf_cache_requests_total 'result="miss"')
   m=$(wrk_run mudscf "$url_mudscf" "$mudscf_pid")
   [ "$(metric_sum mudscf_cache_requests_total 'result="miss"')" = "$misses" ] || fail "mudscf missed its cache during the round"
   e=$(wrk_run "bare Echo" "$url_echo" "$echo_pid")
+  [ -n "${BASELINE:-}" ] && before+=("$round $m $e $(wrk_run "mudscf at $BASELINE" "$url_base" "$base_pid")")
   served=$(metric_sum mudscf_http_requests_total '')
   n=$(wrk_run nginx "$url_nginx" "$nginx_pid")
   [ "$(metric_sum mudscf_http_requests_total '')" = "$served" ] || fail "nginx passed requests to mudscf: not every answer was a cache HIT"
@@ -324,6 +352,23 @@ $(printf '%s\n' "${results[@]}" | awk '{printf "| %d | %d | %.3f / %.3f | %d | %
 Throughput, mudscf / bare Echo: **$vs_echo** (goal ≥ 0.90).
 Throughput, mudscf / nginx: **$vs_nginx** (goal ≥ 1.00).
 p99 latency, mudscf / bare Echo: $p99_vs_echo; mudscf / nginx: $p99_vs_nginx (lower is better).
+MD
+if [ -n "${BASELINE:-}" ]; then
+  # before columns: 1 round, mudscf 2-6, bare Echo 7-11, baseline 12-16.
+  cat <<MD
+
+**Before and after** (\`BASELINE=$BASELINE\`): mudscf built at $baseline_rev, in front of the same simulator with the
+same config, measured in the same rounds right after bare Echo, alike in every other respect.
+
+| round | mudscf req/s | at $baseline_rev req/s | mudscf / bare Echo | at $baseline_rev / bare Echo | mudscf / at $baseline_rev | mudscf µs/req | at $baseline_rev µs/req | mudscf / at $baseline_rev per CPU second |
+|---|---|---|---|---|---|---|---|---|
+$(printf '%s\n' "${before[@]}" | awk '{printf "| %d | %d | %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f |\n", $1, $2, $12, $2 / $7, $12 / $7, $2 / $12, $5, $15, $15 / $5}')
+
+mudscf / at $baseline_rev: requests per second **$(printf '%s\n' "${before[@]}" | awk '{printf "%.4f\n", $2 / $12}' | stats3)**;
+requests per CPU second **$(printf '%s\n' "${before[@]}" | awk '{printf "%.4f\n", $15 / $5}' | stats3)** (above 1: faster now).
+MD
+fi
+cat <<MD
 
 **Server CPU per request.** Requests per second are only as steady as the machine: on a shared machine the
 other tenants' load comes and goes within a round, and moves single rounds by a factor of two. So each round also
