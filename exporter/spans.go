@@ -154,10 +154,12 @@ func functionAttributes(f FunctionConfig, name string) []attribute.KeyValue {
 // triggerLabel is the trigger label of an execution: its triggerType when
 // faasTrigger knows it, "unknown" when there is none, "other" for the
 // rest. The value comes from the endpoint's data, so it is never used
-// raw: each distinct string would be a series of its own, forever.
+// raw: each distinct string would be a series of its own, forever. It maps
+// its own values to themselves, so a checkpoint's labels restore as they
+// were counted.
 func triggerLabel(t string) string {
 	switch kv := faasTrigger(t); {
-	case !kv.Valid():
+	case !kv.Valid(), t == "unknown":
 		return "unknown"
 	case kv.Value.AsString() == semconv.FaaSTriggerOther.Value.AsString():
 		return "other"

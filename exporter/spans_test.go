@@ -160,6 +160,7 @@ func TestSeriesPrecreated(t *testing.T) {
 func TestTriggerLabelIsBounded(t *testing.T) {
 	for _, tc := range []struct{ in, label, faas string }{
 		{"", "unknown", ""},
+		{"unknown", "unknown", "other"}, // a label restored from a checkpoint stays as counted
 		{"http", "http", "http"},
 		{"apigw", "apigw", "http"},
 		{"timer", "timer", "timer"},
