@@ -43,12 +43,21 @@ var logLevel slog.LevelVar
 
 func main() {
 	// Installed before anything is read, so that a signal during startup
-	// cancels it too. Once the first signal has cancelled ctx, the default
-	// action is back: a second SIGTERM or Ctrl-C ends a process stuck
-	// anywhere.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop)
+	// cancels it too. The first signal restores the default action before
+	// it cancels ctx, so that by the time anything can see the drain begin
+	// (readiness failing), a second SIGTERM or Ctrl-C ends a process stuck
+	// anywhere. (signal.NotifyContext with context.AfterFunc(ctx, stop)
+	// restored it only after the cancel, in a goroutine of its own: a
+	// second signal sent as soon as /readyz failed was sometimes swallowed.)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+		cancel()
+	}()
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel}))
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger))
 }
