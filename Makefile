@@ -16,7 +16,7 @@ unit:
 # Short fuzzing of every fuzz target (translate's parsers, the proxy's HTTP
 # edge and JWT handling) beyond the committed corpora.
 FUZZTIME ?= 20s
-FUZZPKGS ?= ./translate ./proxy ./jwtauth
+FUZZPKGS ?= ./translate ./proxy ./internal/jwtauth
 fuzz:
 	@for p in $(FUZZPKGS); do \
 		for f in $$($(GO) test $$p -list 'Fuzz.*' | grep ^Fuzz); do \

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/secret"
-	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
 )
 

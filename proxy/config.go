@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/redisstore"
+	"github.com/mudscf/mudscf/internal/upstream"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/internal/yamlconfig"
-	"github.com/mudscf/mudscf/jwtauth"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // Config is the proxy's configuration file. Zero values mean the defaults

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/jwtauth"
-	"github.com/mudscf/mudscf/upstream"
-	"github.com/mudscf/mudscf/upstream/budget"
+	"github.com/mudscf/mudscf/internal/jwtauth"
+	"github.com/mudscf/mudscf/internal/upstream"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 )
 
 const fullConfigYAML = `

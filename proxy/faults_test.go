@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream"
 )
 
 // Each of the simulator's faults, with and without a cached answer: the

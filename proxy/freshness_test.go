@@ -16,10 +16,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/internal/jwtauth"
+	"github.com/mudscf/mudscf/internal/upstream"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // fakeSource answers pages at once, through an optional budget, and

@@ -15,9 +15,9 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mudscf/mudscf/internal/gzipjoin"
-	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/internal/jwtauth"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // X-Cache values: how the answer was made.

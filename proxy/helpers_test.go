@@ -18,13 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/redisstore"
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/internal/testenv"
-	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/internal/upstream"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 const (

@@ -13,8 +13,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/mudscf/mudscf/jwtauth"
-	"github.com/mudscf/mudscf/jwtauth/jwtauthtest"
+	"github.com/mudscf/mudscf/internal/jwtauth"
+	"github.com/mudscf/mudscf/internal/jwtauth/jwtauthtest"
 	"github.com/mudscf/mudscf/translate"
 )
 

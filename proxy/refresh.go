@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mudscf/mudscf/upstream/budget"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 )
 
 // refresher refreshes entries past their TTL in the background

@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mudscf/mudscf/internal/upstream"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // failureError carries a ready Failure through Echo's error path.

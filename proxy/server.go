@@ -20,9 +20,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/redisstore"
-	"github.com/mudscf/mudscf/jwtauth"
-	"github.com/mudscf/mudscf/upstream"
+	"github.com/mudscf/mudscf/internal/upstream"
 )
 
 // LogsRoute is Mudbase's getLogs route, in Echo's syntax.

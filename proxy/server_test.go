@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/translate"
 )
 

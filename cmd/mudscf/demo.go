@@ -17,10 +17,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mudscf/mudscf/exporter"
+	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/scfsim"
-	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/proxy"
-	"github.com/mudscf/mudscf/upstream"
 )
 
 // The demo's seed identities, from Mudbase's getLogs example.

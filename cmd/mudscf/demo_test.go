@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/testenv"
-	"github.com/mudscf/mudscf/jwtauth"
 )
 
 // startSubcommand runs args until the test ends and returns what it prints

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mudscf/mudscf/jwtauth"
+	"github.com/mudscf/mudscf/internal/jwtauth"
 )
 
 func runToken(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger) error {

@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mudscf/mudscf/internal/redisstore"
-	"github.com/mudscf/mudscf/upstream/budget"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 )
 
 // Pool builds the sources of every project, sharing one budget per upstream

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/mudscf/mudscf/upstream/budget"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 )
 
 // Outcome is how a call to the upstream ended, in the one vocabulary the

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/jwtauth/jwtauthtest"
+	"github.com/mudscf/mudscf/internal/jwtauth/jwtauthtest"
 )
 
 // A token whose header or claims name a member twice, at any depth, or

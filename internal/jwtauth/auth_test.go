@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/mudscf/mudscf/jwtauth/jwtauthtest"
+	"github.com/mudscf/mudscf/internal/jwtauth/jwtauthtest"
 )
 
 var authTestJWT = Config{

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/upstream/budget"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 )
 
 func TestClassify(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // SearchLogCaller makes one SearchLog call. *CLSClient is one; the budgets

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // budgeted spends one slot of an account's budget for one API per call.

@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // BenchmarkMissPerSource is one cache miss of a Mudbase request — its page

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/jwtauth/jwtauthtest"
+	"github.com/mudscf/mudscf/internal/jwtauth/jwtauthtest"
 )
 
 // FuzzAuthenticate feeds arbitrary Authorization values to the verifier:

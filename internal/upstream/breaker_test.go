@@ -8,8 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/upstream/budget"
 )
 
 // Only an unhealthy upstream counts toward opening the breaker.
