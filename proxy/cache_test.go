@@ -80,41 +80,65 @@ func TestCacheExpiresByFetchTime(t *testing.T) {
 	})
 }
 
-// Different upstream parameters never share a cache key.
-func TestKeyOfDistinguishesParameters(t *testing.T) {
-	one, two := int64(1), int64(2)
-	base := translate.GetFunctionLogsRequest{FunctionName: "f", Namespace: "default", Offset: &one, Limit: &two, Order: "desc", OrderBy: "start_time", StartTime: "2024-01-15 00:00:00", EndTime: "2024-01-15 01:00:00"}
-	variants := map[string]func(*translate.GetFunctionLogsRequest){
-		"function":  func(r *translate.GetFunctionLogsRequest) { r.FunctionName = "g" },
-		"namespace": func(r *translate.GetFunctionLogsRequest) { r.Namespace = "prod" },
-		"qualifier": func(r *translate.GetFunctionLogsRequest) { r.Qualifier = "1" },
-		"order":     func(r *translate.GetFunctionLogsRequest) { r.Order = "asc" },
-		"requestId": func(r *translate.GetFunctionLogsRequest) { r.FunctionRequestId = "x" },
-		"start":     func(r *translate.GetFunctionLogsRequest) { r.StartTime = "2024-01-15 00:00:01" },
-		"end":       func(r *translate.GetFunctionLogsRequest) { r.EndTime = "2024-01-15 01:00:01" },
-		"offset":    func(r *translate.GetFunctionLogsRequest) { r.Offset = &two },
-		"no offset": func(r *translate.GetFunctionLogsRequest) { r.Offset = nil },
-		"limit":     func(r *translate.GetFunctionLogsRequest) { r.Limit = &one },
-		"filter":    func(r *translate.GetFunctionLogsRequest) { r.Filter = &translate.LogFilter{RetCode: "is0"} },
-		// Fields shifted between neighbours must not collide.
-		"shifted": func(r *translate.GetFunctionLogsRequest) { r.FunctionName, r.Namespace = "fdefault", "" },
+// Queries that ask a source different things never share a cache key;
+// stats share one whenever their window, function and qualifier agree.
+func TestCacheKeyDistinguishesQueries(t *testing.T) {
+	since := time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC)
+	base := plan{q: translate.Query{Limit: 2, Offset: 1, Order: translate.OrderDesc, Since: since, Until: since.Add(time.Hour)}}
+	target := translate.Target{FunctionName: "f", Namespace: "default"}
+	type variant struct {
+		change    func(*plan, *translate.Target)
+		statsToo  bool // the stats ask something else too
+		projectID string
 	}
-	seen := map[string]string{keyOf(base): "base"}
-	for name, change := range variants {
-		r := base
-		change(&r)
-		k := keyOf(r)
-		if prev, dup := seen[k]; dup {
-			t.Errorf("%s and %s share a cache key", name, prev)
+	variants := map[string]variant{
+		"project":           {func(*plan, *translate.Target) {}, true, "p2"},
+		"function":          {func(_ *plan, t *translate.Target) { t.FunctionName = "g" }, true, ""},
+		"namespace":         {func(_ *plan, t *translate.Target) { t.Namespace = "prod" }, true, ""},
+		"configured qual":   {func(_ *plan, t *translate.Target) { t.Qualifier = "1" }, true, ""},
+		"query qualifier":   {func(p *plan, _ *translate.Target) { p.q.Qualifier = "2" }, true, ""},
+		"since":             {func(p *plan, _ *translate.Target) { p.q.Since = p.q.Since.Add(time.Second) }, true, ""},
+		"until":             {func(p *plan, _ *translate.Target) { p.q.Until = p.q.Until.Add(time.Second) }, true, ""},
+		"ends now":          {func(p *plan, _ *translate.Target) { p.endsNow = true }, true, ""},
+		"default window":    {func(p *plan, _ *translate.Target) { p.endsNow, p.relativeStart = true, true }, true, ""},
+		"order":             {func(p *plan, _ *translate.Target) { p.q.Order = translate.OrderAsc }, false, ""},
+		"status":            {func(p *plan, _ *translate.Target) { p.q.Status = translate.StatusFailed }, false, ""},
+		"requestId":         {func(p *plan, _ *translate.Target) { p.q.RequestID = "x" }, false, ""},
+		"offset":            {func(p *plan, _ *translate.Target) { p.q.Offset = 2 }, false, ""},
+		"limit":             {func(p *plan, _ *translate.Target) { p.q.Limit = 1 }, false, ""},
+		"shifted neighbour": {func(_ *plan, t *translate.Target) { t.FunctionName, t.Namespace = "fdefault", "" }, true, ""},
+	}
+	key := func(p plan, t translate.Target, project, kind string) string { return p.cacheKey(project, kind, t) }
+	pages := map[string]string{key(base, target, "p1", "page"): "base"}
+	baseStats := key(base, target, "p1", "stats")
+	stats := map[string]string{baseStats: "base"}
+	for name, v := range variants {
+		p, tg, project := base, target, "p1"
+		if v.projectID != "" {
+			project = v.projectID
 		}
-		seen[k] = name
+		v.change(&p, &tg)
+		k := key(p, tg, project, "page")
+		if prev, dup := pages[k]; dup {
+			t.Errorf("pages: %s and %s share a cache key", name, prev)
+		}
+		pages[k] = name
+		sk := key(p, tg, project, "stats")
+		if !v.statsToo {
+			if sk != baseStats {
+				t.Errorf("stats: %s, which stats do not depend on, changed their key", name)
+			}
+			continue
+		}
+		if prev, dup := stats[sk]; dup {
+			t.Errorf("stats: %s and %s share a cache key", name, prev)
+		}
+		stats[sk] = name
 	}
-	// Equal parameters built apart (other pointers for offset and limit)
-	// share a key: keyOf reads values, never addresses.
+	// Times within one second are one upstream second.
 	same := base
-	o, l := int64(1), int64(2)
-	same.Offset, same.Limit = &o, &l
-	if keyOf(same) != keyOf(base) {
-		t.Error("equal parameters got different cache keys")
+	same.q.Since, same.q.Until = base.q.Since.Add(300*time.Millisecond), base.q.Until.Add(999*time.Millisecond)
+	if key(same, target, "p1", "page") != key(base, target, "p1", "page") {
+		t.Error("the same upstream seconds got different cache keys")
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/mudscf/mudscf/internal/jwtauth"
-	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -39,24 +38,24 @@ type fakeCall struct {
 	priority     budget.Priority
 }
 
-func (f *fakeSource) Page(ctx context.Context, _ translate.Target, q translate.Query) (upstream.Page, error) {
+func (f *fakeSource) Page(ctx context.Context, _ translate.Target, q translate.Query) (translate.Page, error) {
 	if f.hold != nil && budget.PriorityOf(ctx) == budget.Background {
 		<-f.hold
 	}
 	if f.budget != nil && f.failing() == nil {
 		g, _, err := f.budget.Acquire(ctx, budget.PriorityOf(ctx))
 		if err != nil {
-			return upstream.Page{}, err
+			return translate.Page{}, err
 		}
 		defer func() { g.Done(time.Now()) }()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
-		return upstream.Page{}, f.err
+		return translate.Page{}, f.err
 	}
 	f.calls = append(f.calls, fakeCall{q.Offset, q.Since, q.Until, budget.PriorityOf(ctx)})
-	return upstream.Page{Executions: []translate.Execution{{RequestID: "as-of-" + q.Until.UTC().Format(time.RFC3339Nano)}}}, nil
+	return translate.Page{Executions: []translate.Execution{{RequestID: "as-of-" + q.Until.UTC().Format(time.RFC3339Nano)}}}, nil
 }
 
 func (f *fakeSource) Stats(context.Context, translate.Target, translate.Query) (translate.Stats, error) {

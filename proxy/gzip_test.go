@@ -21,7 +21,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -42,16 +41,16 @@ func (b *bulkySource) wait(ctx context.Context) {
 	}
 }
 
-func (b *bulkySource) Page(ctx context.Context, _ translate.Target, q translate.Query) (upstream.Page, error) {
+func (b *bulkySource) Page(ctx context.Context, _ translate.Target, q translate.Query) (translate.Page, error) {
 	b.wait(ctx)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.err != nil {
-		return upstream.Page{}, b.err
+		return translate.Page{}, b.err
 	}
 	b.calls++
 	at := q.Until.UTC().Format(time.RFC3339Nano)
-	page := upstream.Page{Executions: make([]translate.Execution, q.Limit)}
+	page := translate.Page{Executions: make([]translate.Execution, q.Limit)}
 	for i := range page.Executions {
 		page.Executions[i] = translate.Execution{ExecutedAt: &at, ExecutionTime: int64(i), Success: i%7 != 0,
 			RequestID: fmt.Sprintf("req-%d-%d", b.calls, i), FunctionName: "orders", TriggerType: "http"}

@@ -281,33 +281,6 @@ func (p *project) target(functionID string) (translate.Target, bool) {
 	return translate.Target{}, false
 }
 
-// keyOf encodes upstream parameters as a cache key: equal keys ask the
-// upstream exactly the same thing. It runs on every hit, so it builds a
-// string rather than doing JSON work.
-func keyOf(reqs ...translate.GetFunctionLogsRequest) string {
-	var b strings.Builder
-	b.Grow(160 * len(reqs))
-	num := func(n *int64) {
-		if n != nil {
-			b.WriteString(strconv.FormatInt(*n, 10))
-		}
-		b.WriteByte(0)
-	}
-	for _, r := range reqs {
-		for _, f := range []string{r.FunctionName, r.Namespace, r.Qualifier, r.Order, r.OrderBy, r.FunctionRequestId, r.StartTime, r.EndTime} {
-			b.WriteString(f)
-			b.WriteByte(0)
-		}
-		num(r.Offset)
-		num(r.Limit)
-		if r.Filter != nil {
-			b.WriteString(r.Filter.RetCode)
-		}
-		b.WriteByte(1)
-	}
-	return b.String()
-}
-
 // part is an encoded piece of the response and how it was obtained.
 type part struct {
 	body   []byte

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,8 +103,8 @@ func (s *Server) planFor(c echo.Context, projectID, functionID string, target tr
 	return p, nil
 }
 
-// movingWindow stands for the upstream times of a window that ends at the
-// fetch, in cache keys: no upstream time has this form.
+// movingWindow stands for a window's end (or start) placed at the fetch,
+// in cache keys: no time in a key has this form.
 const movingWindow = "now"
 
 func (s *Server) resolve(c echo.Context, projectID string, target translate.Target, now time.Time) (*plan, error) {
@@ -124,23 +126,48 @@ func (s *Server) resolve(c echo.Context, projectID string, target translate.Targ
 	if p.endsNow && !p.relativeStart {
 		p.validUntil = q.Since.Add(translate.MaxWindow + 1)
 	}
-	key := func(kind string, reqs ...translate.GetFunctionLogsRequest) string {
-		for i := range reqs {
-			if p.endsNow {
-				reqs[i].EndTime = movingWindow
-			}
-			if p.relativeStart {
-				reqs[i].StartTime = movingWindow
-			}
-		}
-		return projectID + "|" + kind + "|" + keyOf(reqs...)
-	}
 	if !q.SkipStats {
-		all, succeeded := q.StatsRequests(target, s.loc)
-		p.statsKey = key("stats", all, succeeded)
+		p.statsKey = p.cacheKey(projectID, "stats", target)
 	}
 	if q.Limit > 0 {
-		p.pageKey = key("page", q.Upstream(target, s.loc))
+		p.pageKey = p.cacheKey(projectID, "page", target)
 	}
 	return p, nil
+}
+
+// cacheKey is what a part of kind (page or stats) asks of any source for
+// target: equal keys ask the same thing. Stats describe the function over
+// the window, so only the window and the qualifier decide them; a page
+// depends on every field of the query. Times are whole seconds, the
+// upstream's precision.
+func (p *plan) cacheKey(projectID, kind string, t translate.Target) string {
+	q := p.q
+	var b strings.Builder
+	b.Grow(128)
+	field := func(s string) {
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
+	field(projectID)
+	field(kind)
+	field(t.FunctionName)
+	field(t.Namespace)
+	field(q.QualifierFor(t))
+	since, until := strconv.FormatInt(q.Since.Unix(), 10), strconv.FormatInt(q.Until.Unix(), 10)
+	if p.relativeStart {
+		since = movingWindow
+	}
+	if p.endsNow {
+		until = movingWindow
+	}
+	field(since)
+	field(until)
+	if kind == "page" {
+		field(q.Order)
+		field(q.Status)
+		field(q.RequestID)
+		field(strconv.FormatInt(q.Offset, 10))
+		field(strconv.FormatInt(q.Limit, 10))
+	}
+	return b.String()
 }

@@ -39,10 +39,10 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 	case errors.Is(err, errDraining):
 		return drainingFailure, time.Second
 	}
-	var apiErr *upstream.APIError
 	var open *upstream.BreakerOpenError
 	var refused *budget.RefusedError
-	switch upstream.Classify(err) {
+	outcome := upstream.Classify(err)
+	switch outcome {
 	case upstream.BreakerOpen:
 		errors.As(err, &open)
 		return breakerFailure, open.RetryAfter
@@ -50,16 +50,51 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 		errors.As(err, &refused)
 		return translate.NewFailure(http.StatusTooManyRequests, translate.CodeRateLimited,
 			"the upstream's budget of requests per second is spent; retry after the Retry-After delay"), refused.RetryAfter
-	case upstream.RateLimited, upstream.AuthFailure, upstream.ClientError, upstream.Unhealthy:
-		if errors.As(err, &apiErr) {
-			return translate.ClassifyUpstream(apiErr.Code, apiErr.Message, apiErr.RequestID), 0
-		}
-	case upstream.Timeout:
-		return translate.UpstreamTimeout, 0
-	case upstream.BadResponse:
-		return translate.UpstreamBadResponse, 0
 	}
-	return translate.UpstreamUnavailable, 0
+	var apiErr *upstream.APIError
+	if errors.As(err, &apiErr) {
+		f := outcomeFailures[outcome]
+		return translate.Failure{Status: f.Status, Body: translate.ErrorBody{
+			Error:        apiErr.Explain() + " (" + clip(apiErr.Code) + ")",
+			Code:         f.Body.Code,
+			UpstreamCode: clip(apiErr.Code),
+			RequestID:    clip(apiErr.RequestID),
+		}}, 0
+	}
+	if outcome == upstream.Timeout || outcome == upstream.BadResponse {
+		return outcomeFailures[outcome], 0
+	}
+	return outcomeFailures[upstream.Unreachable], 0
+}
+
+// outcomeFailures are the status and code of each upstream outcome: an
+// API error adds its own explanation and code (failureFor); the failures
+// of the conversation itself are sent as they are. What the client controls is a 400, a function missing
+// upstream a 404, the limits a 429; mudscf's own credentials, region or
+// request shape are a 502 that never blames the client's token.
+var outcomeFailures = map[upstream.Outcome]translate.Failure{
+	upstream.RateLimited:      translate.NewFailure(http.StatusTooManyRequests, translate.CodeRateLimited, ""),
+	upstream.TopicBusy:        translate.NewFailure(http.StatusTooManyRequests, translate.CodeRateLimited, ""),
+	upstream.AuthFailure:      translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamAuth, ""),
+	upstream.PermissionDenied: translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamPermission, ""),
+	upstream.Misconfigured:    translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamConfig, ""),
+	upstream.NotFound:         translate.NewFailure(http.StatusNotFound, translate.CodeFunctionNotFound, ""),
+	upstream.InvalidRequest:   translate.NewFailure(http.StatusBadRequest, translate.CodeInvalidParameter, ""),
+	upstream.Rejected:         translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamError, ""),
+	upstream.InternalError:    translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamError, ""),
+	upstream.Unavailable:      translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown, ""),
+	upstream.Timeout:          translate.NewFailure(http.StatusGatewayTimeout, translate.CodeUpstreamTimeout, "the upstream did not answer in time"),
+	upstream.Unreachable:      translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown, "the upstream could not be reached"),
+	upstream.BadResponse:      translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamBadReply, "the upstream sent a response mudscf cannot read"),
+}
+
+// clip keeps upstream text short in answers.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
 }
 
 // breakerFailure is what the client receives while the breaker is open.

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/mudscf/mudscf/internal/jwtauth"
+	"github.com/mudscf/mudscf/internal/logsource"
 	"github.com/mudscf/mudscf/internal/redisstore"
 	"github.com/mudscf/mudscf/internal/upstream"
 )
@@ -60,7 +61,7 @@ type Server struct {
 
 type project struct {
 	cfg    ProjectConfig
-	source upstream.LogSource
+	source logsource.LogSource
 }
 
 // Options are the proxy's dependencies that do not come from the file.
@@ -121,31 +122,27 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		}
 		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.flightTimeout(), s.clock, opts.Metrics.Registry)
 	}
-	pool := upstream.NewPool(upstream.PoolOptions{
-		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store, Location: loc,
+	accounts := upstream.NewAccounts(upstream.Options{
+		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store,
 		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry,
 	})
 	// In a stable order: accounts without an alias are named after the
 	// first project that uses them.
-	functions := upstream.NewCatalog(opts.Metrics.Registry, opts.Logger)
+	functions := newFunctionInfo(opts.Metrics.Registry, opts.Logger)
 	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
 		pc := cfg.Projects[id]
-		source, err := projectSource(pool, id, pc)
+		caller, err := accounts.Caller(id, pc.Region, pc.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
-		p := &project{cfg: pc, source: source}
+		p := &project{cfg: pc, source: projectSource(caller, pc, loc)}
 		s.projects[id] = p
-		describer, err := pool.Describer(id, pc.Region, pc.Credentials)
-		if err != nil {
-			return nil, fmt.Errorf("project %s: %w", id, err)
-		}
 		for _, fid := range slices.Sorted(maps.Keys(pc.Functions)) {
 			t, _ := p.target(fid)
-			functions.Add(id, fid, pc.Region, t, pc.Functions[fid].MemorySizeMB, describer)
+			functions.add(id, fid, pc.Region, t, pc.Functions[fid].MemorySizeMB, caller)
 		}
 	}
-	go functions.Run(ctx)
+	go functions.run(ctx)
 	s.echo = s.routes()
 	s.handler = s.echo
 	if s.tracer != nil {
@@ -157,18 +154,19 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// projectSource is where project id reads its logs.
-func projectSource(pool *upstream.Pool, id string, pc ProjectConfig) (upstream.LogSource, error) {
+// projectSource is where a project reads its logs, through caller, with
+// times in the upstream's zone loc.
+func projectSource(caller *upstream.Caller, pc ProjectConfig, loc *time.Location) logsource.LogSource {
 	if pc.Source != SourceCLS {
-		return pool.Source(id, pc.Region, pc.Credentials)
+		return logsource.NewGetFunctionLogs(caller, loc)
 	}
-	topics := map[upstream.FunctionKey]string{}
+	topics := map[logsource.FunctionKey]string{}
 	for _, f := range pc.Functions {
 		if f.ClsTopicID != "" {
-			topics[upstream.FunctionKey{Namespace: pc.Namespace, Name: f.Name}] = f.ClsTopicID
+			topics[logsource.FunctionKey{Namespace: pc.Namespace, Name: f.Name}] = f.ClsTopicID
 		}
 	}
-	return pool.CLSSource(id, pc.Region, pc.Credentials, topics)
+	return logsource.NewCLS(caller, logsource.NewTopics(caller, topics))
 }
 
 func (s *Server) routes() *echo.Echo {

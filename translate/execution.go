@@ -15,12 +15,12 @@ const MudbaseTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 // Execution is one Mudbase execution record.
 //
 // The first block is Mudbase's schema. Mudbase's triggerType, triggerEvent
-// and invokedBy have no counterpart in GetFunctionLogs, so they stay empty
-// (and are omitted) rather than being guessed. The second block carries
-// upstream facts Mudbase has no field for; Mudbase clients ignore unknown
-// fields, so this is a compatible superset.
+// and invokedBy have no counterpart in Tencent's log sources, so they stay
+// empty (and are omitted) rather than being guessed. The second block
+// carries upstream facts Mudbase has no field for; Mudbase clients ignore
+// unknown fields, so this is a compatible superset.
 type Execution struct {
-	// ExecutedAt is nil only when the upstream start time cannot be parsed;
+	// ExecutedAt is nil only when the upstream start time cannot be read;
 	// the record is still served, as losing it would be worse.
 	ExecutedAt    *string         `json:"executedAt"`
 	ExecutionTime int64           `json:"executionTime"`
@@ -44,74 +44,85 @@ type Execution struct {
 	Level            string `json:"level,omitempty"`
 }
 
-// Succeeded applies Tencent's field definitions: RetCode 0 means the
-// function returned normally and InvokeFinished 1 means the invocation ran
-// to its end. (Tencent's own example shows RetCode 1 beside RetMsg
-// "Success"; the definition, not the example, is the contract.)
-func (l FunctionLog) Succeeded() bool {
-	return l.RetCode == 0 && l.InvokeFinished == 1
+// Invocation is what a log source knows of one invocation, in the model's
+// units. Each Tencent API's adapter fills one from its own wire types;
+// NewExecution applies Mudbase's rules to it, the same for every source.
+type Invocation struct {
+	RequestID    string
+	FunctionName string
+	// Start is when it started; zero when the source's time could not be
+	// read.
+	Start time.Time
+	// DurationMs is how long it ran, in (possibly fractional) milliseconds.
+	DurationMs float64
+	// BilledMs is the billed duration; nil where the source carries none.
+	BilledMs    *int64
+	MemoryBytes int64
+	Retries     int64
+	// RetCode is the source's return code, 0 for a normal return.
+	RetCode int64
+	// Finished says it ran to its end.
+	Finished bool
+	// RetMsg is what it returned: its value (JSON or text), or its error.
+	RetMsg     string
+	Log, Level string
 }
 
-// ParseUpstreamTime reads a FunctionLog.StartTime, written in the
-// upstream's zone loc, with or without fractional seconds. Years outside
-// 2000-9998 are refused: they cannot be real log times and would not
-// survive conversion to RFC 3339.
-func ParseUpstreamTime(s string, loc *time.Location) (time.Time, error) {
-	t, err := time.ParseInLocation(UpstreamTimeLayout+".999999999", strings.TrimSpace(s), loc)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if y := t.UTC().Year(); y < minYear || y > maxYear {
-		return time.Time{}, fmt.Errorf("upstream time %q is outside the years %d-%d", s, minYear, maxYear)
-	}
-	return t, nil
-}
+// Succeeded applies Tencent's field definitions: RetCode 0 means the
+// function returned normally, and only an invocation that ran to its end
+// succeeded. (Tencent's own example shows RetCode 1 beside RetMsg
+// "Success"; the definition, not the example, is the contract.)
+func (inv Invocation) Succeeded() bool { return inv.RetCode == 0 && inv.Finished }
+
+// The years a Mudbase time may lie in: upstream times outside them cannot
+// be real log times and would not survive conversion to RFC 3339 once
+// shifted by a day and a zone.
+const minYear, maxYear = 2000, 9998
 
 // FormatMudbaseTime writes t as Mudbase does.
 func FormatMudbaseTime(t time.Time) string {
 	return t.UTC().Format(MudbaseTimeLayout)
 }
 
-// NewExecution translates one upstream record. It never fails: fields the
+// InMudbaseRange says whether t can be written as a Mudbase time.
+func InMudbaseRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= minYear && y <= maxYear
+}
+
+// NewExecution translates one invocation. It never fails: fields the
 // upstream got wrong degrade (ExecutedAt nil, negative numbers clamped)
 // instead of dropping the record.
-func NewExecution(l FunctionLog, loc *time.Location) Execution {
+func NewExecution(inv Invocation) Execution {
 	e := Execution{
-		ExecutionTime:    durationMs(l.Duration),
-		Success:          l.Succeeded(),
-		RequestID:        l.RequestId,
-		FunctionName:     l.FunctionName,
-		RetCode:          l.RetCode,
-		MemoryUsageBytes: max(l.MemUsage, 0),
-		BilledDurationMs: new(max(l.BillDuration, 0)),
-		RetryCount:       max(l.RetryNum, 0),
-		Log:              l.Log,
-		Level:            l.Level,
+		ExecutionTime:    DurationMs(inv.DurationMs),
+		Success:          inv.Succeeded(),
+		RequestID:        inv.RequestID,
+		FunctionName:     inv.FunctionName,
+		RetCode:          inv.RetCode,
+		MemoryUsageBytes: max(inv.MemoryBytes, 0),
+		RetryCount:       max(inv.Retries, 0),
+		Log:              inv.Log,
+		Level:            inv.Level,
 	}
-	if t, err := ParseUpstreamTime(l.StartTime, loc); err == nil {
-		s := FormatMudbaseTime(t)
+	if inv.BilledMs != nil {
+		e.BilledDurationMs = new(max(*inv.BilledMs, 0))
+	}
+	if !inv.Start.IsZero() && InMudbaseRange(inv.Start) {
+		s := FormatMudbaseTime(inv.Start)
 		e.ExecutedAt = &s
 	}
 	if e.Success {
-		e.Result = resultOf(l.RetMsg)
+		e.Result = resultOf(inv.RetMsg)
 	} else {
-		e.Error = failureMessage(l)
+		e.Error = failureMessage(inv)
 	}
 	return e
 }
 
-// NewExecutions translates a page of records, keeping their order.
-func NewExecutions(logs []FunctionLog, loc *time.Location) []Execution {
-	out := make([]Execution, len(logs))
-	for i, l := range logs {
-		out[i] = NewExecution(l, loc)
-	}
-	return out
-}
-
-// durationMs rounds Tencent's fractional milliseconds to Mudbase's integer
+// DurationMs rounds fractional milliseconds to Mudbase's integer
 // milliseconds; garbage becomes 0 rather than an absurd number.
-func durationMs(ms float64) int64 {
+func DurationMs(ms float64) int64 {
 	if math.IsNaN(ms) || ms <= 0 || ms > math.MaxInt32 {
 		return 0
 	}
@@ -132,16 +143,16 @@ func resultOf(retMsg string) json.RawMessage {
 }
 
 // UnfinishedMessage is the error of an execution that did not run to its
-// end (InvokeFinished is not 1) and left no message of its own; the
-// exporter reads it back as the outcome "unfinished".
+// end and left no message of its own; the exporter reads it back as the
+// outcome "unfinished".
 const UnfinishedMessage = "invocation did not finish"
 
-func failureMessage(l FunctionLog) string {
-	if msg := strings.TrimSpace(l.RetMsg); msg != "" {
-		return l.RetMsg
+func failureMessage(inv Invocation) string {
+	if msg := strings.TrimSpace(inv.RetMsg); msg != "" {
+		return inv.RetMsg
 	}
-	if l.RetCode == 0 && l.InvokeFinished != 1 {
+	if inv.RetCode == 0 && !inv.Finished {
 		return UnfinishedMessage
 	}
-	return fmt.Sprintf("function failed with return code %d", l.RetCode)
+	return fmt.Sprintf("function failed with return code %d", inv.RetCode)
 }

@@ -6,23 +6,29 @@ import (
 	"time"
 )
 
-// Defaults and limits of the Mudbase query.
+// Defaults and limits of the Mudbase query. The limits are the upstream's,
+// kept by every source alike: a window of at most one day
+// (GetFunctionLogs's StartTime and EndTime), and at most 10,000 records of
+// it (its Offset+Limit, and CLS SQL's row cap).
 const (
 	DefaultLimit  = 20
 	DefaultWindow = 24 * time.Hour
-	// MaxWindow is Tencent's limit: StartTime and EndTime within one day.
-	MaxWindow = 24 * time.Hour
+	MaxWindow     = 24 * time.Hour
+	// MaxOffsetPlusLimit is the most records of one window a query reaches.
+	MaxOffsetPlusLimit = 10000
 )
 
-// Mudbase-side values of the superset parameters.
+// Values of the superset parameters status and order.
 const (
 	StatusSuccess = "success"
 	StatusFailed  = "failed"
+	OrderAsc      = "asc"
+	OrderDesc     = "desc"
 )
 
-// Query is a validated Mudbase logs query. It holds everything that decides
-// the upstream call, so two equal Queries ask the upstream the same thing
-// (the proxy uses that for its cache keys).
+// Query is a validated Mudbase logs query: what a client asks of one
+// function, whatever source answers it. Two queries that agree on these
+// fields ask any source the same thing (the proxy keys its cache by them).
 type Query struct {
 	Limit     int64
 	Offset    int64
@@ -33,7 +39,7 @@ type Query struct {
 	RequestID string
 	Qualifier string
 	// SkipStats answers "stats": null instead of computing stats, which
-	// cost two upstream calls per window. The exporter's page requests use
+	// cost upstream calls of their own. The exporter's page requests use
 	// it; Mudbase clients never send it.
 	SkipStats bool
 }
@@ -207,8 +213,6 @@ func (q *Query) parseWindow(get getter, now time.Time) error {
 	return nil
 }
 
-const minYear, maxYear = 2000, 9998
-
 func timeParam(get getter, name string) (time.Time, bool, error) {
 	v, ok, err := get(name)
 	if err != nil || !ok {
@@ -244,35 +248,11 @@ type Target struct {
 	Qualifier string
 }
 
-// Upstream builds the GetFunctionLogs parameters for one page of q. The
-// window is always explicit and expressed in the upstream's zone loc,
-// because an absent window means whatever the upstream defaults to.
-func (q Query) Upstream(t Target, loc *time.Location) GetFunctionLogsRequest {
-	req := q.window(t, loc)
-	req.Offset, req.Limit = ptr(q.Offset), ptr(q.Limit)
-	req.Order, req.OrderBy = q.Order, OrderByStartTime
-	switch q.Status {
-	case StatusSuccess:
-		req.Filter = &LogFilter{RetCode: RetCodeSucceeded}
-	case StatusFailed:
-		req.Filter = &LogFilter{RetCode: RetCodeFailed}
-	}
-	req.FunctionRequestId = q.RequestID
-	return req
-}
-
-func (q Query) window(t Target, loc *time.Location) GetFunctionLogsRequest {
-	qualifier := t.Qualifier
+// QualifierFor is the version or alias q reads of t: the query's own, else
+// the configured one, else none (the upstream's default).
+func (q Query) QualifierFor(t Target) string {
 	if q.Qualifier != "" {
-		qualifier = q.Qualifier
+		return q.Qualifier
 	}
-	return GetFunctionLogsRequest{
-		FunctionName: t.FunctionName,
-		Namespace:    t.Namespace,
-		Qualifier:    qualifier,
-		StartTime:    q.Since.In(loc).Format(UpstreamTimeLayout),
-		EndTime:      q.Until.In(loc).Format(UpstreamTimeLayout),
-	}
+	return t.Qualifier
 }
-
-func ptr[T any](v T) *T { return &v }

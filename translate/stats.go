@@ -5,12 +5,6 @@ import (
 	"time"
 )
 
-// StatsSampleSize is how many of the newest executions of the window the
-// average duration is computed from. GetFunctionLogs has no aggregate, so
-// an exact mean would cost up to 10,000 records per refresh; the newest 100
-// are one call that also yields lastRun.
-const StatsSampleSize = 100
-
 // Stats is Mudbase's stats object.
 type Stats struct {
 	TotalExecutions  int64   `json:"totalExecutions"`
@@ -21,50 +15,19 @@ type Stats struct {
 	LastRun          *string `json:"lastRun"`
 }
 
-// StatsRequests returns the two GetFunctionLogs calls that stats cost for
-// q's window and qualifier: all executions (newest first, a sample of
-// StatsSampleSize) and the successful ones (only TotalCount is used).
-// Stats describe the function over the window, so the page's own filters
-// (status, requestId, offset, limit, order) do not apply to them.
-func (q Query) StatsRequests(t Target, loc *time.Location) (all, succeeded GetFunctionLogsRequest) {
-	all = q.window(t, loc)
-	all.Offset, all.Limit = ptr(int64(0)), ptr(int64(StatsSampleSize))
-	all.Order, all.OrderBy = OrderDesc, OrderByStartTime
-
-	succeeded = q.window(t, loc)
-	// Limit 1, not 0: an explicit 0 is not documented to mean "none".
-	succeeded.Offset, succeeded.Limit = ptr(int64(0)), ptr(int64(1))
-	succeeded.Filter = &LogFilter{RetCode: RetCodeSucceeded}
-	return all, succeeded
-}
-
-// ComputeStats builds Mudbase stats from the answers to StatsRequests.
-//
-// Counts come from the upstream totals, so they cover the whole window, not
-// one page. "Successful" is the upstream's RetCode=0 count: the RetCode
-// filter cannot also test InvokeFinished.
-func ComputeStats(all, succeeded GetFunctionLogsResponse, loc *time.Location) Stats {
-	total := max(all.TotalCount, 0)
-	ok := min(max(succeeded.TotalCount, 0), total)
-	s := Stats{TotalExecutions: total, Successful: ok, Failed: total - ok}
+// NewStats builds Mudbase's stats of a window from what a source counted:
+// all executions, the successful ones, the mean duration in milliseconds
+// and the latest start (zero: none). Mudbase writes the success rate as a
+// percent with two decimals (95.24).
+func NewStats(total, successful int64, avgMs float64, lastRun time.Time) Stats {
+	total = max(total, 0)
+	good := min(max(successful, 0), total)
+	s := Stats{TotalExecutions: total, Successful: good, Failed: total - good, AvgExecutionTime: DurationMs(avgMs)}
 	if total > 0 {
-		s.SuccessRate = math.Round(float64(ok)*10000/float64(total)) / 100
+		s.SuccessRate = math.Round(float64(good)*10000/float64(total)) / 100
 	}
-
-	var sum, n int64
-	var last time.Time
-	for _, l := range all.Data {
-		sum += durationMs(l.Duration)
-		n++
-		if t, err := ParseUpstreamTime(l.StartTime, loc); err == nil && t.After(last) {
-			last = t
-		}
-	}
-	if n > 0 {
-		s.AvgExecutionTime = int64(math.Round(float64(sum) / float64(n)))
-	}
-	if !last.IsZero() {
-		v := FormatMudbaseTime(last)
+	if !lastRun.IsZero() {
+		v := FormatMudbaseTime(lastRun)
 		s.LastRun = &v
 	}
 	return s

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // upstreamWindow renders StartTime/EndTime the way a client would send
 // them: second precision, in the upstream zone.
 func upstreamWindow(s *Simulator, from, to time.Time) string {
 	return fmt.Sprintf(`"StartTime":%q,"EndTime":%q`,
-		from.In(s.loc).Format(translate.UpstreamTimeLayout), to.In(s.loc).Format(translate.UpstreamTimeLayout))
+		from.In(s.loc).Format(scf.TimeLayout), to.In(s.loc).Format(scf.TimeLayout))
 }
 
 // lastHours is the window of the n hours before now, at second precision.
@@ -133,11 +133,11 @@ func TestSortingAndPaging(t *testing.T) {
 		return mustOK(t, call(t, s, clock, fmt.Sprintf(`{%s,"OrderBy":%q,"Order":%q,"Offset":%d,"Limit":%d}`,
 			win, orderBy, order, offset, limit)))
 	}
-	keys := map[string]func(translate.FunctionLog) string{
-		translate.OrderByStartTime:    func(l translate.FunctionLog) string { return l.StartTime },
-		translate.OrderByFunctionName: func(l translate.FunctionLog) string { return l.FunctionName },
-		translate.OrderByDuration:     func(l translate.FunctionLog) string { return fmt.Sprintf("%020.3f", l.Duration) },
-		translate.OrderByMemUsage:     func(l translate.FunctionLog) string { return fmt.Sprintf("%020d", l.MemUsage) },
+	keys := map[string]func(scf.FunctionLog) string{
+		scf.OrderByStartTime:    func(l scf.FunctionLog) string { return l.StartTime },
+		scf.OrderByFunctionName: func(l scf.FunctionLog) string { return l.FunctionName },
+		scf.OrderByDuration:     func(l scf.FunctionLog) string { return fmt.Sprintf("%020.3f", l.Duration) },
+		scf.OrderByMemUsage:     func(l scf.FunctionLog) string { return fmt.Sprintf("%020d", l.MemUsage) },
 	}
 	for orderBy, key := range keys {
 		t.Run(orderBy, func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestSortingAndPaging(t *testing.T) {
 			if n < 300 || len(asc.Data) != n || len(desc.Data) != n {
 				t.Fatalf("rows %d/%d of %d", len(asc.Data), len(desc.Data), n)
 			}
-			if orderBy == translate.OrderByStartTime {
+			if orderBy == scf.OrderByStartTime {
 				truth := s.Executions("ap-guangzhou", "default", "", from, to.Add(time.Second-1))
 				if len(truth) != n {
 					t.Fatalf("%d rows, ground truth %d", n, len(truth))
@@ -167,7 +167,7 @@ func TestSortingAndPaging(t *testing.T) {
 				}
 			}
 			for _, size := range []int64{1, 7, 100} {
-				var tiled []translate.FunctionLog
+				var tiled []scf.FunctionLog
 				for off := int64(0); off < int64(n) && off < 20*size; off += size {
 					p := fetch(orderBy, "asc", off, size)
 					if p.TotalCount != int64(n) {
@@ -205,7 +205,7 @@ func TestRowShape(t *testing.T) {
 		if e.Start.Add(time.Duration(l.Duration * float64(time.Millisecond))).After(now.Add(time.Millisecond)) {
 			t.Fatalf("unfinished execution visible: %+v", l)
 		}
-		if l.StartTime != e.Start.In(s.loc).Format(translate.UpstreamTimeLayout) {
+		if l.StartTime != e.Start.In(s.loc).Format(scf.TimeLayout) {
 			t.Fatalf("StartTime %s vs %s", l.StartTime, e.Start)
 		}
 		if l.FunctionName != "thumbnail-worker" || l.InvokeFinished != 1 || l.Level != "" || l.Source != "" {
@@ -307,8 +307,8 @@ func TestGetMatchesPost(t *testing.T) {
 	s, clock := newSim(t, noRateLimit)
 	from, to := lastHours(clock, 2)
 	q := fmt.Sprintf("EndTime=%s&Filter.RetCode=not0&Limit=20&OrderBy=mem_usage&StartTime=%s",
-		strings.ReplaceAll(to.In(s.loc).Format(translate.UpstreamTimeLayout), " ", "+"),
-		strings.ReplaceAll(from.In(s.loc).Format(translate.UpstreamTimeLayout), " ", "+"))
+		strings.ReplaceAll(to.In(s.loc).Format(scf.TimeLayout), " ", "+"),
+		strings.ReplaceAll(from.In(s.loc).Format(scf.TimeLayout), " ", "+"))
 	get := mustOK(t, serve(t, s, apiRequest(t, clock, http.MethodGet, q, reqOpts{})))
 	post := mustOK(t, call(t, s, clock, `{`+upstreamWindow(s, from, to)+`,"Filter":{"RetCode":"not0"},"Limit":20,"OrderBy":"mem_usage"}`))
 	if get.TotalCount == 0 || get.TotalCount != post.TotalCount || !reflect.DeepEqual(get.Data, post.Data) {

@@ -12,12 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // Execution is the ground truth of one synthetic execution.
 type Execution struct {
-	Log translate.FunctionLog `json:"log"`
+	Log scf.FunctionLog `json:"log"`
 	// Start is exact; Log.StartTime only has the second precision
 	// Tencent returns.
 	Start     time.Time `json:"start"`
@@ -307,7 +307,7 @@ func (r *rec) logText(id, retMsg string) string {
 	return string(b)
 }
 
-func (r *rec) functionLog(loc *time.Location) translate.FunctionLog {
+func (r *rec) functionLog(loc *time.Location) scf.FunctionLog {
 	id := formatID(r.id)
 	// Billed time is the duration rounded up to the next 100 ms, as the
 	// seed's example and both SDKs' model comments say; a timeout bills
@@ -318,11 +318,11 @@ func (r *rec) functionLog(loc *time.Location) translate.FunctionLog {
 	}
 	bill := max(billGranularityMs, int64(math.Ceil(dur/billGranularityMs))*billGranularityMs)
 	msg := r.retMsg()
-	return translate.FunctionLog{
+	return scf.FunctionLog{
 		FunctionName:   r.fn.Name,
 		RetMsg:         msg,
 		RequestId:      id,
-		StartTime:      time.Unix(0, r.startNs).In(loc).Format(translate.UpstreamTimeLayout),
+		StartTime:      time.Unix(0, r.startNs).In(loc).Format(scf.TimeLayout),
 		RetCode:        r.retCode(),
 		InvokeFinished: 1,
 		Duration:       r.durMs,
@@ -346,7 +346,7 @@ func (r *rec) execution(loc *time.Location) Execution {
 // filter holds the row filters of a query; zero means "no filter".
 type filter struct {
 	qualifier string
-	retCode   string // translate.RetCodeSucceeded, translate.RetCodeFailed or ""
+	retCode   string // scf.RetCodeSucceeded, scf.RetCodeFailed or ""
 	requestID *[16]byte
 }
 
@@ -355,11 +355,11 @@ func (f *filter) match(r *rec) bool {
 		return false
 	}
 	switch f.retCode {
-	case translate.RetCodeSucceeded:
+	case scf.RetCodeSucceeded:
 		if r.kind != kindSuccess {
 			return false
 		}
-	case translate.RetCodeFailed:
+	case scf.RetCodeFailed:
 		if r.kind == kindSuccess {
 			return false
 		}
@@ -400,16 +400,16 @@ type ordering struct {
 	desc bool
 }
 
-var byStartAsc = ordering{by: translate.OrderByStartTime}
+var byStartAsc = ordering{by: scf.OrderByStartTime}
 
 func (o ordering) cmp(a, b *rec) int {
 	var c int
 	switch o.by {
-	case translate.OrderByFunctionName:
+	case scf.OrderByFunctionName:
 		c = strings.Compare(a.fn.Name, b.fn.Name)
-	case translate.OrderByDuration:
+	case scf.OrderByDuration:
 		c = cmp.Compare(a.durMs, b.durMs)
-	case translate.OrderByMemUsage:
+	case scf.OrderByMemUsage:
 		c = cmp.Compare(a.mem, b.mem)
 	}
 	if c == 0 {
@@ -445,7 +445,7 @@ func (w *window) run(fns []*fnModel) (int64, []rec) {
 	var all []rec
 	top := topK{order: w.order, k: w.keep}
 	hi := min(w.hi, w.now+1) // nothing that starts after now has finished
-	byStart := w.order.by == translate.OrderByStartTime
+	byStart := w.order.by == scf.OrderByStartTime
 	for _, f := range fns {
 		first := max(floorDiv(w.lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
 		last := min(floorDiv(hi-1-f.firstNs, f.periodNs), f.lastIdx)

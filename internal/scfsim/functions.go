@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // The answers of GetFunction, ListFunctions and GetRequestStatus carry
@@ -187,7 +187,7 @@ func (f *fnModel) functionID() string {
 }
 
 func (s *Simulator) timeText(t time.Time) string {
-	return t.In(s.loc).Format(translate.UpstreamTimeLayout)
+	return t.In(s.loc).Format(scf.TimeLayout)
 }
 
 func (s *Simulator) getFunction(c *apiCall) (any, *apiError) {
@@ -444,7 +444,7 @@ func (s *Simulator) getRequestStatus(c *apiCall) (any, *apiError) {
 }
 
 func (s *Simulator) parseTime(name, v string) (time.Time, *apiError) {
-	t, err := time.ParseInLocation(translate.UpstreamTimeLayout, v, s.loc)
+	t, err := time.ParseInLocation(scf.TimeLayout, v, s.loc)
 	if err != nil {
 		return t, errf("InvalidParameterValue.DateTime", "%s must look like 2017-05-16 20:00:00.", name)
 	}

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // callAction sends a signed call of any action and decodes its answer
 // into out (when it is not an error).
-func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bodyOrQuery string, out any) *translate.APIError {
+func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bodyOrQuery string, out any) *APIError {
 	t.Helper()
 	r := apiRequest(t, clock, method, bodyOrQuery, reqOpts{headers: map[string]string{"X-TC-Action": action}})
 	w := httptest.NewRecorder()
@@ -27,7 +27,7 @@ func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bo
 		t.Fatalf("%d %s: %v", w.Code, w.Body, err)
 	}
 	var e struct {
-		Error     *translate.APIError
+		Error     *APIError
 		RequestId string
 	}
 	if err := json.Unmarshal(env.Response, &e); err != nil || e.RequestId == "" {
@@ -45,7 +45,7 @@ func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bo
 
 // wantCode checks a call's error against code ("" for success) and
 // reports whether there is a successful answer left to check.
-func wantCode(t *testing.T, e *translate.APIError, code string) bool {
+func wantCode(t *testing.T, e *APIError, code string) bool {
 	t.Helper()
 	switch {
 	case code == "" && e != nil:
@@ -110,7 +110,7 @@ func TestListFunctions(t *testing.T) {
 		c.Functions = append(c.Functions, Function{Name: "other-ns", Namespace: "team"},
 			Function{Name: "shanghai", Region: "ap-shanghai"})
 	})
-	list := func(t *testing.T, method, params string) (listFunctionsResponse, *translate.APIError) {
+	list := func(t *testing.T, method, params string) (listFunctionsResponse, *APIError) {
 		var got listFunctionsResponse
 		e := callAction(t, s, clock, method, actionListFunctions, params, &got)
 		return got, e
@@ -210,8 +210,8 @@ func TestGetRequestStatus(t *testing.T) {
 		{name: "upper-case id, GET", method: "GET", params: "FunctionName=thumbnail-worker&FunctionRequestId=" + strings.ToUpper(ok.Log.RequestId), want: ok},
 		{name: "older than the default 15 minutes", method: "POST", params: lookup(old.Log.RequestId, "")},
 		{name: "in an explicit window", method: "POST", params: lookup(old.Log.RequestId, `,"StartTime":"`+
-			old.Start.Add(-time.Minute).Format(translate.UpstreamTimeLayout)+`","EndTime":"`+
-			old.Start.Add(time.Minute).Format(translate.UpstreamTimeLayout)+`"`), want: &old},
+			old.Start.Add(-time.Minute).Format(scf.TimeLayout)+`","EndTime":"`+
+			old.Start.Add(time.Minute).Format(scf.TimeLayout)+`"`), want: &old},
 		{name: "another function's id", method: "POST", params: `{"FunctionName":"APITest","FunctionRequestId":"` + ok.Log.RequestId + `"}`},
 		{name: "not an id", method: "POST", params: lookup("nope", "")},
 		{name: "start without end", method: "POST", params: lookup(ok.Log.RequestId, `,"StartTime":"2024-01-01 00:00:00"`), code: "InvalidParameterValue.StartTimeOrEndTime"},

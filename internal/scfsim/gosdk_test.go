@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // needTool returns the path of a tool a test runs for real. Where it is
@@ -98,7 +98,7 @@ func TestGoSDKTypedModels(t *testing.T) {
 	for _, r := range got[actionGetFunctionLogs] {
 		var logs struct {
 			TotalCount int64
-			Data       []translate.FunctionLog
+			Data       []scf.FunctionLog
 		}
 		if err := json.Unmarshal(r.Typed.Response, &logs); err != nil {
 			t.Fatal(err)

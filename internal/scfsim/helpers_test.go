@@ -18,7 +18,7 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // fakeClock is a settable clock; it starts at the real time because the
@@ -119,7 +119,7 @@ type sdkLogsResponse struct {
 	*tchttp.BaseResponse
 	Response *struct {
 		TotalCount *int64
-		Data       []translate.FunctionLog
+		Data       []scf.FunctionLog
 		RequestId  *string
 	} `json:"Response"`
 }
@@ -241,8 +241,8 @@ func apiRequest(t testing.TB, clock *fakeClock, method, bodyOrQuery string, o re
 
 // apiResult is a decoded API answer: either Error or the success fields.
 type apiResult struct {
-	Error *translate.APIError
-	translate.GetFunctionLogsResponse
+	Error *APIError
+	scf.GetFunctionLogsResponse
 }
 
 func serve(t testing.TB, s *Simulator, r *http.Request) apiResult {

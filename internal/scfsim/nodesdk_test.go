@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // nodeSDKDir holds the Node.js harness; its packages are pinned in
@@ -67,7 +67,7 @@ func TestNodeSDK(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%s: %v", out, err)
 	}
-	var wantLogs []translate.FunctionLog
+	var wantLogs []scf.FunctionLog
 	for _, e := range s.Executions("ap-guangzhou", "default", "thumbnail-worker", now.Add(-24*time.Hour), now) {
 		if e.Log.RetCode != 0 && len(wantLogs) < 3 {
 			wantLogs = append(wantLogs, e.Log)
@@ -87,7 +87,7 @@ func TestNodeSDK(t *testing.T) {
 		var answers map[string]json.RawMessage
 		strictly(t, style, got.SCF[style], &answers)
 
-		var logs translate.GetFunctionLogsResponse
+		var logs scf.GetFunctionLogsResponse
 		strictly(t, style+" GetFunctionLogs", answers[actionGetFunctionLogs], &logs)
 		if len(logs.Data) != len(wantLogs) {
 			t.Fatalf("%s GetFunctionLogs: %d rows, want %d", style, len(logs.Data), len(wantLogs))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // apiError is a Tencent error envelope waiting to be written.
@@ -227,7 +228,7 @@ func validate(p *rawParams, now time.Time, loc *time.Location) (*query, *apiErro
 		functionName: p.FunctionName,
 		namespace:    p.Namespace,
 		limit:        10,
-		orderBy:      translate.OrderByStartTime,
+		orderBy:      scf.OrderByStartTime,
 		desc:         true,
 	}
 	if q.namespace == "" {
@@ -251,23 +252,23 @@ func validate(p *rawParams, now time.Time, loc *time.Location) (*query, *apiErro
 			"Offset+Limit must not exceed %d.", translate.MaxOffsetPlusLimit)
 	}
 	switch p.Order {
-	case "", translate.OrderDesc:
-	case translate.OrderAsc:
+	case "", scf.OrderDesc:
+	case scf.OrderAsc:
 		q.desc = false
 	default:
 		return nil, errf("InvalidParameterValue.Order", "Order must be asc or desc, got `%s`.", p.Order)
 	}
 	switch p.OrderBy {
 	case "":
-	case translate.OrderByFunctionName, translate.OrderByDuration,
-		translate.OrderByMemUsage, translate.OrderByStartTime:
+	case scf.OrderByFunctionName, scf.OrderByDuration,
+		scf.OrderByMemUsage, scf.OrderByStartTime:
 		q.orderBy = p.OrderBy
 	default:
 		return nil, errf("InvalidParameterValue.OrderBy",
 			"OrderBy must be one of function_name, duration, mem_usage, start_time, got `%s`.", p.OrderBy)
 	}
 	switch p.RetCode {
-	case "", translate.RetCodeSucceeded, translate.RetCodeFailed:
+	case "", scf.RetCodeSucceeded, scf.RetCodeFailed:
 		q.filter.retCode = p.RetCode
 	default:
 		return nil, errf("InvalidParameterValue.RetCode", "Filter.RetCode must be is0 or not0, got `%s`.", p.RetCode)
@@ -280,8 +281,8 @@ func validate(p *rawParams, now time.Time, loc *time.Location) (*query, *apiErro
 		q.lo = nanos(now.Add(-24 * time.Hour))
 		q.hi = nanos(now) + 1
 	} else {
-		st, err1 := time.ParseInLocation(translate.UpstreamTimeLayout, p.StartTime, loc)
-		et, err2 := time.ParseInLocation(translate.UpstreamTimeLayout, p.EndTime, loc)
+		st, err1 := time.ParseInLocation(scf.TimeLayout, p.StartTime, loc)
+		et, err2 := time.ParseInLocation(scf.TimeLayout, p.EndTime, loc)
 		switch {
 		case err1 != nil || err2 != nil:
 			return nil, errf("InvalidParameterValue.DateTime",

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // PassthroughAccount is the pseudo-SecretId under which the ground truth
@@ -27,8 +27,8 @@ const PassthroughAccount = "passthrough"
 func (s *Simulator) servePassthrough(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.NewString()
 	if !s.ledger.admit(actionGetFunctionLogs, PassthroughAccount) {
-		writeResponseStatus(w, http.StatusTooManyRequests, reqID, translate.ErrorResponse{
-			Error: translate.APIError{Code: "RequestLimitExceeded",
+		writeResponseStatus(w, http.StatusTooManyRequests, reqID, ErrorResponse{
+			Error: APIError{Code: "RequestLimitExceeded",
 				Message: "Your current request times exceeds the frequency limit. Please reduce the frequency of calls."},
 			RequestId: reqID,
 		})
@@ -37,20 +37,20 @@ func (s *Simulator) servePassthrough(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, offset, err := pageParams(q.Get("limit"), q.Get("offset"))
 	if err != nil {
-		writeResponseStatus(w, http.StatusBadRequest, reqID, translate.ErrorResponse{
-			Error: translate.APIError{Code: "InvalidParameterValue", Message: err.Error()}, RequestId: reqID})
+		writeResponseStatus(w, http.StatusBadRequest, reqID, ErrorResponse{
+			Error: APIError{Code: "InvalidParameterValue", Message: err.Error()}, RequestId: reqID})
 		return
 	}
 	fns := s.matching("", "", q.Get("function"))
 	if q.Get("function") == "" || len(fns) == 0 {
-		writeResponseStatus(w, http.StatusNotFound, reqID, translate.ErrorResponse{
-			Error:     translate.APIError{Code: "ResourceNotFound.Function", Message: "The function does not exist."},
+		writeResponseStatus(w, http.StatusNotFound, reqID, ErrorResponse{
+			Error:     APIError{Code: "ResourceNotFound.Function", Message: "The function does not exist."},
 			RequestId: reqID})
 		return
 	}
 	now := s.now()
 	win := &window{lo: nanos(now.Add(-24 * time.Hour)), hi: nanos(now) + 1, now: nanos(now),
-		order: ordering{by: translate.OrderByStartTime, desc: true}, keep: offset + limit}
+		order: ordering{by: scf.OrderByStartTime, desc: true}, keep: offset + limit}
 	writeResponse(w, reqID, s.page(win, fns[:1], offset, reqID))
 }
 

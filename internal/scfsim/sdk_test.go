@@ -14,7 +14,7 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 func noRateLimit(c *Config) { c.RateLimit = 1 << 30 }
@@ -41,7 +41,7 @@ func TestSDKValidCalls(t *testing.T) {
 				t.Fatalf("Send: %v", err)
 			}
 			var env struct {
-				Response translate.GetFunctionLogsResponse
+				Response scf.GetFunctionLogsResponse
 			}
 			if err := json.Unmarshal(resp.GetBody(), &env); err != nil {
 				t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 const (
@@ -373,18 +373,18 @@ func errFunctionNotFound(name, ns string) *apiError {
 }
 
 // page runs the window over fns and answers the records after offset.
-func (s *Simulator) page(w *window, fns []*fnModel, offset int, reqID string) *translate.GetFunctionLogsResponse {
+func (s *Simulator) page(w *window, fns []*fnModel, offset int, reqID string) *scf.GetFunctionLogsResponse {
 	total, rows := w.run(fns)
-	data := []translate.FunctionLog{}
+	data := []scf.FunctionLog{}
 	if len(rows) > offset {
 		for _, r := range rows[offset:] {
 			data = append(data, r.functionLog(s.loc))
 		}
 	}
-	return &translate.GetFunctionLogsResponse{
+	return &scf.GetFunctionLogsResponse{
 		TotalCount:    total,
 		Data:          data,
-		SearchContext: &translate.LogSearchContext{},
+		SearchContext: &scf.LogSearchContext{},
 		RequestId:     reqID,
 	}
 }
@@ -402,8 +402,8 @@ func writeResponse(w http.ResponseWriter, reqID string, v any) {
 func writeResponseStatus(w http.ResponseWriter, status int, reqID string, v any) {
 	b, err := json.Marshal(envelope{v})
 	if err != nil {
-		b, _ = json.Marshal(envelope{translate.ErrorResponse{
-			Error:     translate.APIError{Code: "InternalError", Message: "Response encoding failed."},
+		b, _ = json.Marshal(envelope{ErrorResponse{
+			Error:     APIError{Code: "InternalError", Message: "Response encoding failed."},
 			RequestId: reqID,
 		}})
 	}
@@ -415,8 +415,8 @@ func writeResponseStatus(w http.ResponseWriter, status int, reqID string, v any)
 
 // writeError writes e in the language the call asked for.
 func writeError(w http.ResponseWriter, reqID, lang string, e *apiError) {
-	writeResponse(w, reqID, translate.ErrorResponse{
-		Error:     translate.APIError{Code: e.code, Message: e.message(lang)},
+	writeResponse(w, reqID, ErrorResponse{
+		Error:     APIError{Code: e.code, Message: e.message(lang)},
 		RequestId: reqID,
 	})
 }

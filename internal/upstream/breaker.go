@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
-
-	"github.com/mudscf/mudscf/translate"
 )
 
 // BreakerOpenError is a call refused without reaching the upstream: the
@@ -24,30 +22,20 @@ func (e *BreakerOpenError) Error() string {
 		e.RetryAfter.Round(time.Millisecond))
 }
 
-// breaker stops calling an upstream that keeps failing. It sits
-// before the budget, so that refused calls spend no slot; after openFor it
-// lets one probe call through, and the probe's success closes it again.
-type breaker struct {
-	next logsCaller
-	*guard
-}
-
-// guard is the breaker of one account in one region, which every API
-// called there (SCF's and CLS's) shares: their failures are the same
+// breaker stops calling an upstream that keeps failing. It is the first
+// step of every call (see Caller.Call), before the budgets, so that refused
+// calls spend no slot; after openFor it lets one probe call through, and
+// the probe's success closes it again. There is one per account and region,
+// which every API called there shares: their failures are the same
 // upstream's, and the breaker's metrics are per account.
-type guard struct {
+type breaker struct {
 	cb *gobreaker.CircuitBreaker[struct{}]
 	// probeAt is when the open breaker turns half-open (unix ns).
 	probeAt atomic.Int64
 }
 
-// newBreaker guards next, one account (named by its alias) in one region.
-func newBreaker(next logsCaller, cfg BreakerConfig, account string, metrics *Metrics) *breaker {
-	return &breaker{next: next, guard: newGuard(cfg, account, metrics)}
-}
-
-func newGuard(cfg BreakerConfig, account string, metrics *Metrics) *guard {
-	c := &guard{}
+func newBreaker(cfg BreakerConfig, account string, metrics *Metrics) *breaker {
+	c := &breaker{}
 	metrics.breakerStateChanged(account, nil, gobreaker.StateClosed)
 	c.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
@@ -70,17 +58,8 @@ func newGuard(cfg BreakerConfig, account string, metrics *Metrics) *guard {
 	return c
 }
 
-// GetFunctionLogs makes the call unless the breaker is open.
-func (c *breaker) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (resp translate.GetFunctionLogsResponse, err error) {
-	err = c.do(ctx, func() error {
-		resp, err = c.next.GetFunctionLogs(ctx, params)
-		return err
-	})
-	return resp, err
-}
-
 // do makes call unless the breaker is open.
-func (c *guard) do(ctx context.Context, call func() error) error {
+func (c *breaker) do(ctx context.Context, call func() error) error {
 	_, err := c.cb.Execute(func() (struct{}, error) {
 		err := call()
 		if err != nil && ctx.Err() != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mudscf/mudscf/internal/upstream/budget"
-	"github.com/mudscf/mudscf/translate"
 )
 
 // Only an unhealthy upstream counts toward opening the breaker.
@@ -36,23 +35,16 @@ func TestBreakerCountsOnlyUpstreamHealth(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			calls := 0
-			next := callerFunc(func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-				calls++
-				return translate.GetFunctionLogsResponse{}, c.err
-			})
-			b := newBreaker(next, BreakerConfig{Failures: 2, OpenFor: time.Minute}, "test", NewMetrics(prometheus.NewRegistry()))
+			b := newBreaker(BreakerConfig{Failures: 2, OpenFor: time.Minute}, "test", NewMetrics(prometheus.NewRegistry()))
 			for range 3 {
-				_, _ = b.GetFunctionLogs(c.ctx, translate.GetFunctionLogsRequest{})
+				_ = b.do(c.ctx, func() error {
+					calls++
+					return c.err
+				})
 			}
 			if opened := calls == 2; opened != c.opens {
 				t.Errorf("3 calls made %d upstream calls; opens %v, want %v", calls, opened, c.opens)
 			}
 		})
 	}
-}
-
-type callerFunc func(context.Context, translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error)
-
-func (f callerFunc) GetFunctionLogs(ctx context.Context, r translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	return f(ctx, r)
 }

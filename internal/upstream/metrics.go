@@ -38,7 +38,7 @@ func (m *Metrics) account(account, api string) {
 		m.breakers.WithLabelValues(account, st.String())
 		m.breakerChanges.WithLabelValues(account, st.String())
 	}
-	for _, o := range []Outcome{OK, RateLimited, AuthFailure, ClientError, Timeout, Unreachable, BadResponse} {
+	for _, o := range []Outcome{OK, RateLimited, AuthFailure, Rejected, Timeout, Unreachable, BadResponse} {
 		m.calls.WithLabelValues(account, api, o.callLabel())
 	}
 }

@@ -9,31 +9,47 @@ import (
 )
 
 // Outcome is how a call to the upstream ended, in the one vocabulary the
-// breaker, the budget, the metrics and the HTTP edge share.
+// breaker, the budgets, the metrics and the HTTP edge share.
 type Outcome int
 
 const (
 	// OK: the upstream answered with data.
 	OK Outcome = iota
-	// RateLimited: RequestLimitExceeded (or CLS's per-topic concurrency
-	// limit, TopicConcurrencyExceeded), although the budget kept count;
-	// something else spends the account or runs queries on the topic.
+	// RateLimited: the account's limit of calls per second for the API
+	// (RequestLimitExceeded), although its budget kept count: something
+	// else spends the account.
 	RateLimited
+	// TopicBusy: a CLS log topic's limit of concurrent queries
+	// (LimitExceeded.LogSearch), although its budget kept count: the
+	// console, dashboards or alarms query the topic too.
+	TopicBusy
 	// AuthFailure: the upstream refused mudscf's own credentials.
 	AuthFailure
-	// ClientError: any other API error — the upstream, healthy, said no to
-	// what was asked (a parameter, a missing function, a permission).
-	ClientError
-	// Unhealthy: the upstream says it is broken (InternalError,
-	// ResourceUnavailable).
-	Unhealthy
+	// PermissionDenied: the credentials lack a permission (CAM).
+	PermissionDenied
+	// Misconfigured: mudscf's configuration names something the upstream
+	// does not have or allow (a region, a role, a log topic).
+	Misconfigured
+	// NotFound: the function does not exist upstream.
+	NotFound
+	// InvalidRequest: the upstream refused a value the client chose
+	// (paging, order, window, status).
+	InvalidRequest
+	// Rejected: any other API error — the upstream, healthy, refused what
+	// mudscf built.
+	Rejected
+	// InternalError: the upstream says it failed (InternalError).
+	InternalError
+	// Unavailable: the upstream says it is unavailable
+	// (ResourceUnavailable).
+	Unavailable
 	// Timeout: no answer before the call's deadline.
 	Timeout
 	// Unreachable: no HTTP answer (refused, reset, DNS, TLS), or its body
 	// cut short.
 	Unreachable
 	// BadResponse: an HTTP answer that is not the API's (a gateway's error
-	// page, a body that is not the envelope).
+	// page, a body that is not the envelope or that mudscf cannot read).
 	BadResponse
 	// CallerGaveUp: the caller's context ended first; that says nothing
 	// about the upstream.
@@ -46,15 +62,106 @@ const (
 )
 
 var outcomeNames = [...]string{
-	OK: "ok", RateLimited: "rate_limited", AuthFailure: "auth_failure", ClientError: "client_error",
-	Unhealthy: "unhealthy", Timeout: "timeout", Unreachable: "unreachable", BadResponse: "bad_response",
+	OK: "ok", RateLimited: "rate_limited", TopicBusy: "topic_busy", AuthFailure: "auth_failure",
+	PermissionDenied: "permission_denied", Misconfigured: "misconfigured", NotFound: "not_found",
+	InvalidRequest: "invalid_request", Rejected: "rejected", InternalError: "internal_error",
+	Unavailable: "unavailable", Timeout: "timeout", Unreachable: "unreachable", BadResponse: "bad_response",
 	CallerGaveUp: "caller_gave_up", BudgetRefused: "budget_refused", BreakerOpen: "breaker_open",
 }
 
 func (o Outcome) String() string { return outcomeNames[o] }
 
-// Classify is the one place an error from a call is read. A new Tencent
-// code that needs its own treatment is one case here.
+// codeRule is what one Tencent error code, or a family of them when the key
+// ends in ".", means.
+type codeRule struct {
+	outcome Outcome
+	// explanation is what the code means for a reader of mudscf's answer;
+	// "%s" in it stands for the upstream's own message, where that helps
+	// the client fix its request.
+	explanation string
+}
+
+// codeRules hold every code of GetFunctionLogs' error table, the common
+// codes a call can meet, RequestLimitExceeded, the AuthFailure family and
+// CLS's codes.
+//
+// The principle: what the client controls (paging, ordering, window,
+// status) is InvalidRequest, with the upstream's explanation; a function
+// missing upstream is NotFound; everything about the proxy's own
+// credentials, region or request shape is the proxy's problem, never
+// blamed on the client's token.
+var codeRules = map[string]codeRule{
+	"AuthFailure.":                          {AuthFailure, "the upstream rejected mudscf's own Tencent Cloud credentials; an operator must fix the proxy's credentials"},
+	"FailedOperation.AuthFailure":           {AuthFailure, "the upstream failed to verify mudscf's login information"},
+	"UnauthorizedOperation.":                {PermissionDenied, "mudscf's Tencent Cloud credentials lack permission (CAM) to read this function's logs"},
+	"UnauthorizedOperation":                 {PermissionDenied, "mudscf's Tencent Cloud credentials lack permission to read this function's logs"},
+	"UnsupportedOperation.NotSupportRegion": {Misconfigured, "the Tencent Cloud region configured for this project does not support SCF logs"},
+	"InvalidParameter.RoleCheck":            {Misconfigured, "the upstream's role check failed for this function"},
+	"ResourceNotFound.RoleCheck":            {Misconfigured, "the role the upstream function needs does not exist"},
+	"FailedOperation.TopicNotExist":         {Misconfigured, "the function's log topic does not exist upstream"},
+	// CLS: the function's topic, configured or reported by SCF, is unknown
+	// or missing; the message names the function.
+	TopicNotFound: {Misconfigured, "the function's CLS log topic is unknown: %s"},
+
+	"ResourceNotFound.Function":     {NotFound, "the function does not exist upstream in the configured region and namespace"},
+	"ResourceNotFound.FunctionName": {NotFound, "the function does not exist upstream in the configured region and namespace"},
+
+	"InvalidParameterValue.Offset":             {InvalidRequest, "invalid offset: %s"},
+	"LimitExceeded.Offset":                     {InvalidRequest, "offset+limit is over the upstream's cap of 10000: %s"},
+	"InvalidParameterValue.Order":              {InvalidRequest, "invalid order: %s"},
+	"InvalidParameterValue.RetCode":            {InvalidRequest, "invalid status filter: %s"},
+	"InvalidParameterValue.DateTime":           {InvalidRequest, "invalid since/until window: %s"},
+	"InvalidParameterValue.StartTimeOrEndTime": {InvalidRequest, "since and until must both be known: %s"},
+	// Bare InvalidParameterValue is also how Tencent refuses an unknown
+	// region: mudscf validates every value a client controls before sending,
+	// so what is left is mudscf's own configuration (region, namespace).
+	"InvalidParameterValue": {Misconfigured, "the upstream rejected a value from mudscf's configuration (region or namespace?): %s"},
+
+	"RequestLimitExceeded":   {RateLimited, "the upstream's request budget is exhausted; retry later"},
+	"RequestLimitExceeded.":  {RateLimited, "the upstream's request budget is exhausted; retry later"},
+	TopicConcurrencyExceeded: {TopicBusy, "too many concurrent queries on the function's log topic; retry later"},
+
+	"ResourceUnavailable":  {Unavailable, "the upstream service is unavailable"},
+	"ResourceUnavailable.": {Unavailable, "the upstream service is unavailable"},
+
+	"InternalError":          {InternalError, "the upstream had an internal error"},
+	"InternalError.":         {InternalError, "the upstream had an internal error"},
+	"FailedOperation":        {Rejected, "the upstream operation failed"},
+	"FailedOperation.":       {Rejected, "the upstream operation failed"},
+	"InvalidParameter.":      {Rejected, "the upstream rejected the request mudscf built: %s"},
+	"InvalidParameterValue.": {Rejected, "the upstream rejected a parameter mudscf built: %s"},
+}
+
+// unexpectedCode is the rule of a code mudscf does not know
+// (MissingParameter, InvalidAction, ...): mudscf spoke wrongly to the
+// upstream.
+var unexpectedCode = codeRule{Rejected, "the upstream answered with an error mudscf does not expect"}
+
+// Codes mudscf tells apart beyond their family.
+const (
+	// TopicConcurrencyExceeded is CLS's error for a query beyond a topic's
+	// concurrency limit.
+	TopicConcurrencyExceeded = "LimitExceeded.LogSearch"
+	// TopicNotFound is the code of a function without a CLS topic, whether
+	// SCF reports none or CLS does not know the one reported.
+	TopicNotFound = "ResourceNotFound.TopicNotExist"
+)
+
+// ruleFor is the one place a Tencent error code is read: the code itself,
+// else its family (the part up to its first dot).
+func ruleFor(code string) codeRule {
+	if r, ok := codeRules[code]; ok {
+		return r
+	}
+	if i := strings.IndexByte(code, '.'); i > 0 {
+		if r, ok := codeRules[code[:i+1]]; ok {
+			return r
+		}
+	}
+	return unexpectedCode
+}
+
+// Classify is how err, from a call, ended.
 func Classify(err error) Outcome {
 	var apiErr *APIError
 	var tErr *TransportError
@@ -71,15 +178,7 @@ func Classify(err error) Outcome {
 	case errors.As(err, &gaveUp):
 		return CallerGaveUp
 	case errors.As(err, &apiErr):
-		switch code := apiErr.Code; {
-		case strings.HasPrefix(code, "RequestLimitExceeded"), code == TopicConcurrencyExceeded:
-			return RateLimited
-		case strings.HasPrefix(code, "AuthFailure"):
-			return AuthFailure
-		case strings.HasPrefix(code, "InternalError"), strings.HasPrefix(code, "ResourceUnavailable"):
-			return Unhealthy
-		}
-		return ClientError
+		return ruleFor(apiErr.Code).outcome
 	case errors.As(err, &tErr):
 		return tErr.Outcome
 	case errors.Is(err, context.DeadlineExceeded):
@@ -90,24 +189,45 @@ func Classify(err error) Outcome {
 	return Unreachable
 }
 
+// Explain is what an API error's code means for a reader of mudscf's
+// answer, with the upstream's message where it helps the client.
+func (e *APIError) Explain() string {
+	msg := ruleFor(e.Code).explanation
+	if strings.Contains(msg, "%s") {
+		msg = strings.Replace(msg, "%s", clip(e.Message), 1)
+	}
+	return msg
+}
+
+// clip keeps upstream text short in what mudscf passes on.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
 // UpstreamFailing says whether the outcome means the upstream itself is
 // failing — no usable answer, or Tencent saying it is broken — which is
-// what the breaker counts. What the client asked for, the account's rate
-// limit and mudscf's credentials are answers from a healthy upstream.
+// what the breaker counts. What the client asked for, the limits and
+// mudscf's credentials are answers from a healthy upstream.
 func (o Outcome) UpstreamFailing() bool {
 	switch o {
-	case Unhealthy, Timeout, Unreachable, BadResponse:
+	case InternalError, Unavailable, Timeout, Unreachable, BadResponse:
 		return true
 	}
 	return false
 }
 
 // callLabel is the result label of a call that was sent. Tencent's API
-// errors other than the rate limit and authentication share "api_error",
-// as they did before outcomes were told apart.
+// errors other than the limits and authentication share "api_error", as
+// they did before outcomes were told apart.
 func (o Outcome) callLabel() string {
 	switch o {
-	case ClientError, Unhealthy:
+	case TopicBusy:
+		return RateLimited.String()
+	case PermissionDenied, Misconfigured, NotFound, InvalidRequest, Rejected, InternalError, Unavailable:
 		return "api_error"
 	case CallerGaveUp:
 		return "unreachable"

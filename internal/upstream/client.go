@@ -14,21 +14,10 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
-
-	"github.com/mudscf/mudscf/translate"
 )
 
-// SCF API coordinates of the actions mudscf calls.
-const (
-	scfService  = "scf"
-	scfVersion  = "2018-04-16"
-	getLogs     = "GetFunctionLogs"
-	getFunction = "GetFunction"
-
-	// DefaultEndpoint is the SCF endpoint that routes by the Region header.
-	DefaultEndpoint = "scf.tencentcloudapi.com"
-	DefaultTimeout  = 10 * time.Second
-)
+// DefaultTimeout bounds one call when the configuration gives no timeout.
+const DefaultTimeout = 10 * time.Second
 
 // ClientConfig configures one upstream account in one region.
 type ClientConfig struct {
@@ -46,36 +35,24 @@ type ClientConfig struct {
 	Transport http.RoundTripper
 }
 
-// Client calls SCF (GetFunctionLogs, GetFunction) through the official
-// SDK.
-type Client struct{ api }
-
-// api is one Tencent Cloud API (a service at a version) reached through the
-// official SDK, with everything in it that acts behind the caller's back
-// turned off.
-type api struct {
-	sdk              *common.Client
-	service, version string
-	secretID         string
-	timeout          time.Duration
+// client calls one Tencent Cloud service (at the API version mudscf
+// speaks) for one account in one region, through the official SDK with
+// everything in it that acts behind the caller's back turned off.
+type client struct {
+	sdk      *common.Client
+	service  service
+	secretID string
+	timeout  time.Duration
 }
 
-// NewClient builds an SCF client whose SDK never retries, reroutes or
+// newClient builds the client of svc whose SDK never retries, reroutes or
 // prints requests.
-func NewClient(cfg ClientConfig) (*Client, error) {
-	a, err := newAPI(cfg, DefaultEndpoint, scfService, scfVersion)
-	if err != nil {
-		return nil, err
-	}
-	return &Client{a}, nil
-}
-
-func newAPI(cfg ClientConfig, defaultEndpoint, service, version string) (api, error) {
+func newClient(cfg ClientConfig, svc service) (*client, error) {
 	if cfg.Region == "" {
-		return api{}, errors.New("tencent client: region is required")
+		return nil, errors.New("tencent client: region is required")
 	}
 	if cfg.Endpoint == "" {
-		cfg.Endpoint = defaultEndpoint
+		cfg.Endpoint = svc.defaultEndpoint
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -84,7 +61,7 @@ func newAPI(cfg ClientConfig, defaultEndpoint, service, version string) (api, er
 	if cred == nil {
 		var err error
 		if cred, err = credentialChain().GetCredential(); err != nil {
-			return api{}, fmt.Errorf("tencent client: no credentials in the environment, profile file, TKE OIDC role or CVM role: %w", err)
+			return nil, fmt.Errorf("tencent client: no credentials in the environment, profile file, TKE OIDC role or CVM role: %w", err)
 		}
 	}
 	scheme := strings.ToUpper(cfg.Scheme)
@@ -92,7 +69,7 @@ func newAPI(cfg ClientConfig, defaultEndpoint, service, version string) (api, er
 		scheme = "HTTPS"
 	}
 	if scheme != "HTTPS" && scheme != "HTTP" {
-		return api{}, fmt.Errorf("tencent client: scheme %q is neither https nor http", cfg.Scheme)
+		return nil, fmt.Errorf("tencent client: scheme %q is neither https nor http", cfg.Scheme)
 	}
 
 	cpf := profile.NewClientProfile()
@@ -119,7 +96,7 @@ func newAPI(cfg ClientConfig, defaultEndpoint, service, version string) (api, er
 		WithHttpTransport(statusRecorder{next: transport}).
 		WithRequestClient("mudscf")
 	secretID, _, _ := cred.GetCredential()
-	return api{sdk: sdk, service: service, version: version, secretID: secretID, timeout: cfg.Timeout}, nil
+	return &client{sdk: sdk, service: svc, secretID: secretID, timeout: cfg.Timeout}, nil
 }
 
 // credentialChain is the SDK's provider chain with TKE's OIDC role added:
@@ -136,42 +113,9 @@ func credentialChain() common.Provider {
 	return common.NewProviderChain(providers)
 }
 
-// SecretID identifies the upstream account, whose budget the calls spend.
-func (a *api) SecretID() string { return a.secretID }
-
-// GetFunctionLogs makes one upstream call. Errors are *APIError or
-// *TransportError.
-func (c *Client) GetFunctionLogs(ctx context.Context, params translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	var out translate.GetFunctionLogsResponse
-	err := c.call(ctx, getLogs, params, &out)
-	return out, err
-}
-
-// FunctionDetails is what SCF's GetFunction says of a function that mudscf
-// uses: its memory size (what Tencent bills by) and its CLS log topic.
-type FunctionDetails struct {
-	MemorySize  int64 // MB
-	Timeout     int64 // s
-	ClsLogsetId string
-	ClsTopicId  string
-}
-
-// GetFunction describes one function. Errors are *APIError or
-// *TransportError.
-func (c *Client) GetFunction(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error) {
-	params := struct {
-		FunctionName string
-		Namespace    string `json:",omitempty"`
-		Qualifier    string `json:",omitempty"`
-	}{name, namespace, qualifier}
-	var out FunctionDetails
-	err := c.call(ctx, getFunction, params, &out)
-	return out, err
-}
-
 // call makes one call of action with params, and decodes the answer's
 // Response into out.
-func (c *api) call(ctx context.Context, action string, params, out any) error {
+func (c *client) call(ctx context.Context, action string, params, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	seen := new(exchange)
@@ -181,7 +125,7 @@ func (c *api) call(ctx context.Context, action string, params, out any) error {
 	if err != nil {
 		return err
 	}
-	req := tchttp.NewCommonRequest(c.service, c.version, action)
+	req := tchttp.NewCommonRequest(c.service.name, c.service.version, action)
 	req.SetContext(ctx)
 	if err := req.SetActionParameters(body); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package upstream
+package logsource
 
 import (
 	"context"
@@ -6,73 +6,29 @@ import (
 	"math"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-
 	"github.com/mudscf/mudscf/internal/scfsim"
-	"github.com/mudscf/mudscf/internal/upstream/budget"
+	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
-
-// clientDescriber is GetFunction without a budget.
-type clientDescriber struct{ *Client }
-
-func (d clientDescriber) Describe(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error) {
-	return d.GetFunction(ctx, name, namespace, qualifier)
-}
 
 // sources are both sources over one simulator.
 type sources struct {
-	env      *simEnv
-	logs     *getFunctionLogsSource
-	cls      *CLSSource
-	clsCalls *countingSearch
-}
-
-type countingSearch struct {
-	next  SearchLogCaller
-	calls atomic.Int64
-}
-
-func (c *countingSearch) SearchLog(ctx context.Context, req translate.SearchLogRequest) (translate.SearchLogResponse, error) {
-	c.calls.Add(1)
-	return c.next.SearchLog(ctx, req)
-}
-
-// pacedLogs keeps GetFunctionLogs within the simulator's 5 calls per
-// second.
-type pacedLogs struct {
-	next  logsCaller
-	limit budget.Limiter
-}
-
-func (p pacedLogs) GetFunctionLogs(ctx context.Context, req translate.GetFunctionLogsRequest) (translate.GetFunctionLogsResponse, error) {
-	g, _, err := p.limit.Acquire(ctx, budget.Interactive)
-	if err != nil {
-		return translate.GetFunctionLogsResponse{}, err
-	}
-	defer func() { g.Done(time.Now()) }()
-	return p.next.GetFunctionLogs(ctx, req)
+	env    *simEnv
+	logs   LogSource
+	cls    LogSource
+	caller *countingCaller
 }
 
 func newSources(t *testing.T, fns ...scfsim.Function) *sources {
 	t.Helper()
 	env := startSim(t, nil, fns...)
-	scf := env.client(t, testSecretID, testSecretKey, nil)
-	// A generous timeout: the simulator rebuilds a window's records for each
-	// query, which under -race on a busy 2-core machine takes seconds.
-	cls, err := NewCLSClient(ClientConfig{Region: "ap-guangzhou", Endpoint: env.Host, Scheme: "http", Timeout: time.Minute,
-		Credential: common.NewCredential(testSecretID, testSecretKey)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	counting := &countingSearch{next: cls}
-	paced := pacedLogs{next: scf, limit: budget.New(budget.Config{RequestsPerSecond: 5, Margin: 100 * time.Millisecond, MaxWait: time.Minute}, nil, "paced", 0)}
-	return &sources{env: env, logs: newGetFunctionLogsSource(paced, env.Location),
-		cls: NewCLSSource(counting, NewTopics(clientDescriber{scf}, nil), env.Location), clsCalls: counting}
+	caller := env.caller(t, 5)
+	return &sources{env: env, logs: getFunctionLogs{caller: caller, loc: env.Location},
+		cls: NewCLS(caller, NewTopics(caller, nil)), caller: caller}
 }
 
 // sameExecution says how a and b, one invocation as GetFunctionLogs (a) and
@@ -167,12 +123,12 @@ func TestCLSSourceEquivalence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			calls := s.clsCalls.calls.Load()
+			calls := s.caller.searches.Load()
 			gotStats, err := s.cls.Stats(ctx, c.target, c.q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := s.clsCalls.calls.Load() - calls; n != 1 {
+			if n := s.caller.searches.Load() - calls; n != 1 {
 				t.Errorf("CLS stats cost %d calls, want 1", n)
 			}
 			if gotStats.LastRun == nil || wantStats.LastRun == nil {
@@ -218,21 +174,25 @@ func exactMean(env *simEnv, t translate.Target, q translate.Query) int64 {
 	return int64(math.Round(sum / float64(n)))
 }
 
-// A function whose GetFunction reports no topic is an error naming it.
+// A function whose GetFunction reports no topic is a misconfiguration
+// naming it.
 func TestCLSSourceNoTopic(t *testing.T) {
-	topics := NewTopics(describerFunc(func(context.Context, string, string, string) (FunctionDetails, error) {
-		return FunctionDetails{MemorySize: 128}, nil
-	}), nil)
-	src := NewCLSSource(nil, topics, time.UTC)
+	describe := callerFunc(func(_ context.Context, api upstream.API, _ string, _, resp any) error {
+		if api != upstream.GetFunction {
+			t.Fatalf("called %s before the topic was known", api.Action)
+		}
+		*resp.(*scf.GetFunctionResponse) = scf.GetFunctionResponse{MemorySize: 128}
+		return nil
+	})
+	src := NewCLS(describe, NewTopics(describe, nil))
 	_, err := src.Stats(context.Background(), translate.Target{FunctionName: "orphan", Namespace: "ns1"}, translate.Query{})
-	f := translate.ClassifyUpstream(TopicNotFound, err.Error(), "")
-	if Classify(err) != ClientError || f.Body.Code != translate.CodeUpstreamConfig || !strings.Contains(err.Error(), `"orphan"`) {
-		t.Errorf("got %v (%s), want a misconfiguration naming the function", err, f.Body.Code)
+	if upstream.Classify(err) != upstream.Misconfigured || !strings.Contains(err.Error(), `"orphan"`) {
+		t.Errorf("got %v (%s), want a misconfiguration naming the function", err, upstream.Classify(err))
 	}
 }
 
-type describerFunc func(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error)
+type callerFunc func(ctx context.Context, api upstream.API, topic string, req, resp any) error
 
-func (f describerFunc) Describe(ctx context.Context, name, namespace, qualifier string) (FunctionDetails, error) {
-	return f(ctx, name, namespace, qualifier)
+func (f callerFunc) Call(ctx context.Context, api upstream.API, topic string, req, resp any) error {
+	return f(ctx, api, topic, req, resp)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/scf"
 )
 
 const (
@@ -31,22 +32,29 @@ func startSim(t testing.TB, now func() time.Time, fns ...scfsim.Function) *simEn
 	return &simEnv{testenv.StartSimulator(t, now, fns...)}
 }
 
-func (e *simEnv) client(t *testing.T, secretID, secretKey string, transport http.RoundTripper) *Client {
+func (e *simEnv) client(t *testing.T, secretID, secretKey string, transport http.RoundTripper) *client {
 	t.Helper()
-	c, err := NewClient(ClientConfig{
+	c, err := newClient(ClientConfig{
 		Region: "ap-guangzhou", Endpoint: e.Host, Scheme: "http", Timeout: 2 * time.Second,
 		Credential: common.NewCredential(secretID, secretKey), Transport: transport,
-	})
+	}, scfService)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func (e *simEnv) lastHour() translate.GetFunctionLogsRequest {
+func (e *simEnv) lastHour() scf.GetFunctionLogsRequest {
 	now := time.Now()
 	q := translate.Query{Limit: 10, Order: translate.OrderDesc, Since: now.Add(-time.Hour), Until: now}
-	return q.Upstream(translate.Target{FunctionName: "APITest", Namespace: "default"}, e.Location)
+	return scf.LogsRequest(q, translate.Target{FunctionName: "APITest", Namespace: "default"}, e.Location)
+}
+
+// getFunctionLogs makes one GetFunctionLogs call with c, outside any chain.
+func getFunctionLogs(c *client, req scf.GetFunctionLogsRequest) (scf.GetFunctionLogsResponse, error) {
+	var resp scf.GetFunctionLogsResponse
+	err := c.call(context.Background(), GetFunctionLogs.Action, req, &resp)
+	return resp, err
 }
 
 // tamper flips the last hex digit of the signature on its way out.
@@ -81,7 +89,7 @@ func TestSDKClientAgainstSimulator(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			env := startSim(t, func() time.Time { return time.Now().Add(c.clock) })
 			client := env.client(t, c.secretID, testSecretKey, c.transport)
-			resp, err := client.GetFunctionLogs(context.Background(), env.lastHour())
+			resp, err := getFunctionLogs(client, env.lastHour())
 			suiteWitness.SeeErr("a Client error", err)
 			if c.wantCode == "" {
 				if err != nil {
@@ -117,7 +125,7 @@ func TestSimulatorRateLimitThroughSDK(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := client.GetFunctionLogs(context.Background(), req)
+			_, err := getFunctionLogs(client, req)
 			suiteWitness.SeeErr("a Client error", err)
 			code := "ok"
 			var apiErr *APIError
@@ -153,7 +161,7 @@ func TestTransportFailures(t *testing.T) {
 		{"malformed JSON", scfsim.Faults{MalformedJSON: true}, 0, BadResponse, ""},
 		{"connection reset", scfsim.Faults{ResetConnection: true}, 0, Unreachable, ""},
 		{"slow upstream", scfsim.Faults{Latency: time.Second}, 100 * time.Millisecond, Timeout, ""},
-		{"forced error code", scfsim.Faults{ErrorCode: "InternalError.System"}, 0, Unhealthy, "InternalError.System"},
+		{"forced error code", scfsim.Faults{ErrorCode: "InternalError.System"}, 0, InternalError, "InternalError.System"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -163,7 +171,7 @@ func TestTransportFailures(t *testing.T) {
 			if c.timeout > 0 {
 				client.timeout = c.timeout
 			}
-			_, err := client.GetFunctionLogs(context.Background(), env.lastHour())
+			_, err := getFunctionLogs(client, env.lastHour())
 			suiteWitness.SeeErr("a Client error", err)
 			var tErr *TransportError
 			var apiErr *APIError
@@ -214,12 +222,12 @@ func TestTransportFailures(t *testing.T) {
 			}))
 			defer srv.Close()
 			defer close(release)
-			client, err := NewClient(ClientConfig{Region: "ap-guangzhou", Endpoint: strings.TrimPrefix(srv.URL, "http://"),
-				Scheme: "http", Timeout: c.timeout, Credential: common.NewCredential(testSecretID, testSecretKey)})
+			client, err := newClient(ClientConfig{Region: "ap-guangzhou", Endpoint: strings.TrimPrefix(srv.URL, "http://"),
+				Scheme: "http", Timeout: c.timeout, Credential: common.NewCredential(testSecretID, testSecretKey)}, scfService)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = client.GetFunctionLogs(context.Background(), translate.GetFunctionLogsRequest{FunctionName: "APITest"})
+			_, err = getFunctionLogs(client, scf.GetFunctionLogsRequest{FunctionName: "APITest"})
 			suiteWitness.SeeErr("a Client error", err)
 			var tErr *TransportError
 			if !errors.As(err, &tErr) || tErr.Outcome != c.want {
@@ -235,54 +243,15 @@ func TestTransportFailures(t *testing.T) {
 		}
 		addr := l.Addr().String()
 		l.Close()
-		c, err := NewClient(ClientConfig{Region: "ap-guangzhou", Endpoint: addr, Scheme: "http", Credential: common.NewCredential(testSecretID, testSecretKey)})
+		c, err := newClient(ClientConfig{Region: "ap-guangzhou", Endpoint: addr, Scheme: "http", Credential: common.NewCredential(testSecretID, testSecretKey)}, scfService)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = c.GetFunctionLogs(context.Background(), translate.GetFunctionLogsRequest{FunctionName: "APITest"})
+		_, err = getFunctionLogs(c, scf.GetFunctionLogsRequest{FunctionName: "APITest"})
 		suiteWitness.SeeErr("a Client error", err)
 		var tErr *TransportError
 		if !errors.As(err, &tErr) || tErr.Outcome != Unreachable {
 			t.Fatalf("got %v, want unreachable", err)
 		}
 	})
-}
-
-// The LogSource answers match the simulator's own ground truth.
-func TestGetFunctionLogsSourceMatchesGroundTruth(t *testing.T) {
-	frozen := time.Now()
-	env := startSim(t, func() time.Time { return frozen })
-	src := newGetFunctionLogsSource(env.client(t, testSecretID, testSecretKey, nil), env.Location)
-	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
-	// Whole seconds: the upstream's format has no fractions.
-	until := frozen.Truncate(time.Second)
-	q := translate.Query{Limit: 5, Order: translate.OrderDesc, Since: until.Add(-6 * time.Hour), Until: until}
-
-	page, err := src.Page(context.Background(), target, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, err := src.Stats(context.Background(), target, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// EndTime has second precision and covers its whole second, so an
-	// execution that started within the frozen clock's last fraction of a
-	// second is in the upstream's answer: the truth must cover it too.
-	truth := env.Executions("ap-guangzhou", "default", "APITest", q.Since, q.Until.Add(time.Second-time.Nanosecond))
-	var ok int64
-	for _, e := range truth {
-		if e.Log.RetCode == 0 {
-			ok++
-		}
-	}
-	if page.Total != int64(len(truth)) || stats.TotalExecutions != int64(len(truth)) || stats.Successful != ok {
-		t.Fatalf("page total %d, stats %+v; ground truth %d executions, %d successful", page.Total, stats, len(truth), ok)
-	}
-	if len(truth) < 5 || len(page.Executions) != 5 {
-		t.Fatalf("want a full page of 5 from %d executions, got %d", len(truth), len(page.Executions))
-	}
-	if stats.LastRun == nil || page.Executions[0].ExecutedAt == nil || *stats.LastRun != *page.Executions[0].ExecutedAt {
-		t.Errorf("lastRun %v should be the newest execution %v", stats.LastRun, page.Executions[0].ExecutedAt)
-	}
 }

@@ -1,4 +1,4 @@
-package upstream
+package logsource
 
 import (
 	"context"
@@ -7,10 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/mudscf/mudscf/internal/scfsim"
-	"github.com/mudscf/mudscf/internal/upstream/budget"
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -22,7 +20,7 @@ import (
 // BENCHMARKS.md's section.
 func BenchmarkMissPerSource(b *testing.B) {
 	cfg := scfsim.DefaultConfig()
-	cfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
+	cfg.Accounts = []scfsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
 	cfg.Functions = []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
 	cfg.RateLimit = 1_000_000 // the simulator's 5/s would time the budget, not the source
 	sim, err := scfsim.New(cfg)
@@ -31,24 +29,10 @@ func BenchmarkMissPerSource(b *testing.B) {
 	}
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	b.Setenv("BENCH_SECRET_ID", testSecretID)
-	b.Setenv("BENCH_SECRET_KEY", testSecretKey)
-	host := strings.TrimPrefix(srv.URL, "http://")
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	pool := NewPool(PoolOptions{
-		Upstream: Config{Endpoint: host, CLSEndpoint: host, Scheme: "http", Timeout: time.Minute, Breaker: BreakerConfig{Failures: 1000, OpenFor: time.Second}},
-		Budget:   budget.Config{RequestsPerSecond: 10_000, MaxWait: time.Minute, Backoff: time.Second},
-		Location: loc, Registerer: prometheus.NewRegistry(),
-	})
-	creds := CredentialsConfig{SecretIDEnv: "BENCH_SECRET_ID", SecretKeyEnv: "BENCH_SECRET_KEY"}
-	gfl, err := pool.Source("p", "ap-guangzhou", creds)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cls, err := pool.CLSSource("p", "ap-guangzhou", creds, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	env := &simEnv{&testenv.Simulator{Simulator: sim, Host: strings.TrimPrefix(srv.URL, "http://"), Location: loc}}
+	caller := env.caller(b, 10_000)
+	gfl, cls := NewGetFunctionLogs(caller, loc), NewCLS(caller, NewTopics(caller, nil))
 	calls := map[string]func() int64{
 		"getFunctionLogs": func() int64 { return sim.Truth().TotalAccepted[testSecretID] },
 		"cls": func() int64 {

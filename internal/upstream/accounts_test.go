@@ -11,7 +11,7 @@ import (
 
 // Accounts are named by alias, never by SecretId: one alias per account,
 // one account per alias, and configurations without aliases still work.
-func TestPoolAliases(t *testing.T) {
+func TestAccountAliases(t *testing.T) {
 	t.Setenv("POOL_ID_A", "AKIDpoolTestAccountA000000000001")
 	t.Setenv("POOL_ID_B", "AKIDpoolTestAccountB000000000001")
 	t.Setenv("POOL_KEY", "pool-test-secret-key")
@@ -36,13 +36,16 @@ func TestPoolAliases(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := NewPool(PoolOptions{Upstream: Config{Endpoint: "127.0.0.1:1", Scheme: "http"}, Budget: budget.Config{RequestsPerSecond: 5},
+			a := NewAccounts(Options{Upstream: Config{Endpoint: "127.0.0.1:1", Scheme: "http"}, Budget: budget.Config{RequestsPerSecond: 5},
 				Registerer: prometheus.NewRegistry()})
 			var err error
+			var callers []*Caller
 			for _, pr := range c.projects {
-				if _, err = p.Source(pr.id, "ap-guangzhou", pr.creds); err != nil {
+				var caller *Caller
+				if caller, err = a.Caller(pr.id, "ap-guangzhou", pr.creds); err != nil {
 					break
 				}
+				callers = append(callers, caller)
 			}
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
@@ -57,8 +60,7 @@ func TestPoolAliases(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, pr := range c.projects {
-				id := map[string]string{"POOL_ID_A": "AKIDpoolTestAccountA000000000001", "POOL_ID_B": "AKIDpoolTestAccountB000000000001"}[pr.creds.SecretIDEnv]
-				if got := p.aliases[id]; got != c.want[i] {
+				if got := callers[i].Account(); got != c.want[i] {
 					t.Errorf("project %s: alias %q, want %q", pr.id, got, c.want[i])
 				}
 			}

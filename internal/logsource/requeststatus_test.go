@@ -1,4 +1,4 @@
-package upstream
+package logsource
 
 import (
 	"context"
@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/mudscf/mudscf/internal/scfsim"
-	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -20,17 +17,10 @@ import (
 // qualifier) stays with GetFunctionLogs.
 func TestRequestStatusServesOneRequestID(t *testing.T) {
 	env := startSim(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2, FailureRatio: 0.3})
-	t.Setenv("RS_SECRET_ID", testSecretID)
-	t.Setenv("RS_SECRET_KEY", testSecretKey)
-	pool := NewPool(PoolOptions{Upstream: Config{Endpoint: env.Host, Scheme: "http", Timeout: 10 * time.Second},
-		Budget: budget.Config{RequestsPerSecond: 5, MaxWait: time.Minute}, Location: env.Location, Registerer: prometheus.NewRegistry()})
-	src, err := pool.Source("p", "ap-guangzhou", CredentialsConfig{SecretIDEnv: "RS_SECRET_ID", SecretKeyEnv: "RS_SECRET_KEY"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The reference: GetFunctionLogs itself, paced to its limit.
-	logs := newGetFunctionLogsSource(pacedLogs{next: env.client(t, testSecretID, testSecretKey, nil),
-		limit: budget.New(budget.Config{RequestsPerSecond: 5, Margin: 100 * time.Millisecond, MaxWait: time.Minute}, nil, "paced", 0)}, env.Location)
+	caller := env.caller(t, 5)
+	src := NewGetFunctionLogs(caller, env.Location)
+	// The reference: GetFunctionLogs itself.
+	logs := getFunctionLogs{caller: caller, loc: env.Location}
 
 	until := time.Now().Add(-time.Minute).Truncate(time.Second)
 	since := until.Add(-time.Hour)
@@ -38,7 +28,7 @@ func TestRequestStatusServesOneRequestID(t *testing.T) {
 	truth := env.Executions("ap-guangzhou", "default", "APITest", since, until.Add(time.Second-1))
 	var succeeded, failed string
 	for _, e := range truth {
-		if e.Log.Succeeded() {
+		if e.Log.RetCode == 0 && e.Log.InvokeFinished == 1 {
 			succeeded = e.Log.RequestId
 		} else {
 			failed = e.Log.RequestId
@@ -66,16 +56,15 @@ func TestRequestStatusServesOneRequestID(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			q := query(c.id, c.status, "", c.offset)
-			before := env.Truth()
+			logsBefore, statusBefore := caller.logs.Load(), caller.status.Load()
 			got, err := src.Page(ctx, target, q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			after := env.Truth()
-			if n := after.TotalAccepted[testSecretID] - before.TotalAccepted[testSecretID]; n != 0 {
+			if n := caller.logs.Load() - logsBefore; n != 0 {
 				t.Errorf("%d GetFunctionLogs calls, want 0", n)
 			}
-			if n := after.APIs[getRequestStatus].TotalAccepted[testSecretID] - before.APIs[getRequestStatus].TotalAccepted[testSecretID]; n != 1 {
+			if n := caller.status.Load() - statusBefore; n != 1 {
 				t.Errorf("%d GetRequestStatus calls, want 1", n)
 			}
 			want, err := logs.Page(ctx, target, q)
@@ -104,11 +93,11 @@ func TestRequestStatusServesOneRequestID(t *testing.T) {
 	}
 
 	// A qualifier, which GetRequestStatus cannot filter on: GetFunctionLogs.
-	before := env.Truth().TotalAccepted[testSecretID]
+	before := caller.logs.Load()
 	if _, err := src.Page(ctx, target, query(succeeded, "", "$LATEST", 0)); err != nil {
 		t.Fatal(err)
 	}
-	if n := env.Truth().TotalAccepted[testSecretID] - before; n != 1 {
+	if n := caller.logs.Load() - before; n != 1 {
 		t.Errorf("with a qualifier: %d GetFunctionLogs calls, want 1", n)
 	}
 }

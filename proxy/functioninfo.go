@@ -1,4 +1,4 @@
-package upstream
+package proxy
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mudscf/mudscf/internal/logsource"
+	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -19,11 +21,11 @@ const (
 	lookupRefresh = time.Hour
 )
 
-// Catalog exports what each configured function is on Tencent's side, for
-// dashboards to show names instead of Mudbase IDs and to price executions:
-// mudscf_function_info, and mudscf_function_memory_size_bytes from the
-// configuration or, when it gives none, from SCF's GetFunction.
-type Catalog struct {
+// functionInfo exports what each configured function is on Tencent's side,
+// for dashboards to show names instead of Mudbase IDs and to price
+// executions: mudscf_function_info, and mudscf_function_memory_size_bytes
+// from the configuration or, when it gives none, from SCF's GetFunction.
+type functionInfo struct {
 	info    *prometheus.GaugeVec
 	memory  *prometheus.GaugeVec
 	lookups []lookup
@@ -34,12 +36,12 @@ type Catalog struct {
 type lookup struct {
 	project, function string
 	target            translate.Target
-	describer         *Describer
+	caller            logsource.Caller
 }
 
-// NewCatalog registers the catalog's metrics on reg.
-func NewCatalog(reg prometheus.Registerer, logger *slog.Logger) *Catalog {
-	c := &Catalog{
+// newFunctionInfo registers the function metrics on reg.
+func newFunctionInfo(reg prometheus.Registerer, logger *slog.Logger) *functionInfo {
+	c := &functionInfo{
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mudscf_function_info",
 			Help: "1 for each configured function: its Mudbase project and function IDs and the Tencent function behind them.",
@@ -54,20 +56,20 @@ func NewCatalog(reg prometheus.Registerer, logger *slog.Logger) *Catalog {
 	return c
 }
 
-// Add exports one function. memoryMB is its configured memory size; 0
-// leaves it to describer.
-func (c *Catalog) Add(project, function, region string, t translate.Target, memoryMB int64, describer *Describer) {
+// add exports one function. memoryMB is its configured memory size; 0
+// leaves it to GetFunction through caller.
+func (c *functionInfo) add(project, function, region string, t translate.Target, memoryMB int64, caller logsource.Caller) {
 	c.info.WithLabelValues(project, function, t.FunctionName, t.Namespace, t.Qualifier, region).Set(1)
 	if memoryMB > 0 {
 		c.memory.WithLabelValues(project, function).Set(float64(memoryMB << 20))
 		return
 	}
-	c.lookups = append(c.lookups, lookup{project: project, function: function, target: t, describer: describer})
+	c.lookups = append(c.lookups, lookup{project: project, function: function, target: t, caller: caller})
 }
 
-// Run looks the memory sizes up until ctx ends, at background priority:
+// run looks the memory sizes up until ctx ends, at background priority:
 // interactive clients go first in GetFunction's budget too.
-func (c *Catalog) Run(ctx context.Context) {
+func (c *functionInfo) run(ctx context.Context) {
 	if len(c.lookups) == 0 {
 		return
 	}
@@ -82,7 +84,7 @@ func (c *Catalog) Run(ctx context.Context) {
 				soonest = earliest(soonest, next[i])
 				continue
 			}
-			d, err := l.describer.Describe(ctx, l.target.FunctionName, l.target.Namespace, l.target.Qualifier)
+			d, err := logsource.Describe(ctx, l.caller, l.target)
 			switch {
 			case ctx.Err() != nil:
 				return
@@ -90,7 +92,7 @@ func (c *Catalog) Run(ctx context.Context) {
 				wait[i] = min(max(2*wait[i], lookupRetry), lookupRefresh)
 				c.logger.Warn("looking up a function's memory size failed; its cost stays unknown until a retry succeeds",
 					slog.String("project", l.project), slog.String("function", l.function),
-					slog.String("outcome", Classify(err).String()), slog.Duration("retry_in", wait[i]))
+					slog.String("outcome", upstream.Classify(err).String()), slog.Duration("retry_in", wait[i]))
 			default:
 				wait[i] = lookupRefresh
 				c.memory.WithLabelValues(l.project, l.function).Set(float64(d.MemorySize << 20))

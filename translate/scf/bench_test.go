@@ -1,4 +1,4 @@
-package translate
+package scf
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ func upstreamBody(b *testing.B, n int) []byte {
 	for i := range n {
 		id := fmt.Sprintf("bc309eaa-6d64-11e8-a7fe-%012d", i)
 		l := FunctionLog{
-			FunctionName: "APITest", RequestId: id, StartTime: start.Add(time.Duration(i) * time.Second).Format(UpstreamTimeLayout),
+			FunctionName: "APITest", RequestId: id, StartTime: start.Add(time.Duration(i) * time.Second).Format(TimeLayout),
 			RetCode: 0, InvokeFinished: 1, Duration: 12.345 + float64(i%100), BillDuration: 13 + int64(i%100), MemUsage: 3174400 + int64(i),
 			RetMsg: fmt.Sprintf(`{"processed":%d,"ok":true}`, i),
 			Log:    "START RequestId: " + id + "\n[INFO] handler invoked\nEND RequestId: " + id + "\nReport RequestId: " + id + " Duration:12.34ms Memory:128MB MemUsage:3.1MB",
@@ -57,7 +57,7 @@ func BenchmarkTranslate(b *testing.B) {
 			if err := json.Unmarshal(body, &out); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := json.Marshal(NewExecutions(out.Response.Data, loc)); err != nil {
+			if _, err := json.Marshal(Page(out.Response, loc).Executions); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,0 +1,217 @@
+package upstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mudscf/mudscf/internal/upstream/budget"
+)
+
+// fakeTencent answers every action in-process: an error code while one is
+// set, else an empty success, after latency. It keeps running a call whose
+// client gave up, as Tencent does.
+type fakeTencent struct {
+	latency time.Duration
+	mu      sync.Mutex
+	code    string // the error to answer, "" for success
+	calls   atomic.Int64
+}
+
+func (f *fakeTencent) setCode(code string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.code = code
+}
+
+func (f *fakeTencent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.calls.Add(1)
+	time.Sleep(f.latency)
+	f.mu.Lock()
+	code := f.code
+	f.mu.Unlock()
+	resp := map[string]any{"RequestId": "fake-request"}
+	if code != "" {
+		resp["Error"] = map[string]string{"Code": code, "Message": "fake " + code}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"Response": resp})
+}
+
+// handlerTransport carries calls to a handler in the same process, so that
+// the whole chain, SDK included, runs inside a synctest bubble. Like a real
+// transport it returns when the request's context ends, whether the
+// handler has finished or not.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.h.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
+	}()
+	select {
+	case <-done:
+		return rec.Result(), nil
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+}
+
+// testSearch is SearchLog with one concurrent query per topic.
+var testSearch = API{service: clsService, Action: "SearchLog", PerSecond: 1000, PerTopic: 1}
+
+func testCaller(t *testing.T, h http.Handler, breakerCfg BreakerConfig) *Caller {
+	t.Helper()
+	t.Setenv("CHAIN_TEST_ID", testSecretID)
+	t.Setenv("CHAIN_TEST_KEY", testSecretKey)
+	a := NewAccounts(Options{
+		Upstream:   Config{Endpoint: "tencent.test", CLSEndpoint: "tencent.test", Scheme: "http", Timeout: 10 * time.Second, Breaker: breakerCfg},
+		Budget:     budget.Config{RequestsPerSecond: 5, MaxWait: 30 * time.Second, Backoff: 3 * time.Second},
+		Registerer: prometheus.NewRegistry(),
+		Transport:  handlerTransport{h},
+	})
+	c, err := a.Caller("p1", "ap-guangzhou", CredentialsConfig{SecretIDEnv: "CHAIN_TEST_ID", SecretKeyEnv: "CHAIN_TEST_KEY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+var noBreaking = BreakerConfig{Failures: 1000, OpenFor: time.Second}
+
+// A call whose caller gave up keeps its topic slot for as long as a call
+// may last (the upstream timeout and a second): Tencent may still be
+// running the query, and a new one in the freed slot would be one too many.
+func TestAbandonedCallKeepsItsTopicSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &fakeTencent{latency: 5 * time.Second}
+		c := testCaller(t, fake, noBreaking)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := c.Call(ctx, testSearch, "topic-1", struct{}{}, &struct{}{})
+		cancel()
+		suiteWitness.SeeErr("a chain error", err)
+		if Classify(err) != CallerGaveUp && Classify(err) != Timeout {
+			t.Fatalf("the abandoned call ended in %v", err)
+		}
+		if err := c.Call(context.Background(), testSearch, "topic-1", struct{}{}, &struct{}{}); err != nil {
+			t.Fatal(err)
+		}
+		// Abandoned at 1 s, held for the 10 s timeout and a second, then 5 s
+		// of the next query.
+		if got, want := time.Since(start), 17*time.Second; got != want {
+			t.Errorf("the next query on the topic ended %s after the first began, want %s", got, want)
+		}
+		// Another topic is not held.
+		before := time.Now()
+		if err := c.Call(context.Background(), testSearch, "topic-2", struct{}{}, &struct{}{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(before); got != fake.latency {
+			t.Errorf("a query on another topic took %s, want %s", got, fake.latency)
+		}
+		synctest.Wait()
+	})
+}
+
+// The upstream's own refusal pauses the budget whose limit it names, and
+// only that one: a busy topic holds that topic, RequestLimitExceeded the
+// account's rate (every topic).
+func TestRefusalPausesItsOwnBudget(t *testing.T) {
+	for _, c := range []struct {
+		code                string
+		sameTopic, otherOne time.Duration // when the next call on each is made
+	}{
+		{TopicConcurrencyExceeded, 3 * time.Second, 0},
+		{"RequestLimitExceeded", 3 * time.Second, 3 * time.Second},
+		{"InvalidParameter.Payload", 0, 0},
+	} {
+		t.Run(c.code, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fake := &fakeTencent{}
+				caller := testCaller(t, fake, noBreaking)
+				fake.setCode(c.code)
+				err := caller.Call(context.Background(), testSearch, "topic-1", struct{}{}, &struct{}{})
+				var apiErr *APIError
+				if !errors.As(err, &apiErr) || apiErr.Code != c.code {
+					t.Fatalf("got %v, want %s", err, c.code)
+				}
+				fake.setCode("")
+				refused := time.Now()
+				for _, next := range []struct {
+					topic string
+					at    time.Duration
+				}{{"topic-2", c.otherOne}, {"topic-1", c.sameTopic}} {
+					if err := caller.Call(context.Background(), testSearch, next.topic, struct{}{}, &struct{}{}); err != nil {
+						t.Fatal(err)
+					}
+					if got := time.Since(refused); got != next.at {
+						t.Errorf("after %s, a call on %s was answered %s after it, want %s", c.code, next.topic, got, next.at)
+					}
+				}
+				synctest.Wait()
+			})
+		})
+	}
+}
+
+// Calls made together as one operation close a half-open breaker: the one
+// it admits is the probe, and the one it refused is made again after the
+// probe succeeded.
+func TestTogetherClosesAHalfOpenBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &fakeTencent{latency: 100 * time.Millisecond}
+		caller := testCaller(t, fake, BreakerConfig{Failures: 1, OpenFor: 5 * time.Second})
+		call := func() error {
+			return caller.Call(context.Background(), testSearch, fmt.Sprint("topic-", fake.calls.Load()), struct{}{}, &struct{}{})
+		}
+		fake.setCode("InternalError")
+		if err := call(); Classify(err) != InternalError {
+			t.Fatalf("got %v, want InternalError", err)
+		}
+		if err := call(); Classify(err) != BreakerOpen {
+			t.Fatalf("got %v, want the breaker open", err)
+		}
+		time.Sleep(5*time.Second + time.Millisecond) // past openFor: half-open
+		fake.setCode("")
+		if err := Together(call, call); err != nil {
+			t.Fatalf("two calls together on a half-open breaker: %v", err)
+		}
+		if err := call(); err != nil {
+			t.Fatalf("after the probe: %v", err)
+		}
+		synctest.Wait()
+	})
+}
+
+// Every API takes the same chain: a breaker opened by one API's failures
+// refuses another's calls on the account and region.
+func TestEveryAPIPassesTheBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &fakeTencent{}
+		caller := testCaller(t, fake, BreakerConfig{Failures: 2, OpenFor: time.Minute})
+		fake.setCode("ResourceUnavailable")
+		for range 2 {
+			_ = caller.Call(context.Background(), GetFunctionLogs, "", struct{}{}, &struct{}{})
+		}
+		for _, api := range []API{GetFunctionLogs, GetRequestStatus, GetFunction, SearchLog} {
+			calls := fake.calls.Load()
+			if err := caller.Call(context.Background(), api, "topic", struct{}{}, &struct{}{}); Classify(err) != BreakerOpen || fake.calls.Load() != calls {
+				t.Errorf("%s: got %v and %d calls, want the breaker open and none", api.Action, err, fake.calls.Load()-calls)
+			}
+		}
+		synctest.Wait()
+	})
+}

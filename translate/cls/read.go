@@ -1,0 +1,158 @@
+package cls
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mudscf/mudscf/translate"
+)
+
+// analysisRow decodes one AnalysisRecords row.
+func analysisRow(record string) (map[string]json.RawMessage, error) {
+	var row map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(record), &row); err != nil {
+		return nil, fmt.Errorf("cls analysis record: %w", err)
+	}
+	return row, nil
+}
+
+// cell reads a number that CLS may write as a JSON number or, for text
+// columns, as a string; null is absent.
+func cell(row map[string]json.RawMessage, name string) (float64, bool, error) {
+	raw, ok := row[name]
+	if !ok || string(raw) == "null" {
+		return 0, false, nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		s = string(raw)
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, fmt.Errorf("cls analysis column %s: %s is not a number", name, clip(string(raw)))
+	}
+	return f, true, nil
+}
+
+func text(row map[string]json.RawMessage, name string) string {
+	var s string
+	if json.Unmarshal(row[name], &s) != nil {
+		return strings.Trim(string(row[name]), `"`)
+	}
+	return s
+}
+
+// Count reads the answer to CountRequest.
+func Count(resp SearchLogResponse) (int64, error) {
+	if len(resp.AnalysisRecords) == 0 {
+		return 0, nil
+	}
+	row, err := analysisRow(resp.AnalysisRecords[0])
+	if err != nil {
+		return 0, err
+	}
+	n, _, err := cell(row, "total")
+	return int64(n), err
+}
+
+// Report is an invocation as its report line tells it.
+type Report struct {
+	RequestID  string
+	StartMs    int64
+	StatusCode int64
+	DurationMs float64
+	MemUsageMB float64
+	RetryNum   int64
+}
+
+// Reports reads the answer to PageRequest, keeping its order.
+func Reports(resp SearchLogResponse) ([]Report, error) {
+	out := make([]Report, 0, len(resp.AnalysisRecords))
+	for _, rec := range resp.AnalysisRecords {
+		row, err := analysisRow(rec)
+		if err != nil {
+			return nil, err
+		}
+		var nums [5]float64
+		for i, name := range pageColumns[1:] {
+			if nums[i], _, err = cell(row, name); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, Report{RequestID: text(row, "SCF_RequestId"), StartMs: int64(nums[0]),
+			StatusCode: int64(nums[1]), DurationMs: nums[2], MemUsageMB: nums[3], RetryNum: int64(nums[4])})
+	}
+	return out, nil
+}
+
+// RetMsgs reads the answers to ResponsesRequests: each invocation's
+// RetMsg by request ID, from SCF's "Response RequestId:<id> RetMsg:<ret>"
+// line.
+func RetMsgs(resps []SearchLogResponse) map[string]string {
+	out := map[string]string{}
+	for _, resp := range resps {
+		for _, l := range resp.Results {
+			var keys struct {
+				RequestID string `json:"SCF_RequestId"`
+				Message   string `json:"SCF_Message"`
+			}
+			if json.Unmarshal([]byte(l.LogJson), &keys) != nil {
+				continue
+			}
+			if _, ret, ok := strings.Cut(keys.Message, " RetMsg:"); ok && keys.RequestID != "" {
+				out[keys.RequestID] = ret
+			}
+		}
+	}
+	return out
+}
+
+// Execution is the execution GetFunctionLogs would report for the
+// invocation r of function fn, whose return value or error is retMsg. CLS
+// carries neither the billed duration nor the invocation's whole log text
+// in these two lines: those fields stay empty, never guessed. The start
+// time keeps the milliseconds CLS records.
+func Execution(fn string, r Report, retMsg string) translate.Execution {
+	retCode := r.StatusCode
+	if retCode == SCFStatusSuccess {
+		retCode = 0 // GetFunctionLogs's RetCode of a normal return
+	}
+	return translate.NewExecution(translate.Invocation{
+		RequestID:    r.RequestID,
+		FunctionName: fn,
+		Start:        time.UnixMilli(r.StartMs),
+		DurationMs:   r.DurationMs,
+		MemoryBytes:  int64(math.Round(r.MemUsageMB * (1 << 20))),
+		Retries:      r.RetryNum,
+		RetCode:      retCode,
+		Finished:     r.StatusCode != SCFStatusRunning,
+		RetMsg:       retMsg,
+	})
+}
+
+// Stats reads the answer to StatsRequest: exact over the whole window.
+func Stats(resp SearchLogResponse) (translate.Stats, error) {
+	if len(resp.AnalysisRecords) == 0 {
+		return translate.NewStats(0, 0, 0, time.Time{}), nil
+	}
+	row, err := analysisRow(resp.AnalysisRecords[0])
+	if err != nil {
+		return translate.Stats{}, err
+	}
+	var v [4]float64
+	var ok [4]bool
+	for i, name := range []string{"total", "successful", "avgDuration", "lastStart"} {
+		if v[i], ok[i], err = cell(row, name); err != nil {
+			return translate.Stats{}, err
+		}
+	}
+	var last time.Time
+	if ok[3] && v[0] > 0 {
+		last = time.UnixMilli(int64(v[3]))
+	}
+	return translate.NewStats(int64(v[0]), int64(v[1]), v[2], last), nil
+}
