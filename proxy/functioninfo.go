@@ -88,14 +88,14 @@ func (c *functionInfo) run(ctx context.Context) {
 			switch {
 			case ctx.Err() != nil:
 				return
-			case err != nil || d.MemorySize <= 0:
+			case err != nil || d.MemoryBytes <= 0:
 				wait[i] = min(max(2*wait[i], lookupRetry), lookupRefresh)
 				c.logger.Warn("looking up a function's memory size failed; its cost stays unknown until a retry succeeds",
 					slog.String("project", l.project), slog.String("function", l.function),
 					slog.String("outcome", upstream.Classify(err).String()), slog.Duration("retry_in", wait[i]))
 			default:
 				wait[i] = lookupRefresh
-				c.memory.WithLabelValues(l.project, l.function).Set(float64(d.MemorySize << 20))
+				c.memory.WithLabelValues(l.project, l.function).Set(float64(d.MemoryBytes))
 			}
 			next[i] = time.Now().Add(wait[i])
 			soonest = earliest(soonest, next[i])

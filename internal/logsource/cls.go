@@ -2,6 +2,7 @@ package logsource
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/upstream"
@@ -29,11 +30,9 @@ func NewCLS(caller Caller, topics *Topics) LogSource {
 	return clsSource{caller: caller, topics: topics}
 }
 
-// search makes one SearchLog call.
-func (s clsSource) search(ctx context.Context, req cls.SearchLogRequest) (cls.SearchLogResponse, error) {
-	var resp cls.SearchLogResponse
-	err := s.caller.Call(ctx, upstream.SearchLog, req.TopicId, req, &resp)
-	return resp, err
+// search makes one SearchLog call on t's topic.
+func (s clsSource) search(ctx context.Context, t cls.Target, req any) (json.RawMessage, error) {
+	return s.caller.Call(ctx, upstream.SearchLog, t.TopicID, req)
 }
 
 // Page costs up to three upstream calls (see clsSource).
@@ -46,19 +45,19 @@ func (s clsSource) Page(ctx context.Context, t translate.Target, q translate.Que
 	var reports []cls.Report
 	err = upstream.Together(
 		func() error {
-			resp, err := s.search(ctx, cls.CountRequest(q, ct))
+			answer, err := s.search(ctx, ct, cls.CountRequest(q, ct))
 			if err != nil {
 				return err
 			}
-			total, err = cls.Count(resp)
+			total, err = cls.ReadCount(answer)
 			return badResponse(err)
 		},
 		func() error {
-			resp, err := s.search(ctx, cls.PageRequest(q, ct))
+			answer, err := s.search(ctx, ct, cls.PageRequest(q, ct))
 			if err != nil {
 				return err
 			}
-			reports, err = cls.Reports(resp)
+			reports, err = cls.ReadReports(answer)
 			return badResponse(err)
 		})
 	if err != nil {
@@ -68,15 +67,18 @@ func (s clsSource) Page(ctx context.Context, t translate.Target, q translate.Que
 	for i, r := range reports {
 		ids[i] = r.RequestID
 	}
-	var answers []cls.SearchLogResponse
+	var answers []json.RawMessage
 	for _, req := range cls.ResponsesRequests(q, ct, ids) {
-		resp, err := s.search(ctx, req)
+		answer, err := s.search(ctx, ct, req)
 		if err != nil {
 			return translate.Page{}, err
 		}
-		answers = append(answers, resp)
+		answers = append(answers, answer)
 	}
-	retMsgs := cls.RetMsgs(answers)
+	retMsgs, err := cls.ReadRetMsgs(answers)
+	if err != nil {
+		return translate.Page{}, badResponse(err)
+	}
 	page := translate.Page{Executions: make([]translate.Execution, len(reports)), Total: total}
 	for i, r := range reports {
 		page.Executions[i] = cls.Execution(t.FunctionName, r, retMsgs[r.RequestID])
@@ -90,20 +92,12 @@ func (s clsSource) Stats(ctx context.Context, t translate.Target, q translate.Qu
 	if err != nil {
 		return translate.Stats{}, err
 	}
-	resp, err := s.search(ctx, cls.StatsRequest(q, ct))
+	answer, err := s.search(ctx, ct, cls.StatsRequest(q, ct))
 	if err != nil {
 		return translate.Stats{}, err
 	}
-	st, err := cls.Stats(resp)
+	st, err := cls.ReadStats(answer)
 	return st, badResponse(err)
-}
-
-// badResponse marks an answer mudscf cannot read.
-func badResponse(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &upstream.TransportError{Outcome: upstream.BadResponse, Err: err}
 }
 
 // DefaultCLSMaxDuration is how long after its start an invocation of a

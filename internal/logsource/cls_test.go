@@ -2,6 +2,7 @@ package logsource
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -12,7 +13,6 @@ import (
 	"github.com/mudscf/mudscf/internal/scfsim"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/translate"
-	"github.com/mudscf/mudscf/translate/scf"
 )
 
 // sources are both sources over one simulator.
@@ -177,12 +177,11 @@ func exactMean(env *simEnv, t translate.Target, q translate.Query) int64 {
 // A function whose GetFunction reports no topic is a misconfiguration
 // naming it.
 func TestCLSSourceNoTopic(t *testing.T) {
-	describe := callerFunc(func(_ context.Context, api upstream.API, _ string, _, resp any) error {
+	describe := callerFunc(func(_ context.Context, api upstream.API, _ string, _ any) (json.RawMessage, error) {
 		if api != upstream.GetFunction {
 			t.Fatalf("called %s before the topic was known", api.Action)
 		}
-		*resp.(*scf.GetFunctionResponse) = scf.GetFunctionResponse{MemorySize: 128}
-		return nil
+		return json.RawMessage(`{"FunctionName":"orphan","MemorySize":128,"RequestId":"r"}`), nil
 	})
 	src := NewCLS(describe, NewTopics(describe, nil))
 	_, err := src.Stats(context.Background(), translate.Target{FunctionName: "orphan", Namespace: "ns1"}, translate.Query{})
@@ -191,8 +190,8 @@ func TestCLSSourceNoTopic(t *testing.T) {
 	}
 }
 
-type callerFunc func(ctx context.Context, api upstream.API, topic string, req, resp any) error
+type callerFunc func(ctx context.Context, api upstream.API, topic string, req any) (json.RawMessage, error)
 
-func (f callerFunc) Call(ctx context.Context, api upstream.API, topic string, req, resp any) error {
-	return f(ctx, api, topic, req, resp)
+func (f callerFunc) Call(ctx context.Context, api upstream.API, topic string, req any) (json.RawMessage, error) {
+	return f(ctx, api, topic, req)
 }

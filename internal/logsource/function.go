@@ -10,8 +10,11 @@ import (
 
 // Describe is what SCF's GetFunction says of t's function (one call, within
 // GetFunction's own budget).
-func Describe(ctx context.Context, caller Caller, t translate.Target) (scf.GetFunctionResponse, error) {
-	var resp scf.GetFunctionResponse
-	err := caller.Call(ctx, upstream.GetFunction, "", scf.FunctionRequest(t), &resp)
-	return resp, err
+func Describe(ctx context.Context, caller Caller, t translate.Target) (scf.Function, error) {
+	answer, err := caller.Call(ctx, upstream.GetFunction, "", scf.FunctionRequest(t))
+	if err != nil {
+		return scf.Function{}, err
+	}
+	f, err := scf.ReadFunction(answer)
+	return f, badResponse(err)
 }

@@ -2,6 +2,7 @@ package logsource
 
 import (
 	"context"
+	"encoding/json"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ type countingCaller struct {
 	logs, status, searches atomic.Int64
 }
 
-func (c *countingCaller) Call(ctx context.Context, api upstream.API, topic string, req, resp any) error {
+func (c *countingCaller) Call(ctx context.Context, api upstream.API, topic string, req any) (json.RawMessage, error) {
 	switch api {
 	case upstream.GetFunctionLogs:
 		c.logs.Add(1)
@@ -70,5 +71,5 @@ func (c *countingCaller) Call(ctx context.Context, api upstream.API, topic strin
 	case upstream.SearchLog:
 		c.searches.Add(1)
 	}
-	return c.next.Call(ctx, api, topic, req, resp)
+	return c.next.Call(ctx, api, topic, req)
 }

@@ -26,11 +26,12 @@ func (s requestStatus) Page(ctx context.Context, t translate.Target, q translate
 	if !scf.ServesByRequestID(q, t) {
 		return s.logs.Page(ctx, t, q)
 	}
-	var resp scf.GetRequestStatusResponse
-	if err := s.caller.Call(ctx, upstream.GetRequestStatus, "", scf.RequestStatusRequest(q, t, s.loc), &resp); err != nil {
+	answer, err := s.caller.Call(ctx, upstream.GetRequestStatus, "", scf.RequestStatusRequest(q, t, s.loc))
+	if err != nil {
 		return translate.Page{}, err
 	}
-	return scf.RequestStatusPage(resp, q, s.loc), nil
+	page, err := scf.RequestStatusPage(answer, q, s.loc)
+	return page, badResponse(err)
 }
 
 func (s requestStatus) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {

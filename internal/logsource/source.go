@@ -2,6 +2,7 @@ package logsource
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/upstream"
@@ -17,10 +18,11 @@ type LogSource interface {
 	Stats(ctx context.Context, target translate.Target, q translate.Query) (translate.Stats, error)
 }
 
-// Caller makes one upstream call: *upstream.Caller, whose chain keeps every
-// call within Tencent's limits.
+// Caller makes one upstream call and returns its answer for the API's
+// adapter to read: *upstream.Caller, whose chain keeps every call within
+// Tencent's limits.
 type Caller interface {
-	Call(ctx context.Context, api upstream.API, topic string, req, resp any) error
+	Call(ctx context.Context, api upstream.API, topic string, req any) (json.RawMessage, error)
 }
 
 // getFunctionLogs is the LogSource backed by GetFunctionLogs for one
@@ -41,22 +43,33 @@ func NewGetFunctionLogs(caller Caller, loc *time.Location) LogSource {
 
 // Page costs one upstream call.
 func (s getFunctionLogs) Page(ctx context.Context, t translate.Target, q translate.Query) (translate.Page, error) {
-	var resp scf.GetFunctionLogsResponse
-	if err := s.caller.Call(ctx, upstream.GetFunctionLogs, "", scf.LogsRequest(q, t, s.loc), &resp); err != nil {
+	answer, err := s.caller.Call(ctx, upstream.GetFunctionLogs, "", scf.LogsRequest(q, t, s.loc))
+	if err != nil {
 		return translate.Page{}, err
 	}
-	return scf.Page(resp, s.loc), nil
+	page, err := scf.ReadPage(answer, s.loc)
+	return page, badResponse(err)
 }
 
 // Stats costs two upstream calls (see scf.StatsRequests).
 func (s getFunctionLogs) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {
 	allReq, succeededReq := scf.StatsRequests(q, t, s.loc)
-	var all, succeeded scf.GetFunctionLogsResponse
-	if err := s.caller.Call(ctx, upstream.GetFunctionLogs, "", allReq, &all); err != nil {
+	all, err := s.caller.Call(ctx, upstream.GetFunctionLogs, "", allReq)
+	if err != nil {
 		return translate.Stats{}, err
 	}
-	if err := s.caller.Call(ctx, upstream.GetFunctionLogs, "", succeededReq, &succeeded); err != nil {
+	succeeded, err := s.caller.Call(ctx, upstream.GetFunctionLogs, "", succeededReq)
+	if err != nil {
 		return translate.Stats{}, err
 	}
-	return scf.Stats(all, succeeded, s.loc), nil
+	st, err := scf.ReadStats(all, succeeded, s.loc)
+	return st, badResponse(err)
+}
+
+// badResponse marks an answer mudscf cannot read.
+func badResponse(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &upstream.TransportError{Outcome: upstream.BadResponse, Err: err}
 }

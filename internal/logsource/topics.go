@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"golang.org/x/sync/singleflight"
 
@@ -62,16 +61,16 @@ func (s *Topics) lookUp(ctx context.Context, key FunctionKey) (cls.Target, error
 	if err != nil {
 		return cls.Target{}, err
 	}
-	if d.ClsTopicId == "" {
+	if d.TopicID == "" {
 		return cls.Target{}, &upstream.APIError{Code: upstream.TopicNotFound, Message: fmt.Sprintf(
 			"function %q (namespace %q) delivers no logs to CLS: SCF's GetFunction reports no ClsTopicId; set clsTopicId for it in the proxy's configuration",
 			key.Name, key.Namespace)}
 	}
 	maxDuration := DefaultCLSMaxDuration
 	if d.Timeout > 0 {
-		maxDuration = time.Duration(d.Timeout) * time.Second
+		maxDuration = d.Timeout
 	}
-	found := cls.Target{TopicID: d.ClsTopicId, MaxDuration: maxDuration}
+	found := cls.Target{TopicID: d.TopicID, MaxDuration: maxDuration}
 	s.mu.Lock()
 	s.found[key] = found
 	s.mu.Unlock()

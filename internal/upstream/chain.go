@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -29,26 +30,29 @@ type Caller struct {
 // Account is the alias of the caller's account, for logs and metrics.
 func (c *Caller) Account() string { return c.account.alias }
 
-// Call makes one call of api with req, and decodes its answer into resp.
-// topic is the CLS log topic a SearchLog queries ("" for other APIs): its
-// concurrency is a budget of its own.
-func (c *Caller) Call(ctx context.Context, api API, topic string, req, resp any) error {
+// Call makes one call of api with req, the API's parameters, and returns
+// its answer's Response object for the API's adapter to read. topic is the
+// CLS log topic a SearchLog queries ("" for other APIs): its concurrency is
+// a budget of its own.
+func (c *Caller) Call(ctx context.Context, api API, topic string, req any) (json.RawMessage, error) {
 	cl, err := c.accounts.client(c.account, c.region, api.service)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	steps := c.accounts.budgets(c.account, api, topic)
-	return c.breaker.do(ctx, func() error {
+	var answer json.RawMessage
+	err = c.breaker.do(ctx, func() error {
 		grants, err := acquire(ctx, steps)
 		if err != nil {
 			return err
 		}
-		err = cl.call(ctx, api.Action, req, resp)
+		answer, err = cl.call(ctx, api.Action, req)
 		outcome := Classify(err)
 		release(ctx, steps, grants, outcome)
 		c.accounts.metrics.call(c.account.alias, api.Action, outcome)
 		return err
 	})
+	return answer, err
 }
 
 // budgetStep is one limit a call must fit in.

@@ -113,9 +113,9 @@ func credentialChain() common.Provider {
 	return common.NewProviderChain(providers)
 }
 
-// call makes one call of action with params, and decodes the answer's
-// Response into out.
-func (c *client) call(ctx context.Context, action string, params, out any) error {
+// call makes one call of action with params, and returns the answer's
+// Response object, undecoded: the API's adapter owns its wire types.
+func (c *client) call(ctx context.Context, action string, params any) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	seen := new(exchange)
@@ -123,12 +123,12 @@ func (c *client) call(ctx context.Context, action string, params, out any) error
 
 	body, err := json.Marshal(params)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req := tchttp.NewCommonRequest(c.service.name, c.service.version, action)
 	req.SetContext(ctx)
 	if err := req.SetActionParameters(body); err != nil {
-		return err
+		return nil, err
 	}
 	var resp rawResponse
 	if err := c.sdk.Send(req, &resp); err != nil {
@@ -136,20 +136,23 @@ func (c *client) call(ctx context.Context, action string, params, out any) error
 			// Whatever the SDK made of it (a read of the body cut short is
 			// its ClientError.IOError, without a cause), the answer did not
 			// come in time.
-			return &TransportError{Outcome: Timeout, Err: fmt.Errorf("%s: %w", action, ctx.Err())}
+			return nil, &TransportError{Outcome: Timeout, Err: fmt.Errorf("%s: %w", action, ctx.Err())}
 		}
 		if seen.bodyErr != nil {
 			// The SDK reports a body cut short as a JSON parse error: the
 			// connection broke, the upstream did not answer badly.
-			return &TransportError{Outcome: Unreachable, HTTPStatus: seen.status, Err: fmt.Errorf("reading the %s answer: %w", action, seen.bodyErr)}
+			return nil, &TransportError{Outcome: Unreachable, HTTPStatus: seen.status, Err: fmt.Errorf("reading the %s answer: %w", action, seen.bodyErr)}
 		}
-		return classify(err, seen.status)
+		return nil, classify(err, seen.status)
 	}
-	envelope := struct{ Response any }{out}
+	var envelope struct{ Response json.RawMessage }
 	if err := json.Unmarshal(resp.body, &envelope); err != nil {
-		return &TransportError{Outcome: BadResponse, Err: fmt.Errorf("decoding %s: %w", action, err)}
+		return nil, &TransportError{Outcome: BadResponse, Err: fmt.Errorf("decoding %s: %w", action, err)}
 	}
-	return nil
+	if len(envelope.Response) == 0 {
+		return nil, &TransportError{Outcome: BadResponse, Err: fmt.Errorf("decoding %s: the answer has no Response", action)}
+	}
+	return envelope.Response, nil
 }
 
 // classify turns the SDK's single error type into ours. The SDK reports

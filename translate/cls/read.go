@@ -46,8 +46,21 @@ func text(row map[string]json.RawMessage, name string) string {
 	return s
 }
 
-// Count reads the answer to CountRequest.
-func Count(resp SearchLogResponse) (int64, error) {
+// decode reads a SearchLog answer.
+func decode(answer json.RawMessage) (SearchLogResponse, error) {
+	var resp SearchLogResponse
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		return resp, fmt.Errorf("SearchLog answer: %w", err)
+	}
+	return resp, nil
+}
+
+// ReadCount reads the answer to CountRequest.
+func ReadCount(answer json.RawMessage) (int64, error) {
+	resp, err := decode(answer)
+	if err != nil {
+		return 0, err
+	}
 	if len(resp.AnalysisRecords) == 0 {
 		return 0, nil
 	}
@@ -69,8 +82,12 @@ type Report struct {
 	RetryNum   int64
 }
 
-// Reports reads the answer to PageRequest, keeping its order.
-func Reports(resp SearchLogResponse) ([]Report, error) {
+// ReadReports reads the answer to PageRequest, keeping its order.
+func ReadReports(answer json.RawMessage) ([]Report, error) {
+	resp, err := decode(answer)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Report, 0, len(resp.AnalysisRecords))
 	for _, rec := range resp.AnalysisRecords {
 		row, err := analysisRow(rec)
@@ -89,12 +106,16 @@ func Reports(resp SearchLogResponse) ([]Report, error) {
 	return out, nil
 }
 
-// RetMsgs reads the answers to ResponsesRequests: each invocation's
+// ReadRetMsgs reads the answers to ResponsesRequests: each invocation's
 // RetMsg by request ID, from SCF's "Response RequestId:<id> RetMsg:<ret>"
 // line.
-func RetMsgs(resps []SearchLogResponse) map[string]string {
+func ReadRetMsgs(answers []json.RawMessage) (map[string]string, error) {
 	out := map[string]string{}
-	for _, resp := range resps {
+	for _, answer := range answers {
+		resp, err := decode(answer)
+		if err != nil {
+			return nil, err
+		}
 		for _, l := range resp.Results {
 			var keys struct {
 				RequestID string `json:"SCF_RequestId"`
@@ -108,7 +129,7 @@ func RetMsgs(resps []SearchLogResponse) map[string]string {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Execution is the execution GetFunctionLogs would report for the
@@ -134,8 +155,12 @@ func Execution(fn string, r Report, retMsg string) translate.Execution {
 	})
 }
 
-// Stats reads the answer to StatsRequest: exact over the whole window.
-func Stats(resp SearchLogResponse) (translate.Stats, error) {
+// ReadStats reads the answer to StatsRequest: exact over the whole window.
+func ReadStats(answer json.RawMessage) (translate.Stats, error) {
+	resp, err := decode(answer)
+	if err != nil {
+		return translate.Stats{}, err
+	}
 	if len(resp.AnalysisRecords) == 0 {
 		return translate.NewStats(0, 0, 0, time.Time{}), nil
 	}

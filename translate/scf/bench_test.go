@@ -57,7 +57,7 @@ func BenchmarkTranslate(b *testing.B) {
 			if err := json.Unmarshal(body, &out); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := json.Marshal(Page(out.Response, loc).Executions); err != nil {
+			if _, err := json.Marshal(page(out.Response, loc).Executions); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -69,7 +69,7 @@ func FuzzNewExecution(f *testing.F) {
 				t.Fatalf("executedAt %q is not RFC 3339", *e.ExecutedAt)
 			}
 		}
-		_ = Stats(GetFunctionLogsResponse{TotalCount: 1, Data: []FunctionLog{l}}, GetFunctionLogsResponse{TotalCount: l.RetCode}, loc)
+		_ = stats(GetFunctionLogsResponse{TotalCount: 1, Data: []FunctionLog{l}}, GetFunctionLogsResponse{TotalCount: l.RetCode}, loc)
 	})
 }
 

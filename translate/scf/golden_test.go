@@ -70,8 +70,8 @@ func TestGoldenSeedTencentResponse(t *testing.T) {
 	var seed struct{ Response GetFunctionLogsResponse }
 	readJSON(t, "seed_tencent_response.json", &seed)
 	loc := shanghai(t)
-	got := translate.NewLogsResponse(Page(seed.Response, loc).Executions,
-		Stats(seed.Response, GetFunctionLogsResponse{TotalCount: 0}, loc))
+	got := translate.NewLogsResponse(page(seed.Response, loc).Executions,
+		stats(seed.Response, GetFunctionLogsResponse{TotalCount: 0}, loc))
 	assertGolden(t, "seed_tencent_response.mudbase.golden.json", got)
 
 	e := got.Data.Executions[0]
@@ -89,7 +89,7 @@ func TestGoldenReproducesMudbaseExample(t *testing.T) {
 	}
 	readJSON(t, "mudbase_example_upstream.json", &in)
 	loc := shanghai(t)
-	got := translate.NewLogsResponse(Page(in.Page, loc).Executions, Stats(in.All, in.Succeeded, loc))
+	got := translate.NewLogsResponse(page(in.Page, loc).Executions, stats(in.All, in.Succeeded, loc))
 	assertGolden(t, "mudbase_example.golden.json", got)
 
 	var example map[string]any

@@ -1,6 +1,8 @@
 package scf
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -96,8 +98,17 @@ func Invocation(l FunctionLog, loc *time.Location) translate.Invocation {
 	}
 }
 
-// Page is the page GetFunctionLogs answered, in its order.
-func Page(resp GetFunctionLogsResponse, loc *time.Location) translate.Page {
+// ReadPage reads GetFunctionLogs's answer to LogsRequest: the page, in its
+// order, and the total of the window.
+func ReadPage(answer json.RawMessage, loc *time.Location) (translate.Page, error) {
+	var resp GetFunctionLogsResponse
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		return translate.Page{}, fmt.Errorf("GetFunctionLogs answer: %w", err)
+	}
+	return page(resp, loc), nil
+}
+
+func page(resp GetFunctionLogsResponse, loc *time.Location) translate.Page {
 	out := make([]translate.Execution, len(resp.Data))
 	for i, l := range resp.Data {
 		out[i] = translate.NewExecution(Invocation(l, loc))
@@ -105,13 +116,25 @@ func Page(resp GetFunctionLogsResponse, loc *time.Location) translate.Page {
 	return translate.Page{Executions: out, Total: resp.TotalCount}
 }
 
-// Stats builds Mudbase stats from the answers to StatsRequests.
+// ReadStats reads GetFunctionLogs's answers to StatsRequests.
+func ReadStats(all, succeeded json.RawMessage, loc *time.Location) (translate.Stats, error) {
+	var a, ok GetFunctionLogsResponse
+	if err := json.Unmarshal(all, &a); err != nil {
+		return translate.Stats{}, fmt.Errorf("GetFunctionLogs answer: %w", err)
+	}
+	if err := json.Unmarshal(succeeded, &ok); err != nil {
+		return translate.Stats{}, fmt.Errorf("GetFunctionLogs answer: %w", err)
+	}
+	return stats(a, ok, loc), nil
+}
+
+// stats builds Mudbase stats from the answers to StatsRequests.
 //
 // Counts come from the upstream totals, so they cover the whole window, not
 // one page. "Successful" is the upstream's RetCode=0 count: the RetCode
 // filter cannot also test InvokeFinished. The mean duration is the
 // sample's, of whole milliseconds as each execution reports them.
-func Stats(all, succeeded GetFunctionLogsResponse, loc *time.Location) translate.Stats {
+func stats(all, succeeded GetFunctionLogsResponse, loc *time.Location) translate.Stats {
 	var sum, n int64
 	var last time.Time
 	for _, l := range all.Data {

@@ -98,7 +98,7 @@ func TestStats(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := Stats(c.all, c.succeeded, loc)
+			got := stats(c.all, c.succeeded, loc)
 			gb, _ := json.Marshal(got)
 			wb, _ := json.Marshal(c.want)
 			if string(gb) != string(wb) {

@@ -1,6 +1,8 @@
 package scf
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/mudscf/mudscf/translate"
@@ -26,14 +28,18 @@ func RequestStatusRequest(q translate.Query, t translate.Target, loc *time.Locat
 	}
 }
 
-// RequestStatusPage is the page GetFunctionLogs would answer for q, from
-// GetRequestStatus's answer: finished invocations only, with exactly q's
+// RequestStatusPage reads GetRequestStatus's answer as the page
+// GetFunctionLogs would answer for q: finished invocations only, with exactly q's
 // request ID, filtered by q's status and paged by its offset and limit.
 //
 // The answer carries no billed duration and no log text (left out, as for
 // CLS), and its RetCode says only success (0) or failure (-1): a failed
 // execution's retCode is -1 where GetFunctionLogs has the function's own.
-func RequestStatusPage(resp GetRequestStatusResponse, q translate.Query, loc *time.Location) translate.Page {
+func RequestStatusPage(answer json.RawMessage, q translate.Query, loc *time.Location) (translate.Page, error) {
+	var resp GetRequestStatusResponse
+	if err := json.Unmarshal(answer, &resp); err != nil {
+		return translate.Page{}, fmt.Errorf("GetRequestStatus answer: %w", err)
+	}
 	var matched []translate.Execution
 	for _, r := range resp.Data {
 		if r.RetCode == requestRunning || r.RequestId != q.RequestID {
@@ -54,5 +60,5 @@ func RequestStatusPage(resp GetRequestStatusResponse, q translate.Query, loc *ti
 	if q.Offset < int64(len(matched)) {
 		page.Executions = matched[q.Offset:min(q.Offset+q.Limit, int64(len(matched)))]
 	}
-	return page
+	return page, nil
 }
