@@ -5,6 +5,7 @@
 // plan, the response cache and its Redis tier, the single flight per
 // cache key, and the one mapping of upstream outcomes to HTTP statuses.
 //
-// The upstream calls themselves, and the budget that keeps them within
-// Tencent's limits, are in package upstream.
+// Which upstream calls a page or stats cost is internal/logsource's
+// business; the calls themselves, and the budgets that keep them within
+// Tencent's limits, are internal/upstream's.
 package proxy

@@ -1,11 +1,19 @@
-// Package upstream is mudscf's side of the conversation with Tencent
-// Cloud: the LogSource interface the HTTP edge depends on, the sources
-// behind it, and the chain every call goes through —
+// Package upstream is mudscf's one way of calling Tencent Cloud. Every call
+// of every API goes through the same chain, Caller.Call:
 //
-//	source → breaker (is the upstream healthy?) → budget (upstream/budget:
-//	a slot within Tencent's limit) → Client (the official SDK's call)
+//	breaker (is the upstream healthy?) → budgets (budget: a slot of each
+//	limit the API has — a CLS topic's concurrent queries, then the
+//	account's calls per second) → the call (the official SDK) → one
+//	classification (Classify)
 //
-// Client is built on the official Tencent Cloud Go SDK, which signs
+// An API is a value (GetFunctionLogs, GetRequestStatus, GetFunction,
+// SearchLog) carrying Tencent's documented limits; its wire types and their
+// translation live in its adapter (translate/scf, translate/cls), and the
+// chain carries its answer undecoded. Accounts holds what projects on one
+// account share: its budgets, its breakers (one per region) and its SDK
+// clients.
+//
+// The client is the official Tencent Cloud Go SDK, which signs
 // (TC3-HMAC-SHA256), resolves credentials and sends. mudscf turns off
 // everything in it that would act behind the caller's back: rate-limit
 // retries (they sleep past the caller's deadline and spend the budget),
@@ -13,7 +21,9 @@
 // call to another region) and debug output (it prints the signed
 // Authorization header).
 //
-// Every error a call can end in is classified once, by Classify, into one
-// small vocabulary of Outcomes; the breaker, the budget's pause, the
-// metrics and the HTTP edge's status codes all switch on it.
+// Tencent's error codes are read in one place (ruleFor), into one small
+// vocabulary of Outcomes; the breaker, the budgets' pauses (each budget
+// pauses on the outcome that names its limit: RateLimited for an account's
+// rate, TopicBusy for a topic's concurrency), the metrics and the HTTP
+// edge's status codes all switch on it.
 package upstream

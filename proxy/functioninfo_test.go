@@ -9,7 +9,7 @@ import (
 // Every configured function is described in /metrics, and a memory size
 // the configuration leaves out comes from GetFunction (the test
 // simulator's APITest has its default 128 MB), at most once per function.
-func TestFunctionCatalog(t *testing.T) {
+func TestFunctionInfo(t *testing.T) {
 	env := startProxy(t, func(c *Config) {
 		p := c.Projects[testProject]
 		p.Functions = map[string]FunctionConfig{testFunction: {Name: "APITest"}, otherFunction: {Name: "orders-webhook", MemorySizeMB: 2048}}
