@@ -64,8 +64,10 @@ func (c *client) logs(ctx context.Context, f FunctionConfig, q query) (page, err
 	v.Set("limit", strconv.Itoa(q.limit))
 	v.Set("offset", strconv.Itoa(q.offset))
 	if !q.since.IsZero() {
-		// Pages need no stats; a Mudbase endpoint ignores the parameter.
+		// Pages need no stats and no log text (on CLS both cost upstream
+		// calls); a Mudbase endpoint ignores the parameters.
 		v.Set("stats", "false")
+		v.Set("log", "false")
 		v.Set("order", translate.OrderDesc)
 		v.Set("since", q.since.UTC().Format(time.RFC3339))
 		v.Set("until", q.until.UTC().Format(time.RFC3339))

@@ -106,6 +106,7 @@ func TestCacheKeyDistinguishesQueries(t *testing.T) {
 		"requestId":         {func(p *plan, _ *translate.Target) { p.q.RequestID = "x" }, false, ""},
 		"offset":            {func(p *plan, _ *translate.Target) { p.q.Offset = 2 }, false, ""},
 		"limit":             {func(p *plan, _ *translate.Target) { p.q.Limit = 1 }, false, ""},
+		"no log":            {func(p *plan, _ *translate.Target) { p.q.SkipLog = true }, false, ""},
 		"shifted neighbour": {func(_ *plan, t *translate.Target) { t.FunctionName, t.Namespace = "fdefault", "" }, true, ""},
 	}
 	key := func(p plan, t translate.Target, project, kind string) string { return p.cacheKey(project, kind, t) }

@@ -168,6 +168,7 @@ func (p *plan) cacheKey(projectID, kind string, t translate.Target) string {
 		field(q.RequestID)
 		field(strconv.FormatInt(q.Offset, 10))
 		field(strconv.FormatInt(q.Limit, 10))
+		field(strconv.FormatBool(q.SkipLog))
 	}
 	return b.String()
 }

@@ -42,6 +42,9 @@ type Query struct {
 	// cost upstream calls of their own. The exporter's page requests use
 	// it; Mudbase clients never send it.
 	SkipStats bool
+	// SkipLog answers executions without their log text, which on CLS
+	// costs upstream calls of its own ("log=false").
+	SkipLog bool
 }
 
 // ValidationError says which query parameter is wrong and why, in words a
@@ -63,7 +66,7 @@ func invalid(param, format string, args ...any) *ValidationError {
 // default window ends at; callers that cache align it first.
 //
 // Besides Mudbase's limit and offset it accepts a compatible superset:
-// status, order, since, until, requestId, qualifier and stats. Unknown parameters
+// status, order, since, until, requestId, qualifier, stats and log. Unknown parameters
 // are ignored, as a Mudbase server ignores them.
 func ParseQuery(values url.Values, now time.Time) (Query, error) {
 	q := Query{Limit: DefaultLimit, Order: OrderDesc}
@@ -105,13 +108,11 @@ func ParseQuery(values url.Values, now time.Time) (Query, error) {
 		}
 		q.Order = v
 	}
-	if v, ok, err := get("stats"); err != nil {
+	if q.SkipStats, err = boolParam(get, "stats"); err != nil {
 		return Query{}, err
-	} else if ok {
-		if v != "true" && v != "false" {
-			return Query{}, invalid("stats", `must be "true" or "false", got %q`, clip(v))
-		}
-		q.SkipStats = v == "false"
+	}
+	if q.SkipLog, err = boolParam(get, "log"); err != nil {
+		return Query{}, err
 	}
 	if q.RequestID, err = tokenParam(get, "requestId", isRequestIDChar); err != nil {
 		return Query{}, err
@@ -126,6 +127,19 @@ func ParseQuery(values url.Values, now time.Time) (Query, error) {
 }
 
 type getter func(name string) (string, bool, error)
+
+// boolParam reads a switch that is on unless given as "false": whether to
+// skip what it names.
+func boolParam(get getter, name string) (skip bool, err error) {
+	v, ok, err := get(name)
+	if err != nil || !ok {
+		return false, err
+	}
+	if v != "true" && v != "false" {
+		return false, invalid(name, `must be "true" or "false", got %q`, clip(v))
+	}
+	return v == "false", nil
+}
 
 // maxIntDigits keeps parsing away from overflow: anything longer is over the
 // 10,000 cap anyway.

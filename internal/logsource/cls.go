@@ -18,8 +18,10 @@ import (
 // the order they were written (an invocation's report line when it ended),
 // which is not the order of starts, and Context cursors would have to be
 // remembered per query and per replica. A page costs one call for its
-// total and one for its invocations, made together, then one per 100 of
-// them for their return values; stats cost one SQL call.
+// total and one for its invocations, made together, then, over the span of
+// the page's own starts, the calls for their return values and log text:
+// one per batch of invocations that fits in a 12 KB statement (about 200),
+// and with log text up to maxCallsPerBatch each. Stats cost one SQL call.
 type clsSource struct {
 	caller Caller
 	topics *Topics
@@ -31,7 +33,7 @@ func NewCLS(caller Caller, topics *Topics) LogSource {
 }
 
 // search makes one SearchLog call on t's topic.
-func (s clsSource) search(ctx context.Context, t cls.Target, req any) (json.RawMessage, error) {
+func (s clsSource) search(ctx context.Context, t cls.Target, req cls.SearchLogRequest) (json.RawMessage, error) {
 	return s.caller.Call(ctx, upstream.SearchLog, t.TopicID, req)
 }
 
@@ -63,27 +65,58 @@ func (s clsSource) Page(ctx context.Context, t translate.Target, q translate.Que
 	if err != nil {
 		return translate.Page{}, err
 	}
+	page := translate.Page{Executions: make([]translate.Execution, len(reports)), Total: total}
+	if len(reports) == 0 {
+		return page, nil
+	}
 	ids := make([]string, len(reports))
+	first, last := reports[0].StartMs, reports[0].StartMs
 	for i, r := range reports {
 		ids[i] = r.RequestID
+		first, last = min(first, r.StartMs), max(last, r.StartMs)
 	}
-	var answers []json.RawMessage
-	for _, req := range cls.ResponsesRequests(q, ct, ids) {
-		answer, err := s.search(ctx, ct, req)
-		if err != nil {
-			return translate.Page{}, err
-		}
-		answers = append(answers, answer)
-	}
-	retMsgs, err := cls.ReadRetMsgs(answers)
+	lines, err := s.lines(ctx, q, ct, ids, first, last)
 	if err != nil {
-		return translate.Page{}, badResponse(err)
+		return translate.Page{}, err
 	}
-	page := translate.Page{Executions: make([]translate.Execution, len(reports)), Total: total}
 	for i, r := range reports {
-		page.Executions[i] = cls.Execution(t.FunctionName, r, retMsgs[r.RequestID])
+		var log string
+		if !q.SkipLog {
+			log = lines.Log(r.RequestID)
+		}
+		page.Executions[i] = cls.Execution(t.FunctionName, r, lines.RetMsg(r.RequestID), log)
 	}
 	return page, nil
+}
+
+// maxCallsPerBatch bounds the calls one batch of log lines may take: a
+// batch of invocations whose lines CLS gives in more than this many
+// answers of 1000 has the rest of its log text cut (and said so).
+const maxCallsPerBatch = 3
+
+// lines fetches the response lines, and unless q skips it the log text, of
+// the invocations ids, which started in [first, last] (ms): only over that
+// span, one batch after another (a page's queries do not crowd the topic's
+// 15 slots, which it shares with every other reader).
+func (s clsSource) lines(ctx context.Context, q translate.Query, ct cls.Target, ids []string, first, last int64) (*cls.Lines, error) {
+	lines := cls.NewLines(ct, ids)
+	for _, req := range cls.LinesRequests(q, ct, ids, first, last, !q.SkipLog) {
+		for call := 0; call < maxCallsPerBatch; call++ {
+			answer, err := s.search(ctx, ct, req)
+			if err != nil {
+				return nil, err
+			}
+			next, err := lines.Add(req, answer)
+			if err != nil {
+				return nil, badResponse(err)
+			}
+			if next == nil {
+				break
+			}
+			req = *next
+		}
+	}
+	return lines, nil
 }
 
 // Stats costs one upstream call: exact over the whole window.

@@ -48,6 +48,11 @@ func (s getFunctionLogs) Page(ctx context.Context, t translate.Target, q transla
 		return translate.Page{}, err
 	}
 	page, err := scf.ReadPage(answer, s.loc)
+	if q.SkipLog {
+		for i := range page.Executions {
+			page.Executions[i].Log = ""
+		}
+	}
 	return page, badResponse(err)
 }
 

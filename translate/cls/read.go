@@ -20,10 +20,25 @@ func analysisRow(record string) (map[string]json.RawMessage, error) {
 	return row, nil
 }
 
+// column is the value of the column name in row. SQL is case-insensitive
+// and how CLS cases a column in its answer is not documented: an exact
+// match first, else one that differs only in case.
+func column(row map[string]json.RawMessage, name string) (json.RawMessage, bool) {
+	if raw, ok := row[name]; ok {
+		return raw, true
+	}
+	for k, raw := range row {
+		if strings.EqualFold(k, name) {
+			return raw, true
+		}
+	}
+	return nil, false
+}
+
 // cell reads a number that CLS may write as a JSON number or, for text
 // columns, as a string; null is absent.
 func cell(row map[string]json.RawMessage, name string) (float64, bool, error) {
-	raw, ok := row[name]
+	raw, ok := column(row, name)
 	if !ok || string(raw) == "null" {
 		return 0, false, nil
 	}
@@ -39,9 +54,10 @@ func cell(row map[string]json.RawMessage, name string) (float64, bool, error) {
 }
 
 func text(row map[string]json.RawMessage, name string) string {
+	raw, _ := column(row, name)
 	var s string
-	if json.Unmarshal(row[name], &s) != nil {
-		return strings.Trim(string(row[name]), `"`)
+	if json.Unmarshal(raw, &s) != nil {
+		return strings.Trim(string(raw), `"`)
 	}
 	return s
 }
@@ -106,38 +122,12 @@ func ReadReports(answer json.RawMessage) ([]Report, error) {
 	return out, nil
 }
 
-// ReadRetMsgs reads the answers to ResponsesRequests: each invocation's
-// RetMsg by request ID, from SCF's "Response RequestId:<id> RetMsg:<ret>"
-// line.
-func ReadRetMsgs(answers []json.RawMessage) (map[string]string, error) {
-	out := map[string]string{}
-	for _, answer := range answers {
-		resp, err := decode(answer)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range resp.Results {
-			var keys struct {
-				RequestID string `json:"SCF_RequestId"`
-				Message   string `json:"SCF_Message"`
-			}
-			if json.Unmarshal([]byte(l.LogJson), &keys) != nil {
-				continue
-			}
-			if _, ret, ok := strings.Cut(keys.Message, " RetMsg:"); ok && keys.RequestID != "" {
-				out[keys.RequestID] = ret
-			}
-		}
-	}
-	return out, nil
-}
-
 // Execution is the execution GetFunctionLogs would report for the
-// invocation r of function fn, whose return value or error is retMsg. CLS
-// carries neither the billed duration nor the invocation's whole log text
-// in these two lines: those fields stay empty, never guessed. The start
-// time keeps the milliseconds CLS records.
-func Execution(fn string, r Report, retMsg string) translate.Execution {
+// invocation r of function fn, whose return value or error is retMsg and
+// whose log text is log ("" when not asked for). CLS carries no billed
+// duration: that field stays empty, never guessed. The start time keeps
+// the milliseconds CLS records.
+func Execution(fn string, r Report, retMsg, log string) translate.Execution {
 	retCode := r.StatusCode
 	if retCode == SCFStatusSuccess {
 		retCode = 0 // GetFunctionLogs's RetCode of a normal return
@@ -152,6 +142,7 @@ func Execution(fn string, r Report, retMsg string) translate.Execution {
 		RetCode:      retCode,
 		Finished:     r.StatusCode != SCFStatusRunning,
 		RetMsg:       retMsg,
+		Log:          log,
 	})
 }
 
@@ -170,7 +161,7 @@ func ReadStats(answer json.RawMessage) (translate.Stats, error) {
 	}
 	var v [4]float64
 	var ok [4]bool
-	for i, name := range []string{"total", "successful", "avgDuration", "lastStart"} {
+	for i, name := range []string{"total", "successful", "avg_duration", "last_start"} {
 		if v[i], ok[i], err = cell(row, name); err != nil {
 			return translate.Stats{}, err
 		}

@@ -1,18 +1,16 @@
 package cls
 
-import (
-	"time"
-
-	"github.com/mudscf/mudscf/translate"
-)
-
 // The wire types of CLS SearchLog (service cls, version 2020-10-16), the
 // fields mudscf sends and reads, named as Tencent's API page and the
 // SDKs' models name them.
 
-// SearchLog's limits: Limit (raw logs per call) at most 1000.
+// SearchLog's documented limits (API 614/56447, limits 614/86845): at
+// most 1000 raw logs per call, a statement of at most 12 KB (12,000
+// characters by the limits page: the smaller is kept), and SQL results of
+// at most 10,000 rows.
 const (
 	SearchLogMaxLimit = 1000
+	maxQueryBytes     = 12000
 	// SyntaxCQL is SyntaxRule 1: CLS Query Language.
 	SyntaxCQL = 1
 )
@@ -48,12 +46,4 @@ type LogInfo struct {
 	Time    int64  `json:"Time"`
 	TopicId string `json:"TopicId"`
 	LogJson string `json:"LogJson"`
-}
-
-// Target is a function, its log topic, and how long after its start an
-// invocation's last line can be written (the function's timeout).
-type Target struct {
-	translate.Target
-	TopicID     string
-	MaxDuration time.Duration
 }
