@@ -20,6 +20,9 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/cls"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -47,8 +50,8 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // searchLog sends SearchLog through the official SDK's generic client, as
 // a real client would, and decodes the answer.
-func searchLog(ctx context.Context, client *common.Client, params map[string]any) (*searchLogResponse, []byte, error) {
-	req := tchttp.NewCommonRequest(clsService, clsAPIVersion, clsSearchLog)
+func searchLog(ctx context.Context, client *common.Client, params map[string]any) (*cls.SearchLogResponse, []byte, error) {
+	req := tchttp.NewCommonRequest(cls.Service, cls.Version, cls.ActionSearchLog)
 	if err := req.SetActionParameters(params); err != nil {
 		return nil, nil, err
 	}
@@ -57,14 +60,14 @@ func searchLog(ctx context.Context, client *common.Client, params map[string]any
 	if err := client.Send(req, resp); err != nil {
 		return nil, nil, err
 	}
-	var env struct{ Response searchLogResponse }
+	var env struct{ Response cls.SearchLogResponse }
 	if err := json.Unmarshal(resp.GetBody(), &env); err != nil {
 		return nil, nil, err
 	}
 	return &env.Response, resp.GetBody(), nil
 }
 
-func mustSearch(t testing.TB, client *common.Client, params map[string]any) *searchLogResponse {
+func mustSearch(t testing.TB, client *common.Client, params map[string]any) *cls.SearchLogResponse {
 	t.Helper()
 	r, _, err := searchLog(context.Background(), client, params)
 	if err != nil {
@@ -81,7 +84,7 @@ func sdkCode(err error) string {
 	return ""
 }
 
-func fields(t testing.TB, li clsLogInfo) map[string]string {
+func fields(t testing.TB, li cls.LogInfo) map[string]string {
 	t.Helper()
 	var m map[string]string
 	if err := json.Unmarshal([]byte(li.LogJson), &m); err != nil {
@@ -230,7 +233,7 @@ func TestCLSEquivalentToGetFunctionLogs(t *testing.T) {
 	for _, d := range gfl.Data {
 		status := d.RetCode
 		if status == 0 {
-			status = statusSuccess
+			status = cls.StatusSuccess
 		}
 		want = append(want, execView{id: d.RequestId, durMs: d.Duration, status: status, retries: d.RetryNum,
 			memBytes: d.MemUsage, retMsg: d.RetMsg})
@@ -316,7 +319,7 @@ func TestCLSContextPaging(t *testing.T) {
 		if !big.ListOver || len(big.Results) < 300 {
 			t.Fatalf("%s: big page has %d records, ListOver %v", sort, len(big.Results), big.ListOver)
 		}
-		var paged []clsLogInfo
+		var paged []cls.LogInfo
 		p := base(sort, 17)
 		for pages := 0; ; pages++ {
 			r := mustSearch(t, client, p)
@@ -332,13 +335,13 @@ func TestCLSContextPaging(t *testing.T) {
 			}
 			p["Context"] = r.Context
 		}
-		if !slices.EqualFunc(paged, big.Results, func(a, b clsLogInfo) bool { return a.LogJson == b.LogJson && a.Time == b.Time }) {
+		if !slices.EqualFunc(paged, big.Results, func(a, b cls.LogInfo) bool { return a.LogJson == b.LogJson && a.Time == b.Time }) {
 			t.Fatalf("%s: %d paged records differ from the %d of one query", sort, len(paged), len(big.Results))
 		}
 		deep := base(sort, 50)
 		deep["Offset"] = 250
 		r := mustSearch(t, client, deep)
-		if !slices.EqualFunc(r.Results, big.Results[250:300], func(a, b clsLogInfo) bool { return a.LogJson == b.LogJson }) {
+		if !slices.EqualFunc(r.Results, big.Results[250:300], func(a, b cls.LogInfo) bool { return a.LogJson == b.LogJson }) {
 			t.Fatalf("%s: Offset 250 differs from the big query", sort)
 		}
 	}
@@ -367,8 +370,8 @@ func TestCLSContextPaging(t *testing.T) {
 		r := mustSearch(t, client, p)
 		total += len(r.Results)
 		if r.Context == "" {
-			if r.ListOver || total != maxContextLogs {
-				t.Fatalf("chain ended after %d logs, ListOver %v; want %d and more left", total, r.ListOver, maxContextLogs)
+			if r.ListOver || total != cls.MaxContextLogs {
+				t.Fatalf("chain ended after %d logs, ListOver %v; want %d and more left", total, r.ListOver, cls.MaxContextLogs)
 			}
 			break
 		}
@@ -382,7 +385,7 @@ func TestCLSContextExpires(t *testing.T) {
 		"QueryString": "*", "Limit": 10}
 	r := mustSearch(t, client, p)
 	p["Context"] = r.Context
-	clock.Add(contextTTL - time.Second)
+	clock.Add(cls.ContextTTL - time.Second)
 	mustSearch(t, client, p)
 	clock.Add(2 * time.Second)
 	if _, _, err := searchLog(context.Background(), client, p); sdkCode(err) != "FailedOperation.InvalidContext" {
@@ -472,7 +475,7 @@ func TestCLSRateLimit(t *testing.T) {
 	if tr.Accepted[defaultSecretID] != 4 || tr.RateLimited[defaultSecretID] != 1 {
 		t.Fatalf("truth %+v", tr)
 	}
-	api := s.Truth().APIs[clsSearchLog]
+	api := s.Truth().APIs[cls.ActionSearchLog]
 	if api.Limit != 3 || api.MaxCallsInAnySlidingSecond[defaultSecretID] != 3 || api.TotalRejected[defaultSecretID] != 1 {
 		t.Fatalf("APIs[SearchLog] %+v", api)
 	}
@@ -486,13 +489,13 @@ func TestCLSRouting(t *testing.T) {
 	cases := []struct {
 		name, service, action, version, region, want string
 	}{
-		{"cls SearchLog", "cls", "SearchLog", clsAPIVersion, "ap-guangzhou", ""},
-		{"scf scope, cls action", "scf", "SearchLog", clsAPIVersion, "ap-guangzhou", "InvalidAction"},
-		{"cls scope, scf action", "cls", actionGetFunctionLogs, apiVersion, "ap-guangzhou", "InvalidAction"},
-		{"cls, scf version", "cls", "SearchLog", apiVersion, "ap-guangzhou", "NoSuchVersion"},
-		{"unknown service", "cvm", "SearchLog", clsAPIVersion, "ap-guangzhou", "AuthFailure.SignatureFailure"},
-		{"topic of another region", "cls", "SearchLog", clsAPIVersion, "ap-shanghai", "ResourceNotFound.TopicNotExist"},
-		{"unknown region", "cls", "SearchLog", clsAPIVersion, "xx-nowhere", "InvalidParameterValue"},
+		{"cls SearchLog", "cls", "SearchLog", cls.Version, "ap-guangzhou", ""},
+		{"scf scope, cls action", "scf", "SearchLog", cls.Version, "ap-guangzhou", "InvalidAction"},
+		{"cls scope, scf action", "cls", scf.ActionGetFunctionLogs, scf.Version, "ap-guangzhou", "InvalidAction"},
+		{"cls, scf version", "cls", "SearchLog", scf.Version, "ap-guangzhou", "NoSuchVersion"},
+		{"unknown service", "cvm", "SearchLog", cls.Version, "ap-guangzhou", "AuthFailure.SignatureFailure"},
+		{"topic of another region", "cls", "SearchLog", cls.Version, "ap-shanghai", "ResourceNotFound.TopicNotExist"},
+		{"unknown region", "cls", "SearchLog", cls.Version, "xx-nowhere", "InvalidParameterValue"},
 	}
 	for _, c := range cases {
 		r := serve(t, s, apiRequest(t, clock, "POST", body, reqOpts{service: c.service,

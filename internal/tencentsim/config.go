@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 	"github.com/mudscf/mudscf/internal/yamlconfig"
 )
 
@@ -21,54 +23,20 @@ type Account struct {
 	Token string `yaml:"token"`
 }
 
-// Function describes one simulated SCF function and the traffic it gets.
-// Zero values mean "use the default", which keeps YAML files short.
-type Function struct {
-	Region    string `yaml:"region"`    // default "ap-guangzhou"
-	Namespace string `yaml:"namespace"` // default "default"
-	Name      string `yaml:"name"`
-	// RatePerSecond is the steady arrival rate of executions (default 1/60).
-	RatePerSecond float64 `yaml:"ratePerSecond"`
-	// FailureRatio is the share of failed executions (default 0.08), split
-	// between user errors, timeouts and memory-limit kills.
-	FailureRatio float64 `yaml:"failureRatio"`
-	TimeoutMs    int64   `yaml:"timeoutMs"`    // default 3000
-	MemorySizeMB int64   `yaml:"memorySizeMB"` // default 128
-	// Qualifiers are the versions executions are spread over
-	// (default ["$LATEST"]).
-	Qualifiers []string `yaml:"qualifiers"`
-	// Until, when set, is the last instant an execution may start: the
-	// function then stops, which gives tests a ground truth that no
-	// longer moves.
-	Until time.Time `yaml:"until"`
-	// Runtime is what GetFunction and ListFunctions report
-	// (default "Python3.6").
-	Runtime string `yaml:"runtime"`
-	// Description is what GetFunction and ListFunctions report.
-	Description string `yaml:"description"`
-	// ClsTopicID is the CLS log topic the function delivers to, as
-	// GetFunction reports it (ClsTopicId) and the CLS side serves it.
-	// Default: a UUID derived from region, namespace and name
-	// (DefaultClsTopicID), so every simulator with the same functions
-	// agrees without configuration.
-	ClsTopicID string `yaml:"clsTopicId"`
-	// ClsLogsetID is the CLS logset of that topic (ClsLogsetId). Default:
-	// the region's logset, a UUID derived from the region alone
-	// (DefaultClsLogsetID), as SCF delivers a region's functions into one
-	// logset by default.
-	ClsLogsetID string `yaml:"clsLogsetId"`
-}
+// Function describes one simulated SCF function and the traffic it gets;
+// see invocations.Function.
+type Function = invocations.Function
 
 // DefaultClsTopicID is the CLS topic ID a function gets when its
 // configuration names none.
 func DefaultClsTopicID(region, namespace, name string) string {
-	return derivedUUID("cls-topic", region, namespace, name)
+	return invocations.DefaultClsTopicID(region, namespace, name)
 }
 
 // DefaultClsLogsetID is the CLS logset ID of a region's functions when
 // their configuration names none.
 func DefaultClsLogsetID(region string) string {
-	return derivedUUID("cls-logset", region)
+	return invocations.DefaultClsLogsetID(region)
 }
 
 // Faults are switches that make GetFunctionLogs misbehave the way a real
@@ -184,25 +152,29 @@ type Config struct {
 	Passthrough bool
 }
 
-// Defaults; exported values would invite callers to mutate them.
+// Defaults; exported values would invite callers to mutate them. A
+// function's own defaults are invocations.Function.WithDefaults's.
 const (
-	defaultRegion       = "ap-guangzhou"
-	defaultNamespace    = "default"
-	defaultRate         = 1.0 / 60
-	defaultFailureRatio = 0.08
-	defaultTimeoutMs    = 3000
-	defaultMemoryMB     = 128
-	defaultQualifier    = "$LATEST"
-	defaultRateLimit    = 5
-	defaultRuntime      = "Python3.6"
-	defaultClockSkew    = 5 * time.Minute
-	defaultTimeZone     = "Asia/Shanghai"
+	defaultRateLimit = 5
+	defaultClockSkew = 5 * time.Minute
+	defaultTimeZone  = "Asia/Shanghai"
 
 	maxRate = 1000
 
 	defaultSecretID  = "AKIDmudscfSimulator0001"
 	defaultSecretKey = "mudscf-simulator-secret-key"
 )
+
+// documentedRateLimits are the per-second limits Tencent's API pages state
+// for the SCF actions other than GetFunctionLogs (whose limit is
+// Config.RateLimit).
+func documentedRateLimits() map[string]int {
+	return map[string]int{
+		scf.ActionGetFunction:      100,
+		scf.ActionListFunctions:    100,
+		scf.ActionGetRequestStatus: 20,
+	}
+}
 
 func defaultRegions() []string {
 	return []string{
@@ -260,39 +232,7 @@ func (c *Config) fill() {
 	c.Accounts = slices.Clone(c.Accounts)
 	fns := make([]Function, len(c.Functions))
 	for i, f := range c.Functions {
-		if f.Region == "" {
-			f.Region = defaultRegion
-		}
-		if f.Namespace == "" {
-			f.Namespace = defaultNamespace
-		}
-		if f.RatePerSecond == 0 {
-			f.RatePerSecond = defaultRate
-		}
-		if f.FailureRatio == 0 {
-			f.FailureRatio = defaultFailureRatio
-		}
-		if f.TimeoutMs == 0 {
-			f.TimeoutMs = defaultTimeoutMs
-		}
-		if f.MemorySizeMB == 0 {
-			f.MemorySizeMB = defaultMemoryMB
-		}
-		if f.Runtime == "" {
-			f.Runtime = defaultRuntime
-		}
-		if f.ClsTopicID == "" {
-			f.ClsTopicID = DefaultClsTopicID(f.Region, f.Namespace, f.Name)
-		}
-		if f.ClsLogsetID == "" {
-			f.ClsLogsetID = DefaultClsLogsetID(f.Region)
-		}
-		if len(f.Qualifiers) == 0 {
-			f.Qualifiers = []string{defaultQualifier}
-		} else {
-			f.Qualifiers = slices.Clone(f.Qualifiers)
-		}
-		fns[i] = f
+		fns[i] = f.WithDefaults()
 	}
 	c.Functions = fns
 	if len(c.Regions) == 0 {
@@ -322,7 +262,7 @@ func (c *Config) fill() {
 // rateLimits are the per-action limits of a filled Config.
 func (c *Config) rateLimits() map[string]int {
 	limits := maps.Clone(c.APIRateLimits)
-	limits[actionGetFunctionLogs] = c.RateLimit
+	limits[scf.ActionGetFunctionLogs] = c.RateLimit
 	return limits
 }
 

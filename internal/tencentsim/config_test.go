@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 func writeFile(t *testing.T, text string) string {
@@ -64,13 +66,13 @@ cls:
 	}
 	api, quiet := c.Functions[0], c.Functions[1]
 	if api.Runtime != "Go1" || api.Description != "the API" || api.ClsTopicID != "topic-api" ||
-		api.ClsLogsetID != "logset-prod" || quiet.Runtime != defaultRuntime ||
+		api.ClsLogsetID != "logset-prod" || quiet.Runtime != "Python3.6" ||
 		quiet.ClsTopicID != DefaultClsTopicID("ap-guangzhou", "default", "quiet") ||
 		quiet.ClsLogsetID != DefaultClsLogsetID("ap-guangzhou") {
 		t.Fatalf("functions: %+v", c.Functions)
 	}
-	if c.APIRateLimits[actionGetRequestStatus] != 7 || c.APIRateLimits[actionGetFunction] != 100 ||
-		c.APIRateLimits[actionListFunctions] != 100 {
+	if c.APIRateLimits[scf.ActionGetRequestStatus] != 7 || c.APIRateLimits[scf.ActionGetFunction] != 100 ||
+		c.APIRateLimits[scf.ActionListFunctions] != 100 {
 		t.Fatalf("apiRateLimits %v", c.APIRateLimits)
 	}
 	if !c.Origin.Equal(time.Date(2024, 4, 30, 16, 0, 0, 0, time.UTC)) {

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 // upstreamWindow renders StartTime/EndTime the way a client would send
@@ -225,7 +226,7 @@ func TestRowShape(t *testing.T) {
 			!strings.Contains(l.Log, "\nEND RequestId: "+l.RequestId+"\nReport RequestId: "+l.RequestId+" Duration:") {
 			t.Fatalf("Log:\n%s", l.Log)
 		}
-		if _, ok := parseID(l.RequestId); !ok {
+		if _, ok := invocations.ParseID(l.RequestId); !ok {
 			t.Fatalf("RequestId %q", l.RequestId)
 		}
 		switch l.RetCode {
@@ -233,18 +234,18 @@ func TestRowShape(t *testing.T) {
 			if l.RetryNum != 0 {
 				t.Fatalf("retried success: %+v", l)
 			}
-		case retCodeTimeout:
+		case invocations.RetCodeTimeout:
 			timeouts++
 			failed++
 			if l.Duration != 15000 || l.BillDuration != 15000 || l.RetMsg != "Invoking task timed out after 15 seconds" {
 				t.Fatalf("timeout row: %+v", l)
 			}
-		case retCodeMemory:
+		case invocations.RetCodeMemory:
 			failed++
 			if l.MemUsage != memBytes {
 				t.Fatalf("memory row: %+v", l)
 			}
-		case retCodeUserError:
+		case invocations.RetCodeUserError:
 			failed++
 			if !strings.HasPrefix(l.RetMsg, `{"errorCode":-1,`) {
 				t.Fatalf("user error RetMsg %s", l.RetMsg)

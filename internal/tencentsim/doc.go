@@ -1,6 +1,8 @@
-// Package tencentsim simulates Tencent Cloud API 3.0 for the Serverless Cloud
-// Function (SCF) actions mudscf reads, version 2018-04-16: GetFunctionLogs,
-// GetFunction, ListFunctions and GetRequestStatus.
+// Package tencentsim simulates Tencent Cloud API 3.0 for what mudscf
+// reads: Serverless Cloud Function (SCF, version 2018-04-16)
+// GetFunctionLogs, GetFunction, ListFunctions and GetRequestStatus, and
+// Cloud Log Service (CLS, version 2020-10-16, TC3 service "cls")
+// SearchLog on the topics SCF delivers to.
 //
 // It exists so that demos, tests and benchmarks of mudscf run without a
 // Tencent Cloud account, without network access and without paying for or
@@ -11,23 +13,27 @@
 // of authentication and parameter errors, messages in the language
 // X-TC-Language asks for, each action's documented limit per sliding
 // second (GetFunctionLogs 5, GetRequestStatus 20, GetFunction and
-// ListFunctions 100), Offset+Limit <= 10,000 and the 24 h window. Passing against
-// the simulator should mean passing against Tencent; where its behaviour is
-// a guess rather than documented, the code says so.
+// ListFunctions 100; SearchLog 10,000 per SecretId and 15 concurrent
+// queries per topic), Offset+Limit <= 10,000 and the 24 h window. Passing
+// against the simulator should mean passing against Tencent; where its
+// behaviour is a guess rather than documented, the code says so.
 //
-// Every function has the CLS topic and logset GetFunction reports
-// (Function.ClsTopicID and ClsLogsetID, by default DefaultClsTopicID and
-// DefaultClsLogsetID), and the simulator also answers CLS (Cloud Log
-// Service, version 2020-10-16, TC3 service "cls") SearchLog on those
-// topics from the same executions, as the log records SCF delivers to CLS:
-// CQL searches, Context paging, the SQL subset of stats queries, Tencent's
-// error codes, a rate limit per SecretId and a concurrency limit per topic
-// (Config.CLS, "cls" in the YAML). Both official SDKs drive it in tests.
+// This package is the simulator as users run it: the configuration (New,
+// Config, LoadConfig), the HTTP server that authenticates a call and
+// dispatches it by service and action, the per-action rate limits, the
+// fault switches and the /_sim/ routes. The rest lives below it, each
+// part with one job and pointing only down:
 //
-// Executions are synthetic but deterministic: execution i of a function is
-// a pure function of (Seed, region, namespace, name, i), so nothing is
-// stored, any window is computed on demand, and two simulators with the
-// same Config answer identically. An execution only becomes visible once it
+//   - scf and cls answer their service's actions, in wire types of their
+//     own (not mudscf's client types, so a misspelt field cannot agree
+//     with itself across the wire);
+//   - invocations holds the functions and their synthetic executions,
+//     which both services render and the ground truth lists;
+//   - tcapi is the API 3.0 plumbing both share: signatures, request
+//     decoding, the response and error envelope, X-TC-Language.
+//
+// Executions are synthetic but deterministic: two simulators with the same
+// Config answer identically, and an execution only becomes visible once it
 // has finished, as on the real service.
 //
 // Beyond the API, the handler serves /_sim/ endpoints (not Tencent's):

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 // plainCall sends a hand-signed POST over a real connection with a plain
@@ -26,8 +28,8 @@ func plainCall(t *testing.T, ctx context.Context, srvURL string, clock *fakeCloc
 	}
 	ts := clock.Now().Unix()
 	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("X-TC-Action", actionGetFunctionLogs)
-	r.Header.Set("X-TC-Version", apiVersion)
+	r.Header.Set("X-TC-Action", scf.ActionGetFunctionLogs)
+	r.Header.Set("X-TC-Version", scf.Version)
 	r.Header.Set("X-TC-Region", "ap-guangzhou")
 	r.Header.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))
 	r.Host = strings.TrimPrefix(srvURL, "http://")

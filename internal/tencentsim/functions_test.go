@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
 
 // callAction sends a signed call of any action and decodes its answer
 // into out (when it is not an error).
-func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bodyOrQuery string, out any) *APIError {
+func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bodyOrQuery string, out any) *tcapi.APIError {
 	t.Helper()
 	r := apiRequest(t, clock, method, bodyOrQuery, reqOpts{headers: map[string]string{"X-TC-Action": action}})
 	w := httptest.NewRecorder()
@@ -27,7 +28,7 @@ func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bo
 		t.Fatalf("%d %s: %v", w.Code, w.Body, err)
 	}
 	var e struct {
-		Error     *APIError
+		Error     *tcapi.APIError
 		RequestId string
 	}
 	if err := json.Unmarshal(env.Response, &e); err != nil || e.RequestId == "" {
@@ -45,7 +46,7 @@ func callAction(t *testing.T, s *Simulator, clock *fakeClock, method, action, bo
 
 // wantCode checks a call's error against code ("" for success) and
 // reports whether there is a successful answer left to check.
-func wantCode(t *testing.T, e *APIError, code string) bool {
+func wantCode(t *testing.T, e *tcapi.APIError, code string) bool {
 	t.Helper()
 	switch {
 	case code == "" && e != nil:
@@ -63,18 +64,18 @@ func TestGetFunction(t *testing.T) {
 	})
 	tests := []struct {
 		name, method, params string
-		want                 functionDetail
+		want                 scf.FunctionDetail
 		code                 string
 	}{
-		{name: "defaults derived", method: "POST", params: `{"FunctionName":"orders-webhook"}`, want: functionDetail{
+		{name: "defaults derived", method: "POST", params: `{"FunctionName":"orders-webhook"}`, want: scf.FunctionDetail{
 			FunctionName: "orders-webhook", Namespace: "default", MemorySize: 256, Timeout: 10, Runtime: "Python3.6",
 			ClsTopicId:  DefaultClsTopicID("ap-guangzhou", "default", "orders-webhook"),
 			ClsLogsetId: DefaultClsLogsetID("ap-guangzhou"), Qualifier: "$LATEST", FunctionVersion: "$LATEST"}},
-		{name: "configured, GET", method: "GET", params: "FunctionName=configured&Qualifier=%24LATEST", want: functionDetail{
+		{name: "configured, GET", method: "GET", params: "FunctionName=configured&Qualifier=%24LATEST", want: scf.FunctionDetail{
 			FunctionName: "configured", Namespace: "default", MemorySize: 128, Timeout: 3, Runtime: "Nodejs16.13",
 			Description: "a configured function", ClsTopicId: "topic-1", ClsLogsetId: "logset-1",
 			Qualifier: "$LATEST", FunctionVersion: "$LATEST"}},
-		{name: "a published version", method: "POST", params: `{"FunctionName":"orders-webhook","Qualifier":"2"}`, want: functionDetail{
+		{name: "a published version", method: "POST", params: `{"FunctionName":"orders-webhook","Qualifier":"2"}`, want: scf.FunctionDetail{
 			FunctionName: "orders-webhook", Namespace: "default", MemorySize: 256, Timeout: 10, Runtime: "Python3.6",
 			ClsTopicId:  DefaultClsTopicID("ap-guangzhou", "default", "orders-webhook"),
 			ClsLogsetId: DefaultClsLogsetID("ap-guangzhou"), Qualifier: "2", FunctionVersion: "2"}},
@@ -88,8 +89,8 @@ func TestGetFunction(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got functionDetail
-			e := callAction(t, s, clock, tc.method, actionGetFunction, tc.params, &got)
+			var got scf.FunctionDetail
+			e := callAction(t, s, clock, tc.method, scf.ActionGetFunction, tc.params, &got)
 			if !wantCode(t, e, tc.code) {
 				return
 			}
@@ -110,12 +111,12 @@ func TestListFunctions(t *testing.T) {
 		c.Functions = append(c.Functions, Function{Name: "other-ns", Namespace: "team"},
 			Function{Name: "shanghai", Region: "ap-shanghai"})
 	})
-	list := func(t *testing.T, method, params string) (listFunctionsResponse, *APIError) {
-		var got listFunctionsResponse
-		e := callAction(t, s, clock, method, actionListFunctions, params, &got)
+	list := func(t *testing.T, method, params string) (scf.ListFunctionsResponse, *tcapi.APIError) {
+		var got scf.ListFunctionsResponse
+		e := callAction(t, s, clock, method, scf.ActionListFunctions, params, &got)
 		return got, e
 	}
-	names := func(r listFunctionsResponse) []string {
+	names := func(r scf.ListFunctionsResponse) []string {
 		var n []string
 		for _, f := range r.Functions {
 			n = append(n, f.FunctionName)
@@ -221,8 +222,8 @@ func TestGetRequestStatus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got getRequestStatusResponse
-			e := callAction(t, s, clock, tc.method, actionGetRequestStatus, tc.params, &got)
+			var got scf.GetRequestStatusResponse
+			e := callAction(t, s, clock, tc.method, scf.ActionGetRequestStatus, tc.params, &got)
 			if !wantCode(t, e, tc.code) {
 				return
 			}
@@ -248,12 +249,12 @@ func TestGetRequestStatus(t *testing.T) {
 			}
 		})
 	}
-	// An execution that has started but not finished is running (1).
-	f := s.fns[slices.IndexFunc(s.fns, func(f *fnModel) bool { return f.Name == "thumbnail-worker" })]
-	r := f.exec(floorDiv(nanos(now)-f.firstNs, f.periodNs) - 1)
-	clock.Set(time.Unix(0, r.startNs+r.durNs/2))
-	var got getRequestStatusResponse
-	if e := callAction(t, s, clock, "POST", actionGetRequestStatus, lookup(formatID(r.id), ""), &got); e != nil ||
+	// An execution that has started but not finished is running (1): the
+	// newest one, halfway through.
+	running := truth[len(truth)-1]
+	clock.Set(running.Start.Add(time.Duration(running.Log.Duration * float64(time.Millisecond) / 2)))
+	var got scf.GetRequestStatusResponse
+	if e := callAction(t, s, clock, "POST", scf.ActionGetRequestStatus, lookup(running.Log.RequestId, ""), &got); e != nil ||
 		len(got.Data) != 1 || got.Data[0].RetCode != 1 || got.Data[0].Duration != 0 {
 		t.Fatalf("running: %+v %+v", e, got)
 	}
@@ -266,10 +267,10 @@ func TestActionRateLimits(t *testing.T) {
 		action, params string
 		limit          int
 	}{
-		{actionGetRequestStatus, `{"FunctionName":"APITest","FunctionRequestId":"x"}`, 20},
-		{actionGetFunction, `{"FunctionName":"APITest"}`, 100},
-		{actionListFunctions, `{}`, 100},
-		{actionGetFunctionLogs, `{"Limit":1}`, 5},
+		{scf.ActionGetRequestStatus, `{"FunctionName":"APITest","FunctionRequestId":"x"}`, 20},
+		{scf.ActionGetFunction, `{"FunctionName":"APITest"}`, 100},
+		{scf.ActionListFunctions, `{}`, 100},
+		{scf.ActionGetFunctionLogs, `{"Limit":1}`, 5},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			s, clock := newSim(t, nil) // the clock stands still: one instant
@@ -282,9 +283,9 @@ func TestActionRateLimits(t *testing.T) {
 				t.Fatalf("call %d: %v", tc.limit, e)
 			}
 			// Another action's budget is untouched.
-			other := actionGetFunction
+			other := scf.ActionGetFunction
 			if tc.action == other {
-				other = actionGetFunctionLogs
+				other = scf.ActionGetFunctionLogs
 			}
 			if e := callAction(t, s, clock, "POST", other, `{"FunctionName":"APITest"}`, nil); e != nil && e.Code == "RequestLimitExceeded" {
 				t.Fatalf("%s limited by %s", other, tc.action)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 // needTool returns the path of a tool a test runs for real. Where it is
@@ -77,7 +77,7 @@ func TestGoSDKTypedModels(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%s: %v", out, err)
 	}
-	for _, action := range []string{actionGetFunctionLogs, actionGetFunction, actionListFunctions} {
+	for _, action := range []string{scf.ActionGetFunctionLogs, scf.ActionGetFunction, scf.ActionListFunctions} {
 		if len(got[action]) != 2 {
 			t.Fatalf("%s: %d results", action, len(got[action]))
 		}
@@ -95,7 +95,7 @@ func TestGoSDKTypedModels(t *testing.T) {
 			want = append(want, e)
 		}
 	}
-	for _, r := range got[actionGetFunctionLogs] {
+	for _, r := range got[scf.ActionGetFunctionLogs] {
 		var logs struct {
 			TotalCount int64
 			Data       []scf.FunctionLog
@@ -112,8 +112,8 @@ func TestGoSDKTypedModels(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range got[actionGetFunction] {
-		var d functionDetail
+	for _, r := range got[scf.ActionGetFunction] {
+		var d scf.FunctionDetail
 		if err := json.Unmarshal(r.Typed.Response, &d); err != nil {
 			t.Fatal(err)
 		}
@@ -123,8 +123,8 @@ func TestGoSDKTypedModels(t *testing.T) {
 			t.Errorf("%s GetFunction: %+v", r.Method, d)
 		}
 	}
-	for _, r := range got[actionListFunctions] {
-		var l listFunctionsResponse
+	for _, r := range got[scf.ActionListFunctions] {
+		var l scf.ListFunctionsResponse
 		if err := json.Unmarshal(r.Typed.Response, &l); err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,8 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
 
 // fakeClock is a settable clock; it starts at the real time because the
@@ -111,7 +112,7 @@ type sdkLogFilter struct {
 
 func newSDKLogsRequest() *sdkLogsRequest {
 	r := &sdkLogsRequest{BaseRequest: &tchttp.BaseRequest{}}
-	r.Init().WithApiInfo("scf", apiVersion, actionGetFunctionLogs)
+	r.Init().WithApiInfo("scf", scf.Version, scf.ActionGetFunctionLogs)
 	return r
 }
 
@@ -207,8 +208,8 @@ func apiRequest(t testing.TB, clock *fakeClock, method, bodyOrQuery string, o re
 	if ts == 0 {
 		ts = clock.Now().Unix()
 	}
-	r.Header.Set("X-TC-Action", actionGetFunctionLogs)
-	r.Header.Set("X-TC-Version", apiVersion)
+	r.Header.Set("X-TC-Action", scf.ActionGetFunctionLogs)
+	r.Header.Set("X-TC-Version", scf.Version)
 	r.Header.Set("X-TC-Region", "ap-guangzhou")
 	r.Header.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))
 	for k, v := range o.headers {
@@ -241,7 +242,7 @@ func apiRequest(t testing.TB, clock *fakeClock, method, bodyOrQuery string, o re
 
 // apiResult is a decoded API answer: either Error or the success fields.
 type apiResult struct {
-	Error *APIError
+	Error *tcapi.APIError
 	scf.GetFunctionLogsResponse
 }
 

@@ -9,6 +9,8 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 // A TC3 signature may name the host with or without the port the Host
@@ -49,12 +51,12 @@ func TestErrorLanguage(t *testing.T) {
 	tests := []struct {
 		lang, code, action, want string
 	}{
-		{"", "AuthFailure.SignatureFailure", actionGetFunctionLogs, "credentials could not be validated"},
-		{"en-US", "AuthFailure.SignatureFailure", actionGetFunctionLogs, "credentials could not be validated"},
-		{"zh-CN", "AuthFailure.SignatureFailure", actionGetFunctionLogs, "签名错误"},
+		{"", "AuthFailure.SignatureFailure", scf.ActionGetFunctionLogs, "credentials could not be validated"},
+		{"en-US", "AuthFailure.SignatureFailure", scf.ActionGetFunctionLogs, "credentials could not be validated"},
+		{"zh-CN", "AuthFailure.SignatureFailure", scf.ActionGetFunctionLogs, "签名错误"},
 		{"zh-CN", "InvalidAction", "DeleteFunction", "接口不存在"},
 		{"en-US", "InvalidAction", "DeleteFunction", "DeleteFunction"},
-		{"zh-CN", "ResourceNotFound.Function", actionGetFunction, "函数不存在"},
+		{"zh-CN", "ResourceNotFound.Function", scf.ActionGetFunction, "函数不存在"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.lang+"/"+tc.code, func(t *testing.T) {
@@ -63,8 +65,8 @@ func TestErrorLanguage(t *testing.T) {
 				key = "wrong"
 			}
 			client := newSDKClient(host, defaultSecretID, key, "POST", func(p *profile.ClientProfile) { p.Language = tc.lang })
-			req := tchttp.NewCommonRequest("scf", apiVersion, tc.action)
-			if tc.action == actionGetFunction {
+			req := tchttp.NewCommonRequest("scf", scf.Version, tc.action)
+			if tc.action == scf.ActionGetFunction {
 				if err := req.SetActionParameters(map[string]any{"FunctionName": "nope"}); err != nil {
 					t.Fatal(err)
 				}

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/cls"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 // nodeSDKDir holds the Node.js harness; its packages are pinned in
@@ -79,16 +80,21 @@ func TestNodeSDK(t *testing.T) {
 			f = m
 		}
 	}
-	id, _ := parseID(target.Log.RequestId)
-	r, _ := f.find(id, nanos(target.Start), nanos(target.Start)+1, nanos(now))
-	wantStatus := s.requestStatus(&r, nanos(now))
+	// GetRequestStatus reports a finished execution's record, RetCode
+	// 0 for success and -1 for any failure, MemUsage in MB.
+	l := target.Log
+	wantStatus := scf.RequestStatus{FunctionName: l.FunctionName, RetMsg: l.RetMsg, RequestId: l.RequestId,
+		StartTime: l.StartTime, Duration: l.Duration, MemUsage: float64(l.MemUsage) / (1 << 20), RetryNum: l.RetryNum}
+	if l.RetCode != 0 {
+		wantStatus.RetCode = -1
+	}
 
 	for _, style := range []string{"POST", "GET", "HmacSHA256"} {
 		var answers map[string]json.RawMessage
 		strictly(t, style, got.SCF[style], &answers)
 
 		var logs scf.GetFunctionLogsResponse
-		strictly(t, style+" GetFunctionLogs", answers[actionGetFunctionLogs], &logs)
+		strictly(t, style+" GetFunctionLogs", answers[scf.ActionGetFunctionLogs], &logs)
 		if len(logs.Data) != len(wantLogs) {
 			t.Fatalf("%s GetFunctionLogs: %d rows, want %d", style, len(logs.Data), len(wantLogs))
 		}
@@ -98,21 +104,21 @@ func TestNodeSDK(t *testing.T) {
 			}
 		}
 
-		var d functionDetail
-		strictly(t, style+" GetFunction", answers[actionGetFunction], &d)
+		var d scf.FunctionDetail
+		strictly(t, style+" GetFunction", answers[scf.ActionGetFunction], &d)
 		if d.FunctionName != "thumbnail-worker" || d.MemorySize != 512 || d.Timeout != 15 ||
 			d.ClsTopicId != f.ClsTopicID || d.ClsLogsetId != f.ClsLogsetID || d.RequestId == "" {
 			t.Errorf("%s GetFunction: %+v", style, d)
 		}
 
-		var l listFunctionsResponse
-		strictly(t, style+" ListFunctions", answers[actionListFunctions], &l)
+		var l scf.ListFunctionsResponse
+		strictly(t, style+" ListFunctions", answers[scf.ActionListFunctions], &l)
 		if l.TotalCount != 1 || len(l.Functions) != 1 || l.Functions[0].FunctionName != "thumbnail-worker" {
 			t.Errorf("%s ListFunctions: %+v", style, l)
 		}
 
-		var st getRequestStatusResponse
-		strictly(t, style+" GetRequestStatus", answers[actionGetRequestStatus], &st)
+		var st scf.GetRequestStatusResponse
+		strictly(t, style+" GetRequestStatus", answers[scf.ActionGetRequestStatus], &st)
 		// GetRequestStatus postdates the Go SDK v1.0.162, whose models
 		// check the other actions' spelling: these are the Node.js SDK's
 		// model names (scf_models.d.ts: GetRequestStatusResponse,
@@ -121,9 +127,9 @@ func TestNodeSDK(t *testing.T) {
 			Data []map[string]any
 		}
 		var top map[string]any
-		if json.Unmarshal(answers[actionGetRequestStatus], &top) != nil ||
-			json.Unmarshal(answers[actionGetRequestStatus], &keys) != nil || len(keys.Data) != 1 {
-			t.Fatalf("%s GetRequestStatus: %s", style, answers[actionGetRequestStatus])
+		if json.Unmarshal(answers[scf.ActionGetRequestStatus], &top) != nil ||
+			json.Unmarshal(answers[scf.ActionGetRequestStatus], &keys) != nil || len(keys.Data) != 1 {
+			t.Fatalf("%s GetRequestStatus: %s", style, answers[scf.ActionGetRequestStatus])
 		}
 		if got := slices.Sorted(maps.Keys(top)); !slices.Equal(got, []string{"Data", "RequestId", "TotalCount"}) {
 			t.Errorf("%s GetRequestStatus keys %v", style, got)
@@ -147,9 +153,9 @@ func TestNodeSDK(t *testing.T) {
 		t.Errorf("zh-CN gave %+v", chinese)
 	}
 	tr := s.Truth()
-	for _, a := range []string{actionGetFunctionLogs, actionGetFunction, actionListFunctions, actionGetRequestStatus} {
+	for _, a := range []string{scf.ActionGetFunctionLogs, scf.ActionGetFunction, scf.ActionListFunctions, scf.ActionGetRequestStatus} {
 		want := int64(3)
-		if a == actionGetFunction {
+		if a == scf.ActionGetFunction {
 			want = 4 // and the zh-CN call for a missing function
 		}
 		if n := tr.APIs[a].TotalAccepted[defaultSecretID]; n != want {
@@ -230,7 +236,7 @@ func TestNodeSDKCLS(t *testing.T) {
 		"RawLog", "Source", "Time", "TopicId", "TopicName"}
 	for i, p := range []page{c.First, c.Second} {
 		var top map[string]json.RawMessage
-		var typed searchLogResponse
+		var typed cls.SearchLogResponse
 		strictly(t, "page", p.Answer, &typed)
 		if err := json.Unmarshal(p.Answer, &top); err != nil {
 			t.Fatal(err)
@@ -254,9 +260,9 @@ func TestNodeSDKCLS(t *testing.T) {
 		}
 	}
 
-	var stats searchLogResponse
+	var stats cls.SearchLogResponse
 	strictly(t, "stats", c.Stats.Answer, &stats)
-	if !stats.Analysis || !slices.Equal(stats.Columns, []clsColumn{{"total", "bigint"}, {"successful", "bigint"}, {"lastRun", "bigint"}}) {
+	if !stats.Analysis || !slices.Equal(stats.Columns, []cls.Column{{Name: "total", Type: "bigint"}, {Name: "successful", Type: "bigint"}, {Name: "lastRun", Type: "bigint"}}) {
 		t.Errorf("stats answer: Analysis %v, Columns %+v", stats.Analysis, stats.Columns)
 	}
 	if r := c.Stats.Row; r.Total != int64(len(truth)) || r.Successful != wantOK || r.LastRun != wantLast {
@@ -270,10 +276,10 @@ func TestNodeSDKCLS(t *testing.T) {
 		t.Errorf("a wrong key gave %+v", c.WrongKey)
 	}
 	tr := s.Truth()
-	if n := tr.APIs[clsSearchLog].TotalAccepted[defaultSecretID]; n != 3 {
+	if n := tr.APIs[cls.ActionSearchLog].TotalAccepted[defaultSecretID]; n != 3 {
 		t.Errorf("ground truth: %d SearchLog calls accepted, want 3", n)
 	}
-	if n := tr.APIs[actionGetFunction].TotalAccepted[defaultSecretID]; n != 1 {
+	if n := tr.APIs[scf.ActionGetFunction].TotalAccepted[defaultSecretID]; n != 1 {
 		t.Errorf("ground truth: %d GetFunction calls accepted, want 1", n)
 	}
 	if n := tr.TotalAuthFailures[defaultSecretID]; n != 1 {

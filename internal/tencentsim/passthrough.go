@@ -3,11 +3,11 @@ package tencentsim
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
 
 // PassthroughAccount is the pseudo-SecretId under which the ground truth
@@ -26,32 +26,23 @@ const PassthroughAccount = "passthrough"
 // and in /_sim/truth.
 func (s *Simulator) servePassthrough(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.NewString()
-	if !s.ledger.admit(actionGetFunctionLogs, PassthroughAccount) {
-		writeResponseStatus(w, http.StatusTooManyRequests, reqID, ErrorResponse{
-			Error: APIError{Code: "RequestLimitExceeded",
-				Message: "Your current request times exceeds the frequency limit. Please reduce the frequency of calls."},
-			RequestId: reqID,
-		})
+	if !s.ledger.admit(scf.ActionGetFunctionLogs, PassthroughAccount) {
+		tcapi.WriteError(w, http.StatusTooManyRequests, reqID, "RequestLimitExceeded",
+			"Your current request times exceeds the frequency limit. Please reduce the frequency of calls.")
 		return
 	}
 	q := r.URL.Query()
 	limit, offset, err := pageParams(q.Get("limit"), q.Get("offset"))
 	if err != nil {
-		writeResponseStatus(w, http.StatusBadRequest, reqID, ErrorResponse{
-			Error: APIError{Code: "InvalidParameterValue", Message: err.Error()}, RequestId: reqID})
+		tcapi.WriteError(w, http.StatusBadRequest, reqID, "InvalidParameterValue", err.Error())
 		return
 	}
 	fns := s.matching("", "", q.Get("function"))
 	if q.Get("function") == "" || len(fns) == 0 {
-		writeResponseStatus(w, http.StatusNotFound, reqID, ErrorResponse{
-			Error:     APIError{Code: "ResourceNotFound.Function", Message: "The function does not exist."},
-			RequestId: reqID})
+		tcapi.WriteError(w, http.StatusNotFound, reqID, "ResourceNotFound.Function", "The function does not exist.")
 		return
 	}
-	now := s.now()
-	win := &window{lo: nanos(now.Add(-24 * time.Hour)), hi: nanos(now) + 1, now: nanos(now),
-		order: ordering{by: scf.OrderByStartTime, desc: true}, keep: offset + limit}
-	writeResponse(w, reqID, s.page(win, fns[:1], offset, reqID))
+	tcapi.WriteResponse(w, reqID, s.scf.NewestLogs(fns[0], offset, limit, reqID))
 }
 
 // pageParams reads limit (default 20) and offset (default 0) under

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 // The deterministic form of the race of issue 15 item 16: a call whose
@@ -98,8 +100,8 @@ func TestRateLimitUnderConcurrency(t *testing.T) {
 					return
 				}
 				r.Header.Set("Content-Type", "application/json")
-				r.Header.Set("X-TC-Action", actionGetFunctionLogs)
-				r.Header.Set("X-TC-Version", apiVersion)
+				r.Header.Set("X-TC-Action", scf.ActionGetFunctionLogs)
+				r.Header.Set("X-TC-Version", scf.Version)
 				r.Header.Set("X-TC-Region", "ap-guangzhou")
 				ts := time.Now().Unix()
 				r.Header.Set("X-TC-Timestamp", itoa(ts))

@@ -14,7 +14,7 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 func noRateLimit(c *Config) { c.RateLimit = 1 << 30 }
@@ -28,7 +28,7 @@ func TestSDKValidCalls(t *testing.T) {
 	for _, method := range []string{"POST", "GET"} {
 		t.Run(method+"/CommonRequest", func(t *testing.T) {
 			client := newSDKClient(host, defaultSecretID, defaultSecretKey, method)
-			req := tchttp.NewCommonRequest("scf", apiVersion, actionGetFunctionLogs)
+			req := tchttp.NewCommonRequest("scf", scf.Version, scf.ActionGetFunctionLogs)
 			if method == "POST" {
 				// A CommonRequest has no name tags, so the SDK sends its
 				// parameters in the JSON body only; GET carries none.
@@ -136,7 +136,7 @@ func TestSDKAuthErrors(t *testing.T) {
 			if tc.tamper {
 				client.WithHttpTransport(tamperTransport{http.DefaultTransport})
 			}
-			err := client.Send(tchttp.NewCommonRequest("scf", apiVersion, actionGetFunctionLogs), tchttp.NewCommonResponse())
+			err := client.Send(tchttp.NewCommonRequest("scf", scf.Version, scf.ActionGetFunctionLogs), tchttp.NewCommonResponse())
 			var sdkErr *tcerr.TencentCloudSDKError
 			if !errors.As(err, &sdkErr) {
 				t.Fatalf("want *TencentCloudSDKError, got %T %v", err, err)
@@ -165,7 +165,7 @@ func TestSDKToken(t *testing.T) {
 	} {
 		client := newSDKClient(host, "AKIDtemp", "temp-key", "POST")
 		client.WithCredential(common.NewTokenCredential("AKIDtemp", "temp-key", tc.token))
-		err := client.Send(tchttp.NewCommonRequest("scf", apiVersion, actionGetFunctionLogs), tchttp.NewCommonResponse())
+		err := client.Send(tchttp.NewCommonRequest("scf", scf.Version, scf.ActionGetFunctionLogs), tchttp.NewCommonResponse())
 		var sdkErr *tcerr.TencentCloudSDKError
 		switch {
 		case tc.want == "" && err != nil:
@@ -192,7 +192,7 @@ func TestSDKRateLimitConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			client := newSDKClient(host, defaultSecretID, defaultSecretKey, "POST")
-			err := client.Send(tchttp.NewCommonRequest("scf", apiVersion, actionGetFunctionLogs), tchttp.NewCommonResponse())
+			err := client.Send(tchttp.NewCommonRequest("scf", scf.Version, scf.ActionGetFunctionLogs), tchttp.NewCommonResponse())
 			mu.Lock()
 			defer mu.Unlock()
 			var sdkErr *tcerr.TencentCloudSDKError

@@ -95,13 +95,7 @@ func (s *Simulator) serveExecutions(w http.ResponseWriter, r *http.Request) {
 		}
 		since = t
 	}
-	win := &window{lo: nanos(since), hi: nanos(until) + 1, now: nanos(s.now()),
-		order: byStartAsc, keep: s.listCap}
-	count, rows := win.run(s.matching(q.Get("region"), q.Get("namespace"), q.Get("function")))
-	out := make([]Execution, len(rows))
-	for i := range rows {
-		out[i] = rows[i].execution(s.loc)
-	}
+	count, out := s.executions(q.Get("region"), q.Get("namespace"), q.Get("function"), since, until, s.listCap)
 	writeSide(w, http.StatusOK, struct {
 		Count      int64       `json:"count"`
 		Executions []Execution `json:"executions"`

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 func getSide(t *testing.T, s *Simulator, method, target string, out any) int {
@@ -114,36 +116,36 @@ func TestSlidingWindow(t *testing.T) {
 func TestMaxSliding(t *testing.T) {
 	clock := newFakeClock()
 	base := time.Unix(1_700_000_000, 900_000_000)
-	l := newLedger(clock.Now, map[string]int{actionGetFunctionLogs: 3, actionGetFunction: 1})
+	l := newLedger(clock.Now, map[string]int{scf.ActionGetFunctionLogs: 3, scf.ActionGetFunction: 1})
 	at := func(off time.Duration) { clock.Set(base.Add(off)) }
 	for _, off := range []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond} {
 		at(off)
-		if !l.admit(actionGetFunctionLogs, "a") {
+		if !l.admit(scf.ActionGetFunctionLogs, "a") {
 			t.Fatalf("rejected at +%v", off)
 		}
 	}
 	// Next calendar second, same sliding second: rejected.
 	at(200 * time.Millisecond)
-	if l.admit(actionGetFunctionLogs, "a") {
+	if l.admit(scf.ActionGetFunctionLogs, "a") {
 		t.Fatal("accepted a 4th call within one sliding second")
 	}
 	// Each action has its own window.
-	if !l.admit(actionGetFunction, "a") || l.admit(actionGetFunction, "a") {
+	if !l.admit(scf.ActionGetFunction, "a") || l.admit(scf.ActionGetFunction, "a") {
 		t.Fatal("GetFunction's own limit of 1 not applied")
 	}
 	// A clock stepped back 2 s lands in no window that has room.
 	at(-2 * time.Second)
-	if l.admit(actionGetFunctionLogs, "a") {
+	if l.admit(scf.ActionGetFunctionLogs, "a") {
 		t.Fatal("a clock stepped back admitted a 4th call")
 	}
 	at(1100 * time.Millisecond)
-	if !l.admit(actionGetFunctionLogs, "a") {
+	if !l.admit(scf.ActionGetFunctionLogs, "a") {
 		t.Fatal("rejected after the window moved")
 	}
 	at(2 * time.Second)
 	tr := l.truth()
-	if tr.MaxCallsInAnySlidingSecond["a"] != 3 || tr.APIs[actionGetFunction].MaxCallsInAnySlidingSecond["a"] != 1 ||
-		tr.APIs[actionGetFunction].TotalRejected["a"] != 1 || tr.TotalRejected["a"] != 2 {
+	if tr.MaxCallsInAnySlidingSecond["a"] != 3 || tr.APIs[scf.ActionGetFunction].MaxCallsInAnySlidingSecond["a"] != 1 ||
+		tr.APIs[scf.ActionGetFunction].TotalRejected["a"] != 1 || tr.TotalRejected["a"] != 2 {
 		t.Fatalf("truth %+v", tr)
 	}
 	// Seconds older than 10 minutes are forgotten.

@@ -20,6 +20,9 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
 
 // The official Go SDK's older signature methods (API 3.0 signature v1)
@@ -28,7 +31,7 @@ func TestSDKSignatureV1(t *testing.T) {
 	s, _ := newSim(t, noRateLimit)
 	_, host := startServer(t, s)
 	for _, method := range []string{"GET", "POST"} {
-		for _, sign := range []string{sigMethodSHA1, sigMethodSHA256} {
+		for _, sign := range []string{tcapi.SigMethodSHA1, tcapi.SigMethodSHA256} {
 			t.Run(method+"/"+sign, func(t *testing.T) {
 				signWith := func(p *profile.ClientProfile) { p.SignMethod = sign }
 				client := newSDKClient(host, defaultSecretID, defaultSecretKey, method, signWith)
@@ -50,7 +53,7 @@ func TestSDKSignatureV1(t *testing.T) {
 				}
 				// The same client with the wrong key fails the signature.
 				bad := newSDKClient(host, defaultSecretID, "wrong", method, signWith)
-				err := bad.Send(tchttp.NewCommonRequest("scf", apiVersion, actionGetFunction), tchttp.NewCommonResponse())
+				err := bad.Send(tchttp.NewCommonRequest("scf", scf.Version, scf.ActionGetFunction), tchttp.NewCommonResponse())
 				var sdkErr *tcerr.TencentCloudSDKError
 				if !errors.As(err, &sdkErr) || sdkErr.Code != "AuthFailure.SignatureFailure" {
 					t.Fatalf("wrong key: %v", err)
@@ -64,7 +67,7 @@ func TestSDKSignatureV1(t *testing.T) {
 // parameters before signing and host is the host signed.
 func v1Request(clock *fakeClock, method, host, sigMethod, key string, extra url.Values, edit func(url.Values)) *http.Request {
 	p := url.Values{
-		"Action": {actionGetFunction}, "Version": {apiVersion}, "Region": {"ap-guangzhou"},
+		"Action": {scf.ActionGetFunction}, "Version": {scf.Version}, "Region": {"ap-guangzhou"},
 		"Timestamp": {strconv.FormatInt(clock.Now().Unix(), 10)}, "Nonce": {"4711"},
 		"SecretId": {defaultSecretID}, "FunctionName": {"APITest"},
 	}
@@ -87,7 +90,7 @@ func v1Request(clock *fakeClock, method, host, sigMethod, key string, extra url.
 		pairs = append(pairs, k+"="+p.Get(k))
 	}
 	newHash := sha1.New
-	if sigMethod == sigMethodSHA256 {
+	if sigMethod == tcapi.SigMethodSHA256 {
 		newHash = func() hash.Hash { return sha256.New() }
 	}
 	m := hmac.New(newHash, []byte(key))
@@ -116,8 +119,8 @@ func TestSignatureV1(t *testing.T) {
 		want, message                      string
 	}{
 		{name: "HmacSHA1 by default", method: "GET"},
-		{name: "HmacSHA256 POST", method: "POST", sigMethod: sigMethodSHA256},
-		{name: "host with its port", method: "GET", sigMethod: sigMethodSHA256, host: host + ":8443"},
+		{name: "HmacSHA256 POST", method: "POST", sigMethod: tcapi.SigMethodSHA256},
+		{name: "host with its port", method: "GET", sigMethod: tcapi.SigMethodSHA256, host: host + ":8443"},
 		{name: "another host", method: "GET", host: "cvm.tencentcloudapi.com", want: "AuthFailure.SignatureFailure"},
 		{name: "wrong key", method: "POST", key: "wrong", want: "AuthFailure.SignatureFailure"},
 		{name: "garbage signature", method: "GET", edit: func(p url.Values) {
@@ -149,13 +152,13 @@ func TestSignatureV1(t *testing.T) {
 			var env struct {
 				Response struct {
 					Error *struct{ Code, Message string }
-					functionDetail
+					scf.FunctionDetail
 				}
 			}
 			if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil {
 				t.Fatal(err)
 			}
-			out := env.Response.functionDetail
+			out := env.Response.FunctionDetail
 			got := ""
 			if env.Response.Error != nil {
 				got = env.Response.Error.Code

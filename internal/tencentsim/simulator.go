@@ -1,49 +1,45 @@
 package tencentsim
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/cls"
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
 
-const (
-	apiVersion = "2018-04-16"
-	// Tencent accepts TC3 POST bodies up to 10 MB; GET requests up to 32 KB.
-	maxPostBody = 10 << 20
-	maxGetSize  = 32 << 10
-	// sideListCap caps the rows of GET /_sim/executions (the count stays exact).
-	sideListCap = 10000
-)
+// sideListCap caps the rows of GET /_sim/executions (the count stays exact).
+const sideListCap = 10000
 
 // Simulator is an http.Handler speaking Tencent Cloud API 3.0 for SCF's
-// GetFunctionLogs, GetFunction, ListFunctions and GetRequestStatus, plus
-// the /_sim/ side endpoints.
+// GetFunctionLogs, GetFunction, ListFunctions and GetRequestStatus and
+// CLS's SearchLog, plus the /_sim/ side endpoints.
 type Simulator struct {
 	cfg      Config
 	now      func() time.Time
 	loc      *time.Location
-	accounts map[string]Account
+	verifier *tcapi.Verifier
+	messages tcapi.Messages
 	regions  map[string]bool
-	fns      []*fnModel
-	// byRegion maps region -> namespace -> functions sorted by name.
-	byRegion map[string]map[string][]*fnModel
+	fns      []*invocations.Model
+	scf      *scf.API
+	cls      *cls.API
 
 	faultsMu sync.RWMutex
 	faults   Faults
 
-	ledger *ledger
-	cls    *clsState
+	ledger       *ledger
+	searchLimits *clsLimits
 	// listCap is sideListCap; a field so tests can lower it.
 	listCap int
 }
@@ -55,43 +51,35 @@ func New(cfg Config) (*Simulator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.CLS.RateLimit < 0 || cfg.CLS.TopicConcurrency < 0 {
+		return nil, errors.New("tencentsim: cls: rateLimit and topicConcurrency must not be negative")
+	}
 	s := &Simulator{
-		cfg:      cfg,
-		now:      cfg.Now,
-		loc:      cfg.Location,
-		accounts: map[string]Account{},
-		regions:  map[string]bool{},
-		byRegion: map[string]map[string][]*fnModel{},
-		faults:   cfg.Faults,
-		ledger:   newLedger(cfg.Now, cfg.rateLimits()),
-		listCap:  sideListCap,
+		cfg:          cfg,
+		now:          cfg.Now,
+		loc:          cfg.Location,
+		messages:     tcapi.NewMessages(tcapi.ChineseMessages(), scf.ChineseMessages()),
+		regions:      map[string]bool{},
+		faults:       cfg.Faults,
+		ledger:       newLedger(cfg.Now, cfg.rateLimits()),
+		searchLimits: newCLSLimits(cfg.CLS),
+		listCap:      sideListCap,
 	}
+	keys := map[string]tcapi.Key{}
 	for _, a := range cfg.Accounts {
-		s.accounts[a.SecretID] = a
+		keys[a.SecretID] = tcapi.Key(a)
 	}
+	s.verifier = &tcapi.Verifier{Keys: keys, Now: cfg.Now, MaxClockSkew: cfg.MaxClockSkew,
+		Services: []string{scf.Service, cls.Service},
+		Failed:   func(secretID string) { s.ledger.record(secretID, outAuthFailed) }}
 	for _, r := range cfg.Regions {
 		s.regions[r] = true
 	}
 	for _, f := range cfg.Functions {
-		m := newFnModel(f, cfg.Seed, cfg.Origin)
-		s.fns = append(s.fns, m)
-		ns := s.byRegion[f.Region]
-		if ns == nil {
-			ns = map[string][]*fnModel{}
-			s.byRegion[f.Region] = ns
-		}
-		ns[f.Namespace] = append(ns[f.Namespace], m)
+		s.fns = append(s.fns, invocations.NewModel(f, cfg.Seed, cfg.Origin))
 	}
-	cls, err := newCLSState(&cfg, s.fns)
-	if err != nil {
-		return nil, err
-	}
-	s.cls = cls
-	for _, nss := range s.byRegion {
-		for _, fns := range nss {
-			slices.SortFunc(fns, func(a, b *fnModel) int { return strings.Compare(a.Name, b.Name) })
-		}
-	}
+	s.scf = scf.New(s.fns, cfg.Origin, cfg.Location, cfg.Now)
+	s.cls = cls.New(s.fns, cfg.Seed, cfg.Now)
 	return s, nil
 }
 
@@ -113,7 +101,7 @@ func (s *Simulator) Faults() Faults {
 // Truth returns a snapshot of what the simulator observed.
 func (s *Simulator) Truth() Truth {
 	t := s.ledger.truth()
-	t.SearchLog, t.APIs[clsSearchLog] = s.cls.limits.truth()
+	t.SearchLog, t.APIs[cls.ActionSearchLog] = s.searchLimits.truth()
 	return t
 }
 
@@ -123,19 +111,47 @@ func (s *Simulator) Truth() Truth {
 // compares at second precision: its StartTime S and EndTime E match
 // Executions(S, E.Add(time.Second-1)).
 func (s *Simulator) Executions(region, namespace, function string, from, to time.Time) []Execution {
-	w := &window{lo: nanos(from), hi: nanos(to) + 1, now: nanos(s.now()), order: byStartAsc, keep: -1}
-	_, rows := w.run(s.matching(region, namespace, function))
+	_, res := s.executions(region, namespace, function, from, to, -1)
+	return res
+}
+
+// Execution is the ground truth of one synthetic execution.
+type Execution struct {
+	// Log is the execution as GetFunctionLogs returns it.
+	Log scf.FunctionLog `json:"log"`
+	// Start is exact; Log.StartTime only has the second precision
+	// Tencent returns.
+	Start     time.Time `json:"start"`
+	Qualifier string    `json:"qualifier"`
+	Region    string    `json:"region"`
+	Namespace string    `json:"namespace"`
+}
+
+// executions counts the executions that started in [from, to] and had
+// finished at Now(), and lists the first keep of them by start (all for
+// -1).
+func (s *Simulator) executions(region, namespace, function string, from, to time.Time, keep int) (int64, []Execution) {
+	w := &invocations.Window{Lo: invocations.Nanos(from), Hi: invocations.Nanos(to) + 1,
+		Now: invocations.Nanos(s.now()), Order: invocations.Order{By: invocations.ByStart}, Keep: keep}
+	count, rows := w.Run(s.matching(region, namespace, function))
 	res := make([]Execution, len(rows))
 	for i := range rows {
-		res[i] = rows[i].execution(s.loc)
+		r := &rows[i]
+		res[i] = Execution{
+			Log:       s.scf.FunctionLog(r),
+			Start:     time.Unix(0, r.StartNs).In(s.loc),
+			Qualifier: r.Qualifier(),
+			Region:    r.Model.Region,
+			Namespace: r.Model.Namespace,
+		}
 	}
-	return res
+	return count, res
 }
 
 // matching returns the functions a ground-truth query selects; empty
 // arguments match anything.
-func (s *Simulator) matching(region, namespace, function string) []*fnModel {
-	var fns []*fnModel
+func (s *Simulator) matching(region, namespace, function string) []*invocations.Model {
+	var fns []*invocations.Model
 	for _, f := range s.fns {
 		if (region == "" || f.Region == region) && (namespace == "" || f.Namespace == namespace) &&
 			(function == "" || f.Name == function) {
@@ -154,96 +170,132 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveAPI(w, r)
 }
 
+// serveAPI answers the API: the gateway's checks (protocol, size,
+// signature), then the service the credential scope names.
 func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.NewString()
 	lang := r.Header.Get("X-TC-Language")
-	fail := func(e *apiError) { writeError(w, reqID, lang, e) }
-
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		fail(errf("UnsupportedProtocol", "HTTP(S) request protocol error; only GET and POST requests are supported."))
+	body, e := tcapi.ReadBody(r)
+	if e != nil {
+		s.fail(w, reqID, lang, e)
 		return
 	}
-	limit := int64(maxPostBody)
-	if r.Method == http.MethodGet {
-		limit = maxGetSize
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		fail(errf("InvalidParameter.Payload", "The request body cannot be read."))
-		return
-	}
-	if int64(len(body)) > limit || (r.Method == http.MethodGet && len(r.URL.RawQuery) > maxGetSize) {
-		fail(errf("RequestSizeLimitExceeded", "The request size exceeds the limit."))
-		return
-	}
-
-	var signed *signedCall
-	var e *apiError
-	c := &apiCall{reqID: reqID}
-	if form, v1 := v1Params(r, body); v1 {
+	var signed *tcapi.Signed
+	c := &tcapi.Call{RequestID: reqID}
+	if form, v1 := tcapi.V1Params(r, body); v1 {
 		lang = form.Get("Language")
-		c.form = form
-		signed, e = s.authV1(r, form)
+		c.Form = form
+		signed, e = s.verifier.V1(r, form)
 	} else {
-		signed, e = s.authTC3(r, body)
+		signed, e = s.verifier.TC3(r, body)
 	}
 	if e != nil {
-		fail(e)
+		s.fail(w, reqID, lang, e)
 		return
 	}
-	if signed.service == clsService {
-		s.serveCLS(w, r, body, signed.secretID, reqID, lang)
+	if signed.Service == cls.Service {
+		s.serveCLS(w, r, body, signed, reqID, lang)
 		return
 	}
-	c.secretID, c.action, c.region = signed.secretID, signed.action, signed.region
+	c.SecretID, c.Action, c.Region = signed.SecretID, signed.Action, signed.Region
+	s.serveSCF(w, r, body, c, signed.Version, lang)
+}
 
-	act, ok := scfActions[signed.action]
+// serveSCF answers an authenticated SCF call (signature v1 reaches SCF
+// only): action, version and region, then faults, then the action's rate
+// limit, then its parameters.
+func (s *Simulator) serveSCF(w http.ResponseWriter, r *http.Request, body []byte, c *tcapi.Call, version, lang string) {
+	fail := func(e *tcapi.Error) { s.fail(w, c.RequestID, lang, e) }
+	act, ok := s.scf.Action(c.Action)
 	if !ok {
-		fail(errf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", signed.action))
+		fail(tcapi.Errorf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", c.Action))
 		return
 	}
-	if signed.version != apiVersion {
-		fail(errf("NoSuchVersion", "The requested version `%s` of service `%s` does not exist.", signed.version, serviceName))
+	if version != scf.Version {
+		fail(tcapi.Errorf("NoSuchVersion", "The requested version `%s` of service `%s` does not exist.", version, scf.Service))
 		return
 	}
-	if !s.regions[signed.region] {
+	if !s.regions[c.Region] {
 		// Tencent answers an unknown region as a bad parameter value.
-		fail(errf("InvalidParameterValue", "The value `%s` of parameter `Region` is invalid: no such region.", signed.region))
+		fail(tcapi.Errorf("InvalidParameterValue", "The value `%s` of parameter `Region` is invalid: no such region.", c.Region))
 		return
 	}
 
-	if s.applyFaults(w, r, reqID, signed.secretID) {
+	if s.applyFaults(w, r, c.RequestID, c.SecretID) {
 		return
 	}
-	if !s.ledger.admit(signed.action, signed.secretID) {
-		fail(errf("RequestLimitExceeded",
+	if !s.ledger.admit(c.Action, c.SecretID) {
+		fail(tcapi.Errorf("RequestLimitExceeded",
 			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-			s.ledger.limit(signed.action)))
+			s.ledger.limit(c.Action)))
 		return
 	}
-
-	if c.form == nil {
-		switch {
-		case r.Method == http.MethodGet:
-			c.form, err = url.ParseQuery(r.URL.RawQuery)
-			if err != nil {
-				fail(errf("InvalidParameter", "The query string cannot be parsed: %v.", err))
-				return
-			}
-		case !isContentType(r.Header.Get("Content-Type"), "application/json"):
-			fail(errf("InvalidParameter", "Content-Type `%s` is not supported; use application/json.",
-				r.Header.Get("Content-Type")))
-			return
-		default:
-			c.json = body
-		}
+	if e := c.LocateParams(r, body); e != nil {
+		fail(e)
+		return
 	}
-	resp, e := act(s, c)
+	resp, e := act(c)
 	if e != nil {
 		fail(e)
 		return
 	}
-	writeResponse(w, reqID, resp)
+	tcapi.WriteResponse(w, c.RequestID, resp)
+}
+
+// serveCLS answers an authenticated call whose credential scope names
+// CLS. Unlike SCF's, its rate limit counts a call when it arrives and
+// comes after the parameters, because the topic whose concurrency the
+// call takes is one of them.
+func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte, signed *tcapi.Signed, reqID, lang string) {
+	arrived := s.now()
+	fail := func(e *tcapi.Error) { s.fail(w, reqID, lang, e) }
+	if signed.Action != cls.ActionSearchLog {
+		fail(tcapi.Errorf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", signed.Action))
+		return
+	}
+	if signed.Version != cls.Version {
+		fail(tcapi.Errorf("NoSuchVersion", "The requested version `%s` of service `%s` does not exist.", signed.Version, cls.Service))
+		return
+	}
+	if !s.regions[signed.Region] {
+		fail(tcapi.Errorf("InvalidParameterValue", "The value `%s` of parameter `Region` is not supported.", signed.Region))
+		return
+	}
+	q, e := s.cls.Plan(r, body, signed.Region)
+	if e != nil {
+		fail(e)
+		return
+	}
+	switch s.searchLimits.admit(signed.SecretID, q.TopicID(), arrived) {
+	case refusedRate:
+		fail(tcapi.Errorf("RequestLimitExceeded",
+			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
+			s.searchLimits.rate))
+		return
+	case refusedConcurrency:
+		fail(tcapi.Errorf("LimitExceeded.LogSearch",
+			"The number of concurrent queries on topic `%s` exceeds the limit of %d.", q.TopicID(), s.searchLimits.conc))
+		return
+	}
+	defer s.searchLimits.release(q.TopicID())
+	// Injected latency runs while the query holds its slot: a slow
+	// upstream is one whose topic stays busy, which makes the concurrency
+	// limit observable.
+	if s.applyFaults(w, r, reqID, signed.SecretID) {
+		return
+	}
+	resp, e := s.cls.Search(q)
+	if e != nil {
+		fail(e)
+		return
+	}
+	resp.RequestId = reqID
+	tcapi.WriteResponse(w, reqID, resp)
+}
+
+// fail writes e in the language the call asked for.
+func (s *Simulator) fail(w http.ResponseWriter, reqID, lang string, e *tcapi.Error) {
+	tcapi.WriteError(w, http.StatusOK, reqID, e.Code, s.messages.Text(e, lang))
 }
 
 // applyFaults runs the fault switches in their documented order and
@@ -286,7 +338,7 @@ func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, reqID, s
 		return true
 	case f.ErrorCode != "":
 		s.ledger.record(secretID, outFaulted)
-		writeError(w, reqID, r.Header.Get("X-TC-Language"), &apiError{code: f.ErrorCode, msg: faultMessage(f.ErrorCode)})
+		s.fail(w, reqID, r.Header.Get("X-TC-Language"), &tcapi.Error{Code: f.ErrorCode, Message: faultMessage(f.ErrorCode)})
 		return true
 	}
 	return false
@@ -324,99 +376,4 @@ func resetConnection(w http.ResponseWriter) {
 		_ = tcp.SetLinger(0)
 	}
 	_ = conn.Close()
-}
-
-func (s *Simulator) getFunctionLogs(c *apiCall) (any, *apiError) {
-	var p *rawParams
-	var perr *apiError
-	if c.json != nil {
-		p, perr = parseJSONParams(c.json)
-	} else {
-		p, perr = parseQueryParams(c.form)
-	}
-	if perr != nil {
-		return nil, perr
-	}
-	now := s.now()
-	q, e := validate(p, now, s.loc)
-	if e != nil {
-		return nil, e
-	}
-	fns, e := s.namespace(c.region, q.namespace)
-	if e != nil {
-		return nil, e
-	}
-	if q.functionName != "" {
-		i := slices.IndexFunc(fns, func(f *fnModel) bool { return f.Name == q.functionName })
-		if i < 0 {
-			return nil, errFunctionNotFound(q.functionName, q.namespace)
-		}
-		fns = fns[i : i+1]
-	}
-	w := &window{lo: q.lo, hi: q.hi, now: nanos(now), flt: q.filter,
-		order: ordering{by: q.orderBy, desc: q.desc}, keep: int(q.offset + q.limit)}
-	return s.page(w, fns, int(q.offset), c.reqID), nil
-}
-
-// namespace returns the functions of a namespace. The default namespace
-// exists in every region even when it has no functions.
-func (s *Simulator) namespace(region, ns string) ([]*fnModel, *apiError) {
-	fns, known := s.byRegion[region][ns]
-	if !known && ns != defaultNamespace {
-		return nil, errf("ResourceNotFound.Function", "The namespace `%s` does not exist.", ns)
-	}
-	return fns, nil
-}
-
-func errFunctionNotFound(name, ns string) *apiError {
-	return errf("ResourceNotFound.Function", "The function `%s` does not exist in namespace `%s`.", name, ns)
-}
-
-// page runs the window over fns and answers the records after offset.
-func (s *Simulator) page(w *window, fns []*fnModel, offset int, reqID string) *scf.GetFunctionLogsResponse {
-	total, rows := w.run(fns)
-	data := []scf.FunctionLog{}
-	if len(rows) > offset {
-		for _, r := range rows[offset:] {
-			data = append(data, r.functionLog(s.loc))
-		}
-	}
-	return &scf.GetFunctionLogsResponse{
-		TotalCount:    total,
-		Data:          data,
-		SearchContext: &scf.LogSearchContext{},
-		RequestId:     reqID,
-	}
-}
-
-type envelope struct {
-	Response any `json:"Response"`
-}
-
-func writeResponse(w http.ResponseWriter, reqID string, v any) {
-	writeResponseStatus(w, http.StatusOK, reqID, v)
-}
-
-// writeResponseStatus writes the API envelope with an HTTP status: the API
-// itself always answers 200, the pass-through route does not.
-func writeResponseStatus(w http.ResponseWriter, status int, reqID string, v any) {
-	b, err := json.Marshal(envelope{v})
-	if err != nil {
-		b, _ = json.Marshal(envelope{ErrorResponse{
-			Error:     APIError{Code: "InternalError", Message: "Response encoding failed."},
-			RequestId: reqID,
-		}})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-TC-RequestId", reqID)
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-// writeError writes e in the language the call asked for.
-func writeError(w http.ResponseWriter, reqID, lang string, e *apiError) {
-	writeResponse(w, reqID, ErrorResponse{
-		Error:     APIError{Code: e.code, Message: e.message(lang)},
-		RequestId: reqID,
-	})
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
 // Truth is what the simulator observed of its callers, so tests can check
@@ -141,7 +143,7 @@ func (l *ledger) admit(api, secretID string) bool {
 	}
 	if inWindow(ts, t-int64(time.Second), t) >= lim.limit {
 		lim.totals[1][secretID]++
-		if api == actionGetFunctionLogs {
+		if api == scf.ActionGetFunctionLogs {
 			l.recordLocked(secretID, now, outRateLimited)
 		}
 		return false
@@ -159,7 +161,7 @@ func (l *ledger) admit(api, secretID string) bool {
 	}
 	lim.accepted[secretID] = slices.Clip(ts[cut:])
 	lim.totals[0][secretID]++
-	if api == actionGetFunctionLogs {
+	if api == scf.ActionGetFunctionLogs {
 		l.recordLocked(secretID, now, outAccepted)
 	}
 	return true
@@ -250,7 +252,7 @@ func (l *ledger) truth() Truth {
 			TotalRejected:              maps.Clone(lim.totals[1]),
 		}
 	}
-	logs := apis[actionGetFunctionLogs]
+	logs := apis[scf.ActionGetFunctionLogs]
 	return Truth{
 		Calls:                      calls,
 		MaxCallsInAnySlidingSecond: logs.MaxCallsInAnySlidingSecond,

@@ -1,4 +1,4 @@
-package tencentsim
+package cls
 
 import (
 	"cmp"
@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 )
 
 // SCF delivers each invocation to CLS as several records ("每次请求的日志由多
 // 条组成", Tencent's "日志结构说明" page, product/583/60336), each carrying
 // the 14 SCF_* keys of the default format. The simulator derives them from
-// the same rec that GetFunctionLogs serves, so both views describe the
+// the same invocations.Record that GetFunctionLogs serves, so both views describe the
 // same executions.
 //
 // What the pages document: the 14 keys and their index types, Platform vs
@@ -39,26 +41,26 @@ const (
 // product/583/35311): 200 success, 202 still running; failures keep the
 // RetCode GetFunctionLogs reports (430, 433, 434).
 const (
-	statusSuccess = 200
+	StatusSuccess = 200
 	statusRunning = 202
 )
 
 // clsRecord is one CLS log record, reduced to what ordering and matching
 // need; its text is built only when asked for.
 type clsRecord struct {
-	r      rec
+	r      invocations.Record
 	line   clsLine
 	timeNs int64
 }
 
 // clsRecords appends the records of execution r, in the order SCF writes
 // them. An execution's lines are only visible once it has finished.
-func clsRecords(dst []clsRecord, r *rec) []clsRecord {
-	end := r.startNs + r.durNs
+func clsRecords(dst []clsRecord, r *invocations.Record) []clsRecord {
+	end := r.StartNs + r.DurNs
 	dst = append(dst,
-		clsRecord{r: *r, line: lineStart, timeNs: r.startNs},
-		clsRecord{r: *r, line: lineInvoked, timeNs: r.startNs})
-	if r.kind == kindSuccess || r.kind == kindUserError {
+		clsRecord{r: *r, line: lineStart, timeNs: r.StartNs},
+		clsRecord{r: *r, line: lineInvoked, timeNs: r.StartNs})
+	if r.Outcome == invocations.Succeeded || r.Outcome == invocations.UserError {
 		dst = append(dst, clsRecord{r: *r, line: lineResult, timeNs: end})
 	}
 	return append(dst,
@@ -74,7 +76,7 @@ func cmpRecords(a, b *clsRecord) int {
 	if c := cmp.Compare(a.timeNs, b.timeNs); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.r.i, b.r.i); c != 0 {
+	if c := cmp.Compare(a.r.Index, b.r.Index); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.line, b.line)
@@ -86,17 +88,17 @@ func (c *clsRecord) statusCode() int64 {
 	if !c.final() {
 		return statusRunning
 	}
-	if c.r.kind == kindSuccess {
-		return statusSuccess
+	if c.r.Outcome == invocations.Succeeded {
+		return StatusSuccess
 	}
-	return c.r.retCode()
+	return c.r.RetCode()
 }
 
 func (c *clsRecord) platform() bool { return c.line != lineInvoked && c.line != lineResult }
 
 func (c *clsRecord) level() string {
-	if (c.line == lineResult && c.r.kind == kindUserError) ||
-		(c.line == lineResponse && c.r.kind != kindSuccess) {
+	if (c.line == lineResult && c.r.Outcome == invocations.UserError) ||
+		(c.line == lineResponse && c.r.Outcome != invocations.Succeeded) {
 		return "ERROR"
 	}
 	return "INFO"
@@ -106,33 +108,33 @@ func (c *clsRecord) level() string {
 // time, request ID, level, text.
 func (c *clsRecord) userLine(level, text string) string {
 	return time.Unix(0, c.timeNs).UTC().Format("2006-01-02T15:04:05.000Z") + "\t" +
-		formatID(c.r.id) + "\t[" + level + "] " + text
+		c.r.RequestID() + "\t[" + level + "] " + text
 }
 
 func (c *clsRecord) message() string {
-	id := formatID(c.r.id)
+	id := c.r.RequestID()
 	var m string
 	switch c.line {
 	case lineStart:
 		m = "START RequestId: " + id
 	case lineInvoked:
-		m = c.userLine("INFO", "handler invoked, qualifier "+c.r.fn.Qualifiers[c.r.q])
+		m = c.userLine("INFO", "handler invoked, qualifier "+c.r.Qualifier())
 	case lineResult:
-		if c.r.kind == kindUserError {
-			e := userErrors[c.r.userError()]
-			m = c.userLine("ERROR", e.msg) + "\n" + e.trace
+		if c.r.Outcome == invocations.UserError {
+			msg, trace := c.r.Exception()
+			m = c.userLine("ERROR", msg) + "\n" + trace
 		} else {
-			m = c.userLine("INFO", "result: "+c.r.retMsg())
+			m = c.userLine("INFO", "result: "+c.r.RetMsg())
 		}
 	case lineResponse:
-		m = "Response RequestId:" + id + " RetMsg:" + c.r.retMsg()
+		m = "Response RequestId:" + id + " RetMsg:" + c.r.RetMsg()
 	case lineEnd:
 		m = "END RequestId: " + id
 	case lineReport:
 		m = "Report RequestId: " + id +
-			" Duration:" + strconv.FormatFloat(c.r.durMs, 'f', 3, 64) + "ms" +
-			" Memory:" + strconv.FormatInt(c.r.fn.MemorySizeMB, 10) + "MB" +
-			" MemUsage:" + strconv.FormatFloat(float64(c.r.mem)/(1<<20), 'f', 6, 64) + "MB"
+			" Duration:" + strconv.FormatFloat(c.r.DurMs, 'f', 3, 64) + "ms" +
+			" Memory:" + strconv.FormatInt(c.r.Model.MemorySizeMB, 10) + "MB" +
+			" MemUsage:" + strconv.FormatFloat(float64(c.r.Mem)/(1<<20), 'f', 6, 64) + "MB"
 	}
 	return m
 }
@@ -195,9 +197,9 @@ func (c *clsRecord) field(name string) (string, bool) {
 		if !c.final() {
 			return "0", true
 		}
-		return strconv.FormatFloat(c.r.durMs, 'f', -1, 64), true
+		return strconv.FormatFloat(c.r.DurMs, 'f', -1, 64), true
 	case "scf_functionname":
-		return c.r.fn.Name, true
+		return c.r.Model.Name, true
 	case "scf_level":
 		return c.level(), true
 	case "scf_logtime":
@@ -206,19 +208,19 @@ func (c *clsRecord) field(name string) (string, bool) {
 		if !c.final() {
 			return "0.00", true
 		}
-		return strconv.FormatFloat(float64(c.r.mem)/(1<<20), 'f', -1, 64), true
+		return strconv.FormatFloat(float64(c.r.Mem)/(1<<20), 'f', -1, 64), true
 	case "scf_message":
 		return c.message(), true
 	case "scf_namespace":
-		return c.r.fn.Namespace, true
+		return c.r.Model.Namespace, true
 	case "scf_qualifier":
-		return c.r.fn.Qualifiers[c.r.q], true
+		return c.r.Qualifier(), true
 	case "scf_requestid":
-		return formatID(c.r.id), true
+		return c.r.RequestID(), true
 	case "scf_retrynum":
-		return strconv.Itoa(int(c.r.retry)), true
+		return strconv.Itoa(int(c.r.Retries)), true
 	case "scf_starttime":
-		return strconv.FormatInt(c.r.startNs/int64(time.Millisecond), 10), true
+		return strconv.FormatInt(c.r.StartNs/int64(time.Millisecond), 10), true
 	case "scf_statuscode":
 		return strconv.FormatInt(c.statusCode(), 10), true
 	case "scf_type":

@@ -1,16 +1,15 @@
-package tencentsim
+package scf
 
 import (
 	"cmp"
 	"encoding/json"
-	"maps"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mudscf/mudscf/translate/scf"
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
+	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
 
 // The answers of GetFunction, ListFunctions and GetRequestStatus carry
@@ -20,8 +19,8 @@ import (
 // no model for (VPC, triggers, layers, ...) are the empty ones an
 // unconfigured function has on Tencent.
 
-// functionDetail is GetFunction's answer.
-type functionDetail struct {
+// FunctionDetail is GetFunction's answer.
+type FunctionDetail struct {
 	ModTime           string           `json:"ModTime"`
 	CodeInfo          string           `json:"CodeInfo"`
 	Description       string           `json:"Description"`
@@ -33,9 +32,9 @@ type functionDetail struct {
 	MemorySize        int64            `json:"MemorySize"`
 	Runtime           string           `json:"Runtime"`
 	FunctionName      string           `json:"FunctionName"`
-	VpcConfig         vpcConfig        `json:"VpcConfig"`
+	VpcConfig         VpcConfig        `json:"VpcConfig"`
 	UseGpu            string           `json:"UseGpu"`
-	Environment       environment      `json:"Environment"`
+	Environment       Environment      `json:"Environment"`
 	CodeResult        string           `json:"CodeResult"`
 	CodeError         string           `json:"CodeError"`
 	ErrNo             int64            `json:"ErrNo"`
@@ -47,55 +46,55 @@ type functionDetail struct {
 	ClsLogsetId       string           `json:"ClsLogsetId"`
 	ClsTopicId        string           `json:"ClsTopicId"`
 	FunctionId        string           `json:"FunctionId"`
-	Tags              []tag            `json:"Tags"`
-	EipConfig         eipOutConfig     `json:"EipConfig"`
-	AccessInfo        accessInfo       `json:"AccessInfo"`
+	Tags              []Tag            `json:"Tags"`
+	EipConfig         EipOutConfig     `json:"EipConfig"`
+	AccessInfo        AccessInfo       `json:"AccessInfo"`
 	Type              string           `json:"Type"`
 	L5Enable          string           `json:"L5Enable"`
 	Layers            []struct{}       `json:"Layers"`
-	DeadLetterConfig  deadLetterConfig `json:"DeadLetterConfig"`
+	DeadLetterConfig  DeadLetterConfig `json:"DeadLetterConfig"`
 	AddTime           string           `json:"AddTime"`
-	PublicNetConfig   publicNetConfig  `json:"PublicNetConfig"`
+	PublicNetConfig   PublicNetConfig  `json:"PublicNetConfig"`
 	OnsEnable         string           `json:"OnsEnable"`
-	CfsConfig         cfsConfig        `json:"CfsConfig"`
+	CfsConfig         CfsConfig        `json:"CfsConfig"`
 	AvailableStatus   string           `json:"AvailableStatus"`
 	Qualifier         string           `json:"Qualifier"`
 	InitTimeout       int64            `json:"InitTimeout"`
-	StatusReasons     []statusReason   `json:"StatusReasons"`
+	StatusReasons     []StatusReason   `json:"StatusReasons"`
 	RequestId         string           `json:"RequestId"`
 }
 
-type vpcConfig struct {
+type VpcConfig struct {
 	VpcId    string `json:"VpcId"`
 	SubnetId string `json:"SubnetId"`
 }
 
-type environment struct {
-	Variables []tag `json:"Variables"` // Key/Value, as Tag
+type Environment struct {
+	Variables []Tag `json:"Variables"` // Key/Value, as Tag
 }
 
-type tag struct {
+type Tag struct {
 	Key   string `json:"Key"`
 	Value string `json:"Value"`
 }
 
-type eipOutConfig struct {
+type EipOutConfig struct {
 	EipFixed string   `json:"EipFixed"`
 	Eips     []string `json:"Eips"`
 }
 
-type accessInfo struct {
+type AccessInfo struct {
 	Host string `json:"Host"`
 	Vip  string `json:"Vip"`
 }
 
-type deadLetterConfig struct {
+type DeadLetterConfig struct {
 	Type       string `json:"Type"`
 	Name       string `json:"Name"`
 	FilterType string `json:"FilterType"`
 }
 
-type publicNetConfig struct {
+type PublicNetConfig struct {
 	PublicNetStatus string `json:"PublicNetStatus"`
 	EipConfig       struct {
 		EipStatus  string   `json:"EipStatus"`
@@ -103,17 +102,17 @@ type publicNetConfig struct {
 	} `json:"EipConfig"`
 }
 
-type cfsConfig struct {
+type CfsConfig struct {
 	CfsInsList []struct{} `json:"CfsInsList"`
 }
 
-type statusReason struct {
+type StatusReason struct {
 	ErrorCode    string `json:"ErrorCode"`
 	ErrorMessage string `json:"ErrorMessage"`
 }
 
-// functionSummary is one entry of ListFunctions.
-type functionSummary struct {
+// FunctionSummary is one entry of ListFunctions.
+type FunctionSummary struct {
 	ModTime                        string         `json:"ModTime"`
 	AddTime                        string         `json:"AddTime"`
 	Runtime                        string         `json:"Runtime"`
@@ -123,22 +122,22 @@ type functionSummary struct {
 	Status                         string         `json:"Status"`
 	StatusDesc                     string         `json:"StatusDesc"`
 	Description                    string         `json:"Description"`
-	Tags                           []tag          `json:"Tags"`
+	Tags                           []Tag          `json:"Tags"`
 	Type                           string         `json:"Type"`
-	StatusReasons                  []statusReason `json:"StatusReasons"`
+	StatusReasons                  []StatusReason `json:"StatusReasons"`
 	TotalProvisionedConcurrencyMem uint64         `json:"TotalProvisionedConcurrencyMem"`
 	ReservedConcurrencyMem         uint64         `json:"ReservedConcurrencyMem"`
 }
 
-type listFunctionsResponse struct {
-	Functions  []functionSummary `json:"Functions"`
+type ListFunctionsResponse struct {
+	Functions  []FunctionSummary `json:"Functions"`
 	TotalCount int64             `json:"TotalCount"`
 	RequestId  string            `json:"RequestId"`
 }
 
-// requestStatus is one entry of GetRequestStatus. RetCode is 0 for
+// RequestStatus is one entry of GetRequestStatus. RetCode is 0 for
 // success, 1 while running and -1 for any failure; MemUsage is in MB.
-type requestStatus struct {
+type RequestStatus struct {
 	FunctionName string  `json:"FunctionName"`
 	RetMsg       string  `json:"RetMsg"`
 	RequestId    string  `json:"RequestId"`
@@ -149,9 +148,9 @@ type requestStatus struct {
 	RetryNum     int64   `json:"RetryNum"`
 }
 
-type getRequestStatusResponse struct {
+type GetRequestStatusResponse struct {
 	TotalCount int64           `json:"TotalCount"`
-	Data       []requestStatus `json:"Data"`
+	Data       []RequestStatus `json:"Data"`
 	RequestId  string          `json:"RequestId"`
 }
 
@@ -165,74 +164,70 @@ const (
 	requestStatusWindow = 15 * time.Minute
 )
 
-// addTime and modTime are fixed instants before Origin, distinct per
+// addTime and modTime are fixed instants before origin, distinct per
 // function so that ordering by them means something.
-func (f *fnModel) addTime(origin time.Time) time.Time {
-	return origin.Add(-time.Duration(f.key%(30*24*3600)) * time.Second).Add(-24 * time.Hour)
+func addTime(f *invocations.Model, origin time.Time) time.Time {
+	return origin.Add(-time.Duration(f.Key()%(30*24*3600)) * time.Second).Add(-24 * time.Hour)
 }
 
-func (f *fnModel) modTime(origin time.Time) time.Time {
-	add := f.addTime(origin)
-	return add.Add(time.Duration((f.key>>32)%uint64(origin.Sub(add)/time.Second)) * time.Second)
+func modTime(f *invocations.Model, origin time.Time) time.Time {
+	add := addTime(f, origin)
+	return add.Add(time.Duration((f.Key()>>32)%uint64(origin.Sub(add)/time.Second)) * time.Second)
 }
 
 // functionID is shaped like Tencent's: "lam-" and 8 lower-case alphanumerics.
-func (f *fnModel) functionID() string {
+func functionID(f *invocations.Model) string {
 	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
 	b := []byte("lam-")
-	for k := f.key; len(b) < 12; k /= 36 {
+	for k := f.Key(); len(b) < 12; k /= 36 {
 		b = append(b, digits[k%36])
 	}
 	return string(b)
 }
 
-func (s *Simulator) timeText(t time.Time) string {
-	return t.In(s.loc).Format(scf.TimeLayout)
-}
-
-func (s *Simulator) getFunction(c *apiCall) (any, *apiError) {
-	p, e := readParams(c, "FunctionName", "Qualifier", "Namespace", "ShowCode")
+func (a *API) getFunction(c *tcapi.Call) (any, *tcapi.Error) {
+	p, e := tcapi.ReadParams(c, "FunctionName", "Qualifier", "Namespace", "ShowCode")
 	if e != nil {
 		return nil, e
 	}
-	name, ns, e := p.function()
+	name, ns, e := readFunction(p)
 	if e != nil {
 		return nil, e
 	}
-	qualifier, e := p.str("Qualifier")
+	qualifier, e := p.String("Qualifier")
 	if e != nil {
 		return nil, e
 	}
-	showCode, e := p.str("ShowCode")
+	showCode, e := p.String("ShowCode")
 	if e != nil {
 		return nil, e
 	}
-	f, e := s.function(c.region, ns, name)
+	f, e := a.function(c.Region, ns, name)
 	if e != nil {
 		return nil, e
 	}
 	if qualifier == "" {
-		qualifier = defaultQualifier
+		qualifier = invocations.LatestQualifier
 	}
-	if qualifier != defaultQualifier && !slices.Contains(f.Qualifiers, qualifier) {
-		return nil, errf("ResourceNotFound.Version", "The version `%s` of function `%s` does not exist.", qualifier, name)
+	if qualifier != invocations.LatestQualifier && !slices.Contains(f.Qualifiers, qualifier) {
+		return nil, tcapi.Errorf("ResourceNotFound.Version", "The version `%s` of function `%s` does not exist.", qualifier, name)
 	}
 	code := ""
 	if strings.EqualFold(showCode, "TRUE") {
 		code = "def main_handler(event, context):\n    return \"ok\"\n"
 	}
-	d := functionDetail{
-		ModTime: s.timeText(f.modTime(s.cfg.Origin)), CodeInfo: code, Description: f.Description,
+	d := FunctionDetail{
+		ModTime: a.timeText(modTime(f, a.origin)), CodeInfo: code, Description: f.Description,
 		Triggers: []struct{}{}, Handler: functionHandler, CodeSize: 0,
 		Timeout: (f.TimeoutMs + 999) / 1000, FunctionVersion: qualifier, MemorySize: f.MemorySizeMB,
 		Runtime: f.Runtime, FunctionName: f.Name, UseGpu: "FALSE",
-		Environment: environment{Variables: []tag{}}, CodeResult: "success", Namespace: f.Namespace,
+		Environment: Environment{Variables: []Tag{}}, CodeResult: "success", Namespace: f.Namespace,
 		InstallDependency: "FALSE", Status: functionStatus, ClsLogsetId: f.ClsLogsetID,
-		ClsTopicId: f.ClsTopicID, FunctionId: f.functionID(), Tags: []tag{},
-		EipConfig: eipOutConfig{EipFixed: "FALSE", Eips: []string{}}, Type: functionType, L5Enable: "FALSE",
-		Layers: []struct{}{}, AddTime: s.timeText(f.addTime(s.cfg.Origin)), OnsEnable: "FALSE",
-		CfsConfig: cfsConfig{CfsInsList: []struct{}{}}, AvailableStatus: "Available", Qualifier: qualifier,
-		InitTimeout: initTimeout, StatusReasons: []statusReason{}, RequestId: c.reqID,
+		ClsTopicId: f.ClsTopicID, FunctionId: functionID(f), Tags: []Tag{},
+		EipConfig: EipOutConfig{EipFixed: "FALSE", Eips: []string{}}, Type: functionType, L5Enable: "FALSE",
+		Layers: []struct{}{}, AddTime: a.timeText(addTime(f, a.origin)), OnsEnable: "FALSE",
+		CfsConfig: CfsConfig{CfsInsList: []struct{}{}}, AvailableStatus: "Available", Qualifier: qualifier,
+		InitTimeout: initTimeout, StatusReasons: []StatusReason{}, RequestId: c.RequestID,
 	}
 	d.PublicNetConfig.PublicNetStatus = "ENABLE"
 	d.PublicNetConfig.EipConfig.EipStatus = "DISABLE"
@@ -241,38 +236,38 @@ func (s *Simulator) getFunction(c *apiCall) (any, *apiError) {
 }
 
 // function finds one function; the namespace must exist.
-func (s *Simulator) function(region, ns, name string) (*fnModel, *apiError) {
-	fns, e := s.namespace(region, ns)
+func (a *API) function(region, ns, name string) (*invocations.Model, *tcapi.Error) {
+	fns, e := a.namespace(region, ns)
 	if e != nil {
 		return nil, e
 	}
-	i := slices.IndexFunc(fns, func(f *fnModel) bool { return f.Name == name })
+	i := slices.IndexFunc(fns, func(f *invocations.Model) bool { return f.Name == name })
 	if i < 0 {
 		return nil, errFunctionNotFound(name, ns)
 	}
 	return fns[i], nil
 }
 
-func (s *Simulator) listFunctions(c *apiCall) (any, *apiError) {
-	p, e := readParams(c, "Order", "Orderby", "Offset", "Limit", "SearchKey", "Namespace", "Description", "Filters")
+func (a *API) listFunctions(c *tcapi.Call) (any, *tcapi.Error) {
+	p, e := tcapi.ReadParams(c, "Order", "Orderby", "Offset", "Limit", "SearchKey", "Namespace", "Description", "Filters")
 	if e != nil {
 		return nil, e
 	}
 	strs := map[string]string{}
 	for _, k := range []string{"Order", "Orderby", "SearchKey", "Namespace", "Description"} {
-		if strs[k], e = p.str(k); e != nil {
+		if strs[k], e = p.String(k); e != nil {
 			return nil, e
 		}
 	}
 	offset, limit := int64(0), int64(20)
 	for k, dst := range map[string]*int64{"Offset": &offset, "Limit": &limit} {
-		n, e := p.int(k)
+		n, e := p.Int(k)
 		if e != nil {
 			return nil, e
 		}
 		if n != nil {
 			if *n < 0 {
-				return nil, errf("InvalidParameterValue", "%s must not be negative.", k)
+				return nil, tcapi.Errorf("InvalidParameterValue", "%s must not be negative.", k)
 			}
 			*dst = *n
 		}
@@ -283,42 +278,42 @@ func (s *Simulator) listFunctions(c *apiCall) (any, *apiError) {
 	case "ASC":
 		desc = false
 	default:
-		return nil, errf("InvalidParameterValue", "Order must be ASC or DESC, got `%s`.", strs["Order"])
+		return nil, tcapi.Errorf("InvalidParameterValue", "Order must be ASC or DESC, got `%s`.", strs["Order"])
 	}
 	by := strs["Orderby"]
 	if by == "" {
 		by = "AddTime"
 	}
 	if by != "AddTime" && by != "ModTime" && by != "FunctionName" {
-		return nil, errf("InvalidParameterValue", "Orderby must be AddTime, ModTime or FunctionName, got `%s`.", by)
+		return nil, tcapi.Errorf("InvalidParameterValue", "Orderby must be AddTime, ModTime or FunctionName, got `%s`.", by)
 	}
-	filters, e := p.filters()
+	filters, e := readFilters(p)
 	if e != nil {
 		return nil, e
 	}
 	ns := strs["Namespace"]
 	if ns == "" {
-		ns = defaultNamespace
+		ns = invocations.DefaultNamespace
 	}
-	fns, known := s.byRegion[c.region][ns]
-	if !known && ns != defaultNamespace {
-		return nil, errf("ResourceNotFound.Namespace", "The namespace `%s` does not exist.", ns)
+	fns, known := a.byRegion[c.Region][ns]
+	if !known && ns != invocations.DefaultNamespace {
+		return nil, tcapi.Errorf("ResourceNotFound.Namespace", "The namespace `%s` does not exist.", ns)
 	}
-	var rows []functionSummary
+	var rows []FunctionSummary
 	for _, f := range fns {
 		if !containsFold(f.Name, strs["SearchKey"]) || !containsFold(f.Description, strs["Description"]) ||
 			!filters.match(f) {
 			continue
 		}
-		rows = append(rows, functionSummary{
-			ModTime: s.timeText(f.modTime(s.cfg.Origin)), AddTime: s.timeText(f.addTime(s.cfg.Origin)),
-			Runtime: f.Runtime, FunctionName: f.Name, FunctionId: f.functionID(), Namespace: f.Namespace,
-			Status: functionStatus, Description: f.Description, Tags: []tag{}, Type: functionType,
-			StatusReasons: []statusReason{},
+		rows = append(rows, FunctionSummary{
+			ModTime: a.timeText(modTime(f, a.origin)), AddTime: a.timeText(addTime(f, a.origin)),
+			Runtime: f.Runtime, FunctionName: f.Name, FunctionId: functionID(f), Namespace: f.Namespace,
+			Status: functionStatus, Description: f.Description, Tags: []Tag{}, Type: functionType,
+			StatusReasons: []StatusReason{},
 		})
 	}
 	// The time layout sorts like the instant; names break ties.
-	slices.SortFunc(rows, func(a, b functionSummary) int {
+	slices.SortFunc(rows, func(a, b FunctionSummary) int {
 		c := 0
 		switch by {
 		case "AddTime":
@@ -334,7 +329,7 @@ func (s *Simulator) listFunctions(c *apiCall) (any, *apiError) {
 		}
 		return c
 	})
-	resp := listFunctionsResponse{Functions: []functionSummary{}, TotalCount: int64(len(rows)), RequestId: c.reqID}
+	resp := ListFunctionsResponse{Functions: []FunctionSummary{}, TotalCount: int64(len(rows)), RequestId: c.RequestID}
 	if offset < int64(len(rows)) {
 		resp.Functions = rows[offset:min(int64(len(rows)), offset+limit)]
 	}
@@ -352,7 +347,7 @@ type functionFilters []struct {
 	values []string
 }
 
-func (ff functionFilters) match(f *fnModel) bool {
+func (ff functionFilters) match(f *invocations.Model) bool {
 	for _, flt := range ff {
 		var v string
 		switch flt.name {
@@ -382,222 +377,141 @@ var filterNames = map[string]bool{
 	"Status": true, "Runtime": true, "Type": true, "ClsTopicId": false, "ClsLogsetId": false,
 }
 
-func (s *Simulator) getRequestStatus(c *apiCall) (any, *apiError) {
-	p, e := readParams(c, "FunctionName", "FunctionRequestId", "Namespace", "StartTime", "EndTime")
+func (a *API) getRequestStatus(c *tcapi.Call) (any, *tcapi.Error) {
+	p, e := tcapi.ReadParams(c, "FunctionName", "FunctionRequestId", "Namespace", "StartTime", "EndTime")
 	if e != nil {
 		return nil, e
 	}
-	name, ns, e := p.function()
+	name, ns, e := readFunction(p)
 	if e != nil {
 		return nil, e
 	}
-	reqID, e := p.str("FunctionRequestId")
+	reqID, e := p.String("FunctionRequestId")
 	if e != nil {
 		return nil, e
 	}
 	if reqID == "" {
-		return nil, errf("MissingParameter", "The request is missing a required parameter `FunctionRequestId`.")
+		return nil, tcapi.Errorf("MissingParameter", "The request is missing a required parameter `FunctionRequestId`.")
 	}
-	start, e := p.str("StartTime")
+	start, e := p.String("StartTime")
 	if e != nil {
 		return nil, e
 	}
-	end, e := p.str("EndTime")
+	end, e := p.String("EndTime")
 	if e != nil {
 		return nil, e
 	}
-	now := s.now()
+	now := a.now()
 	lo, hi := now.Add(-requestStatusWindow), now
 	switch {
 	case start == "" && end != "":
-		if hi, e = s.parseTime("EndTime", end); e != nil {
+		if hi, e = a.parseTime("EndTime", end); e != nil {
 			return nil, e
 		}
 		lo = hi.Add(-requestStatusWindow)
 	case start != "" && end == "":
-		return nil, errf("InvalidParameterValue.StartTimeOrEndTime", "EndTime is required with StartTime.")
+		return nil, tcapi.Errorf("InvalidParameterValue.StartTimeOrEndTime", "EndTime is required with StartTime.")
 	case start != "":
-		if lo, e = s.parseTime("StartTime", start); e != nil {
+		if lo, e = a.parseTime("StartTime", start); e != nil {
 			return nil, e
 		}
-		if hi, e = s.parseTime("EndTime", end); e != nil {
+		if hi, e = a.parseTime("EndTime", end); e != nil {
 			return nil, e
 		}
 		// Tencent documents no maximum; the simulator borrows
 		// GetFunctionLogs's one day to bound the work.
 		if !hi.After(lo) || hi.Sub(lo) > 24*time.Hour {
-			return nil, errf("InvalidParameterValue.DateTime", "EndTime must be after StartTime and within one day of it.")
+			return nil, tcapi.Errorf("InvalidParameterValue.DateTime", "EndTime must be after StartTime and within one day of it.")
 		}
 	}
-	f, e := s.function(c.region, ns, name)
+	f, e := a.function(c.Region, ns, name)
 	if e != nil {
 		return nil, e
 	}
-	resp := getRequestStatusResponse{Data: []requestStatus{}, RequestId: c.reqID}
-	if id, ok := parseID(strings.ToLower(reqID)); ok {
-		if r, found := f.find(id, nanos(lo), nanos(hi.Add(time.Second)), nanos(now)); found {
-			resp.Data = append(resp.Data, s.requestStatus(&r, nanos(now)))
+	resp := GetRequestStatusResponse{Data: []RequestStatus{}, RequestId: c.RequestID}
+	if id, ok := invocations.ParseID(strings.ToLower(reqID)); ok {
+		nowNs := invocations.Nanos(now)
+		if r, found := f.Find(id, invocations.Nanos(lo), invocations.Nanos(hi.Add(time.Second)), nowNs); found {
+			resp.Data = append(resp.Data, a.requestStatus(&r, nowNs))
 			resp.TotalCount = 1
 		}
 	}
 	return resp, nil
 }
 
-func (s *Simulator) parseTime(name, v string) (time.Time, *apiError) {
-	t, err := time.ParseInLocation(scf.TimeLayout, v, s.loc)
+func (a *API) parseTime(name, v string) (time.Time, *tcapi.Error) {
+	t, err := time.ParseInLocation(TimeLayout, v, a.loc)
 	if err != nil {
-		return t, errf("InvalidParameterValue.DateTime", "%s must look like 2017-05-16 20:00:00.", name)
+		return t, tcapi.Errorf("InvalidParameterValue.DateTime", "%s must look like 2017-05-16 20:00:00.", name)
 	}
 	return t, nil
 }
 
-// find looks for the execution with id among those that started in
-// [lo, hi) and by now, finished or not.
-func (f *fnModel) find(id [16]byte, lo, hi, now int64) (rec, bool) {
-	first := max(floorDiv(lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
-	last := min(floorDiv(min(hi-1, now)-f.firstNs, f.periodNs), f.lastIdx)
-	for i := first; i <= last; i++ {
-		if r := f.exec(i); r.id == id {
-			return r, true
-		}
+func (a *API) requestStatus(r *invocations.Record, now int64) RequestStatus {
+	st := RequestStatus{
+		FunctionName: r.Model.Name, RequestId: r.RequestID(),
+		StartTime: a.timeText(time.Unix(0, r.StartNs)),
 	}
-	return rec{}, false
-}
-
-func (s *Simulator) requestStatus(r *rec, now int64) requestStatus {
-	st := requestStatus{
-		FunctionName: r.fn.Name, RequestId: formatID(r.id),
-		StartTime: s.timeText(time.Unix(0, r.startNs)),
-	}
-	if r.startNs+r.durNs > now {
+	if r.StartNs+r.DurNs > now {
 		st.RetCode = 1 // still running: no result, duration or memory yet
 		return st
 	}
-	st.RetMsg, st.Duration, st.RetryNum = r.retMsg(), r.durMs, int64(r.retry)
-	st.MemUsage = float64(r.mem) / (1 << 20) // exact: usage is whole 4 KiB pages
-	if r.kind != kindSuccess {
+	st.RetMsg, st.Duration, st.RetryNum = r.RetMsg(), r.DurMs, int64(r.Retries)
+	st.MemUsage = float64(r.Mem) / (1 << 20) // exact: usage is whole 4 KiB pages
+	if r.Outcome != invocations.Succeeded {
 		st.RetCode = -1
 	}
 	return st
 }
 
-// params reads the action parameters of GetFunction, ListFunctions and
-// GetRequestStatus from a JSON body or a flattened form.
-type params struct {
-	json map[string]json.RawMessage
-	form url.Values
-}
-
-// readParams refuses parameters other than known (in a form, common
-// parameters and flattened Filters.N.* aside).
-func readParams(c *apiCall, known ...string) (*params, *apiError) {
-	p := &params{form: c.form}
-	if c.form != nil {
-		for k := range c.form {
-			base, _, _ := strings.Cut(k, ".")
-			if !commonQueryParams[k] && !(slices.Contains(known, base) && (base == k || base == "Filters")) {
-				return nil, unknownParam(k)
-			}
-		}
-		return p, nil
-	}
-	var e *apiError
-	if p.json, e = jsonObject(c.json); e != nil {
-		return nil, e
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.json)) {
-		if !slices.Contains(known, k) {
-			return nil, unknownParam(k)
-		}
-	}
-	return p, nil
-}
-
-func (p *params) str(name string) (string, *apiError) {
-	if p.form != nil {
-		return p.form.Get(name), nil
-	}
-	raw, ok := p.json[name]
-	if !ok || isNull(raw) {
-		return "", nil
-	}
-	var v string
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return "", typeError(name, "String")
-	}
-	return v, nil
-}
-
-func (p *params) int(name string) (*int64, *apiError) {
-	if p.form != nil {
-		if !p.form.Has(name) {
-			return nil, nil
-		}
-		n, err := strconv.ParseInt(p.form.Get(name), 10, 64)
-		if err != nil {
-			return nil, typeError(name, "Integer")
-		}
-		return &n, nil
-	}
-	raw, ok := p.json[name]
-	if !ok || isNull(raw) {
-		return nil, nil
-	}
-	n, ok := jsonInt(raw)
-	if !ok {
-		return nil, typeError(name, "Integer")
-	}
-	return &n, nil
-}
-
-// function reads the required FunctionName and the Namespace (default
-// "default").
-func (p *params) function() (name, ns string, e *apiError) {
-	if name, e = p.str("FunctionName"); e != nil {
+// readFunction reads the required FunctionName and the Namespace
+// (default "default").
+func readFunction(p *tcapi.Params) (name, ns string, e *tcapi.Error) {
+	if name, e = p.String("FunctionName"); e != nil {
 		return "", "", e
 	}
 	if name == "" {
-		return "", "", errf("MissingParameter", "The request is missing a required parameter `FunctionName`.")
+		return "", "", tcapi.Errorf("MissingParameter", "The request is missing a required parameter `FunctionName`.")
 	}
-	if ns, e = p.str("Namespace"); e != nil {
+	if ns, e = p.String("Namespace"); e != nil {
 		return "", "", e
 	}
-	return name, cmp.Or(ns, defaultNamespace), nil
+	return name, cmp.Or(ns, invocations.DefaultNamespace), nil
 }
 
-// filters reads Filters, as a JSON array or flattened
+// readFilters reads Filters, as a JSON array or flattened
 // (Filters.0.Name=..., Filters.0.Values.0=...).
-func (p *params) filters() (functionFilters, *apiError) {
+func readFilters(p *tcapi.Params) (functionFilters, *tcapi.Error) {
 	type filter struct {
 		Name   string   `json:"Name"`
 		Values []string `json:"Values"`
 	}
 	var list []filter
-	if p.form != nil {
-		for i := 0; p.form.Has("Filters." + strconv.Itoa(i) + ".Name"); i++ {
+	if p.Form != nil {
+		for i := 0; p.Form.Has("Filters." + strconv.Itoa(i) + ".Name"); i++ {
 			prefix := "Filters." + strconv.Itoa(i) + "."
-			f := filter{Name: p.form.Get(prefix + "Name")}
-			for j := 0; p.form.Has(prefix + "Values." + strconv.Itoa(j)); j++ {
-				f.Values = append(f.Values, p.form.Get(prefix+"Values."+strconv.Itoa(j)))
+			f := filter{Name: p.Form.Get(prefix + "Name")}
+			for j := 0; p.Form.Has(prefix + "Values." + strconv.Itoa(j)); j++ {
+				f.Values = append(f.Values, p.Form.Get(prefix+"Values."+strconv.Itoa(j)))
 			}
 			list = append(list, f)
 		}
-	} else if raw, ok := p.json["Filters"]; ok && !isNull(raw) {
+	} else if raw, ok := p.JSON["Filters"]; ok && !tcapi.IsNull(raw) {
 		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, typeError("Filters", "Array of Filter")
+			return nil, tcapi.TypeError("Filters", "Array of Filter")
 		}
 	}
 	if len(list) > 10 {
-		return nil, errf("InvalidParameterValue", "At most 10 Filters are allowed.")
+		return nil, tcapi.Errorf("InvalidParameterValue", "At most 10 Filters are allowed.")
 	}
 	var out functionFilters
 	for _, f := range list {
 		multi, known := filterNames[f.Name]
 		switch {
 		case !known && !strings.HasPrefix(f.Name, "tag-"):
-			return nil, errf("InvalidParameterValue", "Filters: unsupported Name `%s`.", f.Name)
+			return nil, tcapi.Errorf("InvalidParameterValue", "Filters: unsupported Name `%s`.", f.Name)
 		case len(f.Values) == 0 || (known && !multi && len(f.Values) > 1) || len(f.Values) > 20:
-			return nil, errf("InvalidParameterValue", "Filters: wrong number of Values for `%s`.", f.Name)
+			return nil, tcapi.Errorf("InvalidParameterValue", "Filters: wrong number of Values for `%s`.", f.Name)
 		}
 		out = append(out, struct {
 			name   string

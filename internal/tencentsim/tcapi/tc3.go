@@ -1,4 +1,4 @@
-package tencentsim
+package tcapi
 
 import (
 	"crypto/hmac"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,9 +16,33 @@ import (
 const (
 	tc3Algorithm    = "TC3-HMAC-SHA256"
 	tc3Terminator   = "tc3_request"
-	serviceName     = "scf"
 	unsignedPayload = "UNSIGNED-PAYLOAD"
 )
+
+// Key is an API key pair the gateway accepts.
+type Key struct {
+	SecretID  string
+	SecretKey string
+	// Token, when set, makes the key behave like a temporary (STS) key:
+	// X-TC-Token (v1: Token) must then carry exactly this value.
+	Token string
+}
+
+// Verifier checks signatures the way Tencent's API gateway does, in the
+// order it reports problems.
+type Verifier struct {
+	Keys map[string]Key
+	// Now is the clock timestamps are checked against.
+	Now func() time.Time
+	// MaxClockSkew is how far a call's timestamp may be from Now.
+	MaxClockSkew time.Duration
+	// Services are the TC3 credential scopes' services served; the first
+	// is the one a wrong scope is told to use.
+	Services []string
+	// Failed counts an authentication failure of secretID ("" when the
+	// SecretId is unknown or unreadable).
+	Failed func(secretID string)
+}
 
 // authorization is a parsed TC3-HMAC-SHA256 Authorization header.
 type authorization struct {
@@ -159,84 +184,83 @@ func tc3Signature(r *http.Request, host string, body []byte, a *authorization, t
 	return hmacSHA256(k, toSign)
 }
 
-// signedCall is what a verified signature vouches for.
-type signedCall struct {
-	secretID, action, version, region string
-	// service is the TC3 credential scope's service ("scf" or "cls"),
-	// which picks the API; signature v1 names none and reaches SCF.
-	service string
+// Signed is what a verified signature vouches for.
+type Signed struct {
+	SecretID, Action, Version, Region string
+	// Service is the TC3 credential scope's service, which picks the API;
+	// signature v1 names none ("").
+	Service string
 }
 
 const sigFailure = "The provided credentials could not be validated. Please check your signature is correct."
 
-// authTC3 verifies a TC3-HMAC-SHA256 call, in the order Tencent's gateway
-// reports problems, and counts failures in the ground truth.
-func (s *Simulator) authTC3(r *http.Request, body []byte) (*signedCall, *apiError) {
+// TC3 verifies a TC3-HMAC-SHA256 call and counts its failures.
+func (v *Verifier) TC3(r *http.Request, body []byte) (*Signed, *Error) {
 	auth, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
-		s.ledger.record("", outAuthFailed)
-		return nil, errf("AuthFailure.InvalidAuthorization", "Authorization is invalid: %v.", err)
+		v.Failed("")
+		return nil, Errorf("AuthFailure.InvalidAuthorization", "Authorization is invalid: %v.", err)
 	}
 	for _, h := range []string{"X-TC-Timestamp", "X-TC-Action", "X-TC-Version", "X-TC-Region"} {
 		if r.Header.Get(h) == "" {
-			return nil, errf("MissingParameter", "The request is missing a required parameter `%s`.", h)
+			return nil, Errorf("MissingParameter", "The request is missing a required parameter `%s`.", h)
 		}
 	}
 	tsText := r.Header.Get("X-TC-Timestamp")
-	account, ts, e := s.account(auth.secretID, "X-TC-Timestamp", tsText)
+	key, ts, e := v.key(auth.secretID, "X-TC-Timestamp", tsText)
 	if e != nil {
 		return nil, e
 	}
-	fail := func(format string, args ...any) (*signedCall, *apiError) {
-		s.ledger.record(account.SecretID, outAuthFailed)
-		return nil, errf("AuthFailure.SignatureFailure", format, args...)
+	fail := func(format string, args ...any) (*Signed, *Error) {
+		v.Failed(key.SecretID)
+		return nil, Errorf("AuthFailure.SignatureFailure", format, args...)
 	}
 	switch {
-	case auth.service != serviceName && auth.service != clsService:
-		return fail("%s The credential scope names service `%s`, expected `%s`.", sigFailure, auth.service, serviceName)
+	case !slices.Contains(v.Services, auth.service):
+		return fail("%s The credential scope names service `%s`, expected `%s`.", sigFailure, auth.service, v.Services[0])
 	case auth.date != time.Unix(ts, 0).UTC().Format("2006-01-02"):
 		return fail("%s The credential scope date does not match X-TC-Timestamp.", sigFailure)
 	}
 	valid := false
 	for _, host := range signedHosts(r.Host) {
-		valid = valid || hmac.Equal(auth.signature, tc3Signature(r, host, body, auth, tsText, account.SecretKey))
+		valid = valid || hmac.Equal(auth.signature, tc3Signature(r, host, body, auth, tsText, key.SecretKey))
 	}
 	if !valid {
 		return fail("%s", sigFailure)
 	}
-	if e := s.checkToken(account, r.Header.Get("X-TC-Token")); e != nil {
+	if e := v.checkToken(key, r.Header.Get("X-TC-Token")); e != nil {
 		return nil, e
 	}
-	return &signedCall{secretID: auth.secretID, action: r.Header.Get("X-TC-Action"),
-		version: r.Header.Get("X-TC-Version"), region: r.Header.Get("X-TC-Region"), service: auth.service}, nil
+	return &Signed{SecretID: auth.secretID, Action: r.Header.Get("X-TC-Action"),
+		Version: r.Header.Get("X-TC-Version"), Region: r.Header.Get("X-TC-Region"), Service: auth.service}, nil
 }
 
-// account checks a call's timestamp (named tsName) and then finds its
-// SecretId's account, in Tencent's order: an expired signature is
-// reported before an unknown SecretId.
-func (s *Simulator) account(secretID, tsName, tsText string) (Account, int64, *apiError) {
+// key checks a call's timestamp (named tsName) and then finds its
+// SecretId's key, in Tencent's order: an expired signature is reported
+// before an unknown SecretId.
+func (v *Verifier) key(secretID, tsName, tsText string) (Key, int64, *Error) {
 	ts, err := strconv.ParseInt(tsText, 10, 64)
 	if err != nil {
-		return Account{}, 0, errf("InvalidParameter", "Parameter `%s` type error, expected Integer.", tsName)
+		return Key{}, 0, TypeError(tsName, "Integer")
 	}
-	account, known := s.accounts[secretID]
-	if skew := s.now().Sub(time.Unix(ts, 0)); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
-		s.ledger.record(account.SecretID, outAuthFailed) // "" when unknown
-		return Account{}, 0, errf("AuthFailure.SignatureExpire", "The signature is expired, please request again.")
+	key, known := v.Keys[secretID]
+	if skew := v.Now().Sub(time.Unix(ts, 0)); skew > v.MaxClockSkew || skew < -v.MaxClockSkew {
+		v.Failed(key.SecretID) // "" when unknown
+		return Key{}, 0, Errorf("AuthFailure.SignatureExpire", "The signature is expired, please request again.")
 	}
 	if !known {
-		s.ledger.record("", outAuthFailed)
-		return Account{}, 0, errf("AuthFailure.SecretIdNotFound",
+		v.Failed("")
+		return Key{}, 0, Errorf("AuthFailure.SecretIdNotFound",
 			"The SecretId is not found, please ensure that your SecretId is correct.")
 	}
-	return account, ts, nil
+	return key, ts, nil
 }
 
 // checkToken requires a temporary key's session token.
-func (s *Simulator) checkToken(a Account, token string) *apiError {
-	if a.Token != "" && token != a.Token {
-		s.ledger.record(a.SecretID, outAuthFailed)
-		return errf("AuthFailure.TokenFailure", "The token is invalid or expired.")
+func (v *Verifier) checkToken(k Key, token string) *Error {
+	if k.Token != "" && token != k.Token {
+		v.Failed(k.SecretID)
+		return Errorf("AuthFailure.TokenFailure", "The token is invalid or expired.")
 	}
 	return nil
 }

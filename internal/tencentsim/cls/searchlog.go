@@ -1,4 +1,4 @@
-package tencentsim
+package cls
 
 import (
 	"bytes"
@@ -15,55 +15,56 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
+	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
 
-// CLS (Cloud Log Service), API version 2020-10-16: the simulator answers
-// SearchLog over the logs SCF delivers for every simulated function.
-// Calls reach it through the same endpoint and TC3 checks as SCF; the
-// credential scope's service ("cls" or "scf") picks the API, as Tencent's
-// per-service endpoints do.
+// Service is CLS's TC3 credential-scope service, Version its API version
+// and ActionSearchLog the one action served.
 const (
-	clsService    = "cls"
-	clsAPIVersion = "2020-10-16"
-	clsSearchLog  = "SearchLog"
+	Service         = "cls"
+	Version         = "2020-10-16"
+	ActionSearchLog = "SearchLog"
+)
 
-	// From the SearchLog page and the SDK models: Query at most 12 KB;
-	// Limit 100 by default, at most 1000; Context reaches at most 10,000
-	// raw logs and expires after an hour.
+// From the SearchLog page and the SDK models: Query at most 12 KB; Limit
+// 100 by default, at most 1000; Context reaches at most MaxContextLogs raw
+// logs and expires after ContextTTL.
+const (
 	maxQueryBytes      = 12 << 10
 	defaultSearchLimit = 100
 	maxSearchLimit     = 1000
-	maxContextLogs     = 10000
-	contextTTL         = time.Hour
+	MaxContextLogs     = 10000
+	ContextTTL         = time.Hour
 )
 
 // clsTopic is a function's log topic.
 type clsTopic struct {
 	id, name string
-	fn       *fnModel
+	fn       *invocations.Model
 }
 
-// clsState is the CLS side of a Simulator.
-type clsState struct {
+// API answers SearchLog on the topics the simulated functions deliver to.
+type API struct {
+	now    func() time.Time
 	topics map[string]*clsTopic // by topic ID
-	limits *clsLimits
 	// ctxKey authenticates Context tokens, so a forged or altered cursor
 	// is FailedOperation.InvalidContext rather than a wrong page.
 	ctxKey []byte
 }
 
-func newCLSState(cfg *Config, fns []*fnModel) (*clsState, error) {
-	if cfg.CLS.RateLimit < 0 || cfg.CLS.TopicConcurrency < 0 {
-		return nil, errors.New("tencentsim: cls: rateLimit and topicConcurrency must not be negative")
-	}
-	st := &clsState{topics: map[string]*clsTopic{}, limits: newCLSLimits(cfg.CLS)}
+// New serves the topics of fns (Function.ClsTopicID); seed keys the
+// Context tokens, so simulators with the same seed accept each other's.
+func New(fns []*invocations.Model, seed int64, now func() time.Time) *API {
+	st := &API{now: now, topics: map[string]*clsTopic{}}
 	for _, f := range fns {
 		// SCF's default delivery names topics "SCF_logtopic...".
 		st.topics[f.ClsTopicID] = &clsTopic{id: f.ClsTopicID, name: "SCF_logtopic_" + f.Namespace + "_" + f.Name, fn: f}
 	}
-	k := sha256.Sum256([]byte("mudscf cls context " + strconv.FormatInt(cfg.Seed, 10)))
+	k := sha256.Sum256([]byte("mudscf cls context " + strconv.FormatInt(seed, 10)))
 	st.ctxKey = k[:]
-	return st, nil
+	return st
 }
 
 // searchLogParams are SearchLog's parameters as sent. Query/SyntaxRule are
@@ -92,124 +93,85 @@ type multiTopic struct {
 	Context string `json:"Context"`
 }
 
-// The answer, field for field the SDKs' SearchLogResponse and LogInfo.
+// The answer, field for field the SDKs' SearchLogResponse and LogInfo:
+// the simulator's own types, not its client's, so that a misspelt field
+// cannot agree with itself across the wire.
 type (
-	searchLogResponse struct {
-		Context         string        `json:"Context"`
-		ListOver        bool          `json:"ListOver"`
-		Analysis        bool          `json:"Analysis"`
-		Results         []clsLogInfo  `json:"Results"`
-		ColNames        []string      `json:"ColNames"`
-		AnalysisResults []clsLogItems `json:"AnalysisResults"`
-		AnalysisRecords []string      `json:"AnalysisRecords"`
-		Columns         []clsColumn   `json:"Columns"`
-		SamplingRate    float64       `json:"SamplingRate"`
-		Topics          *struct{}     `json:"Topics"`
-		RequestId       string        `json:"RequestId"`
+	// SearchLogResponse is the "Response" object of a successful SearchLog.
+	SearchLogResponse struct {
+		Context         string     `json:"Context"`
+		ListOver        bool       `json:"ListOver"`
+		Analysis        bool       `json:"Analysis"`
+		Results         []LogInfo  `json:"Results"`
+		ColNames        []string   `json:"ColNames"`
+		AnalysisResults []LogItems `json:"AnalysisResults"`
+		AnalysisRecords []string   `json:"AnalysisRecords"`
+		Columns         []Column   `json:"Columns"`
+		SamplingRate    float64    `json:"SamplingRate"`
+		Topics          *struct{}  `json:"Topics"`
+		RequestId       string     `json:"RequestId"`
 	}
-	clsLogInfo struct {
-		Time        int64          `json:"Time"`
-		TopicId     string         `json:"TopicId"`
-		TopicName   string         `json:"TopicName"`
-		Source      string         `json:"Source"`
-		FileName    string         `json:"FileName"`
-		PkgId       string         `json:"PkgId"`
-		PkgLogId    string         `json:"PkgLogId"`
-		HighLights  []clsHighLight `json:"HighLights"`
-		LogJson     string         `json:"LogJson"`
-		HostName    string         `json:"HostName"`
-		RawLog      string         `json:"RawLog"`
-		IndexStatus string         `json:"IndexStatus"`
+	// LogInfo is one raw log record.
+	LogInfo struct {
+		Time        int64       `json:"Time"`
+		TopicId     string      `json:"TopicId"`
+		TopicName   string      `json:"TopicName"`
+		Source      string      `json:"Source"`
+		FileName    string      `json:"FileName"`
+		PkgId       string      `json:"PkgId"`
+		PkgLogId    string      `json:"PkgLogId"`
+		HighLights  []HighLight `json:"HighLights"`
+		LogJson     string      `json:"LogJson"`
+		HostName    string      `json:"HostName"`
+		RawLog      string      `json:"RawLog"`
+		IndexStatus string      `json:"IndexStatus"`
 	}
-	clsHighLight struct {
+	// HighLight is a highlighted key and its values.
+	HighLight struct {
 		Key    string   `json:"Key"`
 		Values []string `json:"Values"`
 	}
-	clsLogItems struct {
-		Data []clsLogItem `json:"Data"`
+	// LogItems is one row of an analysis in the old format.
+	LogItems struct {
+		Data []LogItem `json:"Data"`
 	}
-	clsLogItem struct {
+	// LogItem is one cell of such a row.
+	LogItem struct {
 		Key   string `json:"Key"`
 		Value string `json:"Value"`
 	}
-	clsColumn struct {
+	// Column names and types a column of an analysis in the new format.
+	Column struct {
 		Name string `json:"Name"`
 		Type string `json:"Type"`
 	}
 )
 
-// serveCLS answers a call whose credential scope names service cls; the
-// caller has authenticated it.
-func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte, secretID, reqID, lang string) {
-	// The rate limit counts a call when it arrives, before its
-	// parameters are read or an injected delay has passed.
-	arrived := s.now()
-	fail := func(e *apiError) { writeError(w, reqID, lang, e) }
-	if action := r.Header.Get("X-TC-Action"); action != clsSearchLog {
-		fail(errf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", action))
-		return
+// Plan reads and checks a SearchLog call for region: its parameters,
+// its topic, its query and its Context.
+func (a *API) Plan(r *http.Request, body []byte, region string) (*Plan, *tcapi.Error) {
+	p, e := parseSearchLogParams(r, body)
+	if e != nil {
+		return nil, e
 	}
-	if v := r.Header.Get("X-TC-Version"); v != clsAPIVersion {
-		fail(errf("NoSuchVersion", "The requested version `%s` of service `%s` does not exist.", v, clsService))
-		return
-	}
-	region := r.Header.Get("X-TC-Region")
-	if !s.regions[region] {
-		fail(errf("InvalidParameterValue", "The value `%s` of parameter `Region` is not supported.", region))
-		return
-	}
-	p, perr := parseSearchLogParams(r, body)
-	if perr != nil {
-		fail(perr)
-		return
-	}
-	q, perr := s.cls.plan(p, region, s.now())
-	if perr != nil {
-		fail(perr)
-		return
-	}
-	switch s.cls.limits.admit(secretID, q.topic.id, arrived) {
-	case refusedRate:
-		fail(errf("RequestLimitExceeded",
-			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-			s.cls.limits.rate))
-		return
-	case refusedConcurrency:
-		fail(errf("LimitExceeded.LogSearch",
-			"The number of concurrent queries on topic `%s` exceeds the limit of %d.", q.topic.id, s.cls.limits.conc))
-		return
-	}
-	defer s.cls.limits.release(q.topic.id)
-	// Injected latency runs while the query holds its slot: a slow
-	// upstream is one whose topic stays busy, which makes the concurrency
-	// limit observable.
-	if s.applyFaults(w, r, reqID, secretID) {
-		return
-	}
-	resp, perr := s.cls.search(q, s.now())
-	if perr != nil {
-		fail(perr)
-		return
-	}
-	resp.RequestId = reqID
-	writeResponse(w, reqID, resp)
+	return a.plan(p, region, a.now())
 }
 
-func typeErrorOf(err error) *apiError {
+func typeErrorOf(err error) *tcapi.Error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return typeError(te.Field, te.Type.Kind().String())
+		return tcapi.TypeError(te.Field, te.Type.Kind().String())
 	}
-	return errf("InvalidParameter", "The request body is not a valid JSON object: %v.", err)
+	return tcapi.Errorf("InvalidParameter", "The request body is not a valid JSON object: %v.", err)
 }
 
 // parseSearchLogParams reads a JSON POST body or, for GET, the query
 // string (scalars only; Topics needs a body).
-func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *apiError) {
+func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *tcapi.Error) {
 	p := &searchLogParams{}
 	if r.Method == http.MethodPost {
-		if !isContentType(r.Header.Get("Content-Type"), "application/json") {
-			return nil, errf("InvalidParameter", "Content-Type `%s` is not supported; use application/json.",
+		if !tcapi.IsContentType(r.Header.Get("Content-Type"), "application/json") {
+			return nil, tcapi.Errorf("InvalidParameter", "Content-Type `%s` is not supported; use application/json.",
 				r.Header.Get("Content-Type"))
 		}
 		if len(bytes.TrimSpace(body)) == 0 {
@@ -219,7 +181,7 @@ func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *apiE
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(p); err != nil {
 			if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-				return nil, unknownParam(strings.Trim(name, `"`))
+				return nil, tcapi.UnknownParameter(strings.Trim(name, `"`))
 			}
 			return nil, typeErrorOf(err)
 		}
@@ -227,7 +189,7 @@ func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *apiE
 	}
 	vals, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, errf("InvalidParameter", "The query string cannot be parsed: %v.", err)
+		return nil, tcapi.Errorf("InvalidParameter", "The query string cannot be parsed: %v.", err)
 	}
 	ints := map[string]**int64{"From": &p.From, "To": &p.To, "Limit": &p.Limit, "Offset": &p.Offset}
 	uints := map[string]**uint64{"SyntaxRule": &p.SyntaxRule, "QuerySyntax": &p.QuerySyntax}
@@ -235,17 +197,17 @@ func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *apiE
 	for k, vs := range vals {
 		v := vs[0]
 		switch {
-		case commonQueryParams[k]:
+		case tcapi.IsCommonParam(k):
 		case ints[k] != nil:
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return nil, typeError(k, "Integer")
+				return nil, tcapi.TypeError(k, "Integer")
 			}
 			*ints[k] = &n
 		case uints[k] != nil:
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				return nil, typeError(k, "Integer")
+				return nil, tcapi.TypeError(k, "Integer")
 			}
 			*uints[k] = &n
 		case strs[k] != nil:
@@ -257,13 +219,13 @@ func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *apiE
 		case k == "SamplingRate":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				return nil, typeError(k, "Float")
+				return nil, tcapi.TypeError(k, "Float")
 			}
 			p.SamplingRate = &f
 		case k == "UseNewAnalysis" || k == "HighLight":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return nil, typeError(k, "Boolean")
+				return nil, tcapi.TypeError(k, "Boolean")
 			}
 			if k == "HighLight" {
 				p.HighLight = b
@@ -271,14 +233,14 @@ func parseSearchLogParams(r *http.Request, body []byte) (*searchLogParams, *apiE
 				p.UseNewAnalysis = b
 			}
 		default:
-			return nil, unknownParam(k)
+			return nil, tcapi.UnknownParameter(k)
 		}
 	}
 	return p, nil
 }
 
-// searchPlan is a validated SearchLog call.
-type searchPlan struct {
+// Plan is a checked SearchLog call, ready to run.
+type Plan struct {
 	topic        *clsTopic
 	fromMs, toMs int64
 	cond         cqlNode
@@ -290,6 +252,9 @@ type searchPlan struct {
 	fingerprint  [8]byte    // of every parameter but Context
 	newAnalysis  bool
 }
+
+// TopicID is the topic the call searches, whose concurrency it uses.
+func (q *Plan) TopicID() string { return q.topic.id }
 
 // splitQuery cuts "condition | sql" at the first | outside quotes.
 func splitQuery(q string) (cond, sql string, hasSQL bool) {
@@ -311,26 +276,26 @@ func splitQuery(q string) (cond, sql string, hasSQL bool) {
 	return q, "", false
 }
 
-func (st *clsState) plan(p *searchLogParams, region string, now time.Time) (*searchPlan, *apiError) {
+func (st *API) plan(p *searchLogParams, region string, now time.Time) (*Plan, *tcapi.Error) {
 	switch {
 	case p.From == nil:
-		return nil, errf("MissingParameter", "The request is missing a required parameter `From`.")
+		return nil, tcapi.Errorf("MissingParameter", "The request is missing a required parameter `From`.")
 	case p.To == nil:
-		return nil, errf("MissingParameter", "The request is missing a required parameter `To`.")
+		return nil, tcapi.Errorf("MissingParameter", "The request is missing a required parameter `To`.")
 	case *p.From > *p.To:
-		return nil, errf("InvalidParameter", "`From` must not be later than `To`.")
+		return nil, tcapi.Errorf("InvalidParameter", "`From` must not be later than `To`.")
 	case len(p.Topics) > 0:
 		// Multi-topic search (Topics, with per-topic Context) is not
 		// simulated; every SCF function has its own topic here.
-		return nil, errf("InvalidParameter", "The simulator searches one topic per call: use `TopicId`, not `Topics`.")
+		return nil, tcapi.Errorf("InvalidParameter", "The simulator searches one topic per call: use `TopicId`, not `Topics`.")
 	case p.TopicId == "":
-		return nil, errf("MissingParameter", "The request is missing a required parameter `TopicId`.")
+		return nil, tcapi.Errorf("MissingParameter", "The request is missing a required parameter `TopicId`.")
 	case p.Context != "" && p.Offset != nil:
-		return nil, errf("InvalidParameter", "`Context` and `Offset` cannot be used together.")
+		return nil, tcapi.Errorf("InvalidParameter", "`Context` and `Offset` cannot be used together.")
 	case p.Offset != nil && *p.Offset < 0:
-		return nil, errf("InvalidParameter", "`Offset` must not be negative.")
+		return nil, tcapi.Errorf("InvalidParameter", "`Offset` must not be negative.")
 	case p.SamplingRate != nil && !(*p.SamplingRate >= 0 && *p.SamplingRate <= 1):
-		return nil, errf("InvalidParameter", "`SamplingRate` must be between 0 and 1.")
+		return nil, tcapi.Errorf("InvalidParameter", "`SamplingRate` must be between 0 and 1.")
 	}
 	query, syntax := "", uint64(0)
 	switch {
@@ -346,22 +311,22 @@ func (st *clsState) plan(p *searchLogParams, region string, now time.Time) (*sea
 		}
 	}
 	if syntax > 1 {
-		return nil, errf("InvalidParameter", "The syntax rule must be 0 (Lucene) or 1 (CQL).")
+		return nil, tcapi.Errorf("InvalidParameter", "The syntax rule must be 0 (Lucene) or 1 (CQL).")
 	}
 	if len(query) > maxQueryBytes {
-		return nil, errf("InvalidParameter", "The query exceeds %d bytes.", maxQueryBytes)
+		return nil, tcapi.Errorf("InvalidParameter", "The query exceeds %d bytes.", maxQueryBytes)
 	}
-	q := &searchPlan{fromMs: *p.From, toMs: *p.To, limit: defaultSearchLimit, newAnalysis: p.UseNewAnalysis}
+	q := &Plan{fromMs: *p.From, toMs: *p.To, limit: defaultSearchLimit, newAnalysis: p.UseNewAnalysis}
 	switch p.Sort {
 	case "", "desc":
 		q.desc = true
 	case "asc":
 	default:
-		return nil, errf("InvalidParameter", "`Sort` must be asc or desc, not `%s`.", p.Sort)
+		return nil, tcapi.Errorf("InvalidParameter", "`Sort` must be asc or desc, not `%s`.", p.Sort)
 	}
 	if p.Limit != nil {
 		if *p.Limit < 1 || *p.Limit > maxSearchLimit {
-			return nil, errf("InvalidParameter", "`Limit` must be between 1 and %d.", maxSearchLimit)
+			return nil, tcapi.Errorf("InvalidParameter", "`Limit` must be between 1 and %d.", maxSearchLimit)
 		}
 		q.limit = int(*p.Limit)
 	}
@@ -370,21 +335,21 @@ func (st *clsState) plan(p *searchLogParams, region string, now time.Time) (*sea
 	}
 	t := st.topics[p.TopicId]
 	if t == nil || t.fn.Region != region {
-		return nil, errf("ResourceNotFound.TopicNotExist", "The topic `%s` does not exist.", p.TopicId)
+		return nil, tcapi.Errorf("ResourceNotFound.TopicNotExist", "The topic `%s` does not exist.", p.TopicId)
 	}
 	q.topic = t
 	condText, sqlText, hasSQL := splitQuery(query)
 	var err error
 	if q.cond, err = parseCQL(condText); err != nil {
-		return nil, errf("FailedOperation.SyntaxError", "Query syntax error: %v.", err)
+		return nil, tcapi.Errorf("FailedOperation.SyntaxError", "Query syntax error: %v.", err)
 	}
 	if hasSQL {
 		if q.sql, err = parseSQL(sqlText); err != nil {
 			var qe *sqlQueryError
 			if errors.As(err, &qe) {
-				return nil, errf("FailedOperation.QueryError", "The query failed: %v.", err)
+				return nil, tcapi.Errorf("FailedOperation.QueryError", "The query failed: %v.", err)
 			}
-			return nil, errf("FailedOperation.SyntaxError", "SQL syntax error: %v.", err)
+			return nil, tcapi.Errorf("FailedOperation.SyntaxError", "SQL syntax error: %v.", err)
 		}
 		return q, nil // Context, Offset, Limit and Sort only apply to raw logs
 	}
@@ -394,7 +359,7 @@ func (st *clsState) plan(p *searchLogParams, region string, now time.Time) (*sea
 	if p.Context != "" {
 		c, ok := st.openCursor(p.Context, q.fingerprint, now)
 		if !ok {
-			return nil, errf("FailedOperation.InvalidContext", "The search cursor is invalid or has expired.")
+			return nil, tcapi.Errorf("FailedOperation.InvalidContext", "The search cursor is invalid or has expired.")
 		}
 		q.after = c
 	}
@@ -403,12 +368,13 @@ func (st *clsState) plan(p *searchLogParams, region string, now time.Time) (*sea
 
 // records returns the topic's records in [from, to) ms that match the
 // search condition, in ascending order.
-func (q *searchPlan) records(now time.Time) []clsRecord {
+func (q *Plan) records(now time.Time) []clsRecord {
 	f := q.topic.fn
 	lo, hi := q.fromMs*int64(time.Millisecond), q.toMs*int64(time.Millisecond)
 	// A record is written at most a timeout after its invocation started.
-	w := &window{lo: lo - f.TimeoutMs*int64(time.Millisecond) - 1, hi: hi, now: nanos(now), order: byStartAsc, keep: -1}
-	_, rows := w.run([]*fnModel{f})
+	w := &invocations.Window{Lo: lo - f.TimeoutMs*int64(time.Millisecond) - 1, Hi: hi, Now: invocations.Nanos(now),
+		Order: invocations.Order{By: invocations.ByStart}, Keep: -1}
+	_, rows := w.Run([]*invocations.Model{f})
 	var all, out []clsRecord
 	for i := range rows {
 		all = clsRecords(all[:0], &rows[i])
@@ -422,7 +388,9 @@ func (q *searchPlan) records(now time.Time) []clsRecord {
 	return out
 }
 
-func (st *clsState) search(q *searchPlan, now time.Time) (*searchLogResponse, *apiError) {
+// Search runs a planned call.
+func (st *API) Search(q *Plan) (*SearchLogResponse, *tcapi.Error) {
+	now := st.now()
 	recs := q.records(now)
 	if q.sql != nil {
 		return q.analyse(recs), nil
@@ -447,10 +415,10 @@ func (st *clsState) search(q *searchPlan, now time.Time) (*searchLogResponse, *a
 	start = min(start, len(recs))
 	end := min(start+q.limit, len(recs))
 	capped := false
-	if q.offset == 0 && returned+(end-start) >= maxContextLogs {
-		end, capped = start+maxContextLogs-returned, true
+	if q.offset == 0 && returned+(end-start) >= MaxContextLogs {
+		end, capped = start+MaxContextLogs-returned, true
 	}
-	resp := &searchLogResponse{Results: []clsLogInfo{}, ListOver: end >= len(recs)}
+	resp := &SearchLogResponse{Results: []LogInfo{}, ListOver: end >= len(recs)}
 	for i := start; i < end; i++ {
 		resp.Results = append(resp.Results, q.topic.logInfo(&recs[i]))
 	}
@@ -460,25 +428,25 @@ func (st *clsState) search(q *searchPlan, now time.Time) (*searchLogResponse, *a
 	return resp, nil
 }
 
-func (t *clsTopic) logInfo(c *clsRecord) clsLogInfo {
-	return clsLogInfo{
+func (t *clsTopic) logInfo(c *clsRecord) LogInfo {
+	return LogInfo{
 		Time:       c.timeNs / int64(time.Millisecond),
 		TopicId:    t.id,
 		TopicName:  t.name,
-		PkgId:      strings.ToUpper(strconv.FormatUint(t.fn.key^uint64(c.r.i), 16)) + "-" + strconv.FormatInt(c.r.i, 16),
+		PkgId:      strings.ToUpper(strconv.FormatUint(t.fn.Key()^uint64(c.r.Index), 16)) + "-" + strconv.FormatInt(c.r.Index, 16),
 		PkgLogId:   strconv.Itoa(int(c.line)),
-		HighLights: []clsHighLight{},
+		HighLights: []HighLight{},
 		LogJson:    c.logJSON(),
 	}
 }
 
-func (q *searchPlan) analyse(recs []clsRecord) *searchLogResponse {
+func (q *Plan) analyse(recs []clsRecord) *SearchLogResponse {
 	rows := q.sql.run(recs)
-	resp := &searchLogResponse{Analysis: true, SamplingRate: 1}
+	resp := &SearchLogResponse{Analysis: true, SamplingRate: 1}
 	if q.newAnalysis {
 		resp.AnalysisRecords = []string{}
 		for _, it := range q.sql.items {
-			resp.Columns = append(resp.Columns, clsColumn{Name: it.name, Type: it.typ})
+			resp.Columns = append(resp.Columns, Column{Name: it.name, Type: it.typ})
 		}
 		for _, row := range rows {
 			var b strings.Builder
@@ -497,18 +465,18 @@ func (q *searchPlan) analyse(recs []clsRecord) *searchLogResponse {
 		}
 		return resp
 	}
-	resp.AnalysisResults = []clsLogItems{}
+	resp.AnalysisResults = []LogItems{}
 	for _, it := range q.sql.items {
 		resp.ColNames = append(resp.ColNames, it.name)
 	}
 	for _, row := range rows {
-		items := clsLogItems{Data: []clsLogItem{}}
+		items := LogItems{Data: []LogItem{}}
 		for j, it := range q.sql.items {
 			v := row[j].text()
 			if row[j].null {
 				v = "null"
 			}
-			items.Data = append(items.Data, clsLogItem{Key: it.name, Value: v})
+			items.Data = append(items.Data, LogItem{Key: it.name, Value: v})
 		}
 		resp.AnalysisResults = append(resp.AnalysisResults, items)
 	}
@@ -517,19 +485,19 @@ func (q *searchPlan) analyse(recs []clsRecord) *searchLogResponse {
 
 // clsCursor is the position a Context token resumes after.
 type clsCursor struct {
-	last     clsRecord // only timeNs, r.i and line are kept
+	last     clsRecord // only timeNs, r.Index and line are kept
 	returned int       // raw logs served through the Context chain so far
 }
 
 // sealCursor encodes a cursor as an opaque token: fingerprint of the
 // query, expiry, position, count, and a MAC over all of it.
-func (st *clsState) sealCursor(c *clsCursor, fp [8]byte, now time.Time) string {
+func (st *API) sealCursor(c *clsCursor, fp [8]byte, now time.Time) string {
 	b := make([]byte, 0, 64)
 	b = append(b, 1) // format version
 	b = append(b, fp[:]...)
-	b = binary.BigEndian.AppendUint64(b, uint64(now.Add(contextTTL).Unix()))
+	b = binary.BigEndian.AppendUint64(b, uint64(now.Add(ContextTTL).Unix()))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.last.timeNs))
-	b = binary.BigEndian.AppendUint64(b, uint64(c.last.r.i))
+	b = binary.BigEndian.AppendUint64(b, uint64(c.last.r.Index))
 	b = append(b, byte(c.last.line))
 	b = binary.BigEndian.AppendUint32(b, uint32(c.returned))
 	m := hmac.New(sha256.New, st.ctxKey)
@@ -538,7 +506,7 @@ func (st *clsState) sealCursor(c *clsCursor, fp [8]byte, now time.Time) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (st *clsState) openCursor(tok string, fp [8]byte, now time.Time) (*clsCursor, bool) {
+func (st *API) openCursor(tok string, fp [8]byte, now time.Time) (*clsCursor, bool) {
 	const body = 1 + 8 + 8 + 8 + 8 + 1 + 4
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(b) != body+16 || b[0] != 1 {
@@ -554,7 +522,7 @@ func (st *clsState) openCursor(tok string, fp [8]byte, now time.Time) (*clsCurso
 	}
 	c := &clsCursor{returned: int(binary.BigEndian.Uint32(b[34:38]))}
 	c.last.timeNs = int64(binary.BigEndian.Uint64(b[17:25]))
-	c.last.r.i = int64(binary.BigEndian.Uint64(b[25:33]))
+	c.last.r.Index = int64(binary.BigEndian.Uint64(b[25:33]))
 	c.last.line = clsLine(b[33])
 	return c, true
 }

@@ -1,22 +1,29 @@
-package tencentsim
+package cls
 
 import (
 	"errors"
 	"testing"
+	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 )
+
+// testModel is a function with the defaults a simulator gives it, its
+// executions pinned to an origin so records are reproducible.
+func testModel(f invocations.Function) *invocations.Model {
+	return invocations.NewModel(f.WithDefaults(), 1, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+}
 
 // sampleRecords returns the records of one successful and one timed-out
 // execution of a test function, keyed "ok/<line>" and "timeout/<line>".
 func sampleRecords(t *testing.T) map[string]clsRecord {
 	t.Helper()
-	c := Config{Functions: []Function{{Name: "fn", FailureRatio: 0.5, Qualifiers: []string{"$LATEST", "2"}}}}
-	c.fill()
-	f := newFnModel(c.Functions[0], 1, clsOrigin)
+	f := testModel(invocations.Function{Name: "fn", FailureRatio: 0.5, Qualifiers: []string{"$LATEST", "2"}})
 	out := map[string]clsRecord{}
 	for i := int64(0); len(out) < 12 && i < 10000; i++ {
-		r := f.exec(i)
-		name := map[uint8]string{kindSuccess: "ok", kindTimeout: "timeout"}[r.kind]
-		if name == "" || out[name+"/start"].r.fn != nil {
+		r := f.Exec(i)
+		name := map[invocations.Outcome]string{invocations.Succeeded: "ok", invocations.TimedOut: "timeout"}[r.Outcome]
+		if name == "" || out[name+"/start"].r.Model != nil {
 			continue
 		}
 		for _, rc := range clsRecords(nil, &r) {
@@ -33,7 +40,7 @@ func TestCQL(t *testing.T) {
 	recs := sampleRecords(t)
 	okReport, okStart := recs["ok/report"], recs["ok/start"]
 	toReport, toResponse := recs["timeout/report"], recs["timeout/response"]
-	id := formatID(okReport.r.id)
+	id := okReport.r.RequestID()
 	cases := []struct {
 		query string
 		match map[*clsRecord]bool // records that must match; the others listed must not
@@ -207,10 +214,8 @@ func FuzzCLSQuery(f *testing.F) {
 		"* | select count_if(SCF_Message like '%a_b%') where SCF_StatusCode in (1, 2)"} {
 		f.Add(s)
 	}
-	c := Config{Functions: []Function{{Name: "fn", FailureRatio: 0.5}}}
-	c.fill()
-	fn := newFnModel(c.Functions[0], 1, clsOrigin)
-	r := fn.exec(3)
+	fn := testModel(invocations.Function{Name: "fn", FailureRatio: 0.5})
+	r := fn.Exec(3)
 	recs := clsRecords(nil, &r)
 	f.Fuzz(func(t *testing.T, q string) {
 		condText, sqlText, hasSQL := splitQuery(q)

@@ -1,4 +1,4 @@
-package tencentsim
+package tcapi
 
 import (
 	"crypto/hmac"
@@ -17,21 +17,21 @@ import (
 // query or the application/x-www-form-urlencoded POST body, and the
 // signature is Base64(HMAC(SecretKey, METHOD + host + path + "?" + the
 // parameters but Signature, sorted by name, as name=value joined by &,
-// values not URL-encoded)).
+// values not URL-encoded)). These are its SignatureMethod values.
 const (
-	sigMethodSHA1   = "HmacSHA1"
-	sigMethodSHA256 = "HmacSHA256"
+	SigMethodSHA1   = "HmacSHA1"
+	SigMethodSHA256 = "HmacSHA256"
 )
 
-// v1Params returns the parameters of a signature-v1 call: the query of a
+// V1Params returns the parameters of a signature-v1 call: the query of a
 // GET, the form body of a POST. ok is false when the request is not one.
-func v1Params(r *http.Request, body []byte) (url.Values, bool) {
+func V1Params(r *http.Request, body []byte) (url.Values, bool) {
 	if r.Header.Get("Authorization") != "" {
 		return nil, false
 	}
 	raw := r.URL.RawQuery
 	if r.Method == http.MethodPost {
-		if !isContentType(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if !IsContentType(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			return nil, false
 		}
 		raw = string(body)
@@ -43,43 +43,43 @@ func v1Params(r *http.Request, body []byte) (url.Values, bool) {
 	return vals, true
 }
 
-// authV1 verifies a signature-v1 call in the order authTC3 does.
-func (s *Simulator) authV1(r *http.Request, p url.Values) (*signedCall, *apiError) {
+// V1 verifies a signature-v1 call in the order TC3 does.
+func (v *Verifier) V1(r *http.Request, p url.Values) (*Signed, *Error) {
 	for _, name := range []string{"SecretId", "Signature", "Timestamp", "Nonce", "Action", "Version", "Region"} {
 		if p.Get(name) == "" {
-			return nil, errf("MissingParameter", "The request is missing a required parameter `%s`.", name)
+			return nil, Errorf("MissingParameter", "The request is missing a required parameter `%s`.", name)
 		}
 	}
 	var newHash func() hash.Hash
 	switch m := p.Get("SignatureMethod"); m {
-	case "", sigMethodSHA1:
+	case "", SigMethodSHA1:
 		newHash = sha1.New
-	case sigMethodSHA256:
+	case SigMethodSHA256:
 		newHash = sha256.New
 	default:
-		return nil, errf("InvalidParameterValue", "SignatureMethod must be %s or %s, got `%s`.", sigMethodSHA1, sigMethodSHA256, m)
+		return nil, Errorf("InvalidParameterValue", "SignatureMethod must be %s or %s, got `%s`.", SigMethodSHA1, SigMethodSHA256, m)
 	}
 	secretID := p.Get("SecretId")
-	account, _, e := s.account(secretID, "Timestamp", p.Get("Timestamp"))
+	key, _, e := v.key(secretID, "Timestamp", p.Get("Timestamp"))
 	if e != nil {
 		return nil, e
 	}
 	got, err := base64.StdEncoding.DecodeString(p.Get("Signature"))
 	valid := false
 	for _, host := range signedHosts(r.Host) {
-		m := hmac.New(newHash, []byte(account.SecretKey))
+		m := hmac.New(newHash, []byte(key.SecretKey))
 		m.Write([]byte(v1StringToSign(r.Method, host, r.URL.Path, p)))
 		valid = valid || (err == nil && hmac.Equal(got, m.Sum(nil)))
 	}
 	if !valid {
-		s.ledger.record(secretID, outAuthFailed)
-		return nil, errf("AuthFailure.SignatureFailure", "%s", sigFailure)
+		v.Failed(secretID)
+		return nil, Errorf("AuthFailure.SignatureFailure", "%s", sigFailure)
 	}
-	if e := s.checkToken(account, p.Get("Token")); e != nil {
+	if e := v.checkToken(key, p.Get("Token")); e != nil {
 		return nil, e
 	}
-	return &signedCall{secretID: secretID, action: p.Get("Action"), version: p.Get("Version"),
-		region: p.Get("Region")}, nil
+	return &Signed{SecretID: secretID, Action: p.Get("Action"), Version: p.Get("Version"),
+		Region: p.Get("Region")}, nil
 }
 
 func v1StringToSign(method, host, path string, p url.Values) string {

@@ -1,4 +1,4 @@
-package tencentsim
+package cls
 
 import (
 	"cmp"
