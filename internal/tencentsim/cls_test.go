@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -395,63 +396,69 @@ func TestCLSContextExpires(t *testing.T) {
 
 // 16 slow queries on one topic: exactly 15 run, the 16th is
 // LimitExceeded.LogSearch, another topic is unaffected, and the ground
-// truth saw at most 15 at once.
+// truth saw at most 15 at once. The calls go through the SDK over
+// in-memory connections inside a synctest bubble: once the bubble is idle
+// every call has been decided, and the hour of injected latency passes on
+// the bubble's clock only if the test lets it.
 func TestCLSTopicConcurrencyLimit(t *testing.T) {
-	s, _, client := clsSim(t, func(c *Config) { c.Faults.Latency = time.Hour })
-	hot, cold := topicOf("thumbnail-worker"), topicOf("APITest")
-	params := func(topic string) map[string]any {
-		return map[string]any{"TopicId": topic, "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Minute)), "QueryString": "*"}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 17)
-	for i := range 17 {
-		topic := hot
-		if i == 16 {
-			topic = cold
-		}
-		wg.Go(func() {
-			_, _, err := searchLog(ctx, client, params(topic))
-			errs <- err
+	synctest.Test(t, func(t *testing.T) {
+		s, _ := newSim(t, func(c *Config) {
+			c.Origin, c.Now = clsOrigin, time.Now // the bubble's clock, which the SDK stamps too
+			c.Faults.Latency = time.Hour
 		})
-	}
-	// Wait (no deadline but the test's) until every call was decided.
-	for {
-		tr := s.Truth().SearchLog
-		if tr.InFlightPerTopic[hot] == 15 && tr.ConcurrencyLimited[defaultSecretID] == 1 && tr.InFlightPerTopic[cold] == 1 {
-			break
+		client := newSDKClient("sim.test", defaultSecretID, defaultSecretKey, "POST")
+		client.WithHttpTransport(servePipes(t, s))
+		hot, cold := topicOf("thumbnail-worker"), topicOf("APITest")
+		params := func(topic string) map[string]any {
+			return map[string]any{"TopicId": topic, "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Minute)), "QueryString": "*"}
 		}
-		if tr.Accepted[defaultSecretID] > 16 || tr.InFlightPerTopic[hot] > 15 { // a 16th query runs on hot
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var wg sync.WaitGroup
+		errs := make(chan error, 17)
+		for i := range 17 {
+			topic := hot
+			if i == 16 {
+				topic = cold
+			}
+			wg.Go(func() {
+				_, _, err := searchLog(ctx, client, params(topic))
+				errs <- err
+			})
+		}
+		// Every call has been decided: 16 hold a slot for the hour, one
+		// was refused.
+		synctest.Wait()
+		tr := s.Truth().SearchLog
+		if tr.InFlightPerTopic[hot] != 15 || tr.InFlightPerTopic[cold] != 1 || tr.ConcurrencyLimited[defaultSecretID] != 1 ||
+			tr.Accepted[defaultSecretID] != 16 {
 			t.Fatalf("truth %+v", tr)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	refused := <-errs
-	if sdkCode(refused) != "LimitExceeded.LogSearch" {
-		t.Fatalf("the refused call got %v", refused)
-	}
-	cancel()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		// The admitted calls were still waiting out the latency.
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("an admitted call ended with %v, want it cancelled while running", err)
+		refused := <-errs
+		if sdkCode(refused) != "LimitExceeded.LogSearch" {
+			t.Fatalf("the refused call got %v", refused)
 		}
-	}
-	// The server notices the cancelled calls on its own schedule.
-	for len(s.Truth().SearchLog.InFlightPerTopic) != 0 {
-		time.Sleep(time.Millisecond)
-	}
-	tr := s.Truth().SearchLog
-	if tr.Accepted[defaultSecretID] != 16 || tr.MaxConcurrentPerTopic[hot] != 15 || tr.MaxConcurrentPerTopic[cold] != 1 ||
-		tr.ConcurrencyLimited[defaultSecretID] != 1 {
-		t.Fatalf("truth after the storm: %+v", tr)
-	}
-	// The slots are free again.
-	s.SetFaults(Faults{})
-	mustSearch(t, client, params(hot))
+		cancel()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			// The admitted calls were still waiting out the latency.
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("an admitted call ended with %v, want it cancelled while running", err)
+			}
+		}
+		// The server has noticed the cancelled calls once the bubble is
+		// idle again.
+		synctest.Wait()
+		tr = s.Truth().SearchLog
+		if len(tr.InFlightPerTopic) != 0 || tr.Accepted[defaultSecretID] != 16 || tr.MaxConcurrentPerTopic[hot] != 15 ||
+			tr.MaxConcurrentPerTopic[cold] != 1 || tr.ConcurrencyLimited[defaultSecretID] != 1 {
+			t.Fatalf("truth after the storm: %+v", tr)
+		}
+		// The slots are free again.
+		s.SetFaults(Faults{})
+		mustSearch(t, client, params(hot))
+	})
 }
 
 func TestCLSRateLimit(t *testing.T) {

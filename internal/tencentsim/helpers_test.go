@@ -2,10 +2,12 @@ package tencentsim
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -72,6 +74,62 @@ func startServer(t testing.TB, s *Simulator) (*httptest.Server, string) {
 	t.Cleanup(srv.Close)
 	return srv, strings.TrimPrefix(srv.URL, "http://")
 }
+
+// servePipes serves h over in-memory connections (net.Pipe) and returns
+// a transport that dials it, so a test inside a synctest bubble can drive
+// the simulator through a real HTTP stack: a goroutine blocked on a
+// loopback socket is never durably blocked, and the bubble would never
+// settle. Everything stops when the test ends.
+func servePipes(t testing.TB, h http.Handler) *http.Transport {
+	t.Helper()
+	l := &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(l) }()
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		client, server := net.Pipe()
+		select {
+		case l.conns <- server:
+			return client, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-l.done:
+			return nil, net.ErrClosed
+		}
+	}}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		_ = srv.Close()
+	})
+	return tr
+}
+
+// pipeListener hands the server the far ends of servePipes's pipes.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
 
 // newSDKClient builds an official SDK client pointed at the simulator;
 // opts adjust its profile (signature method, language).
