@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/mudscf/mudscf/internal/jwtauth"
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/proxy"
@@ -32,9 +32,9 @@ const (
 // stack is a simulator with finite functions, the proxy in front of it,
 // and an exporter configuration pointing at the proxy.
 type stack struct {
-	sim     *scfsim.Simulator
+	sim     *tencentsim.Simulator
 	proxy   *httptest.Server
-	fns     []scfsim.Function
+	fns     []tencentsim.Function
 	ids     []string
 	cfg     Config
 	origin  time.Time
@@ -46,20 +46,20 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	t.Helper()
 	origin := time.Now().Add(-time.Second)
 	st := &stack{origin: origin, stopsAt: origin.Add(run)}
-	simCfg := scfsim.DefaultConfig()
-	simCfg.Accounts = []scfsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
+	simCfg := tencentsim.DefaultConfig()
+	simCfg.Accounts = []tencentsim.Account{{SecretID: testSecretID, SecretKey: testSecretKey}}
 	simCfg.Origin = origin
 	functions := map[string]proxy.FunctionConfig{}
 	for i, r := range rates {
 		name := "fn-" + string(rune('a'+i))
-		st.fns = append(st.fns, scfsim.Function{Name: name, RatePerSecond: r, Until: st.stopsAt, TimeoutMs: 1000})
+		st.fns = append(st.fns, tencentsim.Function{Name: name, RatePerSecond: r, Until: st.stopsAt, TimeoutMs: 1000})
 		id := "65a4f0c2e4b0a1b2c3d4e5f" + string(rune('0'+i))
 		st.ids = append(st.ids, id)
 		functions[id] = proxy.FunctionConfig{Name: name}
 		st.cfg.Functions = append(st.cfg.Functions, FunctionConfig{Project: testProject, Function: id, Region: "ap-guangzhou", Qualifier: "$LATEST"})
 	}
 	simCfg.Functions = st.fns
-	sim, err := scfsim.New(simCfg)
+	sim, err := tencentsim.New(simCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +213,9 @@ func TestCountsCatchUpAfterOutage(t *testing.T) {
 	}
 	go func() {
 		time.Sleep(2 * time.Second)
-		s.sim.SetFaults(scfsim.Faults{HTTPStatus: http.StatusBadGateway})
+		s.sim.SetFaults(tencentsim.Faults{HTTPStatus: http.StatusBadGateway})
 		time.Sleep(2 * s.cfg.Overlap)
-		s.sim.SetFaults(scfsim.Faults{})
+		s.sim.SetFaults(tencentsim.Faults{})
 	}()
 	s.runUntil(t, e, 60*time.Second)
 	s.assertExact(t, e)
@@ -243,7 +243,7 @@ func TestSpans(t *testing.T) {
 	if len(spans) != len(truth) || len(truth) == 0 {
 		t.Fatalf("%d spans for %d executions", len(spans), len(truth))
 	}
-	byID := map[string]scfsim.Execution{}
+	byID := map[string]tencentsim.Execution{}
 	for _, x := range truth {
 		byID[x.Log.RequestId] = x
 	}

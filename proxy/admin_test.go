@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -205,7 +205,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 // Shutdown lets a request in flight finish, and readiness fails first.
 func TestGracefulShutdown(t *testing.T) {
 	env := startProxy(t, nil)
-	env.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	env.sim.SetFaults(tencentsim.Faults{Latency: 300 * time.Millisecond})
 	base, stop := serveUntil(t, env)
 
 	req, _ := http.NewRequest(http.MethodGet, base+logsPath, nil)

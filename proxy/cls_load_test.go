@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 )
 
@@ -48,7 +48,7 @@ func runDistinctCLSLoad(t *testing.T, sim *testenv.Simulator, replicas []*proxyE
 	t.Helper()
 	// Each query holds its topic slot for the injected latency: 200
 	// clients with three queries each keep far more than 15 waiting.
-	sim.SetFaults(scfsim.Faults{Latency: 50 * time.Millisecond})
+	sim.SetFaults(tencentsim.Faults{Latency: 50 * time.Millisecond})
 	tok := replicas[0].token(t, "usr_morgan_de")
 	window := fixedWindow()
 	statuses := make([]int, 200)
@@ -67,7 +67,7 @@ func runDistinctCLSLoad(t *testing.T, sim *testenv.Simulator, replicas []*proxyE
 		t.Errorf("statuses %v: want only 200s and 429s, some of each", counts)
 	}
 	truth := sim.Truth()
-	topic := scfsim.DefaultClsTopicID("ap-guangzhou", "default", "APITest")
+	topic := tencentsim.DefaultClsTopicID("ap-guangzhou", "default", "APITest")
 	most := truth.SearchLog.MaxConcurrentPerTopic[topic]
 	switch {
 	case most > searchLogConcurrency:

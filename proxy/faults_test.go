@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -24,21 +24,21 @@ func TestUpstreamFaults(t *testing.T) {
 	const openFor = 300 * time.Millisecond
 	cases := []struct {
 		name      string
-		faults    scfsim.Faults
+		faults    tencentsim.Faults
 		status    int
 		code      string
 		unhealthy bool // counts toward opening the breaker
 	}{
-		{"gateway 502", scfsim.Faults{HTTPStatus: 502}, 502, translate.CodeUpstreamBadReply, true},
-		{"gateway 503 page", scfsim.Faults{HTTPStatus: 503}, 502, translate.CodeUpstreamBadReply, true},
-		{"malformed JSON", scfsim.Faults{MalformedJSON: true}, 502, translate.CodeUpstreamBadReply, true},
-		{"InternalError", scfsim.Faults{ErrorCode: "InternalError"}, 502, translate.CodeUpstreamError, true},
-		{"ResourceUnavailable", scfsim.Faults{ErrorCode: "ResourceUnavailable"}, 503, translate.CodeUpstreamDown, true},
-		{"connection reset", scfsim.Faults{ResetConnection: true}, 503, translate.CodeUpstreamDown, true},
-		{"latency past the timeout", scfsim.Faults{Latency: 2 * time.Second}, 504, translate.CodeUpstreamTimeout, true},
-		{"auth failure", scfsim.Faults{ErrorCode: "AuthFailure.SignatureFailure"}, 502, translate.CodeUpstreamAuth, false},
-		{"function gone", scfsim.Faults{ErrorCode: "ResourceNotFound.Function"}, 404, translate.CodeFunctionNotFound, false},
-		{"upstream limit", scfsim.Faults{ErrorCode: "RequestLimitExceeded"}, 429, translate.CodeRateLimited, false},
+		{"gateway 502", tencentsim.Faults{HTTPStatus: 502}, 502, translate.CodeUpstreamBadReply, true},
+		{"gateway 503 page", tencentsim.Faults{HTTPStatus: 503}, 502, translate.CodeUpstreamBadReply, true},
+		{"malformed JSON", tencentsim.Faults{MalformedJSON: true}, 502, translate.CodeUpstreamBadReply, true},
+		{"InternalError", tencentsim.Faults{ErrorCode: "InternalError"}, 502, translate.CodeUpstreamError, true},
+		{"ResourceUnavailable", tencentsim.Faults{ErrorCode: "ResourceUnavailable"}, 503, translate.CodeUpstreamDown, true},
+		{"connection reset", tencentsim.Faults{ResetConnection: true}, 503, translate.CodeUpstreamDown, true},
+		{"latency past the timeout", tencentsim.Faults{Latency: 2 * time.Second}, 504, translate.CodeUpstreamTimeout, true},
+		{"auth failure", tencentsim.Faults{ErrorCode: "AuthFailure.SignatureFailure"}, 502, translate.CodeUpstreamAuth, false},
+		{"function gone", tencentsim.Faults{ErrorCode: "ResourceNotFound.Function"}, 404, translate.CodeFunctionNotFound, false},
+		{"upstream limit", tencentsim.Faults{ErrorCode: "RequestLimitExceeded"}, 429, translate.CodeRateLimited, false},
 	}
 	forEachSource(t, func(t *testing.T, src logSource) {
 		for _, c := range cases {
@@ -97,7 +97,7 @@ func TestUpstreamFaults(t *testing.T) {
 					t.Errorf("%s opened the breaker: the upstream answered", c.name)
 				}
 
-				env.sim.SetFaults(scfsim.Faults{})
+				env.sim.SetFaults(tencentsim.Faults{})
 				time.Sleep(openFor + 50*time.Millisecond) // past the TTLs, the backoff and the breaker's openFor
 				if r := env.get(t, cachedPath, tok); r.status != 200 || r.header.Get("X-Cache") != "MISS" {
 					t.Errorf("after recovery: %d X-Cache=%q %s", r.status, r.header.Get("X-Cache"), r.body)
@@ -123,7 +123,7 @@ func testRequestLimitStorm(t *testing.T, src logSource) {
 		cfg.Budget.Backoff = backoff
 		cfg.Budget.MaxWait = 2 * time.Second
 	})
-	env.sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
+	env.sim.SetFaults(tencentsim.Faults{ErrorCode: "RequestLimitExceeded"})
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	start := time.Now()
@@ -162,7 +162,7 @@ func testBreakerStopsCalling(t *testing.T, src logSource) {
 	env := src.start(t, func(cfg *Config) {
 		cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: failures, OpenFor: openFor}
 	})
-	env.sim.SetFaults(scfsim.Faults{ResetConnection: true})
+	env.sim.SetFaults(tencentsim.Faults{ResetConnection: true})
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	path := func(i int) string { return logsPath + "?stats=false&limit=1&offset=" + strconv.Itoa(i) + window }
@@ -206,7 +206,7 @@ func testBreakerStopsCalling(t *testing.T, src logSource) {
 		t.Errorf("10 concurrent requests to a half-open breaker made %d calls, want 1 probe page", probe)
 	}
 
-	env.sim.SetFaults(scfsim.Faults{})
+	env.sim.SetFaults(tencentsim.Faults{})
 	time.Sleep(openFor + 50*time.Millisecond)
 	if r := env.get(t, path(200), tok); r.status != 200 {
 		t.Fatalf("after recovery: %d %s", r.status, r.body)

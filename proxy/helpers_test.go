@@ -20,7 +20,7 @@ import (
 
 	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/redisstore"
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
@@ -84,8 +84,8 @@ func startProxyWith(t testing.TB, tweak func(*Config), opts Options) *proxyEnv {
 // rates divided by slower.
 func simulateTestFunctions(t testing.TB, slower float64) *testenv.Simulator {
 	t.Helper()
-	return testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2 / slower},
-		scfsim.Function{Name: "orders-webhook", RatePerSecond: 0.05 / slower})
+	return testenv.StartSimulator(t, nil, tencentsim.Function{Name: "APITest", RatePerSecond: 0.2 / slower},
+		tencentsim.Function{Name: "orders-webhook", RatePerSecond: 0.05 / slower})
 }
 
 // startProxyOn puts a proxy in front of a running simulator; several
@@ -347,7 +347,7 @@ func readFromCLS(cfg *Config) {
 	p.Source = SourceCLS
 	p.Functions = maps.Clone(p.Functions)
 	for fid, f := range p.Functions {
-		f.ClsTopicID = scfsim.DefaultClsTopicID(p.Region, "default", f.Name)
+		f.ClsTopicID = tencentsim.DefaultClsTopicID(p.Region, "default", f.Name)
 		p.Functions[fid] = f
 	}
 	cfg.Projects[testProject] = p

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 )
 
@@ -57,7 +57,7 @@ func TestBudgetHoldsUnderDistinctLoad(t *testing.T) {
 // requests of one window: never more than 5 calls in a sliding second, no
 // RequestLimitExceeded, and one page call per 200 plus the window's two
 // stats calls, made once.
-func assertBudgetKept(t *testing.T, truth scfsim.Truth, counts map[int]int) {
+func assertBudgetKept(t *testing.T, truth tencentsim.Truth, counts map[int]int) {
 	t.Helper()
 	if most := truth.MaxCallsInAnySlidingSecond[testenv.SecretID]; most > 5 || most < 1 {
 		t.Errorf("the upstream saw %d calls in one sliding second", most)
@@ -79,7 +79,7 @@ func TestIdenticalRequestsCollapse(t *testing.T) {
 	// every waiter and start a second flight.
 	env := startProxy(t, func(c *Config) { c.Upstream.Timeout = 15 * time.Second })
 	// Slow the upstream so every request arrives while the flight is out.
-	env.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	env.sim.SetFaults(tencentsim.Faults{Latency: 300 * time.Millisecond})
 	tok := env.token(t, "usr_morgan_de")
 	path := logsPath + "?limit=5" + fixedWindow()
 	var wg sync.WaitGroup
@@ -115,7 +115,7 @@ func TestIdenticalRequestsCollapse(t *testing.T) {
 // flight.
 func TestFlightSurvivesCallerHangingUp(t *testing.T) {
 	env := startProxy(t, nil)
-	env.sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	env.sim.SetFaults(tencentsim.Faults{Latency: 300 * time.Millisecond})
 	tok := env.token(t, "usr_morgan_de")
 	path := logsPath + "?" + fixedWindow()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

@@ -16,7 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/mudscf/mudscf/internal/redisstore"
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -80,7 +80,7 @@ func TestRedisRequestLimitStormIsNotRetried(t *testing.T) {
 		cfg.Budget.Backoff = backoff
 		cfg.Budget.MaxWait = 2 * time.Second
 	})
-	sim.SetFaults(scfsim.Faults{ErrorCode: "RequestLimitExceeded"})
+	sim.SetFaults(tencentsim.Faults{ErrorCode: "RequestLimitExceeded"})
 	tok := pair[0].token(t, "usr_morgan_de")
 	window := fixedWindow()
 	start := time.Now()
@@ -233,7 +233,7 @@ func TestRedisReplicasCollapseIdenticalRequests(t *testing.T) {
 	// loaded machine a 200ms Redis answer can be late, which sends a replica
 	// local (TestRedisHangs covers that).
 	sim, pair := redisPair(t, r, func(cfg *Config) { cfg.Redis.OpTimeout = time.Second })
-	sim.SetFaults(scfsim.Faults{Latency: 300 * time.Millisecond})
+	sim.SetFaults(tencentsim.Faults{Latency: 300 * time.Millisecond})
 	tok := pair[0].token(t, "usr_morgan_de")
 	path := logsPath + "?limit=5" + fixedWindow()
 	statuses := make([]int, 200)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -96,7 +96,7 @@ func TestStalledReadersAreBoundedAndCutOff(t *testing.T) {
 	// has its own simulator, as its proxy has its own budget: one account
 	// shared by two budgets could pass Tencent's limit.
 	startSim := func(t *testing.T) *testenv.Simulator {
-		return testenv.StartSimulator(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 5})
+		return testenv.StartSimulator(t, nil, tencentsim.Function{Name: "APITest", RatePerSecond: 5})
 	}
 	path := logsPath + "?limit=10000" + fixedWindow()
 

@@ -18,7 +18,7 @@ import (
 
 	"github.com/mudscf/mudscf/exporter"
 	"github.com/mudscf/mudscf/internal/jwtauth"
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/proxy"
 )
@@ -48,8 +48,8 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 		*jwtSecret = hex.EncodeToString(b)
 	}
 
-	simCfg := scfsim.DefaultConfig()
-	sim, err := scfsim.New(simCfg)
+	simCfg := tencentsim.DefaultConfig()
+	sim, err := tencentsim.New(simCfg)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/witness"
 )
@@ -29,7 +29,7 @@ const (
 // suiteWitness reads every log line, every response to http.DefaultClient
 // and what the subcommands print, and fails the run if a secret appeared.
 var suiteWitness = witness.New(map[string]string{
-	"simulator SecretKey": scfsim.DefaultConfig().Accounts[0].SecretKey,
+	"simulator SecretKey": tencentsim.DefaultConfig().Accounts[0].SecretKey,
 	"proxy SecretKey":     proxySecretKey,
 	"demo JWT secret":     demoJWTSecret,
 	"token JWT secret":    tokenJWTSecret,

@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 )
 
 func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -22,7 +22,7 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 	secretKey := fs.String("secret-key", "", "the SecretKey for --secret-id (or MUDSCF_SIM_SECRET_KEY, which keeps it out of the process list)")
 	seed := fs.Int64("seed", 0, "seed of the synthetic executions (0: the config's, default 1)")
 	passthrough := fs.Bool("passthrough", false, "benchmark aid: serve GET /_sim/passthrough/logs?function=F&limit=N&offset=M for a generic HTTP cache, under the same 5/s limit")
-	var faults scfsim.Faults
+	var faults tencentsim.Faults
 	fs.DurationVar(&faults.Latency, "fault-latency", 0, "added latency before each GetFunctionLogs answer")
 	fs.IntVar(&faults.HTTPStatus, "fault-http-status", 0, "answer GetFunctionLogs with this HTTP status")
 	fs.BoolVar(&faults.MalformedJSON, "fault-malformed-json", false, "answer GetFunctionLogs with malformed JSON")
@@ -32,10 +32,10 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 		return errUsage
 	}
 
-	cfg := scfsim.DefaultConfig()
+	cfg := tencentsim.DefaultConfig()
 	if *configPath != "" {
 		var err error
-		if cfg, err = scfsim.LoadConfig(*configPath); err != nil {
+		if cfg, err = tencentsim.LoadConfig(*configPath); err != nil {
 			return err
 		}
 	}
@@ -44,7 +44,7 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 	}
 	switch {
 	case *secretID != "" && *secretKey != "":
-		cfg.Accounts = []scfsim.Account{{SecretID: *secretID, SecretKey: *secretKey}}
+		cfg.Accounts = []tencentsim.Account{{SecretID: *secretID, SecretKey: *secretKey}}
 	case *secretID != "" || *secretKey != "":
 		return errors.New("--secret-id and --secret-key go together")
 	}
@@ -52,10 +52,10 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 		cfg.Seed = *seed
 	}
 	cfg.Passthrough = *passthrough
-	if faults != (scfsim.Faults{}) {
+	if faults != (tencentsim.Faults{}) {
 		cfg.Faults = faults
 	}
-	sim, err := scfsim.New(cfg)
+	sim, err := tencentsim.New(cfg)
 	if err != nil {
 		return err
 	}

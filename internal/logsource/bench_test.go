@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -19,11 +19,11 @@ import (
 // simulator's answers count. .ci/bench/sources.sh turns it into
 // BENCHMARKS.md's section.
 func BenchmarkMissPerSource(b *testing.B) {
-	cfg := scfsim.DefaultConfig()
-	cfg.Accounts = []scfsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
-	cfg.Functions = []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
+	cfg := tencentsim.DefaultConfig()
+	cfg.Accounts = []tencentsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
+	cfg.Functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
 	cfg.RateLimit = 1_000_000 // the simulator's 5/s would time the budget, not the source
-	sim, err := scfsim.New(cfg)
+	sim, err := tencentsim.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -23,7 +23,7 @@ type sources struct {
 	caller *countingCaller
 }
 
-func newSources(t *testing.T, fns ...scfsim.Function) *sources {
+func newSources(t *testing.T, fns ...tencentsim.Function) *sources {
 	t.Helper()
 	env := startSim(t, nil, fns...)
 	caller := env.caller(t, 5)
@@ -63,8 +63,8 @@ func TestCLSSourceEquivalence(t *testing.T) {
 	// the simulator's clock (the real one) as on this test's.
 	now := time.Now().Add(-time.Minute)
 	s := newSources(t,
-		scfsim.Function{Name: "APITest", RatePerSecond: 0.5, FailureRatio: 0.2, Qualifiers: []string{"$LATEST", "2", "prod"}},
-		scfsim.Function{Name: "slow-worker", RatePerSecond: 2, FailureRatio: 0.9, TimeoutMs: 20000},
+		tencentsim.Function{Name: "APITest", RatePerSecond: 0.5, FailureRatio: 0.2, Qualifiers: []string{"$LATEST", "2", "prod"}},
+		tencentsim.Function{Name: "slow-worker", RatePerSecond: 2, FailureRatio: 0.9, TimeoutMs: 20000},
 	)
 	ctx := context.Background()
 	base := translate.Query{Limit: 20, Order: translate.OrderDesc, Since: now.Add(-time.Hour), Until: now}

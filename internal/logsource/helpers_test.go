@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 // simEnv is the simulator with what these tests build on it.
 type simEnv struct{ *testenv.Simulator }
 
-func startSim(t testing.TB, now func() time.Time, fns ...scfsim.Function) *simEnv {
+func startSim(t testing.TB, now func() time.Time, fns ...tencentsim.Function) *simEnv {
 	return &simEnv{testenv.StartSimulator(t, now, fns...)}
 }
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -16,7 +16,7 @@ import (
 // one GetFunctionLogs call; a query GetRequestStatus cannot answer (a
 // qualifier) stays with GetFunctionLogs.
 func TestRequestStatusServesOneRequestID(t *testing.T) {
-	env := startSim(t, nil, scfsim.Function{Name: "APITest", RatePerSecond: 0.2, FailureRatio: 0.3})
+	env := startSim(t, nil, tencentsim.Function{Name: "APITest", RatePerSecond: 0.2, FailureRatio: 0.3})
 	caller := env.caller(t, 5)
 	src := NewGetFunctionLogs(caller, env.Location)
 	// The reference: GetFunctionLogs itself.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 )
 
 // The Tencent key pair StartSimulator accepts. The key is a secret as far
@@ -19,7 +19,7 @@ const (
 // Simulator is the SCF simulator over real HTTP on loopback, stopped when
 // the test ends.
 type Simulator struct {
-	*scfsim.Simulator
+	*tencentsim.Simulator
 	Server *httptest.Server
 	// Host is host:port, the upstream endpoint to configure.
 	Host string
@@ -31,16 +31,16 @@ type Simulator struct {
 // execution every five seconds when none are given) for the key pair
 // SecretID/SecretKey. now, when set, freezes its clock so that rate-limit
 // windows are exact.
-func StartSimulator(t testing.TB, now func() time.Time, functions ...scfsim.Function) *Simulator {
+func StartSimulator(t testing.TB, now func() time.Time, functions ...tencentsim.Function) *Simulator {
 	t.Helper()
 	if len(functions) == 0 {
-		functions = []scfsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
+		functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
 	}
-	cfg := scfsim.DefaultConfig()
-	cfg.Accounts = []scfsim.Account{{SecretID: SecretID, SecretKey: SecretKey}}
+	cfg := tencentsim.DefaultConfig()
+	cfg.Accounts = []tencentsim.Account{{SecretID: SecretID, SecretKey: SecretKey}}
 	cfg.Functions = functions
 	cfg.Now = now
-	sim, err := scfsim.New(cfg)
+	sim, err := tencentsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 
-	"github.com/mudscf/mudscf/internal/scfsim"
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 	"github.com/mudscf/mudscf/translate/scf"
@@ -29,7 +29,7 @@ const (
 // simEnv is the simulator with what these tests build on it.
 type simEnv struct{ *testenv.Simulator }
 
-func startSim(t testing.TB, now func() time.Time, fns ...scfsim.Function) *simEnv {
+func startSim(t testing.TB, now func() time.Time, fns ...tencentsim.Function) *simEnv {
 	return &simEnv{testenv.StartSimulator(t, now, fns...)}
 }
 
@@ -163,16 +163,16 @@ func TestSimulatorRateLimitThroughSDK(t *testing.T) {
 func TestTransportFailures(t *testing.T) {
 	cases := []struct {
 		name    string
-		faults  scfsim.Faults
+		faults  tencentsim.Faults
 		timeout time.Duration
 		want    Outcome
 		wantAPI string
 	}{
-		{"gateway 502", scfsim.Faults{HTTPStatus: 502}, 0, BadResponse, ""},
-		{"malformed JSON", scfsim.Faults{MalformedJSON: true}, 0, BadResponse, ""},
-		{"connection reset", scfsim.Faults{ResetConnection: true}, 0, Unreachable, ""},
-		{"slow upstream", scfsim.Faults{Latency: time.Second}, 100 * time.Millisecond, Timeout, ""},
-		{"forced error code", scfsim.Faults{ErrorCode: "InternalError.System"}, 0, InternalError, "InternalError.System"},
+		{"gateway 502", tencentsim.Faults{HTTPStatus: 502}, 0, BadResponse, ""},
+		{"malformed JSON", tencentsim.Faults{MalformedJSON: true}, 0, BadResponse, ""},
+		{"connection reset", tencentsim.Faults{ResetConnection: true}, 0, Unreachable, ""},
+		{"slow upstream", tencentsim.Faults{Latency: time.Second}, 100 * time.Millisecond, Timeout, ""},
+		{"forced error code", tencentsim.Faults{ErrorCode: "InternalError.System"}, 0, InternalError, "InternalError.System"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
