@@ -22,7 +22,7 @@ func TestConfigRejects(t *testing.T) {
 	const fn = "functions: [{project: p, function: f}]\n"
 	const auth = "auth: {tokenEnv: T}\n"
 	cases := []struct{ yaml, mentions string }{
-		{"typo: 1\n" + auth + fn, "field typo not found"},
+		{"typo: 1\n" + auth + fn, "typo (line 1): unknown key; allowed: listen, endpoint"},
 		{"endpoint: ftp://x\n" + auth + fn, "endpoint"},
 		{"interval: -1s\n" + auth + fn, "interval"},
 		{"interval: 1ns\n" + auth + fn, "interval: 1ns is below the minimum of 1s"},

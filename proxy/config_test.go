@@ -206,17 +206,17 @@ func TestConfigInvalid(t *testing.T) {
 		yaml string
 		want []string // substrings of the error
 	}{
-		{"unknown top-level key", "listn: ':80'\n" + cfgJWT + cfgProj, []string{"field listn not found"}},
-		{"unknown jwt key", "jwt: {algorithms: [HS256], secretEnv: S, secret: hunter2}\n" + cfgProj, []string{"field secret not found"}},
-		{"unknown function key", cfgJWT + "projects: {p1: {region: r, functions: {f1: {name: a, qualifer: x}}}}\n", []string{"field qualifer not found"}},
-		{"unknown credentials key", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretId: AKID}}}\n", []string{"field secretId not found"}},
-		{"wrong type: listen a list", "listen: [1]\n" + cfgJWT + cfgProj, []string{"line 1", "cannot unmarshal !!seq into string"}},
-		{"wrong type: duration as a number", "shutdownGrace: 10\n" + cfgJWT + cfgProj, []string{"line 1", "cannot unmarshal !!int `10` into time.Duration"}},
+		{"unknown top-level key", "listn: ':80'\n" + cfgJWT + cfgProj, []string{"listn (line 1): unknown key; did you mean listen? allowed: listen, adminListen,"}},
+		{"unknown jwt key", "jwt: {algorithms: [HS256], secretEnv: S, secret: hunter2}\n" + cfgProj, []string{"jwt.secret (line 1): unknown key; did you mean secretEnv or secretFile?"}},
+		{"unknown function key", cfgJWT + "projects: {p1: {region: r, functions: {f1: {name: a, qualifer: x}}}}\n", []string{"projects.p1.functions.f1.qualifer (line 2): unknown key; did you mean qualifier?"}},
+		{"unknown credentials key", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretId: AKID}}}\n", []string{"projects.p1.credentials.secretId (line 2): unknown key; did you mean secretIdEnv or secretIdFile?"}},
+		{"wrong type: listen a list", "listen: [1]\n" + cfgJWT + cfgProj, []string{"listen (line 1): expected a single value; got a list"}},
+		{"wrong type: duration as a number", "shutdownGrace: 10\n" + cfgJWT + cfgProj, []string{"shutdownGrace (line 1): 10 is not a duration: give its unit, e.g. 10s"}},
 		{"negative drainDelay", "drainDelay: -1s\n" + cfgJWT + cfgProj, []string{"drainDelay", "must not be negative"}},
 		{"negative writeTimeout", "writeTimeout: -1s\n" + cfgJWT + cfgProj, []string{"writeTimeout", "must be a positive duration"}},
-		{"wrong type: bad duration", "upstream: {timeout: 10 s}\n" + cfgJWT + cfgProj, []string{"into time.Duration"}},
-		{"wrong type: maxBytes a size string", "cache: {maxBytes: 64MiB}\n" + cfgJWT + cfgProj, []string{"cannot unmarshal !!str `64MiB` into int64"}},
-		{"wrong type: projects a list", cfgJWT + "projects: [p1]\n", []string{"cannot unmarshal !!seq into map"}},
+		{"wrong type: bad duration", "upstream: {timeout: 10 s}\n" + cfgJWT + cfgProj, []string{`upstream.timeout (line 1): "10 s" is not a duration`}},
+		{"wrong type: maxBytes a size string", "cache: {maxBytes: 64MiB}\n" + cfgJWT + cfgProj, []string{`cache.maxBytes (line 1): "64MiB" is not a whole number`}},
+		{"wrong type: projects a list", cfgJWT + "projects: [p1]\n", []string{"projects (line 2): expected a mapping"}},
 
 		{"no jwt section", cfgProj, []string{"jwt.algorithms", "list the accepted algorithms explicitly"}},
 		{"empty jwt.algorithms", "jwt: {algorithms: [], secretEnv: S}\n" + cfgProj, []string{"jwt.algorithms", "explicitly"}},

@@ -42,7 +42,7 @@ func TestRedisConfig(t *testing.T) {
 		{"replicas over the limit", "url: redis://127.0.0.1:6379/0\n  replicas: 6", "floor(5/replicas)"},
 		{"negative timeout", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  opTimeout: -1s", "redis.opTimeout"},
 		{"slow dial", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  dialTimeout: 10s", "redis.dialTimeout"},
-		{"unknown key", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  password: x", "field password not found"},
+		{"unknown key", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  password: x", "redis.password (line 7): unknown key; allowed: url, urlEnv, urlFile"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

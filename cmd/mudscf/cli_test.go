@@ -40,7 +40,7 @@ func TestHelpAndVersion(t *testing.T) {
 	for _, m := range listed {
 		names = append(names, m[1])
 	}
-	if got := strings.Join(names, " "); got != "proxy exporter simulate demo token" {
+	if got := strings.Join(names, " "); got != "proxy exporter check simulate demo token version" {
 		t.Errorf("usage lists %q", got)
 	}
 
@@ -156,10 +156,7 @@ func TestTracingResourceServiceName(t *testing.T) {
 // one ends the process at once, wherever it is: main gives the signals
 // back to their default action once the first has cancelled its context.
 func TestSecondSignalEndsTheProcess(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "mudscf")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	cfg := proxyConfigFile(t, "0", "TEST_PROXY_JWT_SECRET")
 	b, err := os.ReadFile(cfg)
 	if err != nil {

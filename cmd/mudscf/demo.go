@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -32,28 +35,45 @@ const (
 	demoMember     = "usr_morgan_de"
 )
 
-func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "Mudbase API address of the proxy")
-	adminAddr := fs.String("admin-addr", "127.0.0.1:9090", "proxy /metrics, /healthz, /readyz address")
-	simAddr := fs.String("sim-addr", "127.0.0.1:9000", "SCF simulator address")
-	exporterAddr := fs.String("exporter-addr", "127.0.0.1:9464", "exporter /metrics address")
-	jwtSecret := fs.String("jwt-secret", "", "HS256 secret of the demo's tokens (default: random)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if *jwtSecret == "" {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b) // crypto/rand never fails on Linux
-		*jwtSecret = hex.EncodeToString(b)
-	}
+// The demo's default addresses: the proxy's API where Mudbase's is, and
+// the rest beside it, away from the monitoring stack a user may run next
+// to it (Prometheus 9090, Alertmanager 9093, the exporters' 9100-9999,
+// OpenTelemetry's Prometheus exporter 9464, OTLP 4317/4318, Grafana 3000).
+const (
+	defaultDemoAddr         = "127.0.0.1:8080"
+	defaultDemoAdminAddr    = "127.0.0.1:8081"
+	defaultDemoExporterAddr = "127.0.0.1:8082"
+)
 
+func demoCommand(fs *flag.FlagSet) action {
+	addr := fs.String("addr", defaultDemoAddr, "Mudbase API address of the proxy")
+	adminAddr := fs.String("admin-addr", defaultDemoAdminAddr, "proxy /metrics, /healthz, /readyz address")
+	simAddr := fs.String("sim-addr", defaultSimAddr, "SCF simulator address")
+	exporterAddr := fs.String("exporter-addr", defaultDemoExporterAddr, "exporter /metrics address")
+	jwtSecret := fs.String("jwt-secret", "", "HS256 secret of the demo's tokens (default: random)")
+	exporterAccessLog := fs.Bool("exporter-access-log", false, "log the proxy's access-log line of each of the demo exporter's polls too (off: only the banner, your requests and warnings reach the terminal)")
+	return func(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
+		if *jwtSecret == "" {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b) // crypto/rand never fails on Linux
+			*jwtSecret = hex.EncodeToString(b)
+		}
+		return runDemo(ctx, demoOptions{
+			addr: *addr, adminAddr: *adminAddr, simAddr: *simAddr, exporterAddr: *exporterAddr,
+			jwtSecret: *jwtSecret, exporterAccessLog: *exporterAccessLog,
+		}, stdout, logger)
+	}
+}
+
+type demoOptions struct {
+	addr, adminAddr, simAddr, exporterAddr string
+	jwtSecret                              string
+	exporterAccessLog                      bool
+}
+
+func runDemo(ctx context.Context, o demoOptions, stdout io.Writer, logger *slog.Logger) error {
 	simCfg := tencentsim.DefaultConfig()
 	sim, err := tencentsim.New(simCfg)
-	if err != nil {
-		return err
-	}
-	simListener, err := net.Listen("tcp", *simAddr)
 	if err != nil {
 		return err
 	}
@@ -62,52 +82,54 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	// in production; the demo hands them over in its own environment.
 	os.Setenv("MUDSCF_DEMO_SECRET_ID", account.SecretID)
 	os.Setenv("MUDSCF_DEMO_SECRET_KEY", account.SecretKey)
-	os.Setenv("MUDSCF_DEMO_JWT_SECRET", *jwtSecret)
-	api, admin, err := listenPair(*addr, *adminAddr)
+	os.Setenv("MUDSCF_DEMO_JWT_SECRET", o.jwtSecret)
+	ls, err := listenAll(address{"--sim-addr", o.simAddr}, address{"--addr", o.addr},
+		address{"--admin-addr", o.adminAddr}, address{"--exporter-addr", o.exporterAddr})
 	if err != nil {
-		simListener.Close()
 		return err
 	}
-	expListener, err := net.Listen("tcp", *exporterAddr)
-	if err != nil {
-		simListener.Close()
-		api.Close()
-		admin.Close()
-		return err
+	simListener, api, admin, expListener := ls[0], ls[1], ls[2], ls[3]
+	closeAll := func() {
+		for _, l := range ls {
+			l.Close()
+		}
 	}
 	expCfg := demoExporterConfig(api.Addr().String())
 	expCfg.ApplyDefaults()
-	if err := expCfg.Validate(); err != nil {
-		return err
-	}
 	cfg := demoConfig(api.Addr().String(), admin.Addr().String(), simListener.Addr().String())
 	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(expCfg.Validate(), cfg.Validate()); err != nil {
+		closeAll()
 		return err
 	}
-	token, err := jwtauth.MintToken([]byte(*jwtSecret), cfg.JWT, jwtauth.TokenClaims{Subject: demoMember, TTL: 24 * time.Hour}, time.Now())
+	token, err := jwtauth.MintToken([]byte(o.jwtSecret), cfg.JWT, jwtauth.TokenClaims{Subject: demoMember, TTL: 24 * time.Hour}, time.Now())
 	if err != nil {
+		closeAll()
 		return err
 	}
 
 	tp, shutdownTracing, err := setupTracing(ctx, "mudscf-demo")
 	if err != nil {
+		closeAll()
 		return fmt.Errorf("tracing: %w", err)
 	}
 	defer shutdownTracing(context.Background())
 
-	srv, err := newProxy(ctx, cfg, tp, logger)
+	proxyLogger := logger
+	if !o.exporterAccessLog {
+		proxyLogger = slog.New(withoutExporterPolls{logger.Handler()})
+	}
+	srv, err := newProxy(ctx, cfg, tp, proxyLogger)
 	if err != nil {
-		simListener.Close()
-		api.Close()
-		admin.Close()
-		expListener.Close()
+		closeAll()
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serve(ctx, newHTTPServer(sim), simListener, 5*time.Second) })
 	g.Go(func() error { return srv.Serve(ctx, api, admin) })
-	g.Go(func() error { return serveExporterOn(ctx, expCfg, expListener, logger, nil) })
+	g.Go(func() error {
+		return serveExporterOn(ctx, expCfg, expListener, &exporterPollIDs{next: http.DefaultTransport.(*http.Transport).Clone()}, logger, nil)
+	})
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs
   proxy metrics  http://%[2]s/metrics   (health: /healthz, /readyz)
@@ -121,8 +143,53 @@ Try (%[7]s reads GetFunctionLogs, %[10]s the same functions from CLS):
   curl -s -H 'Authorization: Bearer %[6]s' 'http://%[1]s/api/functions/projects/%[7]s/functions/%[8]s/logs?limit=2'
   curl -s -H 'Authorization: Bearer %[6]s' 'http://%[1]s/api/functions/projects/%[10]s/functions/%[8]s/logs?limit=2'
 
-`, api.Addr(), admin.Addr(), simListener.Addr(), *jwtSecret, demoMember, token, demoProject, demoFunction, expListener.Addr(), demoCLSProject)
+`, api.Addr(), admin.Addr(), simListener.Addr(), o.jwtSecret, demoMember, token, demoProject, demoFunction, expListener.Addr(), demoCLSProject)
 	return g.Wait()
+}
+
+// exporterPollPrefix starts the X-Request-Id of every request of the
+// demo's exporter, which the proxy puts in its access log: so that the
+// demo can tell the exporter's polls from a user's requests.
+const exporterPollPrefix = "demo-exporter-"
+
+// exporterPollIDs is the demo exporter's transport: it names each request
+// exporterPollPrefix and a number.
+type exporterPollIDs struct {
+	next http.RoundTripper
+	n    atomic.Uint64
+}
+
+func (t *exporterPollIDs) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context()) // a RoundTripper must not change the caller's request
+	req.Header.Set("X-Request-Id", exporterPollPrefix+strconv.FormatUint(t.n.Add(1), 10))
+	return t.next.RoundTrip(req)
+}
+
+// withoutExporterPolls drops the proxy's access-log records of the demo
+// exporter's polls, which would scroll the banner off the terminal every
+// poll. The proxy's warnings about them stay.
+type withoutExporterPolls struct{ slog.Handler }
+
+func (h withoutExporterPolls) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level <= slog.LevelInfo && r.Message == "request" {
+		poll := false
+		r.Attrs(func(a slog.Attr) bool {
+			poll = a.Key == "request_id" && strings.HasPrefix(a.Value.String(), exporterPollPrefix)
+			return !poll
+		})
+		if poll {
+			return nil
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h withoutExporterPolls) WithAttrs(as []slog.Attr) slog.Handler {
+	return withoutExporterPolls{h.Handler.WithAttrs(as)}
+}
+
+func (h withoutExporterPolls) WithGroup(name string) slog.Handler {
+	return withoutExporterPolls{h.Handler.WithGroup(name)}
 }
 
 // demoExporterConfig polls every demo function through the proxy, with

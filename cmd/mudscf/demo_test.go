@@ -3,13 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,9 +120,6 @@ func TestTokenSubcommand(t *testing.T) {
 	if p.Subject != "usr_morgan_de" || len(p.Projects) != 2 || p.Projects[1] != "proj_b" || p.Roles[0] != "admin" || time.Until(p.Expires) < 119*time.Minute {
 		t.Errorf("principal %+v", p)
 	}
-	if code := run(context.Background(), []string{"token", "--sub", "x"}, io.Discard, io.Discard, testLogger("token")); code != 1 {
-		t.Errorf("no secret: exit %d, want 1", code)
-	}
 }
 
 // The proxy subcommand reads its file, lets MUDSCF_* variables override it
@@ -144,5 +145,124 @@ func TestProxySubcommandConfig(t *testing.T) {
 	code := run(context.Background(), []string{"proxy", "--config", bad}, io.Discard, io.Discard, slog.New(slog.NewTextHandler(io.MultiWriter(&logs, suiteWitness.Writer("the proxy's log")), nil)))
 	if code != 1 || !strings.Contains(logs.String(), "listen_typo") {
 		t.Errorf("exit %d, log %q: want 1 and the bad key named", code, logs.String())
+	}
+}
+
+// A port already taken stops the demo with the flag that chose it.
+func TestDemoPortClashNamesTheFlag(t *testing.T) {
+	for _, flag := range []string{"--addr", "--admin-addr", "--sim-addr", "--exporter-addr"} {
+		taken, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"demo", "--jwt-secret", demoJWTSecret}
+		for _, f := range []string{"--addr", "--admin-addr", "--sim-addr", "--exporter-addr"} {
+			addr := "127.0.0.1:0"
+			if f == flag {
+				addr = taken.Addr().String()
+			}
+			args = append(args, f, addr)
+		}
+		var logs, stdout strings.Builder
+		code := run(context.Background(), args, &stdout, io.Discard, testLoggerTo("the demo", &logs))
+		taken.Close()
+		if want := flag + " " + taken.Addr().String() + ": address already in use"; code != 1 || !strings.Contains(logs.String(), want) || stdout.Len() != 0 {
+			t.Errorf("%s taken: exit %d, stdout %q, log %q: want 1, no banner and %q", flag, code, stdout.String(), logs.String(), want)
+		}
+	}
+}
+
+// The demo's defaults keep off the ports of the monitoring stack a user
+// may run beside it.
+func TestDemoDefaultPorts(t *testing.T) {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	demoCommand(fs)
+	taken := map[string]string{"9090": "Prometheus", "9093": "Alertmanager", "9464": "OpenTelemetry's Prometheus exporter",
+		"9000": "php-fpm, MinIO", "3000": "Grafana", "4317": "OTLP/gRPC", "4318": "OTLP/HTTP"}
+	seen := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		_, port, err := net.SplitHostPort(f.DefValue)
+		if err != nil {
+			return
+		}
+		if who, ok := taken[port]; ok {
+			t.Errorf("--%s defaults to %s, %s's port", f.Name, f.DefValue, who)
+		}
+		if other, ok := seen[port]; ok {
+			t.Errorf("--%s and --%s both default to port %s", f.Name, other, port)
+		}
+		seen[port] = f.Name
+	})
+	if len(seen) != 4 {
+		t.Errorf("found %d default addresses, want 4", len(seen))
+	}
+}
+
+// The proxy's access-log lines of the demo exporter's own polls stay off
+// the terminal unless asked for; a user's requests are still logged.
+func TestDemoExporterPollsOffTheTerminal(t *testing.T) {
+	for _, shown := range []bool{false, true} {
+		t.Run(fmt.Sprintf("--exporter-access-log=%v", shown), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			var stdout, logs testenv.SyncBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run(ctx, []string{"demo", "--jwt-secret", demoJWTSecret, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+					"--sim-addr", "127.0.0.1:0", "--exporter-addr", "127.0.0.1:0", fmt.Sprintf("--exporter-access-log=%v", shown)},
+					&stdout, io.Discard, testLoggerTo("the demo", &logs))
+			}()
+			defer func() {
+				cancel()
+				if code := <-done; code != 0 {
+					t.Errorf("the demo exited %d", code)
+				}
+				suiteWitness.See("the stdout of demo", []byte(regexp.MustCompile(`(?m)^ *JWT secret .*$`).ReplaceAllString(stdout.String(), "")))
+			}()
+			banner := regexp.MustCompile(`proxy metrics +(http://\S+/metrics)(?s:.*)curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'`)
+			var m []string
+			for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				m = banner.FindStringSubmatch(stdout.String())
+			}
+			if m == nil {
+				t.Fatalf("no banner: %q", stdout.String())
+			}
+			req, _ := http.NewRequest(http.MethodGet, m[3], nil)
+			req.Header.Set("Authorization", "Bearer "+m[2])
+			req.Header.Set("X-Request-Id", "the-users-own-request")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			// Shown, the polls' lines appear; hidden, none has appeared once
+			// the proxy has answered several polls (it counts a request just
+			// before it logs it: the first polls' lines would be written).
+			polled := regexp.MustCompile(`mudscf_http_requests_total\{[^}]*\} (\d+)`)
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				resp, err := http.Get(m[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				n := 0
+				for _, c := range polled.FindAllStringSubmatch(string(b), -1) {
+					k, _ := strconv.Atoi(c[1])
+					n += k
+				}
+				if shown && strings.Contains(logs.String(), `"request_id":"`+exporterPollPrefix) || !shown && n > 4 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after 30s, %d requests answered and the log:\n%s", n, logs.String())
+				}
+			}
+			if !strings.Contains(logs.String(), `"request_id":"the-users-own-request"`) {
+				t.Errorf("the user's request was not logged:\n%s", logs.String())
+			}
+			if got := strings.Contains(logs.String(), `"request_id":"`+exporterPollPrefix); got != shown {
+				t.Errorf("the exporter's polls logged: %v, want %v:\n%s", got, shown, logs.String())
+			}
+		})
 	}
 }

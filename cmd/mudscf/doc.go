@@ -4,5 +4,7 @@
 // Each subcommand only turns flags and configuration into constructor
 // calls; the behaviour lives in the packages.
 //
-//	mudscf simulate [--addr 127.0.0.1:9000] [--config FILE] ...
+//	mudscf check --config proxy.yaml [--exporter-config exporter.yaml] [--offline]
+//	mudscf proxy --config proxy.yaml
+//	mudscf simulate [--addr 127.0.0.1:8083] [--config FILE] ...
 package main

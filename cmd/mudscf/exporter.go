@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 
 	"go.opentelemetry.io/contrib/exporters/autoexport"
@@ -17,52 +17,51 @@ import (
 	"github.com/mudscf/mudscf/exporter"
 )
 
-func runExporter(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := flag.NewFlagSet("exporter", flag.ContinueOnError)
-	configPath := fs.String("config", os.Getenv("MUDSCF_EXPORTER_CONFIG"), "YAML configuration file (MUDSCF_EXPORTER_CONFIG)")
-	listen := fs.String("listen", os.Getenv("MUDSCF_EXPORTER_LISTEN"), "metrics address, overrides listen (MUDSCF_EXPORTER_LISTEN)")
+func exporterCommand(fs *flag.FlagSet) action {
+	configPath := fs.String("config", os.Getenv("MUDSCF_EXPORTER_CONFIG"), "YAML configuration `FILE` (MUDSCF_EXPORTER_CONFIG); mudscf check --exporter-config FILE checks it")
+	listenAddr := fs.String("listen", os.Getenv("MUDSCF_EXPORTER_LISTEN"), "metrics address, overrides listen (MUDSCF_EXPORTER_LISTEN)")
 	endpoint := fs.String("endpoint", os.Getenv("MUDSCF_EXPORTER_ENDPOINT"), "Mudbase API base URL, overrides endpoint (MUDSCF_EXPORTER_ENDPOINT)")
 	checkpoint := fs.String("checkpoint", os.Getenv("MUDSCF_EXPORTER_CHECKPOINT"), "checkpoint file, overrides checkpoint (MUDSCF_EXPORTER_CHECKPOINT)")
 	level := fs.String("log-level", os.Getenv("MUDSCF_LOG_LEVEL"), "debug, info, warn or error, overrides logLevel (MUDSCF_LOG_LEVEL)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	return func(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
+		if *configPath == "" {
+			return usageError("--config (or MUDSCF_EXPORTER_CONFIG) is required")
+		}
+		cfg, err := loadExporterConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		override(&cfg.Listen, *listenAddr)
+		override(&cfg.Endpoint, *endpoint)
+		override(&cfg.Checkpoint, *checkpoint)
+		override(&cfg.LogLevel, *level)
+		if err := overridden(cfg.Validate); err != nil {
+			return err
+		}
+		if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			return fmt.Errorf("config: logLevel: %w", err)
+		}
+		l, err := listen("listen", cfg.Listen)
+		if err != nil {
+			return err
+		}
+		return serveExporterOn(ctx, cfg, l, nil, logger, func(addr net.Addr) {
+			fmt.Fprintf(stdout, "mudscf exporter: metrics on http://%s/metrics, polling %s\n", addr, cfg.Endpoint)
+		})
 	}
-	if *configPath == "" {
-		return errors.New("--config (or MUDSCF_EXPORTER_CONFIG) is required")
-	}
-	cfg, err := exporter.LoadConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	override(&cfg.Listen, *listen)
-	override(&cfg.Endpoint, *endpoint)
-	override(&cfg.Checkpoint, *checkpoint)
-	override(&cfg.LogLevel, *level)
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return fmt.Errorf("config: logLevel: %w", err)
-	}
-	l, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	return serveExporterOn(ctx, cfg, l, logger, func(addr net.Addr) {
-		fmt.Fprintf(stdout, "mudscf exporter: metrics on http://%s/metrics, polling %s\n", addr, cfg.Endpoint)
-	})
 }
 
-// serveExporterOn runs the exporter on l until ctx ends; started is called
-// once it has started (its credentials read and its checkpoint written).
-func serveExporterOn(ctx context.Context, cfg exporter.Config, l net.Listener, logger *slog.Logger, started func(net.Addr)) error {
+// serveExporterOn runs the exporter on l until ctx ends, its requests
+// through transport (nil: the default); started is called once it has
+// started (its credentials read and its checkpoint written).
+func serveExporterOn(ctx context.Context, cfg exporter.Config, l net.Listener, transport http.RoundTripper, logger *slog.Logger, started func(net.Addr)) error {
 	spans, res, shutdownSpans, err := executionSpans(ctx)
 	if err != nil {
 		l.Close()
 		return fmt.Errorf("tracing: %w", err)
 	}
 	defer shutdownSpans(context.Background())
-	exp, err := exporter.New(cfg, exporter.Options{Logger: logger, SpanProcessor: spans, Resource: res})
+	exp, err := exporter.New(cfg, exporter.Options{Logger: logger, SpanProcessor: spans, Resource: res, Transport: transport})
 	if err != nil {
 		l.Close()
 		return err

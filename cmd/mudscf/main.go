@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,31 +12,40 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/prometheus/common/version"
+	"golang.org/x/term"
 
 	// The upstream speaks Asia/Shanghai time; distroless images have no
 	// zoneinfo, so the binary carries its own.
 	_ "time/tzdata"
 )
 
-// A subcommand runs with its own arguments until ctx is cancelled.
+// A subcommand defines its flags on fs and returns what runs once they
+// are parsed: run parses them the same way for all, so that -h and bad
+// flags are handled alike everywhere.
 type subcommand struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error
+	flags   func(fs *flag.FlagSet) action
 }
+
+// An action runs a subcommand until ctx is cancelled.
+type action func(ctx context.Context, stdout io.Writer, logger *slog.Logger) error
 
 // subcommands in the order usage lists them.
 var subcommands = []subcommand{
-	{"proxy", "serve the Mudbase logs API from Tencent Cloud SCF", runProxy},
-	{"exporter", "export executions as Prometheus metrics and OpenTelemetry spans", runExporter},
-	{"simulate", "run the Tencent Cloud SCF API simulator", runSimulate},
-	{"demo", "run simulator, proxy and exporter together on loopback", runDemo},
-	{"token", "mint an HS256 token for the proxy", runToken},
+	{"proxy", "serve the Mudbase logs API from Tencent Cloud SCF", proxyCommand},
+	{"exporter", "export executions as Prometheus metrics and OpenTelemetry spans", exporterCommand},
+	{"check", "check proxy and exporter configuration files, then the account they name", checkCommand(proxyLiveChecks)},
+	{"simulate", "run the Tencent Cloud SCF API simulator", simulateCommand},
+	{"demo", "run simulator, proxy and exporter together on loopback", demoCommand},
+	{"token", "mint an HS256 token for the proxy", tokenCommand},
+	{"version", "print the version (as --version does)", versionCommand},
 }
 
 // logLevel is the level of the process's JSON logs; subcommands set it
@@ -58,6 +69,9 @@ func main() {
 		signal.Reset(os.Interrupt, syscall.SIGTERM)
 		cancel()
 	}()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		versionFromBuildInfo(bi)
+	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel}))
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger))
 }
@@ -72,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *s
 		usage(stdout)
 		return 0
 	case "--version", "-version":
-		fmt.Fprintln(stdout, version.Print("mudscf"))
+		printVersion(stdout)
 		return 0
 	}
 	i := slices.IndexFunc(subcommands, func(c subcommand) bool { return c.name == args[0] })
@@ -81,18 +95,87 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *s
 		usage(stderr)
 		return 2
 	}
-	if err := subcommands[i].run(ctx, args[1:], stdout, logger); err != nil {
-		if errors.Is(err, errUsage) {
-			return 2
+	sub := subcommands[i]
+	fs := flag.NewFlagSet("mudscf "+sub.name, flag.ContinueOnError)
+	act := sub.flags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: mudscf %s [flags]\n\n%s\n", sub.name, sub.summary)
+		if hasFlags(fs) {
+			fmt.Fprintln(fs.Output(), "\nflags:")
+			fs.PrintDefaults()
 		}
-		logger.Error("mudscf "+args[0]+" failed", "err", err)
+	}
+	// Help that was asked for goes to stdout with exit status 0; a bad
+	// flag goes to stderr with 2.
+	var parsed bytes.Buffer
+	fs.SetOutput(&parsed)
+	err := fs.Parse(args[1:])
+	fs.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		stdout.Write(parsed.Bytes())
+		return 0
+	case err != nil:
+		stderr.Write(parsed.Bytes())
+		return 2
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "mudscf %s: unexpected argument %q\n\n", sub.name, fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	err = act(ctx, stdout, logger)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "mudscf %s: %s\n\n", sub.name, ue)
+		fs.Usage()
+		return 2
+	case errors.Is(err, errReported):
+		return 1
+	case stderrIsTerminal(stderr):
+		fmt.Fprintf(stderr, "mudscf %s: %s\n", sub.name, plainText(err))
+		return 1
+	default:
+		logger.Error("mudscf "+sub.name+" failed", "err", err)
 		return 1
 	}
-	return 0
 }
 
-// errUsage is returned after a flag set already printed what was wrong.
-var errUsage = errors.New("usage")
+// usageError is a subcommand called without what it needs; run prints it
+// with the subcommand's usage and exits 2, as for a bad flag.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+// errReported ends a subcommand that has already said why it failed (check
+// prints its table): exit status 1 and nothing more.
+var errReported = errors.New("failed; already reported")
+
+// stderrIsTerminal says whether a person reads w. A failure is then
+// printed as plain text; otherwise (a container's log, a pipe) it stays a
+// JSON log line. A variable so that tests can be that person.
+var stderrIsTerminal = func(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// plainText is err for a terminal: a configuration file's problems one
+// per line under the file's name, as check prints them.
+func plainText(err error) string {
+	var ce *configError
+	if errors.As(err, &ce) {
+		return "config " + ce.path + " is invalid:\n  " + strings.Join(ce.problems, "\n  ")
+	}
+	return err.Error()
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: mudscf <subcommand> [flags]   (mudscf <subcommand> -h: its flags; mudscf --version)\n\nsubcommands:")

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 
 	"go.opentelemetry.io/otel/trace"
@@ -15,41 +13,39 @@ import (
 	"github.com/mudscf/mudscf/proxy"
 )
 
-func runProxy(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
-	configPath := fs.String("config", os.Getenv("MUDSCF_CONFIG"), "YAML configuration file (MUDSCF_CONFIG)")
-	listen := fs.String("listen", os.Getenv("MUDSCF_LISTEN"), "public API address, overrides listen (MUDSCF_LISTEN)")
+func proxyCommand(fs *flag.FlagSet) action {
+	configPath := fs.String("config", os.Getenv("MUDSCF_CONFIG"), "YAML configuration `FILE` (MUDSCF_CONFIG); mudscf check --config FILE checks it")
+	listenAddr := fs.String("listen", os.Getenv("MUDSCF_LISTEN"), "public API address, overrides listen (MUDSCF_LISTEN)")
 	adminListen := fs.String("admin-listen", os.Getenv("MUDSCF_ADMIN_LISTEN"), "admin address for /metrics, /healthz, /readyz, overrides adminListen (MUDSCF_ADMIN_LISTEN)")
 	endpoint := fs.String("upstream-endpoint", os.Getenv("MUDSCF_UPSTREAM_ENDPOINT"), "Tencent Cloud endpoint host[:port], overrides upstream.endpoint (MUDSCF_UPSTREAM_ENDPOINT)")
 	scheme := fs.String("upstream-scheme", os.Getenv("MUDSCF_UPSTREAM_SCHEME"), "https or http, overrides upstream.scheme (MUDSCF_UPSTREAM_SCHEME)")
 	level := fs.String("log-level", os.Getenv("MUDSCF_LOG_LEVEL"), "debug, info, warn or error, overrides logLevel (MUDSCF_LOG_LEVEL)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	return func(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
+		if *configPath == "" {
+			return usageError("--config (or MUDSCF_CONFIG) is required")
+		}
+		cfg, err := loadProxyConfig(*configPath)
+		if err != nil {
+			return err
+		}
+		override(&cfg.Listen, *listenAddr)
+		override(&cfg.AdminListen, *adminListen)
+		override(&cfg.Upstream.Endpoint, *endpoint)
+		override(&cfg.Upstream.Scheme, *scheme)
+		override(&cfg.LogLevel, *level)
+		if err := overridden(cfg.Validate); err != nil {
+			return err
+		}
+		if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+			return err
+		}
+		tp, shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
+		if err != nil {
+			return fmt.Errorf("tracing: %w", err)
+		}
+		defer shutdownTracing(context.Background())
+		return serveProxy(ctx, cfg, tp, stdout, logger)
 	}
-	if *configPath == "" {
-		return errors.New("--config (or MUDSCF_CONFIG) is required")
-	}
-	cfg, err := proxy.LoadConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	override(&cfg.Listen, *listen)
-	override(&cfg.AdminListen, *adminListen)
-	override(&cfg.Upstream.Endpoint, *endpoint)
-	override(&cfg.Upstream.Scheme, *scheme)
-	override(&cfg.LogLevel, *level)
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if err := logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return err
-	}
-	tp, shutdownTracing, err := setupTracing(ctx, "mudscf-proxy")
-	if err != nil {
-		return fmt.Errorf("tracing: %w", err)
-	}
-	defer shutdownTracing(context.Background())
-	return serveProxy(ctx, cfg, tp, stdout, logger)
 }
 
 // serveProxy runs a proxy from a complete config on its configured
@@ -60,10 +56,11 @@ func serveProxy(ctx context.Context, cfg proxy.Config, tp trace.TracerProvider, 
 	if err != nil {
 		return err
 	}
-	api, admin, err := listenPair(cfg.Listen, cfg.AdminListen)
+	ls, err := listenAll(address{"listen", cfg.Listen}, address{"adminListen", cfg.AdminListen})
 	if err != nil {
 		return err
 	}
+	api, admin := ls[0], ls[1]
 	fmt.Fprintf(stdout, "mudscf proxy: API on http://%s, metrics and health on http://%s\n", api.Addr(), admin.Addr())
 	logger.Info("proxy listening", "api", api.Addr().String(), "admin", admin.Addr().String(), "projects", len(cfg.Projects))
 	return srv.Serve(ctx, api, admin)
@@ -80,19 +77,6 @@ func newProxy(ctx context.Context, cfg proxy.Config, tp trace.TracerProvider, lo
 		return nil, fmt.Errorf("stopped during startup: %w", err)
 	}
 	return srv, nil
-}
-
-func listenPair(a, b string) (net.Listener, net.Listener, error) {
-	la, err := net.Listen("tcp", a)
-	if err != nil {
-		return nil, nil, err
-	}
-	lb, err := net.Listen("tcp", b)
-	if err != nil {
-		la.Close()
-		return nil, nil, err
-	}
-	return la, lb, nil
 }
 
 func override(dst *string, v string) {

@@ -2,21 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/tencentsim"
 )
 
-func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:9000", "listen address")
+// defaultSimAddr is the simulator's address in `mudscf simulate` and the
+// demo. Not 9000: php-fpm, MinIO, SonarQube and ClickHouse all default to
+// it.
+const defaultSimAddr = "127.0.0.1:8083"
+
+func simulateCommand(fs *flag.FlagSet) action {
+	addr := fs.String("addr", defaultSimAddr, "listen address")
 	configPath := fs.String("config", "", "YAML file with accounts, functions and faults (default: the built-in demo account and functions)")
 	secretID := fs.String("secret-id", "", "the SecretId to accept, replacing the configured accounts")
 	secretKey := fs.String("secret-key", "", "the SecretKey for --secret-id (or MUDSCF_SIM_SECRET_KEY, which keeps it out of the process list)")
@@ -28,47 +30,44 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer, logger *s
 	fs.BoolVar(&faults.MalformedJSON, "fault-malformed-json", false, "answer GetFunctionLogs with malformed JSON")
 	fs.BoolVar(&faults.ResetConnection, "fault-reset", false, "reset the connection instead of answering")
 	fs.StringVar(&faults.ErrorCode, "fault-error-code", "", "answer GetFunctionLogs with this Tencent error code")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-
-	cfg := tencentsim.DefaultConfig()
-	if *configPath != "" {
-		var err error
-		if cfg, err = tencentsim.LoadConfig(*configPath); err != nil {
+	return func(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
+		cfg := tencentsim.DefaultConfig()
+		if *configPath != "" {
+			var err error
+			if cfg, err = tencentsim.LoadConfig(*configPath); err != nil {
+				return err
+			}
+		}
+		if *secretKey == "" {
+			*secretKey = os.Getenv("MUDSCF_SIM_SECRET_KEY")
+		}
+		switch {
+		case *secretID != "" && *secretKey != "":
+			cfg.Accounts = []tencentsim.Account{{SecretID: *secretID, SecretKey: *secretKey}}
+		case *secretID != "" || *secretKey != "":
+			return usageError("--secret-id and --secret-key go together")
+		}
+		if *seed != 0 {
+			cfg.Seed = *seed
+		}
+		cfg.Passthrough = *passthrough
+		if faults != (tencentsim.Faults{}) {
+			cfg.Faults = faults
+		}
+		sim, err := tencentsim.New(cfg)
+		if err != nil {
 			return err
 		}
+		l, err := listen("--addr", *addr)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(cfg.Accounts))
+		for i, a := range cfg.Accounts {
+			ids[i] = a.SecretID
+		}
+		logger.Info("SCF simulator listening", "addr", l.Addr().String(), "secretIds", ids, "functions", len(cfg.Functions))
+		fmt.Fprintf(stdout, "Tencent Cloud SCF simulator on http://%s (API 3.0 at /, ground truth at /_sim/truth, faults at /_sim/faults)\n", l.Addr())
+		return serve(ctx, newHTTPServer(sim), l, 5*time.Second)
 	}
-	if *secretKey == "" {
-		*secretKey = os.Getenv("MUDSCF_SIM_SECRET_KEY")
-	}
-	switch {
-	case *secretID != "" && *secretKey != "":
-		cfg.Accounts = []tencentsim.Account{{SecretID: *secretID, SecretKey: *secretKey}}
-	case *secretID != "" || *secretKey != "":
-		return errors.New("--secret-id and --secret-key go together")
-	}
-	if *seed != 0 {
-		cfg.Seed = *seed
-	}
-	cfg.Passthrough = *passthrough
-	if faults != (tencentsim.Faults{}) {
-		cfg.Faults = faults
-	}
-	sim, err := tencentsim.New(cfg)
-	if err != nil {
-		return err
-	}
-
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(cfg.Accounts))
-	for i, a := range cfg.Accounts {
-		ids[i] = a.SecretID
-	}
-	logger.Info("SCF simulator listening", "addr", l.Addr().String(), "secretIds", ids, "functions", len(cfg.Functions))
-	fmt.Fprintf(stdout, "Tencent Cloud SCF simulator on http://%s (API 3.0 at /, ground truth at /_sim/truth, faults at /_sim/faults)\n", l.Addr())
-	return serve(ctx, newHTTPServer(sim), l, 5*time.Second)
 }

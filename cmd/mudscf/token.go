@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,8 +13,7 @@ import (
 	"github.com/mudscf/mudscf/internal/jwtauth"
 )
 
-func runToken(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+func tokenCommand(fs *flag.FlagSet) action {
 	secret := fs.String("secret", "", "HS256 secret (or MUDSCF_JWT_SECRET, which keeps it out of the process list)")
 	sub := fs.String("sub", "", "subject (sub claim), e.g. usr_morgan_de")
 	projects := fs.String("projects", "", "comma-separated project IDs for the projects claim")
@@ -25,23 +23,22 @@ func runToken(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger
 	aud := fs.String("aud", "", "audience (aud claim)")
 	projectsClaim := fs.String("projects-claim", "projects", "name of the projects claim")
 	rolesClaim := fs.String("roles-claim", "roles", "name of the roles claim")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	return func(_ context.Context, stdout io.Writer, _ *slog.Logger) error {
+		if *secret == "" {
+			*secret = os.Getenv("MUDSCF_JWT_SECRET")
+		}
+		if *secret == "" || *sub == "" {
+			return usageError("--secret (or MUDSCF_JWT_SECRET) and --sub are required")
+		}
+		tok, err := jwtauth.MintToken([]byte(*secret), jwtauth.Config{ProjectsClaim: *projectsClaim, RolesClaim: *rolesClaim},
+			jwtauth.TokenClaims{Subject: *sub, Projects: list(*projects), Roles: list(*roles), Issuer: *iss, Audience: *aud, TTL: *ttl},
+			time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
 	}
-	if *secret == "" {
-		*secret = os.Getenv("MUDSCF_JWT_SECRET")
-	}
-	if *secret == "" || *sub == "" {
-		return errors.New("token: --secret (or MUDSCF_JWT_SECRET) and --sub are required")
-	}
-	tok, err := jwtauth.MintToken([]byte(*secret), jwtauth.Config{ProjectsClaim: *projectsClaim, RolesClaim: *rolesClaim},
-		jwtauth.TokenClaims{Subject: *sub, Projects: list(*projects), Roles: list(*roles), Issuer: *iss, Audience: *aud, TTL: *ttl},
-		time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, tok)
-	return nil
 }
 
 func list(csv string) []string {

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
-	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/mudscf/mudscf/internal/secret"
 )
@@ -21,14 +19,22 @@ const MaxFileBytes = 4 << 20
 // KeyError is a value that is wrong, named by its key path in the file.
 type KeyError struct {
 	Key    string // dotted path, e.g. "projects.p1.region"; empty for the whole file
+	Line   int    // where the key is written; 0 when unknown or not written
 	Reason string
 }
 
 func (e *KeyError) Error() string {
-	if e.Key == "" {
+	where := e.Key
+	switch {
+	case where == "" && e.Line > 0:
+		where = "line " + strconv.Itoa(e.Line)
+	case e.Line > 0:
+		where += " (line " + strconv.Itoa(e.Line) + ")"
+	}
+	if where == "" {
 		return e.Reason
 	}
-	return e.Key + ": " + e.Reason
+	return where + ": " + e.Reason
 }
 
 // Errorf is a KeyError for key.
@@ -49,24 +55,59 @@ func Nest(prefix string, err error) error {
 		if ke.Key != "" {
 			key += "." + ke.Key
 		}
-		return &KeyError{Key: key, Reason: ke.Reason}
+		return &KeyError{Key: key, Line: ke.Line, Reason: ke.Reason}
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
 }
 
-// Load reads the file at path into v, strictly. The file must be a regular
-// file of at most MaxFileBytes: a FIFO or a device is refused at once
-// instead of blocking or growing forever.
-func Load(path string, v any) error {
+// KeyErrors lists the *KeyError values in err's tree (errors.Join and %w
+// wrapping), in order: what a command prints, one line each.
+func KeyErrors(err error) []*KeyError {
+	var out []*KeyError
+	var visit func(error)
+	visit = func(e error) {
+		switch e := e.(type) {
+		case *KeyError:
+			out = append(out, e)
+		case interface{ Unwrap() []error }:
+			for _, c := range e.Unwrap() {
+				visit(c)
+			}
+		case interface{ Unwrap() error }:
+			visit(e.Unwrap())
+		}
+	}
+	if err != nil {
+		visit(err)
+	}
+	return out
+}
+
+// ReadFile reads a configuration file. It must be a regular file of at
+// most MaxFileBytes: a FIFO or a device is refused at once instead of
+// blocking or growing forever.
+func ReadFile(path string) ([]byte, error) {
 	b, err := secret.ReadFile(path, MaxFileBytes)
 	if err != nil {
-		return fmt.Errorf("reading config: %w", err)
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return b, nil
+}
+
+// Load reads the file at path into v, strictly (see Decode).
+func Load(path string, v any) error {
+	b, err := ReadFile(path)
+	if err != nil {
+		return err
 	}
 	return Decode(b, v)
 }
 
-// Decode decodes YAML into v: unknown keys are errors, and a value of the
-// wrong type is reported at its key path.
+// Decode decodes YAML into v, a pointer to a configuration struct: an
+// unknown key is an error, and so is a value of the wrong type. When it
+// fails, the error joins one *KeyError per problem in the file, each with
+// the key path and line the user wrote, what is wrong and what is allowed,
+// in words rather than Go types.
 func Decode(b []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -74,21 +115,29 @@ func Decode(b []byte, v any) error {
 	if err == nil || errors.Is(err, io.EOF) {
 		return nil
 	}
-	return fmt.Errorf("config: %s", withKeyPaths(err.Error(), b))
+	// The decoder is the judge of what is accepted; explain only says why
+	// it refused, so it runs on failures alone.
+	if problems := explain(b, v); len(problems) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(problems...))
+	}
+	return fmt.Errorf("config: %w", err)
 }
 
-var lineRef = regexp.MustCompile(`line (\d+): `)
-
-// withKeyPaths names the key path beside each "line N:" of a yaml.v3 error,
-// which otherwise speaks only of Go types ("cannot unmarshal !!str into
-// time.Duration") that a user never wrote. A line holding several values
-// (flow style) is named by what they share.
-func withKeyPaths(msg string, src []byte) string {
+// Locate returns the *KeyError values in err, joined, each with the line
+// where src writes its key when it had none: validators name key paths but
+// never see the file. A key the file does not write (a default, a missing
+// key) gets no line. The text wrapped around them ("config: ") is dropped,
+// as a KeyError says all; an err without any is returned as it is.
+func Locate(src []byte, err error) error {
+	kes := KeyErrors(err)
+	if len(kes) == 0 {
+		return err
+	}
 	var root yaml.Node
 	if yaml.Unmarshal(src, &root) != nil {
-		return msg
+		return err
 	}
-	onLine := map[int][]string{}
+	lines := map[string]int{}
 	var walk func(n *yaml.Node, path string)
 	walk = func(n *yaml.Node, path string) {
 		switch n.Kind {
@@ -98,53 +147,35 @@ func withKeyPaths(msg string, src []byte) string {
 			}
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := n.Content[i].Value
-				if path != "" {
-					p = path + "." + p
+				p := joinKey(path, n.Content[i].Value)
+				if _, ok := lines[p]; !ok {
+					lines[p] = n.Content[i].Line
 				}
-				val := n.Content[i+1]
-				onLine[val.Line] = append(onLine[val.Line], p)
-				walk(val, p)
+				walk(n.Content[i+1], p)
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
-				walk(c, path+"["+strconv.Itoa(i)+"]")
+				p := path + "[" + strconv.Itoa(i) + "]"
+				lines[p] = c.Line
+				walk(c, p)
 			}
 		}
 	}
 	walk(&root, "")
-	return lineRef.ReplaceAllStringFunc(msg, func(m string) string {
-		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(m, "line "), ": "))
-		if p := deepestShared(onLine[n]); p != "" {
-			return p + " (line " + strconv.Itoa(n) + "): "
+	located := make([]error, len(kes))
+	for i, ke := range kes {
+		c := *ke
+		if c.Line == 0 {
+			c.Line = lines[c.Key]
 		}
-		return m
-	})
+		located[i] = &c
+	}
+	return errors.Join(located...)
 }
 
-// deepestShared is the longest path when the others lead to it (a block
-// and its first key share a line), else the longest path prefix they all
-// share.
-func deepestShared(paths []string) string {
-	shared := ""
-	for _, p := range paths {
-		if len(p) > len(shared) {
-			shared = p
-		}
+func joinKey(path, key string) string {
+	if path == "" {
+		return key
 	}
-	for _, p := range paths {
-		for shared != "" && !onPath(p, shared) && !onPath(shared, p) {
-			i := strings.LastIndexAny(shared, ".[")
-			if i < 0 {
-				return ""
-			}
-			shared = shared[:i]
-		}
-	}
-	return shared
-}
-
-// onPath says whether prefix is path or one of its ancestors.
-func onPath(prefix, path string) bool {
-	return path == prefix || strings.HasPrefix(path, prefix+".") || strings.HasPrefix(path, prefix+"[")
+	return path + "." + key
 }
