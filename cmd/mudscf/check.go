@@ -9,29 +9,32 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mudscf/mudscf/internal/preflight"
 	"github.com/mudscf/mudscf/proxy"
 )
 
-// proxyLiveChecks are the rows that check a valid proxy configuration
-// against the account it names, with the calls the proxy will make
-// (credentials, each function, each topic's index, each query form: issue
-// 19). None exist yet; they are added here, as preflight.Checks built
-// from cfg.
-func proxyLiveChecks(cfg proxy.Config) []preflight.Check { return nil }
+// liveChecks build the rows that check a valid proxy configuration against
+// the accounts it names: proxy.Checks, which makes the calls the proxy
+// makes (credentials, each function, each topic's index, each query form).
+type liveChecks func(ctx context.Context, cfg proxy.Config, logger *slog.Logger) ([]preflight.Check, error)
+
+func proxyLiveChecks(ctx context.Context, cfg proxy.Config, logger *slog.Logger) ([]preflight.Check, error) {
+	return proxy.Checks(ctx, cfg, logger, time.Now())
+}
 
 // checkCommand checks configuration files, one row each, and then, unless
 // --offline, the proxy configuration's account with the checks live
 // builds from it. Which file is which is said by the flag, as proxy and
 // exporter say it with their --config: guessing from the keys would judge
 // a file with a mistyped key by the wrong schema.
-func checkCommand(live func(proxy.Config) []preflight.Check) func(*flag.FlagSet) action {
+func checkCommand(live liveChecks) func(*flag.FlagSet) action {
 	return func(fs *flag.FlagSet) action {
 		proxyPath := fs.String("config", os.Getenv("MUDSCF_CONFIG"), "proxy configuration `FILE` to check, as mudscf proxy --config reads it (MUDSCF_CONFIG)")
 		exporterPath := fs.String("exporter-config", os.Getenv("MUDSCF_EXPORTER_CONFIG"), "exporter configuration `FILE` to check, as mudscf exporter --config reads it (MUDSCF_EXPORTER_CONFIG)")
 		offline := fs.Bool("offline", false, "check the files alone: call nothing")
-		return func(ctx context.Context, stdout io.Writer, _ *slog.Logger) error {
+		return func(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
 			if *proxyPath == "" && *exporterPath == "" {
 				return usageError("give --config FILE (a proxy configuration), --exporter-config FILE, or both")
 			}
@@ -62,9 +65,13 @@ func checkCommand(live func(proxy.Config) []preflight.Check) func(*flag.FlagSet)
 				case !valid:
 					table.Note("the account is not checked: the proxy configuration is invalid")
 				default:
-					checks := live(cfg)
+					checks, err := live(ctx, cfg, logger)
+					if err != nil {
+						table.Run(ctx, preflight.Func("the account", func(context.Context) preflight.Result { return failed(err) }))
+						break
+					}
 					if len(checks) == 0 {
-						table.Note("no live checks of the account exist yet: only the files were checked")
+						table.Note("the configuration names nothing to check live: only the files were checked")
 					}
 					table.Run(ctx, checks...)
 				}

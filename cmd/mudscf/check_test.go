@@ -137,7 +137,7 @@ func TestCheck(t *testing.T) {
 var goType = regexp.MustCompile(`\b(proxy|exporter|time|upstream|jwtauth|budget|redisstore)\.[A-Z]|!!|\bu?int(64)?\b|\bstring\b`)
 
 // checkWith runs check with live as its live checks.
-func checkWith(live func(proxy.Config) []preflight.Check, args ...string) (string, error) {
+func checkWith(live liveChecks, args ...string) (string, error) {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	act := checkCommand(live)(fs)
 	if err := fs.Parse(args); err != nil {
@@ -155,19 +155,19 @@ func TestCheckLiveRows(t *testing.T) {
 	t.Setenv("MUDSCF_EXPORTER_CONFIG", "")
 	valid := writeConfig(t, "proxy.yaml", checkProxyYAML)
 	invalid := writeConfig(t, "bad.yaml", strings.Replace(checkProxyYAML, "pageTTL", "pageTtl", 1))
-	rows := func(results ...preflight.Result) func(proxy.Config) []preflight.Check {
-		return func(cfg proxy.Config) []preflight.Check {
+	rows := func(results ...preflight.Result) liveChecks {
+		return func(_ context.Context, cfg proxy.Config, _ *slog.Logger) ([]preflight.Check, error) {
 			var checks []preflight.Check
 			for i, r := range results {
 				name := []string{"credentials", "GetFunction fn"}[i] + " (" + cfg.Projects["p1"].Region + ")"
 				checks = append(checks, preflight.Func(name, func(context.Context) preflight.Result { return r }))
 			}
-			return checks
+			return checks, nil
 		}
 	}
 	cases := []struct {
 		name    string
-		live    func(proxy.Config) []preflight.Check
+		live    liveChecks
 		args    []string
 		failed  bool
 		want    []string
@@ -182,7 +182,7 @@ func TestCheckLiveRows(t *testing.T) {
 		{"invalid file", rows(preflight.Fail("must not run")), []string{"--config", invalid}, true,
 			[]string{"the account is not checked: the proxy configuration is invalid", "1 of 1 checks failed"}, "must not run"},
 		{"none yet", rows(), []string{"--config", valid}, false,
-			[]string{"no live checks of the account exist yet: only the files were checked", "1 of 1 checks passed"}, ""},
+			[]string{"the configuration names nothing to check live: only the files were checked", "1 of 1 checks passed"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

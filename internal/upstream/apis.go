@@ -44,6 +44,9 @@ var (
 	// SearchLog: 15 concurrent queries per log topic (CLS's search and
 	// analysis limits, shared with the console, dashboards and alarms).
 	SearchLog = API{service: clsService, Action: "SearchLog", PerSecond: 10000, PerTopic: 15}
+	// DescribeIndex: 20 requests per second (614/56443); mudscf check
+	// reads a topic's index with it.
+	DescribeIndex = API{service: clsService, Action: "DescribeIndex", PerSecond: 20}
 )
 
 // topicBudgetLabel labels the waits for a topic's concurrent queries, a

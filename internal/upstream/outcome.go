@@ -101,7 +101,11 @@ var codeRules = map[string]codeRule{
 	"FailedOperation.TopicNotExist":         {Misconfigured, "the function's log topic does not exist upstream"},
 	// CLS: the function's topic, configured or reported by SCF, is unknown
 	// or missing; the message names the function.
-	TopicNotFound: {Misconfigured, "the function's CLS log topic is unknown: %s"},
+	TopicNotFound:                    {Misconfigured, "the function's CLS log topic is unknown: %s"},
+	"ResourceNotFound.IndexNotExist": {Misconfigured, "the function's CLS log topic has no index"},
+	// CLS lists it only for DescribeTopics; should SearchLog ever send it,
+	// it says what mudscf check finds from DescribeIndex: statistics off.
+	"OperationDenied.AnalysisSwitchClose": {Misconfigured, "statistics (analysis) are off on a field of the function's CLS log topic that mudscf's SQL reads: %s"},
 
 	"ResourceNotFound.Function":     {NotFound, "the function does not exist upstream in the configured region and namespace"},
 	"ResourceNotFound.FunctionName": {NotFound, "the function does not exist upstream in the configured region and namespace"},
