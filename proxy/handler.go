@@ -90,7 +90,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	if s.now != nil {
 		now = s.now()
 	}
-	pl, err := s.planFor(c, projectID, functionID, target, now)
+	pl, err := s.planFor(c, projectID, functionID, proj, target, now)
 	if err != nil {
 		return err
 	}
@@ -302,10 +302,10 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 			s.metrics.cacheResult(kind, resultHit)
 			return part{body: entry.body, gz: entry.gz, result: resultHit, age: age}, nil
 		}
-		if !s.cfg.Cache.DisableStale && age < ttl+s.cfg.Cache.StaleWhileRevalidate {
+		if !s.cfg.Cache.DisableStale && age < ttl+s.cfg.Cache.StaleWhileRevalidate && age <= s.cfg.Cache.StaleMaxAge {
 			entry.reads.Add(1)
 			if mayCall && !s.refresh.queuedFor(key) {
-				s.refresh.add(&refresh{kind: kind, key: key, ttl: ttl, entry: entry, fetch: fetcherFor(kind, proj, target, pl)})
+				s.refresh.add(&refresh{kind: kind, key: key, ttl: ttl, entry: entry, fetch: s.fetcherFor(kind, proj, target, pl)})
 			}
 			// Counted apart from the stale answers of a failing upstream,
 			// which an alert watches: these are the normal course.
@@ -313,21 +313,24 @@ func (s *Server) answer(ctx context.Context, mayCall bool, kind, key string, ttl
 			return part{body: entry.body, gz: entry.gz, result: resultRevalidate, age: age}, nil
 		}
 	}
-	return s.fetchPart(ctx, mayCall, kind, key, ttl, fetcherFor(kind, proj, target, pl))
+	return s.fetchPart(ctx, mayCall, kind, key, ttl, s.fetcherFor(kind, proj, target, pl))
 }
 
 // fetcher makes one part's encoded body, with the plan's window placed at
-// the given instant.
-type fetcher func(ctx context.Context, at time.Time) ([]byte, error)
-
-func fetcherFor(kind string, proj *project, target translate.Target, pl *plan) fetcher {
-	if kind == "stats" {
-		return statsFetch(proj, target, pl)
-	}
-	return pageFetch(proj, target, pl)
+// the given instant, within a timeout sized to the calls it may make.
+type fetcher struct {
+	get     func(ctx context.Context, at time.Time) ([]byte, error)
+	timeout time.Duration
 }
 
-func statsFetch(proj *project, target translate.Target, pl *plan) fetcher {
+func (s *Server) fetcherFor(kind string, proj *project, target translate.Target, pl *plan) fetcher {
+	if kind == "stats" {
+		return fetcher{get: statsFetch(proj, target, pl), timeout: s.flightTimeout(pl.statsCalls)}
+	}
+	return fetcher{get: pageFetch(proj, target, pl), timeout: s.flightTimeout(pl.pageCalls)}
+}
+
+func statsFetch(proj *project, target translate.Target, pl *plan) func(context.Context, time.Time) ([]byte, error) {
 	return func(ctx context.Context, at time.Time) ([]byte, error) {
 		st, err := proj.source.Stats(ctx, target, pl.at(at))
 		if err != nil {
@@ -337,7 +340,7 @@ func statsFetch(proj *project, target translate.Target, pl *plan) fetcher {
 	}
 }
 
-func pageFetch(proj *project, target translate.Target, pl *plan) fetcher {
+func pageFetch(proj *project, target translate.Target, pl *plan) func(context.Context, time.Time) ([]byte, error) {
 	return func(ctx context.Context, at time.Time) ([]byte, error) {
 		p, err := proj.source.Page(ctx, target, pl.at(at))
 		if err != nil {
@@ -427,20 +430,20 @@ func (s *Server) flight(ctx context.Context, mayCall bool, kind, key string, ttl
 		if !mayCall {
 			return nil, errDraining
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.flightTimeout())
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetch.timeout)
 		defer cancel()
 		var token string
 		if s.shared != nil {
 			// Another replica's answer, or its flight, before our own.
 			var e *cached
-			if e, token = s.shared.claim(fctx, kind, key, ttl, s.flightTimeout()); e != nil {
+			if e, token = s.shared.claim(fctx, kind, key, ttl, fetch.timeout); e != nil {
 				s.compress(kind, e)
 				s.cache.Set(key, e)
 				return sharedHit{e}, nil
 			}
 		}
 		start := s.clock()
-		body, err := fetch(fctx, start)
+		body, err := fetch.get(fctx, start)
 		if err != nil {
 			if s.shared != nil {
 				s.shared.release(fctx, key, token)
@@ -467,8 +470,11 @@ func (s *Server) compress(kind string, e *cached) {
 // sharedHit is a flight answered from another replica's fetch.
 type sharedHit struct{ *cached }
 
-// flightTimeout covers a budget wait plus the two sequential calls that
-// stats cost.
-func (s *Server) flightTimeout() time.Duration {
-	return s.cfg.Budget.MaxWait + 2*s.cfg.Upstream.Timeout
+// flightTimeout is the deadline of a flight of calls sequential upstream
+// calls: each may wait for its budget slots and then take its timeout. A
+// flight sized so cannot run out before its last call could have, so its
+// expiry is never an upstream's slowness (and the breaker does not count
+// it: see upstream's breaker).
+func (s *Server) flightTimeout(calls int) time.Duration {
+	return time.Duration(max(calls, 1)) * (s.cfg.Budget.MaxWait + s.cfg.Upstream.Timeout)
 }

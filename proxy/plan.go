@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,6 +26,9 @@ import (
 type plan struct {
 	q                 translate.Query
 	statsKey, pageKey string
+	// pageCalls and statsCalls are the most upstream calls each part may
+	// cost, which size its flight's deadline.
+	pageCalls, statsCalls int
 	// endsNow: the window ends at the fetch; relativeStart: it also starts
 	// a default window before then (no since).
 	endsNow, relativeStart bool
@@ -81,7 +85,7 @@ func newPlanMemo(maxEntries int) *planMemo {
 }
 
 // planFor resolves the request's query for target at now.
-func (s *Server) planFor(c echo.Context, projectID, functionID string, target translate.Target, now time.Time) (*plan, error) {
+func (s *Server) planFor(c echo.Context, projectID, functionID string, proj *project, target translate.Target, now time.Time) (*plan, error) {
 	key := planKey{projectID: projectID, functionID: functionID, rawQuery: c.QueryString()}
 	m := s.plans
 	m.mu.RLock()
@@ -90,7 +94,7 @@ func (s *Server) planFor(c echo.Context, projectID, functionID string, target tr
 	if ok && (p.validUntil.IsZero() || now.Before(p.validUntil)) {
 		return p, nil
 	}
-	p, err := s.resolve(c, projectID, target, now)
+	p, err := s.resolve(c, projectID, proj, target, now)
 	if err != nil || len(key.rawQuery) > maxMemoQuery {
 		return p, err
 	}
@@ -107,7 +111,7 @@ func (s *Server) planFor(c echo.Context, projectID, functionID string, target tr
 // in cache keys: no time in a key has this form.
 const movingWindow = "now"
 
-func (s *Server) resolve(c echo.Context, projectID string, target translate.Target, now time.Time) (*plan, error) {
+func (s *Server) resolve(c echo.Context, projectID string, proj *project, target translate.Target, now time.Time) (*plan, error) {
 	// Strictly: Echo's QueryParams drops pairs it cannot parse (a bad
 	// escape, a ';' separator), which would answer a filter the client
 	// did not get with an unfiltered page.
@@ -123,6 +127,12 @@ func (s *Server) resolve(c echo.Context, projectID string, target translate.Targ
 		return nil, err
 	}
 	p := &plan{q: q, endsNow: !params.Has("until"), relativeStart: !params.Has("since") && !params.Has("until")}
+	p.pageCalls, p.statsCalls = proj.source.Calls(q)
+	if max := s.cfg.Upstream.MaxCallsPerPage; p.pageCalls > max {
+		return nil, failure(translate.NewFailure(http.StatusBadRequest, translate.CodeInvalidParameter, fmt.Sprintf(
+			"limit: a page of %d executions from this project's source costs up to %d upstream calls, and this proxy serves at most %d per page: ask for fewer (or log=false, which costs less on CLS)",
+			q.Limit, p.pageCalls, max)))
+	}
 	if p.endsNow && !p.relativeStart {
 		p.validUntil = q.Since.Add(translate.MaxWindow + 1)
 	}

@@ -31,12 +31,11 @@ return 0
 type sharedCache struct {
 	store   *redisstore.Store
 	retain  time.Duration
-	lockTTL time.Duration
 	lookups *prometheus.CounterVec
 	now     func() time.Time // the server's clock, which judges freshness
 }
 
-func newSharedCache(store *redisstore.Store, retain, flight time.Duration, now func() time.Time, reg prometheus.Registerer) *sharedCache {
+func newSharedCache(store *redisstore.Store, retain time.Duration, now func() time.Time, reg prometheus.Registerer) *sharedCache {
 	lookups := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mudscf_redis_cache_requests_total", Help: "Lookups in the shared cache after a local miss, by kind (page, stats) and result (hit, miss).",
 	}, []string{"kind", "result"})
@@ -46,9 +45,7 @@ func newSharedCache(store *redisstore.Store, retain, flight time.Duration, now f
 			lookups.WithLabelValues(kind, result)
 		}
 	}
-	// The lock outlives the holder's flight a little, and no more: a
-	// replica that dies holding it delays the others by at most that.
-	return &sharedCache{store: store, retain: retain, lockTTL: flight + time.Second, lookups: lookups, now: now}
+	return &sharedCache{store: store, retain: retain, lookups: lookups, now: now}
 }
 
 func (c *sharedCache) valueKey(key string) string {
@@ -89,7 +86,10 @@ func (c *sharedCache) get(ctx context.Context, key string) (*cached, bool) {
 // claim returns a fresh entry another replica stored. Without one it takes
 // the key's flight lock and returns its token: this replica fetches, and
 // put or release frees the lock. If another replica holds the lock, claim
-// waits (within wait) for that replica's answer; nil, "" means fetch anyway.
+// waits (within wait, the flight's timeout) for that replica's answer;
+// nil, "" means fetch anyway. The lock outlives the holder's flight a
+// little, and no more: a replica that dies holding it delays the others by
+// at most that.
 func (c *sharedCache) claim(ctx context.Context, kind, key string, ttl, wait time.Duration) (e *cached, token string) {
 	e, ok := c.get(ctx, key)
 	if !c.store.Up() {
@@ -103,7 +103,7 @@ func (c *sharedCache) claim(ctx context.Context, kind, key string, ttl, wait tim
 	token = rand.Text()
 	rctx, cancel := c.store.OpContext(ctx)
 	began := time.Now()
-	ok, err := c.store.Client().SetNX(rctx, c.lockKey(key), token, c.lockTTL).Result()
+	ok, err := c.store.Client().SetNX(rctx, c.lockKey(key), token, wait+time.Second).Result()
 	cancel()
 	if !c.store.Result("cache_lock", began, err) {
 		return nil, ""

@@ -119,6 +119,22 @@ func (s clsSource) lines(ctx context.Context, q translate.Query, ct cls.Target, 
 	return lines, nil
 }
 
+// Calls: a page is its count and its report lines, then a batch of its
+// invocations' lines per cls.IDsPerCall of them, each batch one call, or
+// up to maxCallsPerBatch with log text; stats are one call. The topic's
+// lookup (GetFunction) is made once per function, and not counted.
+func (s clsSource) Calls(q translate.Query) (page, stats int) {
+	if q.Limit == 0 {
+		return 0, 1
+	}
+	batches := int((q.Limit + cls.IDsPerCall - 1) / cls.IDsPerCall)
+	perBatch := maxCallsPerBatch
+	if q.SkipLog {
+		perBatch = 1
+	}
+	return 2 + batches*perBatch, 1
+}
+
 // Stats costs one upstream call: exact over the whole window.
 func (s clsSource) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {
 	ct, err := s.topics.Topic(ctx, t)

@@ -37,3 +37,6 @@ func (s requestStatus) Page(ctx context.Context, t translate.Target, q translate
 func (s requestStatus) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {
 	return s.logs.Stats(ctx, t, q)
 }
+
+// Calls: a page is one call, of either API; stats are GetFunctionLogs's.
+func (s requestStatus) Calls(q translate.Query) (page, stats int) { return s.logs.Calls(q) }

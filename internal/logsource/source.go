@@ -16,6 +16,10 @@ import (
 type LogSource interface {
 	Page(ctx context.Context, target translate.Target, q translate.Query) (translate.Page, error)
 	Stats(ctx context.Context, target translate.Target, q translate.Query) (translate.Stats, error)
+	// Calls is the most upstream calls q's page and its stats can cost,
+	// known before any is made: the proxy refuses a page that costs more
+	// than it serves, and gives each flight the time its calls may take.
+	Calls(q translate.Query) (page, stats int)
 }
 
 // Caller makes one upstream call and returns its answer for the API's
@@ -55,6 +59,9 @@ func (s getFunctionLogs) Page(ctx context.Context, t translate.Target, q transla
 	}
 	return page, badResponse(err)
 }
+
+// Calls: a page is one call, stats are two.
+func (s getFunctionLogs) Calls(translate.Query) (page, stats int) { return 1, 2 }
 
 // Stats costs two upstream calls (see scf.StatsRequests).
 func (s getFunctionLogs) Stats(ctx context.Context, t translate.Target, q translate.Query) (translate.Stats, error) {

@@ -18,8 +18,9 @@ import (
 // Accounts holds what the projects on one Tencent account share: one
 // budget per API and account (projects on one SecretId share its calls per
 // second), one per CLS topic (every project reading a topic shares its
-// concurrent queries), and one breaker per account and region (they share
-// the upstream whose health it tracks).
+// concurrent queries), and one breaker per account, region and API, and
+// per topic for SearchLog (they share the upstream whose health it
+// tracks).
 type Accounts struct {
 	cfg       Config
 	budget    budget.Config
@@ -31,7 +32,7 @@ type Accounts struct {
 
 	mu       sync.Mutex
 	bySecret map[string]*account
-	breakers map[string]*breaker       // by account and region
+	breakers map[string]*breaker       // by account, region, API and topic
 	limiters map[string]budget.Limiter // by API and account, or by topic
 	clients  map[string]*client        // by account, region and service
 }
@@ -72,7 +73,7 @@ func NewAccounts(opts Options) *Accounts {
 }
 
 // Caller is the caller of project's account (creds) in region. Projects
-// on one account share its budgets and, per region, its breaker.
+// on one account share its budgets and, per region, its breakers.
 func (a *Accounts) Caller(project, region string, creds CredentialsConfig) (*Caller, error) {
 	if region == "" {
 		return nil, fmt.Errorf("tencent client: region is required")
@@ -93,13 +94,24 @@ func (a *Accounts) Caller(project, region string, creds CredentialsConfig) (*Cal
 	if err != nil {
 		return nil, err
 	}
-	key := secretID + "|" + region
+	return &Caller{accounts: a, account: acc, region: region}, nil
+}
+
+// breaker is the breaker of api for acc in region, and of topic for an API
+// limited per topic, made on first use.
+func (a *Accounts) breaker(acc *account, region string, api API, topic string) *breaker {
+	key := acc.secretID + "|" + region + "|" + api.Action
+	if api.PerTopic > 0 {
+		key += "|" + topic
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	b, ok := a.breakers[key]
 	if !ok {
-		b = newBreaker(a.cfg.Breaker, acc.alias, a.metrics)
+		b = newBreaker(a.cfg.Breaker, breakerLabels{account: acc.alias, region: region, api: api.Action}, a.metrics)
 		a.breakers[key] = b
 	}
-	return &Caller{accounts: a, account: acc, region: region, breaker: b}, nil
+	return b
 }
 
 // client is the SDK client of svc for acc in region, made on first use.

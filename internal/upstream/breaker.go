@@ -25,18 +25,19 @@ func (e *BreakerOpenError) Error() string {
 // breaker stops calling an upstream that keeps failing. It is the first
 // step of every call (see Caller.Call), before the budgets, so that refused
 // calls spend no slot; after openFor it lets one probe call through, and
-// the probe's success closes it again. There is one per account and region,
-// which every API called there shares: their failures are the same
-// upstream's, and the breaker's metrics are per account.
+// the probe's success closes it again. There is one per account, region
+// and API, and for SearchLog one per log topic: as fine as the failures it
+// tracks, so that a slow topic or a failing API shuts out no other, while
+// every project on the account still stops calling what fails.
 type breaker struct {
 	cb *gobreaker.CircuitBreaker[struct{}]
 	// probeAt is when the open breaker turns half-open (unix ns).
 	probeAt atomic.Int64
 }
 
-func newBreaker(cfg BreakerConfig, account string, metrics *Metrics) *breaker {
+func newBreaker(cfg BreakerConfig, labels breakerLabels, metrics *Metrics) *breaker {
 	c := &breaker{}
-	metrics.breakerStateChanged(account, nil, gobreaker.StateClosed)
+	metrics.newBreaker(labels)
 	c.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		MaxRequests: 1, // one probe when half-open
 		Timeout:     cfg.OpenFor,
@@ -45,7 +46,7 @@ func newBreaker(cfg BreakerConfig, account string, metrics *Metrics) *breaker {
 			if to == gobreaker.StateOpen {
 				c.probeAt.Store(time.Now().Add(cfg.OpenFor).UnixNano())
 			}
-			metrics.breakerStateChanged(account, &from, to)
+			metrics.breakerStateChanged(labels, from, to)
 		},
 		IsSuccessful: func(err error) bool { return !Classify(err).UpstreamFailing() },
 		// Calls that never reached the upstream, or that the caller cut

@@ -35,7 +35,7 @@ func TestBreakerCountsOnlyUpstreamHealth(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			calls := 0
-			b := newBreaker(BreakerConfig{Failures: 2, OpenFor: time.Minute}, "test", NewMetrics(prometheus.NewRegistry()))
+			b := newBreaker(BreakerConfig{Failures: 2, OpenFor: time.Minute}, breakerLabels{"test", "ap-guangzhou", "GetFunctionLogs"}, NewMetrics(prometheus.NewRegistry()))
 			for range 3 {
 				_ = b.do(c.ctx, func() error {
 					calls++

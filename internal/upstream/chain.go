@@ -24,7 +24,6 @@ type Caller struct {
 	accounts *Accounts
 	account  *account
 	region   string
-	breaker  *breaker
 }
 
 // Account is the alias of the caller's account, for logs and metrics.
@@ -41,7 +40,7 @@ func (c *Caller) Call(ctx context.Context, api API, topic string, req any) (json
 	}
 	steps := c.accounts.budgets(c.account, api, topic)
 	var answer json.RawMessage
-	err = c.breaker.do(ctx, func() error {
+	err = c.accounts.breaker(c.account, c.region, api, topic).do(ctx, func() error {
 		grants, err := acquire(ctx, steps)
 		if err != nil {
 			return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -175,7 +174,7 @@ func TestTogetherClosesAHalfOpenBreaker(t *testing.T) {
 		fake := &fakeTencent{latency: 100 * time.Millisecond}
 		caller := testCaller(t, fake, BreakerConfig{Failures: 1, OpenFor: 5 * time.Second})
 		call := func() error {
-			return call(caller.Call(context.Background(), testSearch, fmt.Sprint("topic-", fake.calls.Load()), struct{}{}))
+			return call(caller.Call(context.Background(), testSearch, "topic-1", struct{}{}))
 		}
 		fake.setCode("InternalError")
 		if err := call(); Classify(err) != InternalError {
@@ -196,20 +195,34 @@ func TestTogetherClosesAHalfOpenBreaker(t *testing.T) {
 	})
 }
 
-// Every API takes the same chain: a breaker opened by one API's failures
-// refuses another's calls on the account and region.
-func TestEveryAPIPassesTheBreaker(t *testing.T) {
+// Breakers are as fine as the failures they track: one API's failures
+// open its breaker on the account and region, for every project, and
+// refuse no other API's calls; for SearchLog, one topic's refuse no other
+// topic's.
+func TestBreakersArePerAPIAndTopic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fake := &fakeTencent{}
 		caller := testCaller(t, fake, BreakerConfig{Failures: 2, OpenFor: time.Minute})
 		fake.setCode("ResourceUnavailable")
-		for range 2 {
-			_ = call(caller.Call(context.Background(), GetFunctionLogs, "", struct{}{}))
+		for _, c := range []struct {
+			api   API
+			topic string
+		}{{GetFunctionLogs, ""}, {GetFunctionLogs, ""}, {SearchLog, "topic-1"}, {SearchLog, "topic-1"}} {
+			_ = call(caller.Call(context.Background(), c.api, c.topic, struct{}{}))
 		}
-		for _, api := range []API{GetFunctionLogs, GetRequestStatus, GetFunction, SearchLog} {
+		fake.setCode("")
+		for _, c := range []struct {
+			api   API
+			topic string
+			open  bool
+		}{
+			{GetFunctionLogs, "", true}, {SearchLog, "topic-1", true},
+			{GetRequestStatus, "", false}, {GetFunction, "", false}, {SearchLog, "topic-2", false}, {DescribeIndex, "", false},
+		} {
 			calls := fake.calls.Load()
-			if err := call(caller.Call(context.Background(), api, "topic", struct{}{})); Classify(err) != BreakerOpen || fake.calls.Load() != calls {
-				t.Errorf("%s: got %v and %d calls, want the breaker open and none", api.Action, err, fake.calls.Load()-calls)
+			err := call(caller.Call(context.Background(), c.api, c.topic, struct{}{}))
+			if open := Classify(err) == BreakerOpen; open != c.open || open == (fake.calls.Load() != calls) {
+				t.Errorf("%s %s: got %v and %d calls, want the breaker open: %v", c.api.Action, c.topic, err, fake.calls.Load()-calls, c.open)
 			}
 		}
 		synctest.Wait()

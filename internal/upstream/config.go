@@ -22,6 +22,13 @@ type Config struct {
 	Scheme string `yaml:"scheme"`
 	// Timeout bounds one upstream call (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
+	// MaxCallsPerPage is the most upstream calls one page may cost
+	// (default 12): a request whose page would cost more is refused with
+	// a 400 before any call, so that no one client's request can hold the
+	// budgets, or a topic's queries, for long. A getFunctionLogs page is
+	// one call; a cls page two, and one per 200 executions for their
+	// return values, or three with their log text.
+	MaxCallsPerPage int `yaml:"maxCallsPerPage"`
 	// breaker stops calling an upstream account that keeps failing.
 	Breaker BreakerConfig `yaml:"breaker"`
 }
@@ -52,6 +59,9 @@ func (c *Config) ApplyDefaults() {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
+	if c.MaxCallsPerPage == 0 {
+		c.MaxCallsPerPage = 12
+	}
 	if c.Breaker.Failures == 0 {
 		c.Breaker.Failures = 5
 	}
@@ -67,6 +77,8 @@ func (c Config) Validate() error {
 		return yamlconfig.Errorf("scheme", "%q is neither https nor http", c.Scheme)
 	case c.Timeout <= 0:
 		return yamlconfig.Errorf("timeout", "must be a positive duration, got %s", c.Timeout)
+	case c.MaxCallsPerPage < 3:
+		return yamlconfig.Errorf("maxCallsPerPage", "must be at least 3 (a cls page of log text costs 5, of 20 executions without it 3), got %d", c.MaxCallsPerPage)
 	case c.Breaker.OpenFor <= 0:
 		return yamlconfig.Errorf("breaker.openFor", "must be a positive duration, got %s", c.Breaker.OpenFor)
 	case c.Breaker.Failures < 1:

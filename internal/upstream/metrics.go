@@ -21,23 +21,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"account", "api", "result"}),
 		breakers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mudscf_upstream_breaker_state",
-			Help: "Upstream circuit breakers (one per account and region) in each state, by account; an open one turns half-open at the next call after its openFor.",
-		}, []string{"account", "state"}),
+			Help: "Upstream circuit breakers in each state, by account, region and API (one breaker per account, region and API, and for SearchLog per log topic); an open one turns half-open at the next call after its openFor.",
+		}, []string{"account", "region", "api", "state"}),
 		breakerChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_upstream_breaker_transitions_total", Help: "Upstream circuit breaker state changes, by account and the state entered.",
-		}, []string{"account", "state"}),
+			Name: "mudscf_upstream_breaker_transitions_total", Help: "Upstream circuit breaker state changes, by account, region, API and the state entered.",
+		}, []string{"account", "region", "api", "state"}),
 	}
 	reg.MustRegister(m.calls, m.breakers, m.breakerChanges)
 	return m
 }
 
-// account pre-creates the series of one account, so that dashboards and
-// alerts see a 0 rather than no series before the first event.
+// account pre-creates the call series of one account's API, so that
+// dashboards and alerts see a 0 rather than no series before the first
+// event.
 func (m *Metrics) account(account, api string) {
-	for _, st := range []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen, gobreaker.StateOpen} {
-		m.breakers.WithLabelValues(account, st.String())
-		m.breakerChanges.WithLabelValues(account, st.String())
-	}
 	for _, o := range []Outcome{OK, RateLimited, AuthFailure, Rejected, Timeout, Unreachable, BadResponse} {
 		m.calls.WithLabelValues(account, api, o.callLabel())
 	}
@@ -47,12 +44,23 @@ func (m *Metrics) call(account, api string, o Outcome) {
 	m.calls.WithLabelValues(account, api, o.callLabel()).Inc()
 }
 
-// breakerStateChanged moves one breaker of account from one state (nil: a
-// new breaker) to another.
-func (m *Metrics) breakerStateChanged(account string, from *gobreaker.State, to gobreaker.State) {
-	if from != nil {
-		m.breakers.WithLabelValues(account, from.String()).Dec()
-		m.breakerChanges.WithLabelValues(account, to.String()).Inc()
+// breakerLabels name one breaker's series: its account (alias), region
+// and API.
+type breakerLabels struct{ account, region, api string }
+
+// newBreaker pre-creates the series of a new breaker's labels and counts
+// it closed.
+func (m *Metrics) newBreaker(l breakerLabels) {
+	for _, st := range []gobreaker.State{gobreaker.StateClosed, gobreaker.StateHalfOpen, gobreaker.StateOpen} {
+		m.breakers.WithLabelValues(l.account, l.region, l.api, st.String())
+		m.breakerChanges.WithLabelValues(l.account, l.region, l.api, st.String())
 	}
-	m.breakers.WithLabelValues(account, to.String()).Inc()
+	m.breakers.WithLabelValues(l.account, l.region, l.api, gobreaker.StateClosed.String()).Inc()
+}
+
+// breakerStateChanged moves one breaker from one state to another.
+func (m *Metrics) breakerStateChanged(l breakerLabels, from, to gobreaker.State) {
+	m.breakers.WithLabelValues(l.account, l.region, l.api, from.String()).Dec()
+	m.breakerChanges.WithLabelValues(l.account, l.region, l.api, to.String()).Inc()
+	m.breakers.WithLabelValues(l.account, l.region, l.api, to.String()).Inc()
 }

@@ -212,7 +212,7 @@ func LinesRequests(q translate.Query, t Target, ids []string, first, last int64,
 			if n > 0 {
 				term = " OR " + term
 			}
-			if n > 0 && terms.Len()+len(term) > budget {
+			if n == IDsPerCall || n > 0 && terms.Len()+len(term) > budget {
 				break
 			}
 			terms.WriteString(term)
@@ -225,6 +225,11 @@ func LinesRequests(q translate.Query, t Target, ids []string, first, last int64,
 	}
 	return out
 }
+
+// IDsPerCall is the most invocations one LinesRequests call asks for: as
+// many of Tencent's 36-character request IDs as fit, with the rest of the
+// statement, in 12,000 bytes; longer IDs make smaller batches.
+const IDsPerCall = 200
 
 // sortAsc is SearchLog's Sort for the oldest first.
 const sortAsc = "asc"
