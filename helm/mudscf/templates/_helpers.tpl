@@ -15,17 +15,42 @@
 {{- end }}
 {{- end }}
 
+{{/*
+An object's labels: the chart's, then the object's own (a dict: its
+component, serviceMonitor.labels, ...), then commonLabels; the first to
+set a key wins, so a key is never written twice. Called with the root
+context, or with (list $root $own).
+*/}}
 {{- define "mudscf.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
-app.kubernetes.io/name: {{ include "mudscf.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- $root := . }}
+{{- $own := dict }}
+{{- if kindIs "slice" . }}
+{{- $root = index . 0 }}
+{{- $own = index . 1 | default dict }}
+{{- end }}
+{{- $chart := dict
+  "helm.sh/chart" (printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace "+" "_")
+  "app.kubernetes.io/name" (include "mudscf.name" $root)
+  "app.kubernetes.io/instance" $root.Release.Name
+  "app.kubernetes.io/version" $root.Chart.AppVersion
+  "app.kubernetes.io/managed-by" $root.Release.Service }}
+{{- toYaml (merge $chart (deepCopy $own) (deepCopy ($root.Values.commonLabels | default dict))) }}
 {{- end }}
 
 {{- define "mudscf.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "mudscf.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+A pod template's labels, called with (list $root component): the
+selector's, then podLabels, then commonLabels.
+*/}}
+{{- define "mudscf.podLabels" -}}
+{{- $root := index . 0 }}
+{{- $selector := include "mudscf.selectorLabels" $root | fromYaml }}
+{{- $_ := set $selector "app.kubernetes.io/component" (index . 1) }}
+{{- toYaml (merge $selector (deepCopy ($root.Values.podLabels | default dict)) (deepCopy ($root.Values.commonLabels | default dict))) }}
 {{- end }}
 
 {{- define "mudscf.image" -}}
@@ -124,6 +149,22 @@ broken release is never installed.
 {{- if and .Values.podDisruptionBudget.enabled (eq (toString .Values.podDisruptionBudget.maxUnavailable) "0" "0%") }}
 {{- fail "mudscf: podDisruptionBudget.maxUnavailable=0 would block every voluntary eviction (node drains, cluster upgrades): allow at least 1." }}
 {{- end }}
+{{- with .Values.webConfig }}
+{{- if and .config .existingSecret }}
+{{- fail "mudscf: webConfig.config and webConfig.existingSecret both give the web configuration: keep one." }}
+{{- end }}
+{{- if has (dig "tls_server_config" "client_auth_type" "" (.config | default dict)) (list "RequireAnyClientCert" "RequireAndVerifyClientCert") }}
+{{- fail "mudscf: webConfig.config.tls_server_config.client_auth_type requires a client certificate, which kubelet's probes of /healthz and /readyz cannot present, so every pod would be restarted and never ready. Use VerifyClientCertIfGiven: clients with a certificate are still verified." }}
+{{- end }}
+{{- end }}
+{{- if .Values.serviceMonitor.enabled }}
+{{- if and (include "mudscf.webTLS" .) (not .Values.serviceMonitor.tlsConfig) }}
+{{- fail "mudscf: the metrics listeners serve HTTPS (webConfig), so Prometheus must know how to verify them: set serviceMonitor.tlsConfig (the Prometheus Operator's SafeTLSConfig), e.g. {ca: {secret: {name: <webConfig.tlsSecret>, key: ca.crt}}, serverName: <a name in the certificate>}." }}
+{{- end }}
+{{- if and (dig "basic_auth_users" dict (.Values.webConfig.config | default dict)) (not .Values.serviceMonitor.basicAuth) }}
+{{- fail "mudscf: webConfig.config has basic_auth_users, so every scrape without credentials gets 401: set serviceMonitor.basicAuth ({username: {name: <Secret>, key: <key>}, password: {name: <Secret>, key: <key>}}, a Secret in the ServiceMonitor's namespace)." }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* proxy.yaml: the user's settings plus what the chart owns. */}}
@@ -174,17 +215,28 @@ broken release is never installed.
 - name: exporter
   image: {{ include "mudscf.image" . }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
-  args: [exporter, --config, /etc/mudscf/config/exporter.yaml]
+  args:
+    {{- include "mudscf.args" (list . "exporter" .Values.exporter.extraArgs) | nindent 4 }}
   ports:
     - name: exporter
       containerPort: {{ .Values.ports.exporter }}
       protocol: TCP
-  {{- with .Values.exporter.extraEnv }}
+  {{- $env := include "mudscf.otlpEnv" (list . "exporter") | trim }}
+  {{- if or $env .Values.exporter.extraEnv }}
   env:
+    {{- with $env }}
+    {{- . | nindent 4 }}
+    {{- end }}
+    {{- with .Values.exporter.extraEnv }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
+  {{- with .Values.exporter.extraEnvFrom }}
+  envFrom:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   livenessProbe:
-    httpGet: {path: /healthz, port: exporter}
+    httpGet: {path: /healthz, port: exporter{{ if include "mudscf.webTLS" . }}, scheme: HTTPS{{ end }}}
     periodSeconds: 10
     failureThreshold: 3
   readinessProbe:
@@ -198,6 +250,9 @@ broken release is never installed.
       path: /readyz
       {{- end }}
       port: exporter
+      {{- if include "mudscf.webTLS" . }}
+      scheme: HTTPS
+      {{- end }}
     periodSeconds: 10
   resources:
     {{- toYaml .Values.exporter.resources | nindent 4 }}
@@ -207,6 +262,10 @@ broken release is never installed.
     - {name: config, mountPath: /etc/mudscf/config, readOnly: true}
     - {name: exporter-secrets, mountPath: /etc/mudscf/secrets, readOnly: true}
     - {name: exporter-state, mountPath: /var/lib/mudscf}
+    {{- with include "mudscf.webVolumeMounts" . | trim }}{{ . | nindent 4 }}{{ end }}
+    {{- with .Values.exporter.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
 
 {{/* Volumes the exporter container mounts. */}}
@@ -224,6 +283,117 @@ broken release is never installed.
   {{- else }}
   emptyDir: {}
   {{- end }}
+{{- end }}
+
+{{/*
+A container's args, called with (list $root command extraArgs): the
+command and its configuration file, the web configuration when there is
+one, then the user's.
+*/}}
+{{- define "mudscf.args" -}}
+{{- $root := index . 0 }}
+{{- $command := index . 1 }}
+{{- $args := list $command "--config" (printf "/etc/mudscf/config/%s.yaml" $command) }}
+{{- with include "mudscf.webConfigFile" $root }}
+{{- $args = append $args (printf "--web.config.file=%s" .) }}
+{{- end }}
+{{- toYaml (concat $args (index . 2 | default list)) }}
+{{- end }}
+
+{{/*
+OTEL_* variables for a container, called with (list $root component):
+mudscf reads the standard ones, and sends nothing without an endpoint.
+*/}}
+{{- define "mudscf.otlpEnv" -}}
+{{- $component := index . 1 }}
+{{- with (index . 0).Values.otlp }}
+{{- if and .endpoint (ternary .proxyTraces .executionSpans (eq $component "proxy")) }}
+- {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ .endpoint | quote }}}
+- {name: OTEL_EXPORTER_OTLP_PROTOCOL, value: {{ .protocol | quote }}}
+{{- if .headers.existingSecret }}
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef: {name: {{ .headers.existingSecret }}, key: {{ .headers.key }}}
+{{- end }}
+{{- if and .serviceName (eq $component "proxy") }}
+- {name: OTEL_SERVICE_NAME, value: {{ .serviceName | quote }}}
+{{- end }}
+{{- with .resourceAttributes }}
+{{- $pairs := list }}
+{{- range $k, $v := . }}
+{{- /* The SDK splits on "," and "=" and percent-decodes each value. */}}
+{{- $pairs = append $pairs (printf "%s=%s" $k (toString $v | replace "%" "%25" | replace "," "%2C" | replace "=" "%3D" | replace " " "%20")) }}
+{{- end }}
+- {name: OTEL_RESOURCE_ATTRIBUTES, value: {{ join "," $pairs | quote }}}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the metrics listeners get a web configuration. */}}
+{{- define "mudscf.web" -}}
+{{- with .Values.webConfig }}{{ if or .config .existingSecret .tlsSecret }}true{{ end }}{{ end }}
+{{- end }}
+
+{{/*
+"true" when the metrics listeners serve HTTPS: a certificate Secret, or a
+tls_server_config of the chart's own. (An existingSecret is never read.)
+*/}}
+{{- define "mudscf.webTLS" -}}
+{{- with .Values.webConfig }}{{ if or .tlsSecret (dig "tls_server_config" dict (.config | default dict)) }}true{{ end }}{{ end }}
+{{- end }}
+
+{{/* The web configuration's path in the containers, empty without one. */}}
+{{- define "mudscf.webConfigFile" -}}
+{{- if include "mudscf.web" . }}
+{{- printf "/etc/mudscf/web/%s" (ternary .Values.webConfig.existingSecretKey "web-config.yml" (not (empty .Values.webConfig.existingSecret))) }}
+{{- end }}
+{{- end }}
+
+{{/* web-config.yml for the chart's Secret: config, pointed at tlsSecret. */}}
+{{- define "mudscf.webConfig" -}}
+{{- $cfg := deepCopy (.Values.webConfig.config | default dict) }}
+{{- if .Values.webConfig.tlsSecret }}
+{{- $tls := dig "tls_server_config" dict $cfg }}
+{{- $_ := set $cfg "tls_server_config" (merge $tls (dict "cert_file" "/etc/mudscf/web-tls/tls.crt" "key_file" "/etc/mudscf/web-tls/tls.key")) }}
+{{- end }}
+{{- toYaml $cfg }}
+{{- end }}
+
+{{- define "mudscf.webVolumeMounts" -}}
+{{- if include "mudscf.web" . }}
+- {name: web-config, mountPath: /etc/mudscf/web, readOnly: true}
+{{- end }}
+{{- if .Values.webConfig.tlsSecret }}
+- {name: web-tls, mountPath: /etc/mudscf/web-tls, readOnly: true}
+{{- end }}
+{{- end }}
+
+{{/* Volumes of every pod the chart runs: the web configuration's and extraVolumes. */}}
+{{- define "mudscf.podVolumes" -}}
+{{- if include "mudscf.web" . }}
+- name: web-config
+  secret:
+    {{- if .Values.webConfig.existingSecret }}
+    # Whole: relative paths in the configuration name its other keys.
+    secretName: {{ .Values.webConfig.existingSecret }}
+    {{- else }}
+    secretName: {{ include "mudscf.fullname" . }}-web-config
+    items:
+      - {key: web-config.yml, path: web-config.yml}
+    {{- end }}
+{{- end }}
+{{- with .Values.webConfig.tlsSecret }}
+- name: web-tls
+  secret:
+    secretName: {{ . }}
+    items:
+      - {key: tls.crt, path: tls.crt}
+      - {key: tls.key, path: tls.key}
+{{- end }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/* Pod settings shared by the proxy and exporter Deployments. */}}
@@ -260,4 +430,11 @@ affinity:
 {{- define "mudscf.checksums" -}}
 checksum/config: {{ include (print .Template.BasePath "/configmap.yaml") . | sha256sum }}
 checksum/secret: {{ list .Values.secret .Values.redis .Values.workloadIdentity | toJson | sha256sum }}
+{{- end }}
+
+{{/* 0 is a limit too (no old ReplicaSets kept); null leaves Kubernetes' default. */}}
+{{- define "mudscf.revisionHistoryLimit" -}}
+{{- if not (kindIs "invalid" .Values.revisionHistoryLimit) }}
+revisionHistoryLimit: {{ int .Values.revisionHistoryLimit }}
+{{- end }}
 {{- end }}
