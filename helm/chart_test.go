@@ -155,6 +155,12 @@ func render(t *testing.T, values []string, set []string) *rendered {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decodeRendered(t, out)
+}
+
+// decodeRendered decodes helm template's output.
+func decodeRendered(t *testing.T, out string) *rendered {
+	t.Helper()
 	r := &rendered{
 		deployments: map[string]*appsv1.Deployment{}, configMaps: map[string]*corev1.ConfigMap{},
 		secrets: map[string]*corev1.Secret{}, services: map[string]*corev1.Service{}, pods: map[string]*corev1.Pod{},
@@ -914,6 +920,7 @@ func TestNotes(t *testing.T) {
 		{"all features", []string{allFeatures}, []string{
 			"TKE workload identity (role qcs::cam::uin/100000000001:roleName/mudscf)", "key \"jwt\" of Secret mudscf-credentials",
 			"shared through Redis by up to 5 replicas", "svc/rel-mudscf-exporter-metrics",
+			"over HTTPS with the web configuration /etc/mudscf/web/web-config.yml from Secret rel-mudscf-web-config",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
