@@ -331,6 +331,20 @@ func TestTemplate(t *testing.T) {
 			strategy:           "Recreate",
 		},
 		{
+			name: "TLS from a certificate in extraVolumes",
+			set: []string{
+				"webConfig.config.tls_server_config.cert_file=/etc/certs/tls.crt", "webConfig.config.tls_server_config.key_file=/etc/certs/tls.key",
+				"extraVolumes[0].name=certs", "extraVolumes[0].secret.secretName=own-tls",
+				"extraVolumes[0].secret.items[0].key=tls.crt", "extraVolumes[0].secret.items[0].path=tls.crt",
+				"extraVolumes[0].secret.items[1].key=tls.key", "extraVolumes[0].secret.items[1].path=tls.key",
+				"proxy.extraVolumeMounts[0].name=certs", "proxy.extraVolumeMounts[0].mountPath=/etc/certs",
+				"exporter.extraVolumeMounts[0].name=certs", "exporter.extraVolumeMounts[0].mountPath=/etc/certs",
+			},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},
+			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "Recreate",
+		},
+		{
 			name:            "basic auth over plain HTTP, spans by gRPC",
 			set:             []string{"webConfig.config.basic_auth_users.prometheus=$2a$10$lUCS9sZbeFxQ32xwkyqNQeY0JoLIWcdqhtDUj4wSN2FAZbQP67Pim", "otlp.endpoint=http://collector:4317", "otlp.protocol=grpc"},
 			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod"},

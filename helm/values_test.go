@@ -647,8 +647,10 @@ func validateWebConfig(t *testing.T, r *rendered, deployment string, c corev1.Co
 		t.Errorf("%s/%s: the web configuration does not decode strictly: %v\n%s", deployment, c.Name, err, text)
 		return false
 	}
-	// Lay out the files it names where their Secrets would put them.
+	// Lay out the files it names where their Secrets would put them, under
+	// a root of the test's.
 	root := t.TempDir()
+	rooted := string(text)
 	cert, certKey := testCertificate(t)
 	for path, content := range map[string][]byte{cfg.TLSConfig.TLSCertPath: cert, cfg.TLSConfig.TLSKeyPath: certKey, cfg.TLSConfig.ClientCAs: cert} {
 		if path == "" {
@@ -658,8 +660,8 @@ func validateWebConfig(t *testing.T, r *rendered, deployment string, c corev1.Co
 			t.Errorf("%s/%s: the web configuration reads %s, which no mounted Secret item provides", deployment, c.Name, path)
 		}
 		writeFile(t, filepath.Join(root, path), content)
+		rooted = regexp.MustCompile(`(?m): `+regexp.QuoteMeta(path)+`$`).ReplaceAllLiteralString(rooted, ": "+filepath.Join(root, path))
 	}
-	rooted := strings.ReplaceAll(string(text), "/etc/mudscf/", root+"/etc/mudscf/")
 	writeFile(t, filepath.Join(root, file), []byte(rooted))
 	if err := web.Validate(filepath.Join(root, file)); err != nil {
 		t.Errorf("%s/%s: exporter-toolkit rejects the web configuration: %v\n%s", deployment, c.Name, err, text)
@@ -756,6 +758,30 @@ func TestCommonLabelsOnEveryObject(t *testing.T) {
 	}
 }
 
+// TestOwnLabelsWinOverCommonLabels sets commonLabels that clash with an
+// object's own: the ServiceMonitor's release label (the Operator selects
+// by it), the metrics Services' mudscf.io/metrics (the monitor selects
+// by that) and podLabels must stay the object's.
+func TestOwnLabelsWinOverCommonLabels(t *testing.T) {
+	r := render(t, nil, []string{
+		"commonLabels.release=everyone", "commonLabels.mudscf\\.io/metrics=no", "commonLabels.tier=everyone",
+		"serviceMonitor.enabled=true", "serviceMonitor.labels.release=kube-prometheus-stack", "podLabels.tier=backend",
+	})
+	if got := monitor(t, r).Labels["release"]; got != "kube-prometheus-stack" {
+		t.Errorf("ServiceMonitor release label %q, want serviceMonitor.labels' kube-prometheus-stack", got)
+	}
+	if got := r.services["rel-mudscf-metrics"].Labels["mudscf.io/metrics"]; got != "true" {
+		t.Errorf("metrics Service mudscf.io/metrics=%q, want the chart's true", got)
+	}
+	if got := r.configMaps["rel-mudscf"].Labels["release"]; got != "everyone" {
+		t.Errorf("ConfigMap release label %q, want commonLabels' everyone", got)
+	}
+	if got := deployment(t, r, "rel-mudscf").Spec.Template.Labels["tier"]; got != "backend" {
+		t.Errorf("pod label tier=%q, want podLabels' backend", got)
+	}
+	checkServiceMonitor(t, r)
+}
+
 // TestTestImageIsPinned requires `helm test`'s image to be pinned by
 // digest, and the pod to run it.
 func TestTestImageIsPinned(t *testing.T) {
@@ -821,5 +847,42 @@ func TestChartMetadata(t *testing.T) {
 	}
 	if chart.KubeVersion == "" {
 		t.Error("no kubeVersion")
+	}
+}
+
+// TestSchemaCoversWebConfig keeps webConfig.config's keys in the schema
+// those of exporter-toolkit's web.Config: a key it gains must be allowed,
+// and one the schema allows must be one it reads (it decodes strictly).
+func TestSchemaCoversWebConfig(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(chartDir, "values.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Properties struct {
+			WebConfig struct {
+				Properties struct {
+					Config struct {
+						Properties map[string]any `yaml:"properties"`
+					} `yaml:"config"`
+				} `yaml:"properties"`
+			} `yaml:"webConfig"`
+		} `yaml:"properties"`
+	}
+	if err := yaml.Unmarshal(b, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var fromSchema, fromGo []string
+	for k := range schema.Properties.WebConfig.Properties.Config.Properties {
+		fromSchema = append(fromSchema, k)
+	}
+	typ := reflect.TypeFor[web.Config]()
+	for i := range typ.NumField() {
+		fromGo = append(fromGo, strings.Split(typ.Field(i).Tag.Get("yaml"), ",")[0])
+	}
+	slices.Sort(fromSchema)
+	slices.Sort(fromGo)
+	if !slices.Equal(fromSchema, fromGo) {
+		t.Errorf("values.schema.json allows webConfig.config keys %v; exporter-toolkit's web.Config has %v", fromSchema, fromGo)
 	}
 }
