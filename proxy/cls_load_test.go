@@ -55,7 +55,7 @@ func runDistinctCLSLoad(t *testing.T, sim *testenv.Simulator, replicas []*proxyE
 	var wg sync.WaitGroup
 	for i := range statuses {
 		wg.Go(func() {
-			statuses[i] = getStatus(t, replicas[i%len(replicas)].url+logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, tok)
+			statuses[i] = replicas[i%len(replicas)].getStatus(t, logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, tok)
 		})
 	}
 	wg.Wait()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/tencentsim"
@@ -19,9 +20,9 @@ import (
 // error of the table in the README. Faults that mean the upstream is
 // unhealthy open the breaker, which then answers without calling; the first
 // request after the upstream recovers and the breaker's openFor has passed
-// is served fresh.
+// is served fresh. In-process, on a synctest bubble's clock: only the
+// injected latency crosses the upstream timeout, never a slow machine.
 func TestUpstreamFaults(t *testing.T) {
-	const openFor = 300 * time.Millisecond
 	cases := []struct {
 		name      string
 		faults    tencentsim.Faults
@@ -43,68 +44,73 @@ func TestUpstreamFaults(t *testing.T) {
 	forEachSource(t, func(t *testing.T, src logSource) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				env := src.start(t, func(cfg *Config) {
-					cfg.Cache.PageTTL, cfg.Cache.StatsTTL = 50*time.Millisecond, 50*time.Millisecond
-					// Stale-if-error alone: no background refresh calling
-					// the faulty upstream besides the requests counted here.
-					cfg.Cache.StaleWhileRevalidate = time.Nanosecond
-					cfg.Upstream.Timeout = 300 * time.Millisecond
-					cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: 2, OpenFor: openFor}
-					cfg.Budget.Backoff = 200 * time.Millisecond
-				})
-				tok := env.token(t, "usr_morgan_de")
-				// stats=false: one call per request keeps the test within
-				// the budget (5 calls a second) without waiting; stats and page
-				// share the code under test.
-				cachedPath := logsPath + "?limit=2&stats=false"
-				if r := env.get(t, cachedPath, tok); r.status != 200 {
-					t.Fatalf("warm-up: %d %s", r.status, r.body)
-				}
-				env.sim.SetFaults(c.faults)
-				time.Sleep(60 * time.Millisecond) // past both TTLs
-
-				// Without a cached answer: one upstream call, one clear error.
-				r := env.get(t, logsPath+"?limit=2&offset=1&stats=false", tok)
-				body := assertEnvelope(t, r, c.status, c.code)
-				if c.status == 429 {
-					wantRetryAfter(t, r)
-				}
-				if c.faults.ErrorCode != "" && body.UpstreamCode != c.faults.ErrorCode {
-					t.Errorf("the upstream code is missing: %+v", body)
-				}
-				// With one: stale.
-				stale := env.get(t, cachedPath, tok)
-				if stale.status != 200 || stale.header.Get("X-Cache") != "STALE" || stale.header.Get("Age") == "" {
-					t.Errorf("with a cached answer: %d X-Cache=%q Age=%q", stale.status, stale.header.Get("X-Cache"), stale.header.Get("Age"))
-				}
-
-				// Two unhealthy answers in a row have opened the breaker: no
-				// more calls, stale where cached, else 503 with Retry-After.
-				if c.unhealthy {
-					// Counted by the proxy: the simulator records a call the
-					// proxy timed out only once it notices the hang-up.
-					before := src.admitted(t, env)
-					open := env.get(t, logsPath+"?limit=2&offset=2&stats=false", tok)
-					assertEnvelope(t, open, 503, translate.CodeUpstreamDown)
-					wantRetryAfter(t, open)
-					if s := env.get(t, cachedPath, tok); s.status != 200 || s.header.Get("X-Cache") != "STALE" {
-						t.Errorf("cached, breaker open: %d X-Cache=%q", s.status, s.header.Get("X-Cache"))
-					}
-					if after := src.admitted(t, env); after != before {
-						t.Errorf("%v upstream calls while the breaker was open", after-before)
-					}
-				} else if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="closed"}`); got != 1 {
-					t.Errorf("%s opened the breaker: the upstream answered", c.name)
-				}
-
-				env.sim.SetFaults(tencentsim.Faults{})
-				time.Sleep(openFor + 50*time.Millisecond) // past the TTLs, the backoff and the breaker's openFor
-				if r := env.get(t, cachedPath, tok); r.status != 200 || r.header.Get("X-Cache") != "MISS" {
-					t.Errorf("after recovery: %d X-Cache=%q %s", r.status, r.header.Get("X-Cache"), r.body)
-				}
+				synctest.Test(t, func(t *testing.T) { testUpstreamFault(t, src, c.faults, c.status, c.code, c.unhealthy) })
 			})
 		}
 	})
+}
+
+func testUpstreamFault(t *testing.T, src logSource, faults tencentsim.Faults, status int, code string, unhealthy bool) {
+	const openFor = 300 * time.Millisecond
+	env := src.startInBubble(t, func(cfg *Config) {
+		cfg.Cache.PageTTL, cfg.Cache.StatsTTL = 50*time.Millisecond, 50*time.Millisecond
+		// Stale-if-error alone: no background refresh calling the faulty
+		// upstream besides the requests counted here.
+		cfg.Cache.StaleWhileRevalidate = time.Nanosecond
+		cfg.Upstream.Timeout = 300 * time.Millisecond
+		cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: 2, OpenFor: openFor}
+		cfg.Budget.Backoff = 200 * time.Millisecond
+	})
+	tok := env.token(t, "usr_morgan_de")
+	// stats=false: one call per request keeps the test within the budget
+	// (5 calls a second) without waiting; stats and page share the code
+	// under test.
+	cachedPath := logsPath + "?limit=2&stats=false"
+	if r := env.get(t, cachedPath, tok); r.status != 200 {
+		t.Fatalf("warm-up: %d %s", r.status, r.body)
+	}
+	env.sim.SetFaults(faults)
+	time.Sleep(60 * time.Millisecond) // past both TTLs
+
+	// Without a cached answer: one upstream call, one clear error.
+	r := env.get(t, logsPath+"?limit=2&offset=1&stats=false", tok)
+	body := assertEnvelope(t, r, status, code)
+	if status == 429 {
+		wantRetryAfter(t, r)
+	}
+	if faults.ErrorCode != "" && body.UpstreamCode != faults.ErrorCode {
+		t.Errorf("the upstream code is missing: %+v", body)
+	}
+	// With one: stale.
+	stale := env.get(t, cachedPath, tok)
+	if stale.status != 200 || stale.header.Get("X-Cache") != "STALE" || stale.header.Get("Age") == "" {
+		t.Errorf("with a cached answer: %d X-Cache=%q Age=%q", stale.status, stale.header.Get("X-Cache"), stale.header.Get("Age"))
+	}
+
+	// Two unhealthy answers in a row have opened the breaker: no more
+	// calls, stale where cached, else 503 with Retry-After.
+	if unhealthy {
+		// Counted by the proxy: the simulator records a call the proxy
+		// timed out only once it notices the hang-up.
+		before := src.admitted(t, env)
+		open := env.get(t, logsPath+"?limit=2&offset=2&stats=false", tok)
+		assertEnvelope(t, open, 503, translate.CodeUpstreamDown)
+		wantRetryAfter(t, open)
+		if s := env.get(t, cachedPath, tok); s.status != 200 || s.header.Get("X-Cache") != "STALE" {
+			t.Errorf("cached, breaker open: %d X-Cache=%q", s.status, s.header.Get("X-Cache"))
+		}
+		if after := src.admitted(t, env); after != before {
+			t.Errorf("%v upstream calls while the breaker was open", after-before)
+		}
+	} else if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="closed"}`); got != 1 {
+		t.Errorf("%+v opened the breaker: the upstream answered", faults)
+	}
+
+	env.sim.SetFaults(tencentsim.Faults{})
+	time.Sleep(openFor + 50*time.Millisecond) // past the TTLs, the backoff and the breaker's openFor
+	if r := env.get(t, cachedPath, tok); r.status != 200 || r.header.Get("X-Cache") != "MISS" {
+		t.Errorf("after recovery: %d X-Cache=%q %s", r.status, r.header.Get("X-Cache"), r.body)
+	}
 }
 
 // A storm of RequestLimitExceeded answers: every client gets a 429 with
@@ -112,14 +118,17 @@ func TestUpstreamFaults(t *testing.T) {
 // arrives the budget's slots (5) may all be out; after it, each such answer
 // pauses the account for budget.backoff and then lets one probe call
 // through, so the upstream sees one call per backoff, however many clients
-// ask (without the probe rule: 15 calls in this test).
+// ask (without the probe rule: 15 calls in this test). On a synctest
+// bubble's clock: the waves and the backoff are exact.
 func TestRequestLimitStormIsNotRetried(t *testing.T) {
-	forEachSource(t, testRequestLimitStorm)
+	forEachSource(t, func(t *testing.T, src logSource) {
+		synctest.Test(t, func(t *testing.T) { testRequestLimitStorm(t, src) })
+	})
 }
 
 func testRequestLimitStorm(t *testing.T, src logSource) {
 	const backoff = 500 * time.Millisecond
-	env := src.start(t, func(cfg *Config) {
+	env := src.startInBubble(t, func(cfg *Config) {
 		cfg.Budget.Backoff = backoff
 		cfg.Budget.MaxWait = 2 * time.Second
 	})
@@ -152,14 +161,16 @@ func testRequestLimitStorm(t *testing.T, src logSource) {
 // With the upstream dead, the breaker lets exactly `failures` calls
 // through, then none until openFor has passed, then a single probe however
 // many clients ask; calls it refuses spend no budget. When the upstream is
-// back, the probe's success closes it.
+// back, the probe's success closes it. On a synctest bubble's clock.
 func TestBreakerStopsCallingADeadUpstream(t *testing.T) {
-	forEachSource(t, testBreakerStopsCalling)
+	forEachSource(t, func(t *testing.T, src logSource) {
+		synctest.Test(t, func(t *testing.T) { testBreakerStopsCalling(t, src) })
+	})
 }
 
 func testBreakerStopsCalling(t *testing.T, src logSource) {
 	const failures, openFor = 3, 400 * time.Millisecond
-	env := src.start(t, func(cfg *Config) {
+	env := src.startInBubble(t, func(cfg *Config) {
 		cfg.Upstream.Breaker = upstream.BreakerConfig{Failures: failures, OpenFor: openFor}
 	})
 	env.sim.SetFaults(tencentsim.Faults{ResetConnection: true})

@@ -36,11 +36,12 @@ const (
 )
 
 // proxyEnv is a proxy in front of a simulator, both over real HTTP on
-// loopback.
+// loopback, or both in-process (inside a synctest bubble).
 type proxyEnv struct {
 	sim    *testenv.Simulator
 	proxy  *Server
 	url    string
+	client *http.Client // reaches url; the suite's witness reads it
 	logs   *testenv.SyncBuffer
 	secret []byte
 }
@@ -88,10 +89,28 @@ func simulateTestFunctions(t testing.TB, slower float64) *testenv.Simulator {
 		tencentsim.Function{Name: "orders-webhook", RatePerSecond: 0.05 / slower})
 }
 
+// simulateInBubble is simulateTestFunctions in-process, for a test inside a
+// synctest bubble: the simulator's work takes no time on the bubble's
+// clock, however slow the machine. The bubble's clock starts at
+// 2000-01-01, Mudbase's earliest instant, and the simulator's executions a
+// week before its start: both move on a week first.
+func simulateInBubble(t testing.TB, slower float64) *testenv.Simulator {
+	t.Helper()
+	time.Sleep(8 * 24 * time.Hour)
+	return testenv.NewSimulator(t, nil, tencentsim.Function{Name: "APITest", RatePerSecond: 0.2 / slower},
+		tencentsim.Function{Name: "orders-webhook", RatePerSecond: 0.05 / slower})
+}
+
 // startProxyOn puts a proxy in front of a running simulator; several
-// proxies on one simulator are replicas sharing its accounts.
+// proxies on one simulator are replicas sharing its accounts. On an
+// in-process simulator (NewSimulator) the proxy is in-process too: its
+// upstream calls go to the simulator's handler and env.client to its own.
 func startProxyOn(t testing.TB, sim *testenv.Simulator, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
+	inProcess := sim.Server == nil
+	if inProcess {
+		opts.Transport = testenv.HandlerTransport{Handler: sim}
+	}
 	cfg := testConfig(sim.Host, tweak)
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -105,9 +124,15 @@ func startProxyOn(t testing.TB, sim *testenv.Simulator, tweak func(*Config), opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(p.Handler())
-	t.Cleanup(srv.Close)
-	env := &proxyEnv{sim: sim, proxy: p, url: srv.URL, logs: logs, secret: []byte(testJWTSecret)}
+	env := &proxyEnv{sim: sim, proxy: p, client: http.DefaultClient, logs: logs, secret: []byte(testJWTSecret)}
+	if inProcess {
+		env.url = "http://mudscf.test"
+		env.client = &http.Client{Transport: suiteWitness.Transport(testenv.HandlerTransport{Handler: p.Handler()})}
+	} else {
+		srv := httptest.NewServer(p.Handler())
+		t.Cleanup(srv.Close)
+		env.url = srv.URL
+	}
 	t.Cleanup(func() {
 		for _, secret := range []string{testenv.SecretKey, testJWTSecret} {
 			if strings.Contains(logs.String(), secret) {
@@ -136,7 +161,7 @@ type response struct {
 
 func (e *proxyEnv) get(t *testing.T, path, token string) response {
 	t.Helper()
-	return getURL(t, e.url+path, token)
+	return doWith(t, e.client, http.MethodGet, e.url+path, token)
 }
 
 // getURL GETs a full URL, with the token when there is one.
@@ -149,6 +174,12 @@ func getURL(t *testing.T, url, token string) response {
 // there is one.
 func do(t *testing.T, method, url, token string) response {
 	t.Helper()
+	return doWith(t, http.DefaultClient, method, url, token)
+}
+
+// doWith is do through client.
+func doWith(t *testing.T, client *http.Client, method, url, token string) response {
+	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +187,7 @@ func do(t *testing.T, method, url, token string) response {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +197,7 @@ func do(t *testing.T, method, url, token string) response {
 		t.Fatal(err)
 	}
 	// No secret check here: suiteWitness reads every response of
-	// http.DefaultClient.
+	// http.DefaultClient and of an in-process env's client.
 	return response{resp.StatusCode, resp.Header, body}
 }
 
@@ -282,10 +313,12 @@ func fixedWindow() string {
 	return "&since=" + until.Add(-time.Hour).UTC().Format(time.RFC3339) + "&until=" + until.UTC().Format(time.RFC3339)
 }
 
-func getStatus(t *testing.T, url, token string) int {
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+// getStatus GETs path from env and returns the status, checking a 429's
+// Retry-After.
+func (e *proxyEnv) getStatus(t *testing.T, path, token string) int {
+	req, _ := http.NewRequest(http.MethodGet, e.url+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Error(err)
 		return 0
@@ -396,6 +429,12 @@ func forEachSource(t *testing.T, test func(t *testing.T, src logSource)) {
 func (src logSource) start(t testing.TB, tweak func(*Config)) *proxyEnv {
 	t.Helper()
 	return startProxyOn(t, simulateTestFunctions(t, src.slower), src.with(tweak), Options{})
+}
+
+// startInBubble is start in-process, for a test inside a synctest bubble.
+func (src logSource) startInBubble(t testing.TB, tweak func(*Config)) *proxyEnv {
+	t.Helper()
+	return startProxyOn(t, simulateInBubble(t, src.slower), src.with(tweak), Options{})
 }
 
 // with is tweak on a project reading from src.

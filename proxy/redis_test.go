@@ -117,7 +117,7 @@ func TestRedisReplicasShareTheBudget(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range statuses {
 		wg.Go(func() {
-			statuses[i] = getStatus(t, pair[i%2].url+logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, tok)
+			statuses[i] = pair[i%2].getStatus(t, logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, tok)
 		})
 	}
 	wg.Wait()
@@ -178,7 +178,7 @@ func TestRedisCrashMidRun(t *testing.T) {
 	for w := range 8 {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
-				s := getStatus(t, pair[w%2].url+logsPath+"?limit=1&offset="+strconv.FormatInt(next.Add(1), 10)+window, tok)
+				s := pair[w%2].getStatus(t, logsPath+"?limit=1&offset="+strconv.FormatInt(next.Add(1), 10)+window, tok)
 				mu.Lock()
 				statuses[s]++
 				mu.Unlock()
@@ -239,7 +239,7 @@ func TestRedisReplicasCollapseIdenticalRequests(t *testing.T) {
 	statuses := make([]int, 200)
 	var wg sync.WaitGroup
 	for i := range statuses {
-		wg.Go(func() { statuses[i] = getStatus(t, pair[i%2].url+path, tok) })
+		wg.Go(func() { statuses[i] = pair[i%2].getStatus(t, path, tok) })
 	}
 	wg.Wait()
 	for i, s := range statuses {
@@ -260,14 +260,14 @@ func TestRedisHangs(t *testing.T) {
 	_, pair := redisPair(t, r, func(cfg *Config) { cfg.Redis.OpTimeout = 100 * time.Millisecond })
 	tok := pair[0].token(t, "usr_morgan_de")
 	window := fixedWindow()
-	if s := getStatus(t, pair[0].url+logsPath+"?limit=1"+window, tok); s != 200 {
+	if s := pair[0].getStatus(t, logsPath+"?limit=1"+window, tok); s != 200 {
 		t.Fatalf("warm-up: %d", s)
 	}
 	if err := r.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 6 {
-		if s := getStatus(t, pair[0].url+logsPath+"?limit=1&offset="+strconv.Itoa(i+1)+window, tok); s != 200 && s != 429 {
+		if s := pair[0].getStatus(t, logsPath+"?limit=1&offset="+strconv.Itoa(i+1)+window, tok); s != 200 && s != 429 {
 			t.Errorf("request %d while Redis hangs: %d", i, s)
 		}
 	}
@@ -278,7 +278,7 @@ func TestRedisHangs(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(redisstore.ProbeInterval)
-	if s := getStatus(t, pair[0].url+logsPath+"?limit=1&offset=100"+window, tok); s != 200 && s != 429 {
+	if s := pair[0].getStatus(t, logsPath+"?limit=1&offset=100"+window, tok); s != 200 && s != 429 {
 		t.Errorf("after Redis answered again: %d", s)
 	}
 	if !pair[0].proxy.shared.store.Up() {

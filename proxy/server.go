@@ -75,6 +75,9 @@ type Options struct {
 	// TracerProvider traces incoming requests and upstream calls; nil
 	// leaves the instrumentation out of the request path altogether.
 	TracerProvider trace.TracerProvider
+	// Transport carries every upstream call (by default each client's own
+	// clone of http.DefaultTransport).
+	Transport http.RoundTripper
 }
 
 // New builds the proxy from a validated Config. ctx bounds background work
@@ -124,7 +127,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	}
 	accounts := upstream.NewAccounts(upstream.Options{
 		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store,
-		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry,
+		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry, Transport: opts.Transport,
 	})
 	// In a stable order: accounts without an alias are named after the
 	// first project that uses them.

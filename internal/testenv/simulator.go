@@ -16,11 +16,11 @@ const (
 	SecretKey = "test-secret-key-never-printed-0001"
 )
 
-// Simulator is the SCF simulator over real HTTP on loopback, stopped when
-// the test ends.
+// Simulator is the SCF simulator, over real HTTP on loopback and stopped
+// when the test ends (StartSimulator), or in-process (NewSimulator).
 type Simulator struct {
 	*tencentsim.Simulator
-	Server *httptest.Server
+	Server *httptest.Server // nil in-process
 	// Host is host:port, the upstream endpoint to configure.
 	Host string
 	// Location is Tencent's zone, which upstream times are written in.
@@ -33,6 +33,23 @@ type Simulator struct {
 // windows are exact.
 func StartSimulator(t testing.TB, now func() time.Time, functions ...tencentsim.Function) *Simulator {
 	t.Helper()
+	s := NewSimulator(t, now, functions...)
+	s.Server = httptest.NewServer(s.Simulator)
+	t.Cleanup(s.Server.Close)
+	s.Host = strings.TrimPrefix(s.Server.URL, "http://")
+	return s
+}
+
+// InProcessHost is the endpoint of a simulator reached through
+// HandlerTransport: any name does, none is dialled.
+const InProcessHost = "tencentcloudapi.test"
+
+// NewSimulator is StartSimulator without the server: clients reach it
+// through HandlerTransport{Handler: sim} at InProcessHost, so that a test
+// can run it and them inside a testing/synctest bubble, on the bubble's
+// clock (then its work takes no time however slow the machine is).
+func NewSimulator(t testing.TB, now func() time.Time, functions ...tencentsim.Function) *Simulator {
+	t.Helper()
 	if len(functions) == 0 {
 		functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
 	}
@@ -44,11 +61,9 @@ func StartSimulator(t testing.TB, now func() time.Time, functions ...tencentsim.
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Simulator{Simulator: sim, Server: srv, Host: strings.TrimPrefix(srv.URL, "http://"), Location: loc}
+	return &Simulator{Simulator: sim, Host: InProcessHost, Location: loc}
 }
