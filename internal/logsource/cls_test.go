@@ -21,6 +21,9 @@ type sources struct {
 	logs   LogSource
 	cls    LogSource
 	caller *countingCaller
+	// first is the newest page of APITest's last hour, from
+	// GetFunctionLogs.
+	first translate.Page
 }
 
 func newSources(t *testing.T, fns ...tencentsim.Function) *sources {
@@ -57,97 +60,116 @@ func sameExecution(a, b translate.Execution) error {
 // For the same functions and windows, both sources return the same
 // executions, in the same order, with the same totals, for pages in both
 // orders, deep offsets and every filter; and the same stats, except the
-// average duration, which CLS computes over every execution.
+// average duration, which CLS computes over every execution. Each case in
+// a bubble of its own, whose clock starts where every other's does: the
+// simulator's executions, and so the windows, are the same in each.
 func TestCLSSourceEquivalence(t *testing.T) {
-	// Windows end a minute ago: every execution in them has finished, on
-	// the simulator's clock (the real one) as on this test's.
-	now := time.Now().Add(-time.Minute)
-	s := newSources(t,
-		tencentsim.Function{Name: "APITest", RatePerSecond: 0.5, FailureRatio: 0.2, Qualifiers: []string{"$LATEST", "2", "prod"}},
-		tencentsim.Function{Name: "slow-worker", RatePerSecond: 2, FailureRatio: 0.9, TimeoutMs: 20000},
-	)
-	ctx := context.Background()
-	base := translate.Query{Limit: 20, Order: translate.OrderDesc, Since: now.Add(-time.Hour), Until: now}
 	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
-	first, err := s.logs.Page(ctx, target, base)
-	if err != nil || len(first.Executions) == 0 {
-		t.Fatalf("GetFunctionLogs page: %v, %d executions", err, len(first.Executions))
-	}
-	with := func(f func(q *translate.Query)) translate.Query { q := base; f(&q); return q }
+	slow := translate.Target{FunctionName: "slow-worker", Namespace: "default"}
+	// Windows end a minute before the bubble's now: every execution in
+	// them has finished. with edits the base query, an hour up to then.
+	type edit func(q *translate.Query, now time.Time, s *sources)
 	cases := []struct {
 		name   string
 		target translate.Target
-		q      translate.Query
+		with   edit
 	}{
-		{"newest", target, base},
-		{"oldest", target, with(func(q *translate.Query) { q.Order = translate.OrderAsc })},
-		{"deep offset desc", target, with(func(q *translate.Query) { q.Offset, q.Limit = 1500, 100 })},
-		{"deep offset asc", target, with(func(q *translate.Query) { q.Offset, q.Limit, q.Order = 1777, 23, translate.OrderAsc })},
-		{"past the end", target, with(func(q *translate.Query) { q.Offset = 5000 })},
-		{"failed", target, with(func(q *translate.Query) { q.Status = translate.StatusFailed; q.Offset = 30 })},
-		{"succeeded", target, with(func(q *translate.Query) { q.Status = translate.StatusSuccess; q.Order = translate.OrderAsc })},
-		{"request ID", target, with(func(q *translate.Query) { q.RequestID = first.Executions[3].RequestID })},
-		{"qualifier", target, with(func(q *translate.Query) { q.Qualifier = "prod"; q.Offset = 10 })},
-		{"configured qualifier", translate.Target{FunctionName: "APITest", Namespace: "default", Qualifier: "2"}, base},
-		{"odd window", target, with(func(q *translate.Query) {
+		{"newest", target, nil},
+		{"oldest", target, func(q *translate.Query, _ time.Time, _ *sources) { q.Order = translate.OrderAsc }},
+		{"deep offset desc", target, func(q *translate.Query, _ time.Time, _ *sources) { q.Offset, q.Limit = 1500, 100 }},
+		{"deep offset asc", target, func(q *translate.Query, _ time.Time, _ *sources) {
+			q.Offset, q.Limit, q.Order = 1777, 23, translate.OrderAsc
+		}},
+		{"past the end", target, func(q *translate.Query, _ time.Time, _ *sources) { q.Offset = 5000 }},
+		{"failed", target, func(q *translate.Query, _ time.Time, _ *sources) { q.Status = translate.StatusFailed; q.Offset = 30 }},
+		{"succeeded", target, func(q *translate.Query, _ time.Time, _ *sources) {
+			q.Status = translate.StatusSuccess
+			q.Order = translate.OrderAsc
+		}},
+		{"request ID", target, func(q *translate.Query, _ time.Time, s *sources) { q.RequestID = s.first.Executions[3].RequestID }},
+		{"qualifier", target, func(q *translate.Query, _ time.Time, _ *sources) { q.Qualifier = "prod"; q.Offset = 10 }},
+		{"configured qualifier", translate.Target{FunctionName: "APITest", Namespace: "default", Qualifier: "2"}, nil},
+		{"odd window", target, func(q *translate.Query, now time.Time, _ *sources) {
 			q.Since, q.Until = now.Add(-37*time.Minute-300*time.Millisecond), now.Add(-12*time.Minute+700*time.Millisecond)
-		})},
-		{"timeouts outlive the window", translate.Target{FunctionName: "slow-worker", Namespace: "default"},
-			with(func(q *translate.Query) {
-				q.Since, q.Until, q.Limit = now.Add(-10*time.Minute), now.Add(-9*time.Minute), 200
-			})},
-		{"big page", translate.Target{FunctionName: "slow-worker", Namespace: "default"},
-			with(func(q *translate.Query) { q.Limit, q.Offset, q.Status = 250, 100, translate.StatusFailed })},
+		}},
+		{"timeouts outlive the window", slow, func(q *translate.Query, now time.Time, _ *sources) {
+			q.Since, q.Until, q.Limit = now.Add(-10*time.Minute), now.Add(-9*time.Minute), 200
+		}},
+		{"big page", slow, func(q *translate.Query, _ time.Time, _ *sources) {
+			q.Limit, q.Offset, q.Status = 250, 100, translate.StatusFailed
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			want, err := s.logs.Page(ctx, c.target, c.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.cls.Page(ctx, c.target, c.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Total != want.Total || len(got.Executions) != len(want.Executions) {
-				t.Fatalf("CLS: %d of %d executions, GetFunctionLogs: %d of %d",
-					len(got.Executions), got.Total, len(want.Executions), want.Total)
-			}
-			for i := range want.Executions {
-				if err := sameExecution(want.Executions[i], got.Executions[i]); err != nil {
-					t.Fatalf("execution %d: %v", i, err)
+			inBubble(t, func(t *testing.T) {
+				s := newSources(t,
+					tencentsim.Function{Name: "APITest", RatePerSecond: 0.5, FailureRatio: 0.2, Qualifiers: []string{"$LATEST", "2", "prod"}},
+					tencentsim.Function{Name: "slow-worker", RatePerSecond: 2, FailureRatio: 0.9, TimeoutMs: 20000},
+				)
+				now := time.Now().Add(-time.Minute)
+				ctx := context.Background()
+				q := translate.Query{Limit: 20, Order: translate.OrderDesc, Since: now.Add(-time.Hour), Until: now}
+				var err error
+				if s.first, err = s.logs.Page(ctx, target, q); err != nil || len(s.first.Executions) == 0 {
+					t.Fatalf("GetFunctionLogs page: %v, %d executions", err, len(s.first.Executions))
 				}
-			}
-
-			wantStats, err := s.logs.Stats(ctx, c.target, c.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			calls := s.caller.searches.Load()
-			gotStats, err := s.cls.Stats(ctx, c.target, c.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n := s.caller.searches.Load() - calls; n != 1 {
-				t.Errorf("CLS stats cost %d calls, want 1", n)
-			}
-			if gotStats.LastRun == nil || wantStats.LastRun == nil {
-				t.Fatalf("lastRun: CLS %v, GetFunctionLogs %v", gotStats.LastRun, wantStats.LastRun)
-			}
-			last, _ := time.Parse(time.RFC3339, *gotStats.LastRun)
-			if l := translate.FormatMudbaseTime(last.Truncate(time.Second)); l != *wantStats.LastRun {
-				t.Errorf("lastRun %s, GetFunctionLogs says %s", *gotStats.LastRun, *wantStats.LastRun)
-			}
-			gotStats.LastRun = wantStats.LastRun
-			truth := exactMean(s.env, c.target, c.q)
-			if gotStats.AvgExecutionTime != truth {
-				t.Errorf("avgExecutionTime %d, the ground truth is %d", gotStats.AvgExecutionTime, truth)
-			}
-			gotStats.AvgExecutionTime = wantStats.AvgExecutionTime
-			if gotStats != wantStats {
-				t.Errorf("stats: CLS %+v, GetFunctionLogs %+v", gotStats, wantStats)
-			}
+				if c.with != nil {
+					c.with(&q, now, s)
+				}
+				testEquivalence(t, s, c.target, q)
+			})
 		})
+	}
+}
+
+// testEquivalence checks that both sources of s answer q alike.
+func testEquivalence(t *testing.T, s *sources, target translate.Target, q translate.Query) {
+	ctx := context.Background()
+	want, err := s.logs.Page(ctx, target, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.cls.Page(ctx, target, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Total != want.Total || len(got.Executions) != len(want.Executions) {
+		t.Fatalf("CLS: %d of %d executions, GetFunctionLogs: %d of %d",
+			len(got.Executions), got.Total, len(want.Executions), want.Total)
+	}
+	for i := range want.Executions {
+		if err := sameExecution(want.Executions[i], got.Executions[i]); err != nil {
+			t.Fatalf("execution %d: %v", i, err)
+		}
+	}
+
+	wantStats, err := s.logs.Stats(ctx, target, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := s.caller.searches.Load()
+	gotStats, err := s.cls.Stats(ctx, target, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.caller.searches.Load() - calls; n != 1 {
+		t.Errorf("CLS stats cost %d calls, want 1", n)
+	}
+	if gotStats.LastRun == nil || wantStats.LastRun == nil {
+		t.Fatalf("lastRun: CLS %v, GetFunctionLogs %v", gotStats.LastRun, wantStats.LastRun)
+	}
+	last, _ := time.Parse(time.RFC3339, *gotStats.LastRun)
+	if l := translate.FormatMudbaseTime(last.Truncate(time.Second)); l != *wantStats.LastRun {
+		t.Errorf("lastRun %s, GetFunctionLogs says %s", *gotStats.LastRun, *wantStats.LastRun)
+	}
+	gotStats.LastRun = wantStats.LastRun
+	truth := exactMean(s.env, target, q)
+	if gotStats.AvgExecutionTime != truth {
+		t.Errorf("avgExecutionTime %d, the ground truth is %d", gotStats.AvgExecutionTime, truth)
+	}
+	gotStats.AvgExecutionTime = wantStats.AvgExecutionTime
+	if gotStats != wantStats {
+		t.Errorf("stats: CLS %+v, GetFunctionLogs %+v", gotStats, wantStats)
 	}
 }
 

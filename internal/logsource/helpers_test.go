@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,25 +30,37 @@ func TestMain(m *testing.M) {
 // simEnv is the simulator with what these tests build on it.
 type simEnv struct{ *testenv.Simulator }
 
+// startSim is the simulator in-process, for a test inBubble: the budgets'
+// waits and the simulator's work take no time on the bubble's clock,
+// however slow the machine.
 func startSim(t testing.TB, now func() time.Time, fns ...tencentsim.Function) *simEnv {
-	return &simEnv{testenv.StartSimulator(t, now, fns...)}
+	t.Helper()
+	return &simEnv{testenv.NewSimulator(t, now, fns...)}
+}
+
+// inBubble runs test in a synctest bubble, a week after its clock starts:
+// it starts at 2000-01-01, Mudbase's earliest instant, and a simulator's
+// executions a week before the simulator's now.
+func inBubble(t *testing.T, test func(t *testing.T)) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(8 * 24 * time.Hour)
+		test(t)
+	})
 }
 
 // caller is the simulator's account through the whole chain, with budgets
 // of rate per second (GetFunctionLogs's; the simulator keeps Tencent's 5
-// unless told otherwise) and a wait long enough for a busy test machine.
+// unless told otherwise).
 func (e *simEnv) caller(t testing.TB, rate int) *countingCaller {
 	t.Helper()
 	t.Setenv("LOGSOURCE_SECRET_ID", testenv.SecretID)
 	t.Setenv("LOGSOURCE_SECRET_KEY", testenv.SecretKey)
 	a := upstream.NewAccounts(upstream.Options{
-		// A generous timeout: the simulator rebuilds a window's records for
-		// each CLS query, which under -race on a busy 2-core machine takes
-		// seconds.
-		Upstream: upstream.Config{Endpoint: e.Host, CLSEndpoint: e.Host, Scheme: "http", Timeout: time.Minute,
+		Upstream: upstream.Config{Endpoint: e.Host, CLSEndpoint: e.Host, Scheme: "http", Timeout: upstream.DefaultTimeout,
 			Breaker: upstream.BreakerConfig{Failures: 1000, OpenFor: time.Second}},
 		Budget:     budget.Config{RequestsPerSecond: rate, Margin: 100 * time.Millisecond, MaxWait: time.Minute, Backoff: time.Second},
 		Registerer: prometheus.NewRegistry(),
+		Transport:  testenv.HandlerTransport{Handler: e},
 	})
 	c, err := a.Caller("p", "ap-guangzhou", upstream.CredentialsConfig{SecretIDEnv: "LOGSOURCE_SECRET_ID", SecretKeyEnv: "LOGSOURCE_SECRET_KEY"})
 	if err != nil {

@@ -10,6 +10,10 @@ import (
 
 // The LogSource answers match the simulator's own ground truth.
 func TestGetFunctionLogsSourceMatchesGroundTruth(t *testing.T) {
+	inBubble(t, testGetFunctionLogsSourceMatchesGroundTruth)
+}
+
+func testGetFunctionLogsSourceMatchesGroundTruth(t *testing.T) {
 	frozen := time.Now()
 	env := startSim(t, func() time.Time { return frozen })
 	src := NewGetFunctionLogs(env.caller(t, 5), env.Location)
