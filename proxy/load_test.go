@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/tencentsim"
@@ -15,32 +16,21 @@ import (
 
 // 200 distinct concurrent requests: the upstream never sees more than 5
 // calls in a sliding second, never answers RequestLimitExceeded, and every
-// client gets its logs or a 429 with Retry-After.
+// client gets its logs or a 429 with Retry-After, some of each. In-process,
+// on a synctest bubble's clock: the budget's rate and maxWait, not the
+// machine's speed, decide who is served.
 func TestBudgetHoldsUnderDistinctLoad(t *testing.T) {
-	env := startProxy(t, nil)
+	synctest.Test(t, testBudgetHoldsUnderDistinctLoad)
+}
+
+func testBudgetHoldsUnderDistinctLoad(t *testing.T) {
+	env := startProxyOn(t, simulateInBubble(t, 1), nil, Options{})
 	tok := env.token(t, "usr_morgan_de")
 	window := fixedWindow()
 	statuses := make([]int, 200)
 	var wg sync.WaitGroup
 	for i := range statuses {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, env.url+logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
-			statuses[i] = resp.StatusCode
-			if resp.StatusCode == http.StatusTooManyRequests {
-				if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 {
-					t.Errorf("429 with Retry-After %q", resp.Header.Get("Retry-After"))
-				}
-			}
-		}()
+		wg.Go(func() { statuses[i] = env.getStatus(t, logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, tok) })
 	}
 	wg.Wait()
 	counts := map[int]int{}
@@ -72,12 +62,13 @@ func assertBudgetKept(t *testing.T, truth tencentsim.Truth, counts map[int]int) 
 }
 
 // 500 identical concurrent requests make one page call and the two stats
-// calls, nothing more.
-func TestIdenticalRequestsCollapse(t *testing.T) {
-	// A generous upstream timeout: on a loaded machine 500 clients under
-	// -race can hold the one flight past the usual 2 s, which would fail
-	// every waiter and start a second flight.
-	env := startProxy(t, func(c *Config) { c.Upstream.Timeout = 15 * time.Second })
+// calls, nothing more. In-process, on a synctest bubble's clock: however
+// slowly 500 clients are served, the one flight takes the injected latency
+// and no more, inside the upstream timeout.
+func TestIdenticalRequestsCollapse(t *testing.T) { synctest.Test(t, testIdenticalRequestsCollapse) }
+
+func testIdenticalRequestsCollapse(t *testing.T) {
+	env := startProxyOn(t, simulateInBubble(t, 1), nil, Options{})
 	// Slow the upstream so every request arrives while the flight is out.
 	env.sim.SetFaults(tencentsim.Faults{Latency: 300 * time.Millisecond})
 	tok := env.token(t, "usr_morgan_de")
@@ -86,21 +77,12 @@ func TestIdenticalRequestsCollapse(t *testing.T) {
 	var mu sync.Mutex
 	statuses := map[int]int{}
 	for range 500 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, env.url+path, nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
+		wg.Go(func() {
+			s := env.getStatus(t, path, tok)
 			mu.Lock()
-			statuses[resp.StatusCode]++
+			statuses[s]++
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	if statuses[200] != 500 {
@@ -112,9 +94,14 @@ func TestIdenticalRequestsCollapse(t *testing.T) {
 }
 
 // A client that hangs up does not fail the others waiting on the same
-// flight.
+// flight. On a synctest bubble's clock: the second client comes while the
+// first waits, and the first hangs up while the flight is out.
 func TestFlightSurvivesCallerHangingUp(t *testing.T) {
-	env := startProxy(t, nil)
+	synctest.Test(t, testFlightSurvivesCallerHangingUp)
+}
+
+func testFlightSurvivesCallerHangingUp(t *testing.T) {
+	env := startProxyOn(t, simulateInBubble(t, 1), nil, Options{})
 	env.sim.SetFaults(tencentsim.Faults{Latency: 300 * time.Millisecond})
 	tok := env.token(t, "usr_morgan_de")
 	path := logsPath + "?" + fixedWindow()
@@ -123,7 +110,7 @@ func TestFlightSurvivesCallerHangingUp(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, env.url+path, nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	go func() {
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		if resp, err := env.client.Do(req); err == nil {
 			resp.Body.Close()
 		}
 	}()
