@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -64,27 +64,18 @@ func TestAdminEndpoints(t *testing.T) {
 
 // Incoming requests and the upstream calls they cause are one trace, the
 // server span named after the route, and both sides use the stable HTTP
-// semantic conventions' attribute names (otelhttp on both).
-func TestTracing(t *testing.T) {
+// semantic conventions' attribute names (otelhttp on both). In-process, in
+// a synctest bubble: the in-process transport answers once the handler
+// has returned, so the server span has ended by then.
+func TestTracing(t *testing.T) { synctest.Test(t, testTracing) }
+
+func testTracing(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
-	env := startProxyWith(t, nil, Options{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))})
+	env := startProxyOn(t, simulateInBubble(t, 1), nil, Options{TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))})
 	if r := env.get(t, logsPath, env.token(t, "usr_morgan_de")); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	env.get(t, "/api/functions/projects/"+testProject+"/nothing/here", "")
-	// The answer is written in one piece, so the client can have all of it
-	// before the handler ends the server span: wait for the spans.
-	servers := func() (out []tracetest.SpanStub) {
-		for _, s := range exp.GetSpans() {
-			if s.SpanKind == trace.SpanKindServer {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	for deadline := time.Now().Add(5 * time.Second); len(servers()) < 2 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
-	}
 	attrs := func(s tracetest.SpanStub) map[attribute.Key]attribute.Value {
 		m := map[attribute.Key]attribute.Value{}
 		for _, kv := range s.Attributes {
@@ -203,9 +194,16 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 }
 
 // Shutdown lets a request in flight finish, and readiness fails first.
+// The request's upstream call is held until shutdown has begun, so that
+// it is in flight then whatever the machine's speed.
 func TestGracefulShutdown(t *testing.T) {
-	env := startProxy(t, nil)
-	env.sim.SetFaults(tencentsim.Faults{Latency: 300 * time.Millisecond})
+	called, release := make(chan struct{}, 1), make(chan struct{})
+	env := startProxyWith(t, nil, Options{Transport: heldTransport{next: http.DefaultTransport, called: called, release: release}})
+	draining := make(chan struct{})
+	env.proxy.drainWait = func(d time.Duration) <-chan time.Time {
+		close(draining)
+		return time.After(d)
+	}
 	base, stop := serveUntil(t, env)
 
 	req, _ := http.NewRequest(http.MethodGet, base+logsPath, nil)
@@ -222,9 +220,14 @@ func TestGracefulShutdown(t *testing.T) {
 		resp.Body.Close()
 		result <- resp.StatusCode
 	}()
-	time.Sleep(100 * time.Millisecond) // the request is waiting on the upstream
+	<-called // the request is waiting on the upstream
 	served := make(chan error, 1)
 	go func() { served <- stop() }()
+	<-draining
+	if code, _ := scrape(t, env.proxy.AdminHandler(), "/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz while draining: %d", code)
+	}
+	close(release)
 	if code := <-result; code != 200 {
 		t.Errorf("the in-flight request got %d", code)
 	}
@@ -234,6 +237,22 @@ func TestGracefulShutdown(t *testing.T) {
 	if code, _ := scrape(t, env.proxy.AdminHandler(), "/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("readyz after shutdown: %d", code)
 	}
+}
+
+// heldTransport tells called of each upstream call, and holds it until
+// release is closed.
+type heldTransport struct {
+	next            http.RoundTripper
+	called, release chan struct{}
+}
+
+func (h heldTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	select {
+	case h.called <- struct{}{}:
+	default:
+	}
+	<-h.release
+	return h.next.RoundTrip(r)
 }
 
 // promtool accepts the proxy's metrics.

@@ -259,7 +259,7 @@ func TestSlowLorisIsCutOff(t *testing.T) {
 			case <-stop:
 				finished <- i
 				return
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond): // a client on a real socket, whose header timeout runs on the wall clock
 			}
 			if _, err := conn.Write([]byte{request[i]}); err != nil {
 				finished <- i

@@ -93,7 +93,7 @@ func TestRedisRequestLimitStormIsNotRetried(t *testing.T) {
 				wantRetryAfter(t, r)
 			})
 		}
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond) // waves on the wall clock: the shared budget's pause lives in a real redis-server
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -165,7 +165,12 @@ func TestRedisReplicasShareTheCache(t *testing.T) {
 // logged once.
 func TestRedisCrashMidRun(t *testing.T) {
 	r := testenv.StartRedis(t)
-	sim, pair := redisPair(t, r, func(cfg *Config) { cfg.Upstream.Timeout = 500 * time.Millisecond })
+	// The usual upstream timeout, which a slow machine's simulator stays
+	// within: a replica serves locally once Redis's grants have aged out,
+	// lease (the timeout and a second) and window (a second) after the
+	// loss, so Redis stays down longer than that.
+	sim, pair := redisPair(t, r, nil)
+	const down = 5 * time.Second
 	tok := pair[0].token(t, "usr_morgan_de")
 	window := fixedWindow()
 	var next atomic.Int64
@@ -173,7 +178,7 @@ func TestRedisCrashMidRun(t *testing.T) {
 	statuses := map[int]int{}
 	var okAfterKill atomic.Int64
 	var killed atomic.Bool
-	stop := time.Now().Add(6 * time.Second)
+	stop := time.Now().Add(time.Second + down + 2500*time.Millisecond)
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {
@@ -185,14 +190,14 @@ func TestRedisCrashMidRun(t *testing.T) {
 				if s == 200 && killed.Load() {
 					okAfterKill.Add(1)
 				}
-				time.Sleep(20 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond) // a client's pace; Redis and its leases keep the wall clock's time
 			}
 		})
 	}
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // a real redis-server and its leases run on the wall clock
 	r.Kill()
 	killed.Store(true)
-	time.Sleep(2500 * time.Millisecond)
+	time.Sleep(down) // a real redis-server and its leases run on the wall clock
 	r.Start()
 	wg.Wait()
 
@@ -277,7 +282,7 @@ func TestRedisHangs(t *testing.T) {
 	if err := r.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(redisstore.ProbeInterval)
+	time.Sleep(redisstore.ProbeInterval) // the store probes a real redis-server on the wall clock
 	if s := pair[0].getStatus(t, logsPath+"?limit=1&offset=100"+window, tok); s != 200 && s != 429 {
 		t.Errorf("after Redis answered again: %d", s)
 	}

@@ -46,7 +46,9 @@ func TestRedisReplicasRefreshAKeyOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// Both replicas queued a refresh; wait for both to end.
+	// Both replicas queued a refresh; wait for both to end. A poll, with a
+	// guard against a hang (not a measure): the refreshes claim their key
+	// in a real redis-server, outside any synctest bubble.
 	const ok = `mudscf_cache_refreshes_total{result="ok"}`
 	for deadline := time.Now().Add(30 * time.Second); metric(t, pair[0], ok)+metric(t, pair[1], ok) < 2; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
