@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -30,15 +31,28 @@ const (
 )
 
 // stack is a simulator with finite functions, the proxy in front of it,
-// and an exporter configuration pointing at the proxy.
+// and an exporter configuration pointing at the proxy, all in-process for
+// a test inside a synctest bubble (inStack): rounds, outages and the
+// functions' runs are on the bubble's clock, and the simulator's and the
+// proxy's work takes none of it, however slow the machine.
 type stack struct {
 	sim     *tencentsim.Simulator
-	proxy   *httptest.Server
+	proxy   http.Handler
 	fns     []tencentsim.Function
 	ids     []string
 	cfg     Config
 	origin  time.Time
 	stopsAt time.Time
+}
+
+// inStack runs test in a synctest bubble, a week after its clock starts:
+// it starts at 2000-01-01, Mudbase's earliest instant, before which no
+// window may begin.
+func inStack(t *testing.T, test func(t *testing.T)) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(7 * 24 * time.Hour)
+		test(t)
+	})
 }
 
 // newStack runs functions at the given rates that stop after run.
@@ -64,14 +78,12 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 		t.Fatal(err)
 	}
 	st.sim = sim
-	simSrv := httptest.NewServer(sim)
-	t.Cleanup(simSrv.Close)
 
 	t.Setenv("EXPORTER_TEST_JWT", testJWTSecret)
 	t.Setenv("EXPORTER_TEST_ID", testSecretID)
 	t.Setenv("EXPORTER_TEST_KEY", testSecretKey)
 	pcfg := proxy.Config{
-		Upstream: upstream.Config{Endpoint: strings.TrimPrefix(simSrv.URL, "http://"), Scheme: "http", Timeout: 2 * time.Second},
+		Upstream: upstream.Config{Endpoint: testenv.InProcessHost, Scheme: "http", Timeout: 2 * time.Second},
 		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "EXPORTER_TEST_JWT"},
 		Projects: map[string]proxy.ProjectConfig{testProject: {
 			Region:      "ap-guangzhou",
@@ -85,14 +97,13 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	p, err := proxy.New(ctx, pcfg, proxy.Options{})
+	p, err := proxy.New(ctx, pcfg, proxy.Options{Transport: testenv.HandlerTransport{Handler: sim}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.proxy = httptest.NewServer(p.Handler())
-	t.Cleanup(st.proxy.Close)
+	st.proxy = p.Handler()
 
-	st.cfg.Endpoint = st.proxy.URL
+	st.cfg.Endpoint = "http://mudscf.test"
 	st.cfg.Auth = AuthConfig{JWTSecretEnv: "EXPORTER_TEST_JWT"}
 	st.cfg.Overlap = 5 * time.Second // longer than the 1 s timeout of every function
 	st.cfg.StatsEvery = time.Hour
@@ -101,10 +112,24 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	if err := st.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	// Below Validate's 1 s floor, which keeps operators out of a busy
-	// loop; these tests run against a real clock and want rounds quickly.
-	st.cfg.Interval = 300 * time.Millisecond
+	// Validate's floor: several rounds in the functions' few seconds of
+	// life. (Below it, a round that ends within the second after its
+	// window's end finds a backlog, and on a bubble's clock, which stands
+	// still while the exporter works, it would find one forever.)
+	st.cfg.Interval = time.Second
 	return st
+}
+
+// exporter is an exporter of the stack's configuration, reaching its proxy
+// in-process.
+func (s *stack) exporter(t *testing.T, opts Options) *Exporter {
+	t.Helper()
+	opts.Transport = testenv.HandlerTransport{Handler: s.proxy}
+	e, err := New(s.cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // truth is the simulator's count of the function's executions.
@@ -163,24 +188,22 @@ func (s *stack) assertExact(t *testing.T, e *Exporter) {
 	}
 }
 
-func TestCountsMatchGroundTruth(t *testing.T) {
+func TestCountsMatchGroundTruth(t *testing.T) { inStack(t, testCountsMatchGroundTruth) }
+
+func testCountsMatchGroundTruth(t *testing.T) {
 	s := newStack(t, 4*time.Second, 12, 3)
-	e, err := New(s.cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := s.exporter(t, Options{})
 	s.runUntil(t, e, 30*time.Second)
 	s.assertExact(t, e)
 }
 
 // A restart mid-run neither drops nor re-counts: the second exporter
 // continues the first one's counters from the checkpoint.
-func TestCountsSurviveRestart(t *testing.T) {
+func TestCountsSurviveRestart(t *testing.T) { inStack(t, testCountsSurviveRestart) }
+
+func testCountsSurviveRestart(t *testing.T) {
 	s := newStack(t, 5*time.Second, 12, 3)
-	first, err := New(s.cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := s.exporter(t, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	if err := first.Run(ctx); err != nil {
 		t.Fatal(err)
@@ -191,10 +214,7 @@ func TestCountsSurviveRestart(t *testing.T) {
 		t.Fatal("the first exporter counted nothing before its restart")
 	}
 
-	second, err := New(s.cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := s.exporter(t, Options{})
 	if got := counted(second, s.ids[0]); got != before {
 		t.Fatalf("after the restart the counter starts at %v, want %v", got, before)
 	}
@@ -205,12 +225,11 @@ func TestCountsSurviveRestart(t *testing.T) {
 // The simulator failing for twice the overlap, through the proxy, is
 // caught up afterwards. (TestCatchUpAfterLongOutage has half an hour
 // against a fake clock.)
-func TestCountsCatchUpAfterOutage(t *testing.T) {
+func TestCountsCatchUpAfterOutage(t *testing.T) { inStack(t, testCountsCatchUpAfterOutage) }
+
+func testCountsCatchUpAfterOutage(t *testing.T) {
 	s := newStack(t, 14*time.Second, 6, 2)
-	e, err := New(s.cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := s.exporter(t, Options{})
 	go func() {
 		time.Sleep(2 * time.Second)
 		s.sim.SetFaults(tencentsim.Faults{HTTPStatus: http.StatusBadGateway})
@@ -227,16 +246,15 @@ func TestCountsCatchUpAfterOutage(t *testing.T) {
 // Spans carry each execution's real start, end, status and attributes,
 // and their IDs come from the requestId, so exporting again makes no new
 // span IDs.
-func TestSpans(t *testing.T) {
+func TestSpans(t *testing.T) { inStack(t, testSpans) }
+
+func testSpans(t *testing.T) {
 	s := newStack(t, 2*time.Second, 10)
 	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
 	mem := tracetest.NewInMemoryExporter()
 	processor := sdktrace.NewSimpleSpanProcessor(mem)
 	s.cfg.Checkpoint = ""
-	e, err := New(s.cfg, Options{SpanProcessor: processor})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := s.exporter(t, Options{SpanProcessor: processor})
 	e.Round(context.Background())
 	spans := mem.GetSpans()
 	truth := s.sim.Executions("ap-guangzhou", "default", "fn-a", s.origin.Add(-time.Minute), s.stopsAt)
@@ -308,10 +326,7 @@ func TestSpans(t *testing.T) {
 	if n := len(mem.GetSpans()); n != len(spans) {
 		t.Errorf("re-polling emitted %d more spans", n-len(spans))
 	}
-	fresh, err := New(s.cfg, Options{SpanProcessor: processor})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := s.exporter(t, Options{SpanProcessor: processor})
 	fresh.Round(context.Background())
 	ids := map[string]bool{}
 	for _, sp := range mem.GetSpans() {
@@ -322,23 +337,23 @@ func TestSpans(t *testing.T) {
 	}
 }
 
-// promtool accepts the exporter's metrics.
+// promtool accepts the exporter's metrics: scraped in a bubble, checked
+// outside it (promtool is a process of its own).
 func TestPromtoolAcceptsMetrics(t *testing.T) {
 	testenv.Tool(t, "promtool", "Debian: apt-get install prometheus")
-	s := newStack(t, time.Second, 10)
-	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
-	s.cfg.Checkpoint = ""
-	e, err := New(s.cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Round(context.Background())
-	rec := httptest.NewRecorder()
-	e.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if !strings.Contains(rec.Body.String(), "mudscf_function_executions_total{") {
+	var metrics string
+	inStack(t, func(t *testing.T) {
+		s := newStack(t, time.Second, 10)
+		time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
+		s.cfg.Checkpoint = ""
+		e := s.exporter(t, Options{})
+		e.Round(context.Background())
+		metrics = scrape(t, e)
+	})
+	if !strings.Contains(metrics, "mudscf_function_executions_total{") {
 		t.Fatal("no execution metrics to check")
 	}
-	testenv.CheckMetrics(t, rec.Body.String())
+	testenv.CheckMetrics(t, metrics)
 }
 
 // Against an endpoint whose executions carry no requestId, the same record
