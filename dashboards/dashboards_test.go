@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -326,12 +325,14 @@ scrape_configs:
 		r, err := query(api, `count(up == 1) == 2 and count(mudscf_function_executions_total) > 0 and count(mudscf_http_requests_total) > 0`)
 		return err == nil && len(r) > 0
 	}
+	// A poll: Prometheus scrapes and evaluates on its own clock, in a
+	// process of its own.
 	for deadline := time.Now().Add(60 * time.Second); !ready(); time.Sleep(500 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("Prometheus did not see both targets and exported executions within 60s")
 		}
 	}
-	time.Sleep(5 * time.Second) // a few more scrapes, so rates have samples
+	time.Sleep(5 * time.Second) // a few more scrapes, so rates have samples: Prometheus scrapes on the wall clock
 
 	type check struct{ file, what, expr, emptyOK string }
 	var checks []check
@@ -411,10 +412,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-type process struct {
-	mu  sync.Mutex
-	out strings.Builder
-}
+type process struct{ out testenv.SyncBuffer }
 
 // start runs a command until the test ends, collecting its stdout.
 func start(t *testing.T, name string, args ...string) *process {
@@ -436,9 +434,7 @@ func start(t *testing.T, name string, args ...string) *process {
 		defer close(done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			p.mu.Lock()
-			p.out.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
+			p.out.Write([]byte(sc.Text() + "\n"))
 		}
 	}()
 	t.Cleanup(func() {
@@ -451,14 +447,5 @@ func start(t *testing.T, name string, args ...string) *process {
 
 func (p *process) waitFor(t *testing.T, re *regexp.Regexp) []string {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		p.mu.Lock()
-		m := re.FindStringSubmatch(p.out.String())
-		p.mu.Unlock()
-		if m != nil {
-			return m
-		}
-	}
-	t.Fatalf("no %s in the output", re)
-	return nil
+	return p.out.WaitFor(t, re)
 }

@@ -182,16 +182,17 @@ func TestSecondSignalEndsTheProcess(t *testing.T) {
 		suiteWitness.See("the stderr of the proxy binary", []byte(stderr.String()))
 	})
 	banner := regexp.MustCompile(`metrics and health on (http://\S+)`)
-	var m []string
-	for deadline := time.Now().Add(30 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		m = banner.FindStringSubmatch(stdout.String())
-	}
-	if m == nil {
-		t.Fatalf("no banner: %q %q", stdout.String(), stderr.String())
-	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the proxy's stderr: %q", stderr.String())
+		}
+	})
+	m := stdout.WaitFor(t, banner)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	// A poll of a process of its own, which handles the signal in its
+	// own time.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		resp, err := http.Get(m[1] + "/readyz")
 		if err != nil {

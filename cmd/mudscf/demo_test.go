@@ -45,13 +45,7 @@ func startSubcommand(t *testing.T, want *regexp.Regexp, args ...string) []string
 		suiteWitness.See("the stdout of "+args[0], []byte(out))
 		suiteWitness.See("the stderr of "+args[0], []byte(stderr.String()))
 	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := want.FindStringSubmatch(stdout.String()); m != nil {
-			return m
-		}
-	}
-	t.Fatalf("%v printed no %s: %q", args, want, stdout.String())
-	return nil
+	return stdout.WaitFor(t, want)
 }
 
 // The README's first command: the demo prints a curl per project that
@@ -88,7 +82,8 @@ func TestDemoCurlWorks(t *testing.T) {
 		t.Errorf("the GetFunctionLogs project shows %v, the CLS project %v", ids[0], ids[1])
 	}
 
-	// The exporter in the same process polls through the proxy.
+	// The exporter in the same process polls through the proxy, on its
+	// own interval of the wall clock (real listeners, no bubble): a poll.
 	var metrics string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		resp, err := http.Get(exporterMetrics)

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
@@ -102,20 +101,14 @@ func TestRunRejectsBadInvocations(t *testing.T) {
 // The simulate subcommand serves until its context ends, then exits 0.
 func TestSimulateServesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // when the test fails before its own cancel
 	var stdout testenv.SyncBuffer
-	done := make(chan int)
+	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"simulate", "--addr", "127.0.0.1:0"}, &stdout, io.Discard, testLogger("run"))
 	}()
 	addr := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
-	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		m = addr.FindStringSubmatch(stdout.String())
-	}
-	if m == nil {
-		cancel()
-		t.Fatalf("no address printed: %q", stdout.String())
-	}
+	m := stdout.WaitFor(t, addr)
 	resp, err := http.Get("http://" + m[1] + "/_sim/healthz")
 	if err != nil {
 		t.Fatal(err)

@@ -103,6 +103,8 @@ func TestOTLPExportOverTheWire(t *testing.T) {
 
 	functions := map[string]received{}
 	var proxySpans int
+	// A poll: the demo's batch span processors export on their own
+	// schedule of the wall clock, to a receiver on a real socket.
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		proxySpans = 0
 		for _, r := range rcv.resources() {
