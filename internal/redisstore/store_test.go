@@ -101,7 +101,7 @@ func TestRedisCrashIsOneLossAndOneReturn(t *testing.T) {
 				if s.Up() {
 					plain(s)
 				}
-				time.Sleep(time.Millisecond)
+				time.Sleep(time.Millisecond) // a replica's pace of requests to a real redis-server
 			}
 		})
 	}
@@ -115,10 +115,10 @@ func TestRedisCrashIsOneLossAndOneReturn(t *testing.T) {
 	// probes, once a second too.
 	mainPool := time.Now()
 	burst(2*s.Client().Options().PoolSize, plain, s)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // go-redis's pools redial once a second on the wall clock: stagger them
 	pipelinePool := time.Now()
 	burst(2*redis.DefaultPipelinePoolSize, pipelined, s)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // as above
 	burst(2*s.Client().Options().PoolSize, plain, s)
 	if s.Up() {
 		t.Fatal("up after Redis was killed and every operation failed")
@@ -128,7 +128,7 @@ func TestRedisCrashIsOneLossAndOneReturn(t *testing.T) {
 	// back while the main pool still hands out "connection refused". Only
 	// whether the old code failed depends on this timing: one loss and one
 	// return must hold whatever it is.
-	time.Sleep(time.Until(mainPool.Add(2*time.Second + 50*time.Millisecond)))
+	time.Sleep(time.Until(mainPool.Add(2*time.Second + 50*time.Millisecond))) // just after the main pool's wall-clock redial
 	r.Start()
 	t.Logf("main pool saturated %s, pipeline pool %s, Redis back %s", mainPool.Format("05.000"), pipelinePool.Format("05.000"), time.Now().Format("05.000"))
 
@@ -138,9 +138,9 @@ func TestRedisCrashIsOneLossAndOneReturn(t *testing.T) {
 		if s.Up() {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // a poll: the store finds a real redis-server back on its own clock
 	}
-	time.Sleep(2 * ProbeInterval)
+	time.Sleep(2 * ProbeInterval) // longer than go-redis remembers a dial error, on the wall clock
 	stop.Store(true)
 	wg.Wait()
 	if losses, returns := log.count(lossLine), log.count(returnLine); losses != 1 || returns != 1 || !s.Up() {

@@ -64,7 +64,7 @@ func testNeverExceeded(t *testing.T, c concurrencyConformance) {
 			n := live.Add(1)
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
-			time.Sleep(time.Duration(10+i%4*10) * time.Millisecond)
+			time.Sleep(time.Duration(10+i%4*10) * time.Millisecond) // the call in flight; on Redis, on the wall clock
 			live.Add(-1)
 			g.Done(time.Now())
 			served.Add(1)
@@ -175,13 +175,13 @@ func testConcurrencyInteractiveFirst(t *testing.T, c concurrencyConformance) {
 			return
 		}
 		order <- name
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // the call in flight; on Redis, on the wall clock
 		g.Done(time.Now())
 	}
 	wg.Go(func() { acquire("background", Background) })
-	time.Sleep(20 * time.Millisecond)
+	waitQueued(l, 1)
 	wg.Go(func() { acquire("interactive", Interactive) })
-	time.Sleep(20 * time.Millisecond)
+	waitQueued(l, 2)
 	held.Done(time.Now())
 	wg.Wait()
 	if first, second := <-order, <-order; first != "interactive" || second != "background" {

@@ -3,6 +3,7 @@ package budget
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -131,10 +132,10 @@ func testInFlightHoldsSlot(t *testing.T, c conformance) {
 	} else if !errors.As(err, &refused) && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v while the first call was in flight", err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // the call in flight; on the shared budget, on Redis's clock, the wall's
 	done := time.Now()
 	slow.Done(done)
-	time.Sleep(window / 2) // a caller finding the queue empty, inside the window
+	time.Sleep(window / 2) // a caller finding the queue empty, inside the window (the wall clock's on Redis)
 	g, _, err := l.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -197,15 +198,38 @@ func testInteractiveFirst(t *testing.T, c conformance) {
 		g.Done(time.Now())
 	}
 	wg.Go(func() { acquire("background", Background) })
-	time.Sleep(20 * time.Millisecond) // queued first...
+	waitQueued(l, 1) // queued first...
 	wg.Go(func() { acquire("interactive", Interactive) })
-	time.Sleep(20 * time.Millisecond)
+	waitQueued(l, 2)
 	held[0].Done(time.Now()) // ...one slot frees
 	first := <-order
 	held[1].Done(time.Now())
 	wg.Wait()
 	if second := <-order; first != "interactive" || second != "background" {
 		t.Errorf("grant order %s, %s: the interactive waiter should go first", first, second)
+	}
+}
+
+// queued is how many callers wait on a limiter's queue.
+func (q *localQueue) queued() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.waiters.len()
+}
+
+func (q *redisQueue) queued() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.waiters.len()
+}
+
+// waitQueued returns once n callers wait on l, so that callers the test
+// starts one after another queue in that order however slow the machine.
+// A yield, not a wait on any clock: in a bubble the callers queue without
+// time passing, and on Redis the queue is this replica's own.
+func waitQueued(l Limiter, n int) {
+	for l.(interface{ queued() int }).queued() < n {
+		runtime.Gosched()
 	}
 }
 

@@ -57,7 +57,7 @@ func checkGaveUpHoldsNothing(t *testing.T, l Limiter) {
 		t.Fatal(err)
 	}
 	impatient, cancel := context.WithCancel(context.Background())
-	defer time.AfterFunc(20*time.Millisecond, cancel).Stop()
+	defer time.AfterFunc(20*time.Millisecond, cancel).Stop() // the bubble's clock for local limiters, the wall's on Redis (cancelled early, the caller fails all the same)
 	if _, _, err := l.Acquire(impatient, Interactive); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want the caller's own cancellation", err)
 	}

@@ -90,7 +90,7 @@ func TestRedisBudgetAcrossReplicas(t *testing.T) {
 				return
 			}
 			c := call{granted: time.Now()}
-			time.Sleep(time.Duration(i%4) * 5 * time.Millisecond) // in flight
+			time.Sleep(time.Duration(i%4) * 5 * time.Millisecond) // in flight, on the wall clock: Redis's TIME is the budget's clock
 			c.done = time.Now()
 			g.Done(c.done)
 			mu.Lock()
@@ -223,7 +223,7 @@ func TestRedisBudgetProbesAfterPause(t *testing.T) {
 	probe := next()
 	// Every other waiter has had many polls (one per redisPoll) in which
 	// to find a slot; a grant now would be a second call in flight.
-	time.Sleep(8 * redisPoll)
+	time.Sleep(8 * redisPoll) // the waiters poll a real redis-server on the wall clock (a slow machine polls less: it can hide a breach, never invent one)
 	if n := len(grants); n != 0 {
 		t.Fatalf("%d more grants while the probe was in flight, want none", n)
 	}
@@ -313,6 +313,7 @@ func TestRedisBudgetTransitions(t *testing.T) {
 	}
 
 	r.Start() // empty: the calls it had granted are forgotten
+	// The store probes a real redis-server on the wall clock.
 	time.Sleep(redisstore.ProbeInterval)
 	b.maxWait = 100 * time.Millisecond
 	_, _, err = b.Acquire(context.Background(), Interactive)
