@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -20,7 +21,7 @@ func TestExecutionsWithoutBilledDurationCostNothing(t *testing.T) {
 		}}
 	cfg := fakeConfig(t, "f")
 	cfg.Functions[0].MemorySizeMB = 1024
-	e, err := New(cfg, Options{Transport: inMemory{fake}})
+	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 	if err != nil {
 		t.Fatal(err)
 	}

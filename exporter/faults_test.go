@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -28,7 +29,7 @@ func TestInvalidFieldsAreClampedLoggedAndCheckpointed(t *testing.T) {
 	cfg.Functions[0].MemorySizeMB = 1024
 	for restart := range 2 {
 		logger, logs := bufferLogger()
-		e, err := New(cfg, Options{Logger: logger, Transport: inMemory{fake}})
+		e, err := New(cfg, Options{Logger: logger, Transport: testenv.HandlerTransport{Handler: fake}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +90,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 						t.Errorf("New panicked: %v", p)
 					}
 				}()
-				_, err = New(cfg, Options{Transport: inMemory{&fakeLogs{}}})
+				_, err = New(cfg, Options{Transport: testenv.HandlerTransport{Handler: &fakeLogs{}}})
 			}()
 			if err == nil || !strings.HasPrefix(err.Error(), "unreadable checkpoint "+cfg.Checkpoint) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("got %v, want one line starting %q", err, "unreadable checkpoint "+cfg.Checkpoint)
@@ -113,7 +114,7 @@ func TestRefusesUnwritableCheckpoint(t *testing.T) {
 	} {
 		cfg := fakeConfig(t, "f")
 		cfg.Checkpoint = path
-		if _, err := New(cfg, Options{Transport: inMemory{&fakeLogs{}}}); err == nil || !strings.Contains(err.Error(), path) {
+		if _, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: &fakeLogs{}}}); err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: New returned %v, want an error naming %s", name, err, path)
 		}
 	}
@@ -129,7 +130,7 @@ func TestCheckpointSaveFailureFailsReadiness(t *testing.T) {
 	cfg := fakeConfig(t, "f")
 	cfg.Checkpoint = filepath.Join(dir, "checkpoint.json")
 	fake := &fakeLogs{first: time.Now().Add(-5 * time.Second), every: time.Second, n: 2}
-	e, err := New(cfg, Options{Transport: inMemory{fake}})
+	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +185,7 @@ func TestMissingAuthFailsAtStart(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := New(cfg, Options{Transport: inMemory{&fakeLogs{}}}); err == nil || !strings.Contains(err.Error(), "auth") {
+		if _, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: &fakeLogs{}}}); err == nil || !strings.Contains(err.Error(), "auth") {
 			t.Errorf("%s: New returned %v, want an auth error", name, err)
 		}
 	}
@@ -209,7 +210,7 @@ func TestCheckpointBeforeOutcomes(t *testing.T) {
 	if err := os.WriteFile(cfg.Checkpoint, []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cfg, Options{Transport: inMemory{&fakeLogs{}}})
+	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: &fakeLogs{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -136,16 +136,6 @@ func (f *fakeLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(translate.NewLogsResponse(page, translate.Stats{TotalExecutions: int64(len(in))}))
 }
 
-// inMemory serves requests with a handler in this goroutine, so that
-// synctest sees no network I/O.
-type inMemory struct{ h http.Handler }
-
-func (t inMemory) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
-}
-
 // fakeConfig is a validated configuration for functions a, b, … against an
 // in-memory endpoint, authenticated by a token variable.
 func fakeConfig(t *testing.T, functions ...string) Config {

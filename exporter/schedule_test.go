@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/testenv"
 )
 
 // runFor runs e in the bubble for d of fake time, then stops it.
@@ -64,7 +66,7 @@ func TestThrottlingBacksOff(t *testing.T) {
 				start := time.Now()
 				fake := &fakeLogs{first: start, every: time.Second}
 				fake.setStatus(http.StatusTooManyRequests, c.retryAfter)
-				e, err := New(cfg, Options{Transport: inMemory{fake}})
+				e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,7 +97,7 @@ func TestThrottlingResetsAfterSuccess(t *testing.T) {
 			}
 			return http.StatusTooManyRequests, "1"
 		}}
-		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +120,7 @@ func TestRoundsEveryIntervalRotating(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		fake := &fakeLogs{first: start.Add(-time.Minute), every: 3 * time.Second, n: 1000, latency: time.Second}
-		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +152,7 @@ func TestBacklogIsReadWithoutWaiting(t *testing.T) {
 		start := time.Now()
 		// 250 executions: 25 pages of 10, three turns of at most 10.
 		fake := &fakeLogs{first: start.Add(-251 * time.Second), every: time.Second, n: 250}
-		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +180,7 @@ func TestCursorAgeGrowsDuringOutage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		fake := &fakeLogs{first: start.Add(-30 * time.Second), every: time.Second, n: 30}
-		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +234,7 @@ func TestExactlyOnceAcrossClockStepBack(t *testing.T) {
 				fake := &fakeLogs{first: time.Now().Add(-time.Minute), every: 2 * time.Second, n: 1 << 20}
 				var skew atomic.Int64
 				skew.Store(int64(time.Hour))
-				opts := Options{Transport: inMemory{fake}, Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }}
+				opts := Options{Transport: testenv.HandlerTransport{Handler: fake}, Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }}
 				e, err := New(cfg, opts)
 				if err != nil {
 					t.Fatal(err)
@@ -280,7 +282,7 @@ func TestRefusedScanIsRebuilt(t *testing.T) {
 				}
 				return 0, ""
 			}}
-		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +306,7 @@ func TestCatchUpAfterLongOutage(t *testing.T) {
 	cfg := fakeConfig(t, "a", "b")
 	synctest.Test(t, func(t *testing.T) {
 		fake := &fakeLogs{first: time.Now(), every: 5 * time.Second, n: 1 << 20}
-		e, err := New(cfg, Options{Transport: inMemory{fake}})
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 		if err != nil {
 			t.Fatal(err)
 		}

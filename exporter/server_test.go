@@ -11,7 +11,7 @@ import (
 
 // The metrics server closes a keep-alive connection its scraper left idle.
 func TestServerClosesIdleConnections(t *testing.T) {
-	e, err := New(fakeConfig(t, "a"), Options{Transport: inMemory{&fakeLogs{first: time.Now(), every: time.Second}}})
+	e, err := New(fakeConfig(t, "a"), Options{Transport: testenv.HandlerTransport{Handler: &fakeLogs{first: time.Now(), every: time.Second}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -27,7 +28,7 @@ func TestSpanResourcesPerFunction(t *testing.T) {
 	fake := &fakeLogs{first: time.Now().Add(-20 * time.Second).Truncate(time.Second), every: 2 * time.Second, n: 5}
 	mem := tracetest.NewInMemoryExporter()
 	base := resource.NewSchemaless(attribute.String("deployment.environment.name", "staging"), attribute.String("service.name", "mudscf-exporter"))
-	e, err := New(cfg, Options{Transport: inMemory{fake}, SpanProcessor: sdktrace.NewSimpleSpanProcessor(mem), Resource: base})
+	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}, SpanProcessor: sdktrace.NewSimpleSpanProcessor(mem), Resource: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestOutcomeOf(t *testing.T) {
 func TestSeriesPrecreated(t *testing.T) {
 	cfg := fakeConfig(t, "a", "b")
 	cfg.Functions[0].MemorySizeMB = 128
-	e, err := New(cfg, Options{Transport: inMemory{&fakeLogs{}}})
+	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: &fakeLogs{}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
 )
 
@@ -47,25 +47,12 @@ func (f *fakeTencent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"Response": resp})
 }
 
-// handlerTransport carries calls to a handler in the same process, so that
-// the whole chain, SDK included, runs inside a synctest bubble. Like a real
-// transport it returns when the request's context ends, whether the
-// handler has finished or not.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t.h.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
-	}()
-	select {
-	case <-done:
-		return rec.Result(), nil
-	case <-r.Context().Done():
-		return nil, r.Context().Err()
-	}
+// keepsRunning is h as Tencent runs it: a call whose client gave up runs
+// to its end.
+func keepsRunning(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	})
 }
 
 // testSearch is SearchLog with one concurrent query per topic.
@@ -79,7 +66,7 @@ func testCaller(t *testing.T, h http.Handler, breakerCfg BreakerConfig) *Caller 
 		Upstream:   Config{Endpoint: "tencent.test", CLSEndpoint: "tencent.test", Scheme: "http", Timeout: 10 * time.Second, Breaker: breakerCfg},
 		Budget:     budget.Config{RequestsPerSecond: 5, MaxWait: 30 * time.Second, Backoff: 3 * time.Second},
 		Registerer: prometheus.NewRegistry(),
-		Transport:  handlerTransport{h},
+		Transport:  testenv.HandlerTransport{Handler: keepsRunning(h)},
 	})
 	c, err := a.Caller("p1", "ap-guangzhou", CredentialsConfig{SecretIDEnv: "CHAIN_TEST_ID", SecretKeyEnv: "CHAIN_TEST_KEY"})
 	if err != nil {
