@@ -5,8 +5,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -42,24 +42,28 @@ func (r *Redis) URL() string { return "redis://127.0.0.1:" + r.port + "/0" }
 // Addr is the server's host:port.
 func (r *Redis) Addr() string { return "127.0.0.1:" + r.port }
 
-// Start runs redis-server (again, after Kill) and waits until it answers.
+// Start runs redis-server (again, after Kill) and returns once it accepts
+// connections, as its log says: no poll whose bound a slow machine could
+// pass.
 func (r *Redis) Start() {
 	r.t.Helper()
 	r.cmd = exec.Command("redis-server", "--port", r.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", r.t.TempDir())
+	var log SyncBuffer
+	r.cmd.Stdout = &log
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
+	log.WaitFor(r.t, readyLine)
 	c := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1})
 	defer c.Close()
-	for range 100 {
-		if c.Ping(context.Background()).Err() == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		r.t.Fatalf("redis-server said it was ready, but: %v", err)
 	}
-	r.t.Fatal("redis-server did not answer within 2s")
 }
+
+// readyLine is redis-server's log line once it accepts connections.
+var readyLine = regexp.MustCompile(`(?i)ready to accept connections`)
 
 // Kill is a crash, not a shutdown: SIGKILL, and the data is gone.
 func (r *Redis) Kill() {
