@@ -179,9 +179,9 @@ func testConcurrencyInteractiveFirst(t *testing.T, c concurrencyConformance) {
 		g.Done(time.Now())
 	}
 	wg.Go(func() { acquire("background", Background) })
-	waitQueued(l, 1)
+	waitQueued(l, 1, c.exact)
 	wg.Go(func() { acquire("interactive", Interactive) })
-	waitQueued(l, 2)
+	waitQueued(l, 2, c.exact)
 	held.Done(time.Now())
 	wg.Wait()
 	if first, second := <-order, <-order; first != "interactive" || second != "background" {

@@ -198,9 +198,9 @@ func testInteractiveFirst(t *testing.T, c conformance) {
 		g.Done(time.Now())
 	}
 	wg.Go(func() { acquire("background", Background) })
-	waitQueued(l, 1) // queued first...
+	waitQueued(l, 1, c.exact) // queued first...
 	wg.Go(func() { acquire("interactive", Interactive) })
-	waitQueued(l, 2)
+	waitQueued(l, 2, c.exact)
 	held[0].Done(time.Now()) // ...one slot frees
 	first := <-order
 	held[1].Done(time.Now())
@@ -224,13 +224,21 @@ func (q *redisQueue) queued() int {
 }
 
 // waitQueued returns once n callers wait on l, so that callers the test
-// starts one after another queue in that order however slow the machine.
-// A yield, not a wait on any clock: in a bubble the callers queue without
-// time passing, and on Redis the queue is this replica's own.
-func waitQueued(l Limiter, n int) {
+// starts one after another queue in that order however slow the machine,
+// and have settled into their wait. Queued is seen by yielding, not on any
+// clock. Settled: in a bubble (exact), blocked; on Redis, past the try a
+// waiter may have begun while it was still first, which could take a slot
+// that frees ahead of a later, more urgent waiter (a poll of Redis cannot
+// be atomic with the replica's queue).
+func waitQueued(l Limiter, n int, exact bool) {
 	for l.(interface{ queued() int }).queued() < n {
 		runtime.Gosched()
 	}
+	if exact {
+		synctest.Wait()
+		return
+	}
+	time.Sleep(2 * redisPoll) // a try in flight is one Redis round trip, on the wall clock
 }
 
 func TestLocalConformance(t *testing.T) {
