@@ -62,6 +62,9 @@ func (f *fakeSource) Stats(context.Context, translate.Target, translate.Query) (
 	panic("the fake source serves pages only: ask with stats=false")
 }
 
+// Calls: one call for a page, as a GetFunctionLogs page costs.
+func (f *fakeSource) Calls(translate.Query) (page, stats int) { return 1, 1 }
+
 func (f *fakeSource) failing() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -35,6 +35,9 @@ type bulkySource struct {
 	hold chan struct{}
 }
 
+// Calls: one in-process answer each.
+func (b *bulkySource) Calls(translate.Query) (page, stats int) { return 1, 1 }
+
 func (b *bulkySource) wait(ctx context.Context) {
 	if b.hold != nil && budget.PriorityOf(ctx) == budget.Background {
 		<-b.hold

@@ -43,11 +43,11 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 		clock.Store(base.Add(step).UnixNano())
 		for query, followsClock := range queries {
 			for range 2 { // the second lookup is served by the memo
-				got, err := s.planFor(ctxFor(query), testProject, testFunction, target, s.now())
+				got, err := s.planFor(ctxFor(query), testProject, testFunction, s.projects[testProject], target, s.now())
 				if err != nil {
 					t.Fatalf("%q at +%s: %v", query, step, err)
 				}
-				want, err := s.resolve(ctxFor(query), testProject, target, s.now())
+				want, err := s.resolve(ctxFor(query), testProject, s.projects[testProject], target, s.now())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -61,7 +61,7 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 					t.Fatalf("the memo holds %d plans, over its bound of %d", len(s.plans.plans), s.plans.maxEntries)
 				}
 			}
-			got, _ := s.planFor(ctxFor(query), testProject, testFunction, target, s.now())
+			got, _ := s.planFor(ctxFor(query), testProject, testFunction, s.projects[testProject], target, s.now())
 			if first, seen := firstPageKey[query]; !seen {
 				firstPageKey[query] = got.pageKey
 			} else if first != got.pageKey {
@@ -75,7 +75,7 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 	before := len(s.plans.plans)
 	s.plans.maxEntries = 100
 	for range 2 {
-		if _, err := s.planFor(ctxFor("limit=x"), testProject, testFunction, target, s.now()); err == nil {
+		if _, err := s.planFor(ctxFor("limit=x"), testProject, testFunction, s.projects[testProject], target, s.now()); err == nil {
 			t.Fatal("limit=x was accepted")
 		}
 	}
@@ -83,7 +83,7 @@ func TestPlanMemoMatchesFreshResolution(t *testing.T) {
 		t.Errorf("an invalid query was remembered: %d plans, %d before", len(s.plans.plans), before)
 	}
 	long := "limit=3&pad=" + strings.Repeat("x", maxMemoQuery)
-	if p, err := s.planFor(ctxFor(long), testProject, testFunction, target, s.now()); err != nil || p.q.Limit != 3 {
+	if p, err := s.planFor(ctxFor(long), testProject, testFunction, s.projects[testProject], target, s.now()); err != nil || p.q.Limit != 3 {
 		t.Fatalf("a long valid query: %+v, %v", p, err)
 	}
 	if len(s.plans.plans) != before {

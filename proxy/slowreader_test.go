@@ -92,6 +92,9 @@ func (s pageSource) Stats(context.Context, translate.Target, translate.Query) (t
 	return translate.NewStats(s.page.Total, s.page.Total, 250, s.lastRun), nil
 }
 
+// Calls: one in-process answer each.
+func (s pageSource) Calls(translate.Query) (page, stats int) { return 1, 1 }
+
 // bigPage is a source of n executions of about 700 bytes each, the size
 // of the simulator's records with their log text.
 func bigPage(n int) pageSource {
