@@ -214,13 +214,7 @@ func TestDemoExporterPollsOffTheTerminal(t *testing.T) {
 				suiteWitness.See("the stdout of demo", []byte(regexp.MustCompile(`(?m)^ *JWT secret .*$`).ReplaceAllString(stdout.String(), "")))
 			}()
 			banner := regexp.MustCompile(`proxy metrics +(http://\S+/metrics)(?s:.*)curl -s -H 'Authorization: Bearer ([^']+)' '([^']+)'`)
-			var m []string
-			for deadline := time.Now().Add(10 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-				m = banner.FindStringSubmatch(stdout.String())
-			}
-			if m == nil {
-				t.Fatalf("no banner: %q", stdout.String())
-			}
+			m := stdout.WaitFor(t, banner)
 			req, _ := http.NewRequest(http.MethodGet, m[3], nil)
 			req.Header.Set("Authorization", "Bearer "+m[2])
 			req.Header.Set("X-Request-Id", "the-users-own-request")
@@ -233,6 +227,8 @@ func TestDemoExporterPollsOffTheTerminal(t *testing.T) {
 			// the proxy has answered several polls (it counts a request just
 			// before it logs it: the first polls' lines would be written).
 			polled := regexp.MustCompile(`mudscf_http_requests_total\{[^}]*\} (\d+)`)
+			// A poll: the demo's exporter polls on its own interval of the
+			// wall clock, over real listeners.
 			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 				resp, err := http.Get(m[1])
 				if err != nil {
