@@ -102,7 +102,7 @@ func testUpstreamFault(t *testing.T, src logSource, faults tencentsim.Faults, st
 		if after := src.admitted(t, env); after != before {
 			t.Errorf("%v upstream calls while the breaker was open", after-before)
 		}
-	} else if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="closed"}`); got != 1 {
+	} else if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",api="`+src.api+`",region="ap-guangzhou",state="closed"}`); got != 1 {
 		t.Errorf("%+v opened the breaker: the upstream answered", faults)
 	}
 
@@ -199,7 +199,7 @@ func testBreakerStopsCalling(t *testing.T, src logSource) {
 	if got := src.admitted(t, env); got < float64(calls) || got > float64(failures*src.parallel) {
 		t.Errorf("%v budget slots taken for %d calls of %d pages: refused calls must not spend budget", got, calls, failures)
 	}
-	if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",state="open"}`); got != 1 {
+	if got := metric(t, env, `mudscf_upstream_breaker_state{account="default",api="`+src.api+`",region="ap-guangzhou",state="open"}`); got != 1 {
 		t.Errorf("breaker state open = %v", got)
 	}
 
@@ -226,10 +226,10 @@ func testBreakerStopsCalling(t *testing.T, src logSource) {
 		t.Fatalf("after the probe: %d %s", r.status, r.body)
 	}
 	for series, want := range map[string]float64{
-		`mudscf_upstream_breaker_state{account="default",state="closed"}`:             1,
-		`mudscf_upstream_breaker_state{account="default",state="open"}`:               0,
-		`mudscf_upstream_breaker_transitions_total{account="default",state="open"}`:   2,
-		`mudscf_upstream_breaker_transitions_total{account="default",state="closed"}`: 1,
+		`mudscf_upstream_breaker_state{account="default",api="` + src.api + `",region="ap-guangzhou",state="closed"}`:             1,
+		`mudscf_upstream_breaker_state{account="default",api="` + src.api + `",region="ap-guangzhou",state="open"}`:               0,
+		`mudscf_upstream_breaker_transitions_total{account="default",api="` + src.api + `",region="ap-guangzhou",state="open"}`:   2,
+		`mudscf_upstream_breaker_transitions_total{account="default",api="` + src.api + `",region="ap-guangzhou",state="closed"}`: 1,
 	} {
 		if got := metric(t, env, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
