@@ -82,7 +82,7 @@ func TestConfigParseFull(t *testing.T) {
 	want := Config{
 		Listen: "127.0.0.1:18080", AdminListen: "127.0.0.1:19090", Timezone: "Europe/Berlin",
 		DrainDelay: new(3 * time.Second), ShutdownGrace: 25 * time.Second, WriteTimeout: 45 * time.Second, LogLevel: "debug",
-		Upstream: upstream.Config{Endpoint: "scf.intl.tencentcloudapi.com", CLSEndpoint: upstream.DefaultCLSEndpoint, Scheme: "http", Timeout: 3500 * time.Millisecond,
+		Upstream: upstream.Config{Endpoint: "scf.intl.tencentcloudapi.com", CLSEndpoint: upstream.DefaultCLSEndpoint, Scheme: "http", Timeout: 3500 * time.Millisecond, MaxCallsPerPage: 12,
 			Breaker: upstream.BreakerConfig{Failures: 3, OpenFor: 2 * time.Second}},
 		JWT: jwtauth.Config{
 			Algorithms: []string{"HS256", "RS256", "ES256"}, SecretFile: "/etc/mudscf/jwt-secret",
@@ -128,7 +128,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{
 		Listen: ":8080", AdminListen: ":9090", Timezone: "Asia/Shanghai", DrainDelay: new(DefaultDrainDelay),
 		ShutdownGrace: 10 * time.Second, WriteTimeout: 30 * time.Second, LogLevel: "info",
-		Upstream: upstream.Config{Endpoint: "scf.tencentcloudapi.com", CLSEndpoint: upstream.DefaultCLSEndpoint, Scheme: "https", Timeout: 10 * time.Second,
+		Upstream: upstream.Config{Endpoint: "scf.tencentcloudapi.com", CLSEndpoint: upstream.DefaultCLSEndpoint, Scheme: "https", Timeout: 10 * time.Second, MaxCallsPerPage: 12,
 			Breaker: upstream.BreakerConfig{Failures: 5, OpenFor: 5 * time.Second}},
 		JWT: jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_JWT_SECRET", Leeway: 30 * time.Second,
 			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
