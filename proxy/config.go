@@ -158,8 +158,14 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Cache.StatsTTL, 30*time.Second)
 	setDefault(&c.Cache.StaleMaxAge, 10*time.Minute)
 	// Unset, stale-while-revalidate fits inside staleMaxAge: a minute, or
-	// what is left of staleMaxAge past the longer TTL.
-	setDefault(&c.Cache.StaleWhileRevalidate, min(time.Minute, c.Cache.StaleMaxAge-max(c.Cache.PageTTL, c.Cache.StatsTTL)))
+	// what is left of staleMaxAge past a TTL, whichever is less.
+	swr := time.Minute
+	for _, ttl := range []time.Duration{c.Cache.PageTTL, c.Cache.StatsTTL} {
+		if ttl < c.Cache.StaleMaxAge {
+			swr = min(swr, c.Cache.StaleMaxAge-ttl)
+		}
+	}
+	setDefault(&c.Cache.StaleWhileRevalidate, swr)
 	setDefault(&c.Cache.MaxBytes, 64<<20)
 	c.Budget.ApplyDefaults()
 	for id, p := range c.Projects {
@@ -195,9 +201,6 @@ func (c Config) validate() error {
 	if err := c.JWT.Validate(); err != nil {
 		return yamlconfig.Nest("jwt", err)
 	}
-	if ttl := max(c.Cache.PageTTL, c.Cache.StatsTTL); !c.Cache.DisableStale && c.Cache.StaleMaxAge > 0 && c.Cache.StaleMaxAge <= ttl {
-		return yamlconfig.Errorf("cache.staleMaxAge", "must exceed pageTTL and statsTTL (%s), or no stale answer could ever be served; got %s", ttl, c.Cache.StaleMaxAge)
-	}
 	// In file order.
 	for _, d := range []struct {
 		key string
@@ -212,12 +215,13 @@ func (c Config) validate() error {
 	}
 	// Every stale answer is bounded by staleMaxAge, the revalidating ones
 	// too: a TTL and its stale-while-revalidate past it must fit inside
-	// (staleWhileRevalidate's default does).
+	// (staleWhileRevalidate's default does). A part whose TTL reaches
+	// staleMaxAge is simply never answered stale.
 	for _, ttl := range []struct {
 		key string
 		v   time.Duration
 	}{{"cache.pageTTL", c.Cache.PageTTL}, {"cache.statsTTL", c.Cache.StatsTTL}} {
-		if !c.Cache.DisableStale && ttl.v+c.Cache.StaleWhileRevalidate > c.Cache.StaleMaxAge {
+		if !c.Cache.DisableStale && ttl.v < c.Cache.StaleMaxAge && ttl.v+c.Cache.StaleWhileRevalidate > c.Cache.StaleMaxAge {
 			return yamlconfig.Errorf("cache.staleWhileRevalidate", "%s (%s) plus staleWhileRevalidate (%s) exceeds staleMaxAge (%s), the age no stale answer may pass: lower staleWhileRevalidate to at most %s, or raise staleMaxAge",
 				ttl.key, ttl.v, c.Cache.StaleWhileRevalidate, c.Cache.StaleMaxAge, max(c.Cache.StaleMaxAge-ttl.v, 0))
 		}

@@ -7,16 +7,19 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/jwtauth"
+	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
 )
@@ -30,6 +33,8 @@ type fakeSource struct {
 	err    error // when set, every call fails with it
 	// hold, when set, holds background calls until it is closed.
 	hold chan struct{}
+	// pageCalls is what a page costs (0: 1 call).
+	pageCalls int
 }
 
 type fakeCall struct {
@@ -62,8 +67,9 @@ func (f *fakeSource) Stats(context.Context, translate.Target, translate.Query) (
 	panic("the fake source serves pages only: ask with stats=false")
 }
 
-// Calls: one call for a page, as a GetFunctionLogs page costs.
-func (f *fakeSource) Calls(translate.Query) (page, stats int) { return 1, 1 }
+// Calls: one call for a page, as a GetFunctionLogs page costs, unless
+// pageCalls says otherwise.
+func (f *fakeSource) Calls(translate.Query) (page, stats int) { return max(f.pageCalls, 1), 1 }
 
 func (f *fakeSource) failing() error {
 	f.mu.Lock()
@@ -290,6 +296,61 @@ func TestRefreshesFollowDemand(t *testing.T) {
 		top, bottom := refreshes[0]+refreshes[1]+refreshes[2], refreshes[7]+refreshes[8]+refreshes[9]
 		if refreshes[0] < refreshes[keys-1]+3 || top < bottom+6 {
 			t.Errorf("refreshes by page %v: want the most read pages refreshed most", refreshes)
+		}
+	})
+}
+
+// staleMaxAge bounds every stale answer, revalidating ones included: with
+// the settings (pageTTL 1s, staleMaxAge 3s, staleWhileRevalidate
+// left to its default, which now fits inside), a failing upstream gets
+// answers no older than 3 s, then errors.
+func TestStaleAnswersNeverPassStaleMaxAge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := startFake(t, &fakeSource{}, func(cfg *Config) {
+			cfg.Cache.PageTTL, cfg.Cache.StaleMaxAge = time.Second, 3*time.Second
+		})
+		if got := env.proxy.cfg.Cache.StaleWhileRevalidate; got != 2*time.Second {
+			t.Errorf("staleWhileRevalidate defaulted to %s, want the 2s left of staleMaxAge past pageTTL", got)
+		}
+		if r := env.get(t, "stats=false"); r.Code != http.StatusOK {
+			t.Fatalf("warm-up: %d", r.Code)
+		}
+		env.src.fail(&upstream.TransportError{Outcome: upstream.Unreachable, Err: errors.New("down")})
+		stale := 0
+		for range 20 {
+			time.Sleep(500 * time.Millisecond)
+			synctest.Wait()
+			r := env.get(t, "stats=false")
+			if r.Code != http.StatusOK {
+				continue
+			}
+			stale++
+			if age, _ := strconv.Atoi(r.Header().Get("Age")); age > 3 {
+				t.Errorf("an answer with Age %d past staleMaxAge 3s (X-Cache %s)", age, r.Header().Get("X-Cache"))
+			}
+		}
+		if stale == 0 {
+			t.Error("no stale answer at all: the test shows nothing")
+		}
+	})
+}
+
+// A page that would cost more upstream calls than upstream.maxCallsPerPage
+// is refused before any call, with a 400 that says what to ask instead.
+func TestPageOverTheCallBoundIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := startFake(t, &fakeSource{pageCalls: 13}, nil)
+		r := env.get(t, "stats=false&limit=5000")
+		if r.Code != http.StatusBadRequest || !strings.Contains(r.Body.String(), "costs up to 13 upstream calls") ||
+			!strings.Contains(r.Body.String(), "at most 12 per page") || !strings.Contains(r.Body.String(), translate.CodeInvalidParameter) {
+			t.Errorf("%d %s", r.Code, r.Body)
+		}
+		if calls := env.src.taken(); len(calls) != 0 {
+			t.Errorf("%d calls made for a refused page", len(calls))
+		}
+		env.src.pageCalls = 12
+		if r := env.get(t, "stats=false&limit=5000"); r.Code != http.StatusOK {
+			t.Errorf("a page within the bound: %d %s", r.Code, r.Body)
 		}
 	})
 }

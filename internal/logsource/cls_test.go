@@ -217,3 +217,23 @@ type callerFunc func(ctx context.Context, api upstream.API, topic string, req an
 func (f callerFunc) Call(ctx context.Context, api upstream.API, topic string, req any) (json.RawMessage, error) {
 	return f(ctx, api, topic, req)
 }
+
+// A CLS page's cost is known from its query before any call: its count and
+// its report lines, then a batch of lines per 200 executions, three calls
+// each with log text.
+func TestCLSPageCalls(t *testing.T) {
+	src := NewCLS(nil, nil)
+	for _, c := range []struct {
+		limit       int64
+		skipLog     bool
+		page, stats int
+	}{
+		{0, false, 0, 1}, {1, true, 3, 1}, {20, false, 5, 1}, {20, true, 3, 1},
+		{200, true, 3, 1}, {201, true, 4, 1}, {600, false, 11, 1}, {10000, true, 52, 1},
+	} {
+		page, stats := src.Calls(translate.Query{Limit: c.limit, SkipLog: c.skipLog})
+		if page != c.page || stats != c.stats {
+			t.Errorf("limit %d, skipLog %v: %d and %d calls, want %d and %d", c.limit, c.skipLog, page, stats, c.page, c.stats)
+		}
+	}
+}
