@@ -45,7 +45,22 @@ type Config struct {
 	Projects map[string]ProjectConfig `yaml:"projects"`
 	// Redis, when set, shares the budget and the cache among replicas.
 	Redis *redisstore.Config `yaml:"redis"`
+	// ProjectExecutions tunes the project route, the exporter's scan of
+	// a cls project (ExecutionsRoute).
+	ProjectExecutions ProjectExecutionsConfig `yaml:"projectExecutions"`
 }
+
+// ProjectExecutionsConfig tunes the project route.
+type ProjectExecutionsConfig struct {
+	// TopicShare is how many of a log topic's 15 concurrent queries the
+	// route holds at most, per replica (default 3): the console, the
+	// topic's dashboards and alarms, and the per-function pages query the
+	// topic too.
+	TopicShare int `yaml:"topicShare"`
+}
+
+// topicQueries is SearchLog's limit of concurrent queries on one topic.
+const topicQueries = 15
 
 // CacheConfig tunes the response cache.
 type CacheConfig struct {
@@ -88,6 +103,10 @@ type ProjectConfig struct {
 	// Source is where the project's logs are read: getFunctionLogs
 	// (default) or cls.
 	Source string `yaml:"source"`
+	// ClsTopicID is the CLS log topic of the functions of a cls project
+	// that name none of their own (SCF's default delivery puts a region's
+	// functions in one topic); empty looks each one up with GetFunction.
+	ClsTopicID string `yaml:"clsTopicId"`
 }
 
 // The sources a project can read from.
@@ -168,6 +187,7 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&c.Cache.StaleWhileRevalidate, swr)
 	setDefault(&c.Cache.MaxBytes, 64<<20)
 	c.Budget.ApplyDefaults()
+	setDefault(&c.ProjectExecutions.TopicShare, 3)
 	for id, p := range c.Projects {
 		setDefault(&p.Namespace, "default")
 		setDefault(&p.Source, SourceGetFunctionLogs)
@@ -238,6 +258,9 @@ func (c Config) validate() error {
 	if err := c.Budget.Validate(); err != nil {
 		return yamlconfig.Nest("budget", err)
 	}
+	if share := c.ProjectExecutions.TopicShare; share < 1 || share > topicQueries {
+		return yamlconfig.Errorf("projectExecutions.topicShare", "must be 1 to %d (a topic's concurrent queries), got %d", topicQueries, share)
+	}
 	if len(c.Projects) == 0 {
 		return yamlconfig.Errorf("projects", "at least one project is required")
 	}
@@ -263,6 +286,9 @@ func (p ProjectConfig) validate(id string) error {
 	}
 	if p.Source != SourceGetFunctionLogs && p.Source != SourceCLS {
 		return yamlconfig.Errorf("source", "%q is neither %s nor %s", p.Source, SourceGetFunctionLogs, SourceCLS)
+	}
+	if p.ClsTopicID != "" && p.Source != SourceCLS {
+		return yamlconfig.Errorf("clsTopicId", "only a project whose source is %s reads a CLS topic", SourceCLS)
 	}
 	if len(p.Functions) == 0 && !p.FunctionIDAsName {
 		return yamlconfig.Errorf("functions", "list at least one function or set functionIdAsName")

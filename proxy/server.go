@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,7 @@ type Server struct {
 	flights  singleflight.Group
 	refresh  *refresher
 	plans    *planMemo
+	scans    *projectScans
 	metrics  *Metrics
 	logger   *slog.Logger
 	now      func() time.Time // Options.Now; nil: each request's own clock reading
@@ -62,6 +64,8 @@ type Server struct {
 type project struct {
 	cfg    ProjectConfig
 	source logsource.LogSource
+	// account is the alias of the project's upstream account.
+	account string
 }
 
 // Options are the proxy's dependencies that do not come from the file.
@@ -100,6 +104,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	s := &Server{
 		cfg: cfg, loc: loc, auth: auth, projects: map[string]*project{},
 		plans:   newPlanMemo(4096),
+		scans:   newProjectScans(cfg.ProjectExecutions.TopicShare, cfg.Budget.MaxWait+cfg.Upstream.Timeout),
 		cache:   newCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
 		drainDelay: DefaultDrainDelay, drainWait: time.After,
@@ -138,7 +143,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
-		p := &project{cfg: pc, source: projectSource(caller, pc, loc)}
+		p := &project{cfg: pc, source: projectSource(caller, pc, loc), account: caller.Account()}
 		s.projects[id] = p
 		for _, fid := range slices.Sorted(maps.Keys(pc.Functions)) {
 			t, _ := p.target(fid)
@@ -165,8 +170,8 @@ func projectSource(caller *upstream.Caller, pc ProjectConfig, loc *time.Location
 	}
 	topics := map[logsource.FunctionKey]string{}
 	for _, f := range pc.Functions {
-		if f.ClsTopicID != "" {
-			topics[logsource.FunctionKey{Namespace: pc.Namespace, Name: f.Name}] = f.ClsTopicID
+		if topic := cmp.Or(f.ClsTopicID, pc.ClsTopicID); topic != "" {
+			topics[logsource.FunctionKey{Namespace: pc.Namespace, Name: f.Name}] = topic
 		}
 	}
 	return logsource.NewCLS(caller, logsource.NewTopics(caller, topics))
@@ -190,6 +195,7 @@ func (s *Server) routes() *echo.Echo {
 	logs := s.authenticated(s.handleLogs)
 	e.GET(LogsRoute, logs)
 	e.HEAD(LogsRoute, logs)
+	e.GET(ExecutionsRoute, s.authenticated(s.handleExecutions))
 	return e
 }
 

@@ -154,3 +154,32 @@ func (s clsSource) Stats(ctx context.Context, t translate.Target, q translate.Qu
 // may still write its last lines: SCF's longest timeout for event
 // functions, 900 s.
 const DefaultCLSMaxDuration = 900 * time.Second
+
+// ProjectSource is a LogSource that also reads whole projects: where each
+// function logs, and a page of the report lines of every function of a
+// project in one topic (the exporter's scan, through the proxy's project
+// route).
+type ProjectSource interface {
+	LogSource
+	Topic(ctx context.Context, t translate.Target) (cls.Target, error)
+	ProjectPage(ctx context.Context, t cls.ProjectTarget, q translate.Query) ([]cls.ProjectReport, error)
+}
+
+// Topic is the CLS topic of t's function (see Topics.Topic).
+func (s clsSource) Topic(ctx context.Context, t translate.Target) (cls.Target, error) {
+	return s.topics.Topic(ctx, t)
+}
+
+// ProjectPage costs one upstream call, whatever the page's size: it reads
+// report lines only (see cls.ProjectPageRequest). Lines of functions that
+// t does not name may come back when its names did not fit in the
+// statement; the caller keeps those it serves.
+func (s clsSource) ProjectPage(ctx context.Context, t cls.ProjectTarget, q translate.Query) ([]cls.ProjectReport, error) {
+	req, _ := cls.ProjectPageRequest(q, t)
+	answer, err := s.caller.Call(ctx, upstream.SearchLog, t.TopicID, req)
+	if err != nil {
+		return nil, err
+	}
+	reports, err := cls.ReadProjectReports(answer)
+	return reports, badResponse(err)
+}

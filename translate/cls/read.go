@@ -110,16 +110,26 @@ func ReadReports(answer json.RawMessage) ([]Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		var nums [5]float64
-		for i, name := range pageColumns[1:] {
-			if nums[i], _, err = cell(row, name); err != nil {
-				return nil, err
-			}
+		r, err := readReport(row)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, Report{RequestID: text(row, "SCF_RequestId"), StartMs: int64(nums[0]),
-			StatusCode: int64(nums[1]), DurationMs: nums[2], MemUsageMB: nums[3], RetryNum: int64(nums[4])})
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// readReport reads a row of pageColumns.
+func readReport(row map[string]json.RawMessage) (Report, error) {
+	var nums [5]float64
+	for i, name := range pageColumns[1:] {
+		var err error
+		if nums[i], _, err = cell(row, name); err != nil {
+			return Report{}, err
+		}
+	}
+	return Report{RequestID: text(row, "SCF_RequestId"), StartMs: int64(nums[0]),
+		StatusCode: int64(nums[1]), DurationMs: nums[2], MemUsageMB: nums[3], RetryNum: int64(nums[4])}, nil
 }
 
 // Execution is the execution GetFunctionLogs would report for the
