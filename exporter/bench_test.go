@@ -8,6 +8,7 @@ import (
 	"runtime"
 	rtmetrics "runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,6 +29,10 @@ type backlogEndpoint struct {
 }
 
 func (e *backlogEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/logs") {
+		http.NotFound(w, r) // a Mudbase endpoint: no project route
+		return
+	}
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	offset, _ := strconv.Atoi(q.Get("offset"))
@@ -166,10 +171,10 @@ func runBacklog(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	st := e.states[cfg.Functions[0].key()]
+	f := e.fns[cfg.Functions[0].key()]
 	counted := func() int {
 		var c float64
-		for _, v := range st.Counts {
+		for _, v := range f.counts {
 			c += v
 		}
 		return int(c)
@@ -184,7 +189,9 @@ func runBacklog(b *testing.B, n int) {
 	// stops a broken exporter from looping forever.
 	for rounds := 0; counted() < n && rounds < 4*n/cfg.PageSize; rounds++ {
 		e.Round(context.Background())
-		maxSeen = max(maxSeen, len(st.Seen))
+		if s := f.stream; s != nil {
+			maxSeen = max(maxSeen, len(s.seen))
+		}
 	}
 	b.StopTimer()
 	cpu := cpuTime() - cpu0

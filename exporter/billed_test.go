@@ -9,10 +9,10 @@ import (
 	"github.com/mudscf/mudscf/translate"
 )
 
-// An execution without billedDurationMs (a CLS-backed project's) adds to
-// neither the billed time nor the cost; the others do, and all are
-// counted as executions.
-func TestExecutionsWithoutBilledDurationCostNothing(t *testing.T) {
+// An execution without billedDurationMs (a CLS-backed project's) adds
+// nothing to the billed time; the others do, and all are counted as
+// executions.
+func TestExecutionsWithoutBilledDurationAddNoBilledTime(t *testing.T) {
 	fake := &fakeLogs{first: time.Now().Add(-10 * time.Second).Truncate(time.Second), every: time.Second, n: 3,
 		edit: func(i int, x *translate.Execution) {
 			if i != 1 {
@@ -20,7 +20,6 @@ func TestExecutionsWithoutBilledDurationCostNothing(t *testing.T) {
 			}
 		}}
 	cfg := fakeConfig(t, "f")
-	cfg.Functions[0].MemorySizeMB = 1024
 	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
 	if err != nil {
 		t.Fatal(err)
@@ -29,13 +28,8 @@ func TestExecutionsWithoutBilledDurationCostNothing(t *testing.T) {
 	if got := executionsOf(t, e, "p", "f"); got != 3 {
 		t.Errorf("%v executions counted, want 3", got)
 	}
-	// The one execution with a billed duration: 300 ms at 1 GB.
-	for name, want := range map[string]float64{
-		"mudscf_function_billed_duration_seconds_total": 0.3,
-		"mudscf_function_cost_gigabyte_seconds_total":   0.3,
-	} {
-		if s := collectCounter(t, e, name); len(s) != 1 || s[0].value != want {
-			t.Errorf("%s = %v, want %v", name, s, want)
-		}
+	// The one execution with a billed duration: 300 ms.
+	if s := collectCounter(t, e, "mudscf_function_billed_duration_seconds_total"); len(s) != 1 || s[0].value != 0.3 {
+		t.Errorf("billed seconds %v, want 0.3", s)
 	}
 }

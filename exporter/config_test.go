@@ -13,8 +13,8 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Interval != 30*time.Second || cfg.Functions[0].Name != "APITest" || cfg.Functions[0].MemorySizeMB != 128 {
-		t.Errorf("parsed %+v", cfg)
+	if cfg.Interval != 30*time.Second || cfg.Functions[0].Name != "APITest" || len(cfg.Deprecations()) != 0 {
+		t.Errorf("parsed %+v, deprecated %v", cfg, cfg.Deprecations())
 	}
 }
 
@@ -30,14 +30,16 @@ func TestConfigRejects(t *testing.T) {
 		{"overlap: 10ms\n" + auth + fn, "overlap"},
 		{"backfill: 1ms\n" + auth + fn, "backfill"},
 		{"timeout: 1us\n" + auth + fn, "timeout"},
-		{"statsEvery: 5ms\n" + auth + fn, "statsEvery"},
 		{"logLevel: verbose\n" + auth + fn, "logLevel"},
-		{auth + "functions: [{project: p, function: f, memorySizeMB: -1}]\n", "functions[0].memorySizeMB"},
 		{"overlap: 13h\n" + auth + fn, "overlap"},
 		{"pageSize: 5000\n" + auth + fn, "pageSize"},
 		{fn, "auth"},
 		{"auth: {tokenEnv: T, tokenFile: /x}\n" + fn, "exactly one"},
 		{auth, "functions"},
+		{"projectPageSize: 10001\n" + auth + fn, "projectPageSize"},
+		{"concurrency: -1\n" + auth + fn, "concurrency"},
+		{auth + "projects: [{project: 'bad id'}]\n", "projects[0].project"},
+		{auth + "projects: [{project: p}, {project: p}]\n", "projects[1]"},
 		{auth + "functions: [{project: 'bad id', function: f}]\n", "functions[0].project"},
 		{auth + "functions: [{project: p, function: f}, {project: p, function: f}]\n", "listed twice"},
 	}
@@ -50,5 +52,24 @@ func TestConfigRejects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.mentions) {
 			t.Errorf("%q: got %v, want an error mentioning %q", c.yaml, err, c.mentions)
 		}
+	}
+}
+
+// statsEvery and memorySizeMB still load, each with a warning naming what
+// replaced it.
+func TestDeprecatedKeysLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "exporter.yaml")
+	yaml := "statsEvery: 1m\nauth: {tokenEnv: T}\nfunctions: [{project: p, function: f, memorySizeMB: 128}]\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Deprecations()
+	if len(d) != 2 || !strings.Contains(d[0], "statsEvery") || !strings.Contains(d[1], "functions[0].memorySizeMB") ||
+		!strings.Contains(d[1], "mudscf_function_memory_size_bytes") {
+		t.Errorf("deprecations %q", d)
 	}
 }

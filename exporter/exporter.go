@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,13 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -24,19 +26,33 @@ import (
 
 // Exporter polls the logs endpoint and publishes what it finds.
 type Exporter struct {
-	cfg     Config
-	client  *client
-	metrics *metrics
-	spans   *tracers
-	logger  *slog.Logger
-	now     func() time.Time
-	states  map[string]*fnState
-	// notBefore holds all requests back after a 429: the endpoint's budget
-	// is shared by every function.
-	notBefore time.Time
-	throttles int
-	rounds    int
-	ready     atomic.Bool
+	cfg      Config
+	client   *client
+	metrics  *metrics
+	spans    *tracers
+	logger   *slog.Logger
+	now      func() time.Time
+	throttle throttle
+
+	// mu guards the state below, which the round's workers, saves and
+	// scrapes share.
+	mu       sync.Mutex
+	projects map[string]*projectState
+	order    []string // project IDs in the order of the configuration
+	streams  map[string]*stream
+	fns      map[string]*fnState
+	// pending are checkpointed streams not scanned (yet): their project's
+	// mode is not known yet, or no longer has them. They are kept, and
+	// saved, as they were.
+	pending map[string]*streamRecord
+	ckpt    *checkpointFiles // nil: no checkpoint file
+	// savedRound is when the round of the last save started (monotonic):
+	// saves are at most one per interval.
+	savedRound time.Time
+	// loggedCapacity are the accounts whose capacity was logged.
+	loggedCapacity map[string]bool
+
+	ready atomic.Bool
 	// saveErr is the last checkpoint write's failure, nil once one works:
 	// an exporter that cannot save is not ready (a restart would count
 	// everything since the last save again).
@@ -44,7 +60,42 @@ type Exporter struct {
 	// idleTimeout closes keep-alive connections a scraper left idle; a
 	// field so tests can shorten it.
 	idleTimeout time.Duration
+	webConfig   string
 }
+
+// projectState is how the exporter reads one project.
+type projectState struct {
+	id string
+	// whole: every function of it is exported (Config.Projects), not
+	// only the listed ones.
+	whole  bool
+	region string
+	listed []FunctionConfig
+	mode   projectMode
+	// account and callsPerSecond are the upstream account of a project
+	// read one function at a time, and its budget.
+	account        string
+	callsPerSecond int
+	// warned: its discovery's failure was logged (once until it works).
+	warned bool
+}
+
+type projectMode int
+
+const (
+	// modeUnknown: not asked yet, or the endpoint has not answered.
+	modeUnknown projectMode = iota
+	// modeTopic: read whole, topic by topic, through the proxy's project
+	// route (a cls project).
+	modeTopic
+	// modeFunction: read one listed function at a time (a getFunctionLogs
+	// project, or an endpoint without the project route).
+	modeFunction
+)
+
+// defaultCallsPerSecond is GetFunctionLogs's budget per account, assumed
+// for an endpoint that does not say.
+const defaultCallsPerSecond = 5
 
 // Options are the exporter's dependencies that do not come from the file.
 type Options struct {
@@ -62,6 +113,10 @@ type Options struct {
 	// Now is the clock (default time.Now). The upstream's clock is not
 	// this one; a step back of this one must not stall the exporter.
 	Now func() time.Time
+	// WebConfigFile is exporter-toolkit's web configuration of the metrics
+	// listener (TLS, basic auth; --web.config.file); empty serves plain
+	// HTTP without authentication.
+	WebConfigFile string
 }
 
 // New builds an exporter from a validated Config and restores its
@@ -80,119 +135,137 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	states, err := loadCheckpoint(cfg.Checkpoint)
-	if err != nil {
-		return nil, err
-	}
-	projects := map[string]bool{}
-	var projectList []string
-	for _, f := range cfg.Functions {
-		if !projects[f.Project] {
-			projects[f.Project] = true
-			projectList = append(projectList, f.Project)
+	state := emptyState()
+	var files *checkpointFiles
+	if cfg.Checkpoint != "" {
+		var err error
+		if files, state, err = openCheckpoint(cfg.Checkpoint); err != nil {
+			return nil, err
 		}
 	}
-	tokens := &tokenSource{cfg: cfg.Auth, projects: projectList, now: opts.Now}
+	e := &Exporter{
+		cfg: cfg, metrics: newMetrics(), logger: opts.Logger, now: opts.Now, idleTimeout: 2 * time.Minute,
+		spans:    &tracers{processor: opts.SpanProcessor, base: opts.Resource, byFn: map[string]trace.Tracer{}},
+		projects: map[string]*projectState{}, streams: map[string]*stream{}, fns: map[string]*fnState{},
+		pending: map[string]*streamRecord{}, ckpt: files, webConfig: opts.WebConfigFile, loggedCapacity: map[string]bool{},
+	}
+	for _, p := range cfg.Projects {
+		e.project(p.Project).whole, e.project(p.Project).region = true, p.Region
+	}
+	for _, f := range cfg.Functions {
+		p := e.project(f.Project)
+		p.listed = append(p.listed, f)
+	}
+	tokens := &tokenSource{cfg: cfg.Auth, projects: e.order, now: opts.Now}
 	if _, err := tokens.token(); err != nil {
 		return nil, err
 	}
-	e := &Exporter{
-		cfg:         cfg,
-		idleTimeout: 2 * time.Minute,
-		client: &client{
-			base:   strings.TrimRight(cfg.Endpoint, "/"),
-			http:   &http.Client{Transport: opts.Transport, Timeout: cfg.Timeout},
-			tokens: tokens,
-		},
-		metrics: newMetrics(),
-		spans:   &tracers{processor: opts.SpanProcessor, base: opts.Resource, byFn: map[string]trace.Tracer{}},
-		logger:  opts.Logger,
-		now:     opts.Now,
-		states:  map[string]*fnState{},
+	e.client = &client{base: strings.TrimRight(cfg.Endpoint, "/"), http: &http.Client{Transport: opts.Transport, Timeout: cfg.Timeout}, tokens: tokens}
+	e.restore(state)
+	e.metrics.registry.MustRegister(newStateCollector(e))
+	for _, d := range cfg.Deprecations() {
+		e.logger.Warn(d)
 	}
-	for _, f := range cfg.Functions {
-		st, ok := states[f.key()]
-		if !ok {
-			st = newFnState()
+	if files != nil {
+		if err := e.saveSnapshot(); err != nil {
+			return nil, fmt.Errorf("the checkpoint %s cannot be written: %w", cfg.Checkpoint, err)
 		}
-		e.states[f.key()] = st
-		e.metrics.precreate(f)
-		e.restoreCounters(f, st)
-	}
-	e.metrics.registry.MustRegister(newCursorAge(e.now, cfg.Functions, e.states))
-	if err := e.save(); err != nil {
-		return nil, fmt.Errorf("the checkpoint %s cannot be written: %w", cfg.Checkpoint, err)
 	}
 	return e, nil
 }
 
-// restoreCounters continues the counters from the checkpoint, so that a
-// restart shows no drop and no double count.
-func (e *Exporter) restoreCounters(f FunctionConfig, st *fnState) {
-	for k, n := range st.Counts {
-		status, trigger, outcome, _ := countKey(k) // loadCheckpoint validated the keys
-		// A checkpoint from before triggers were bounded may hold any.
-		e.metrics.executions.WithLabelValues(f.Project, f.Function, status, triggerLabel(trigger), outcome).Add(n)
+func (e *Exporter) project(id string) *projectState {
+	p, ok := e.projects[id]
+	if !ok {
+		p = &projectState{id: id}
+		e.projects[id] = p
+		e.order = append(e.order, id)
 	}
-	e.metrics.billedSeconds.WithLabelValues(f.Project, f.Function).Add(st.BilledSeconds)
-	if f.MemorySizeMB > 0 {
-		e.metrics.costGBSeconds.WithLabelValues(f.Project, f.Function).Add(st.CostGBSeconds)
-	}
-	e.metrics.retries.WithLabelValues(f.Project, f.Function).Add(st.Retries)
-	if !st.LastRun.IsZero() {
-		e.metrics.lastRun.WithLabelValues(f.Project, f.Function).Set(float64(st.LastRun.UnixMilli()) / 1000)
-	}
+	return p
 }
 
-// Handler serves /metrics, /healthz and /readyz (ready after the first
-// full round).
-func (e *Exporter) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics.registry, promhttp.HandlerOpts{Registry: e.metrics.registry}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		switch saveErr := e.saveErr.Load(); {
-		case !e.ready.Load():
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "first round not finished")
-		case saveErr != nil:
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "the checkpoint cannot be saved:", *saveErr)
-		default:
-			fmt.Fprintln(w, "ready")
+// restore continues the counters of every exported function from the
+// checkpoint, so that a restart shows no drop and no double count, and
+// keeps its streams until they are scanned. What belongs to no configured
+// function or project any more is dropped.
+func (e *Exporter) restore(state *stateRecord) {
+	for _, p := range e.projects {
+		for _, f := range p.listed {
+			e.addFunction(f, state.Functions[f.key()])
 		}
-	})
-	return mux
-}
-
-// Serve runs the metrics server on l and the polling loop until ctx ends.
-func (e *Exporter) Serve(ctx context.Context, l net.Listener) error {
-	// Prometheus scrapes every few seconds over keep-alive connections; one
-	// left idle (a scraper gone, a port scanner) is closed, not kept forever.
-	srv := &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
-		IdleTimeout: e.idleTimeout, MaxHeaderBytes: 64 << 10}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	runErr := e.Run(ctx)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
-	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(err, serveErr)
 	}
-	return errors.Join(runErr, err)
+	for key, rec := range state.Functions {
+		project, function, _ := strings.Cut(key, "/")
+		if p := e.projects[project]; p != nil && p.whole && e.fns[key] == nil {
+			e.addFunction(FunctionConfig{Project: project, Function: function, Region: p.region}, rec)
+		}
+	}
+	for key, rec := range state.Streams {
+		project, _ := streamProject(key)
+		if e.projects[project] == nil {
+			continue
+		}
+		if rec.Cursor != 0 {
+			// A stream whose cursor only moved on since it was written has
+			// reached at least the floor.
+			rec.Cursor = max(rec.Cursor, state.Floor)
+		}
+		e.pending[key] = rec
+	}
 }
 
-// Run polls round after round until ctx ends. A round gives each function
-// one turn of at most MaxPagesPerTurn requests; functions with a backlog
-// get their next turn at once, others wait for the interval.
+// streamProject is the project of a stream key.
+func streamProject(key string) (project string, ok bool) {
+	_, rest, ok := strings.Cut(key, ":")
+	project, _, _ = strings.Cut(rest, "/")
+	return project, ok
+}
+
+// addFunction starts exporting f, its counters continued from rec.
+func (e *Exporter) addFunction(f FunctionConfig, rec *functionRecord) *fnState {
+	st := &fnState{cfg: f}
+	e.fns[f.key()] = st
+	e.metrics.precreate(f.Project, f.Function)
+	if rec == nil {
+		return st
+	}
+	m, p, id := e.metrics, f.Project, f.Function
+	for o, n := range rec.Counts {
+		i := outcomeIndex(o) // validated
+		st.counts[i] = n
+		m.executions.WithLabelValues(p, id, o).Add(n)
+	}
+	st.billed, st.retries = rec.BilledSeconds, rec.Retries
+	m.billedSeconds.WithLabelValues(p, id).Add(st.billed)
+	m.retries.WithLabelValues(p, id).Add(st.retries)
+	if rec.LastRun != 0 {
+		st.lastRun = fromUnixMs(rec.LastRun)
+		m.lastRun.WithLabelValues(p, id).Set(float64(rec.LastRun) / 1000)
+	}
+	for h, v := range rec.Hours {
+		var hour int64
+		fmt.Sscan(h, &hour) // validated
+		st.hours.set(hourBucket{hour: hour, executions: v[0], successes: v[1], durationMs: v[2]})
+	}
+	return st
+}
+
+// Run polls round after round until ctx ends. Every stream gets a turn of
+// at most MaxPagesPerTurn requests each round; after a round in which one
+// had more to read, the next starts at once, else at the interval. The
+// checkpoint is written after a round at most once per interval, and when
+// ctx ends.
 func (e *Exporter) Run(ctx context.Context) error {
 	for {
+		// Timers run on the monotonic clock, which no step of the wall
+		// clock moves.
 		start := time.Now()
 		backlog := e.Round(ctx)
 		e.ready.Store(true)
-		// Timers run on the monotonic clock, which no step of the wall
-		// clock moves.
+		if ctx.Err() == nil && (e.savedRound.IsZero() || start.Sub(e.savedRound) >= e.cfg.Interval) {
+			e.savedRound = start
+			_ = e.save() // save logs and counts its failures; readiness reports them
+		}
 		wait := e.cfg.Interval - time.Since(start)
 		if backlog {
 			wait = 0
@@ -200,117 +273,320 @@ func (e *Exporter) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return e.save()
-		case <-time.After(max(wait, time.Until(e.notBefore), 0)):
+		case <-time.After(max(wait, e.throttle.wait(), 0)):
 		}
 	}
 }
 
-// Round gives every function one turn, starting with a different one each
-// time, and says whether any has more to read.
+// Round finds out how each project is read, then gives every stream one
+// turn, Concurrency of them at once, the one with the oldest cursor
+// first; it says whether any has more to read.
 func (e *Exporter) Round(ctx context.Context) (backlog bool) {
-	fns := e.cfg.Functions
-	first := e.rounds % len(fns)
-	e.rounds++
-	for i := range fns {
-		if ctx.Err() != nil {
-			return false
+	e.discover(ctx)
+	e.mu.Lock()
+	var turns []*stream
+	for _, id := range e.order {
+		p := e.projects[id]
+		for _, s := range e.streams {
+			if s.project == id && (p.mode == modeTopic) == (s.function == "") && p.mode != modeUnknown {
+				turns = append(turns, s)
+			}
 		}
-		f := fns[(first+i)%len(fns)]
-		more, err := e.turn(ctx, f, e.states[f.key()])
+	}
+	e.mu.Unlock()
+	// The stalest first: when a round takes longer than the interval, the
+	// stream that waited longest is served first in the next, so none
+	// waits two rounds.
+	slices.SortFunc(turns, func(a, b *stream) int {
+		return cmp.Or(cmp.Compare(a.cursorNanos.Load(), b.cursorNanos.Load()), strings.Compare(a.key, b.key))
+	})
+	var more atomic.Bool
+	work := make(chan *stream)
+	var wg sync.WaitGroup
+	for range min(e.cfg.Concurrency, len(turns)) {
+		wg.Go(func() {
+			for s := range work {
+				if e.turnOf(ctx, s) {
+					more.Store(true)
+				}
+			}
+		})
+	}
+	for _, s := range turns {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	e.measureCapacity()
+	return more.Load()
+}
+
+// turnOf runs s's turn and records how it went.
+func (e *Exporter) turnOf(ctx context.Context, s *stream) (more bool) {
+	more, err := e.turn(ctx, s)
+	var throttled *ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		e.logger.Info("throttled by the endpoint", "stream", s.key, "retry_after_seconds", throttled.RetryAfter.Seconds())
+	case err != nil && ctx.Err() == nil:
+		s.up.Store(false)
+		s.polled.Store(true)
+		e.logger.Warn("poll failed", "stream", s.key, "err", err)
+	case err == nil:
+		s.up.Store(true)
+		s.polled.Store(true)
+		s.lastSuccess.Store(e.now().UnixMilli())
+	}
+	return more
+}
+
+// discover asks the project route how each project is read: a 200 lists
+// a cls project's topics (asked every round, at no upstream cost, so
+// that a topic the proxy found since is read); the proxy's refusal
+// names a per-function project's account and budget; an endpoint
+// without the route (any other 4xx) is read one function at a time.
+func (e *Exporter) discover(ctx context.Context) {
+	for _, id := range e.order {
+		e.mu.Lock()
+		p := e.projects[id]
+		mode := p.mode
+		e.mu.Unlock()
+		if mode == modeFunction || ctx.Err() != nil {
+			continue
+		}
+		if err := e.throttle.sleep(ctx); err != nil {
+			return
+		}
+		sent := time.Now()
+		pg, err := e.client.projectPage(ctx, id, "", query{})
+		e.throttle.note(err, sent)
+		var refused *RefusedError
 		var throttled *ThrottledError
 		switch {
-		case errors.As(err, &throttled):
-			e.logger.Info("throttled by the endpoint", "project", f.Project, "function", f.Function, "retry_after", throttled.RetryAfter)
-		case err != nil && ctx.Err() == nil:
-			e.metrics.up.WithLabelValues(f.Project, f.Function).Set(0)
-			e.logger.Warn("poll failed", "project", f.Project, "function", f.Function, "err", err)
 		case err == nil:
-			e.metrics.up.WithLabelValues(f.Project, f.Function).Set(1)
-			e.metrics.lastSuccess.WithLabelValues(f.Project, f.Function).Set(unixSeconds(e.now()))
+			e.readTopics(p, pg.Topics)
+		case errors.As(err, &throttled), ctx.Err() != nil:
+		case errors.As(err, &refused) && refused.Code == codePerFunctionSource:
+			e.readFunctions(p, refused.Account, refused.CallsPerSecond)
+		case errors.As(err, &refused) && refused.Status != http.StatusUnauthorized && refused.Status != http.StatusForbidden:
+			e.logger.Info("the endpoint has no project route; reading the project one function at a time", "project", id, "status", refused.Status)
+			e.readFunctions(p, "", 0)
+		default:
+			e.mu.Lock()
+			warn := !p.warned && mode == modeUnknown
+			p.warned = true
+			e.mu.Unlock()
+			if warn {
+				e.logger.Warn("cannot tell how to read the project yet; asking again next round", "project", id, "err", err)
+			}
 		}
-		backlog = backlog || more
-		_ = e.save() // save logs and counts its failures; readiness reports them
 	}
-	return backlog
 }
 
-// save writes the checkpoint, logging when saving starts and stops
-// failing rather than at every turn.
-func (e *Exporter) save() error {
-	if e.cfg.Checkpoint == "" {
-		return nil
-	}
-	err := saveCheckpoint(e.cfg.Checkpoint, e.states)
-	if err != nil {
-		e.metrics.checkpointFailures.Inc()
-		if e.saveErr.Swap(&err) == nil {
-			e.logger.Error("writing the checkpoint failed; not ready until it works again", "err", err)
+// readTopics reads p whole, a stream per topic of topics; the streams of
+// topics no longer listed are set aside (and still saved).
+func (e *Exporter) readTopics(p *projectState, topics []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p.mode != modeTopic {
+		e.logger.Info("reading the project whole, topic by topic", "project", p.id, "topics", len(topics))
+		p.mode, p.warned = modeTopic, false
+		if len(topics) == 0 {
+			e.logger.Warn("the proxy knows no topic of the project", "project", p.id)
 		}
-		return err
 	}
-	e.metrics.checkpointLastSuccess.Set(unixSeconds(e.now()))
-	if e.saveErr.Swap(nil) != nil {
-		e.logger.Info("writing the checkpoint works again")
+	want := map[string]bool{}
+	for _, t := range topics {
+		key := topicStreamKey(p.id, t)
+		want[key] = true
+		if e.streams[key] == nil {
+			s := e.streamFor(key, p.id)
+			s.topic = t
+			e.metrics.precreatePolls(p.id, "")
+		}
 	}
-	return nil
+	for key, s := range e.streams {
+		if s.project == p.id && s.function == "" && !want[key] {
+			e.pending[key] = s.record(true)
+			delete(e.streams, key)
+		}
+	}
+}
+
+// readFunctions reads p one listed function at a time, through account
+// at callsPerSecond (unknown: the project's own, at GetFunctionLogs's).
+func (e *Exporter) readFunctions(p *projectState, account string, callsPerSecond int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p.mode, p.warned = modeFunction, false
+	p.account, p.callsPerSecond = cmp.Or(account, p.id), cmp.Or(callsPerSecond, defaultCallsPerSecond)
+	if p.whole && len(p.listed) == 0 {
+		e.logger.Error("the project is read one function at a time, and none of its functions is listed: list them under functions", "project", p.id)
+	}
+	for _, f := range p.listed {
+		s := e.streamFor(functionStreamKey(p.id, f.Function), p.id)
+		s.function = f.Function
+		e.metrics.precreatePolls(p.id, f.Function)
+		e.fns[f.key()].stream = s
+	}
+}
+
+// streamFor is the stream key, made from its checkpoint, or else from the
+// project's streams of the other kind (the proxy's source changed), or
+// else new.
+func (e *Exporter) streamFor(key, project string) *stream {
+	s := newStream(key, project)
+	if rec, ok := e.pending[key]; ok {
+		delete(e.pending, key)
+		s.setCursor(fromUnixMs(rec.Cursor))
+		s.newest = fromUnixMs(rec.Newest)
+		s.seen = rec.Seen
+		s.cursorChanged = false
+	} else {
+		e.inherit(s)
+	}
+	e.streams[key] = s
+	return s
+}
+
+// inherit starts a new stream where the project's streams of the other
+// kind are: a project the proxy now reads from CLS continues from its
+// functions' cursors, and the other way round. A topic stream starts from
+// the newest of its functions' cursors when they lie within the overlap
+// of each other (their seen IDs cover the rest), else from the oldest
+// (nothing is missed; what a function read past it may count twice, which
+// is logged).
+func (e *Exporter) inherit(s *stream) {
+	topicKind := strings.HasPrefix(s.key, "topic:")
+	var lo, hi time.Time
+	from := 0
+	for key, rec := range e.pending {
+		if project, _ := streamProject(key); project != s.project || strings.HasPrefix(key, "topic:") == topicKind || rec.Cursor == 0 {
+			continue
+		}
+		from++
+		c := fromUnixMs(rec.Cursor)
+		if lo.IsZero() || c.Before(lo) {
+			lo = c
+		}
+		if c.After(hi) {
+			hi = c
+		}
+		if n := fromUnixMs(rec.Newest); n.After(s.newest) {
+			s.newest = n
+		}
+		prefix := strings.TrimPrefix(key, "fn:"+s.project+"/") + "/"
+		for id, at := range rec.Seen {
+			switch {
+			case topicKind:
+				s.seen[prefix+id] = at
+			case strings.HasPrefix(id, s.key[len("fn:"+s.project+"/"):]+"/"):
+				s.seen[id[strings.IndexByte(id, '/')+1:]] = at
+			}
+		}
+	}
+	if from == 0 {
+		return
+	}
+	start := lo
+	if topicKind && hi.Sub(lo) <= e.cfg.Overlap {
+		start = hi
+	} else if topicKind {
+		e.logger.Warn("the project's functions were read to cursors further apart than the overlap; reading from the oldest, which may count some executions twice",
+			"project", s.project, "oldest", lo, "newest", hi)
+	}
+	s.setCursor(start)
+	e.logger.Info("continuing from the project's other streams", "stream", s.key, "cursor", start, "from", from)
+}
+
+// streamOf is the stream whose freshness f's gauges show: the one that
+// last counted it, else its project's stalest.
+func (e *Exporter) streamOf(f *fnState) *stream {
+	if f.stream != nil {
+		return f.stream
+	}
+	var out *stream
+	for _, s := range e.streams {
+		if s.project == f.cfg.Project && s.function == "" && (out == nil || s.cursorNanos.Load() < out.cursorNanos.Load()) {
+			out = s
+		}
+	}
+	return out
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
-// turn reads up to MaxPagesPerTurn pages of the function's current scan.
-func (e *Exporter) turn(ctx context.Context, f FunctionConfig, st *fnState) (more bool, err error) {
+// turn reads up to MaxPagesPerTurn pages of the stream's current scan.
+func (e *Exporter) turn(ctx context.Context, s *stream) (more bool, err error) {
 	now := e.now()
-	if !now.Before(st.nextStats) {
-		p, err := e.fetch(ctx, f, query{limit: 0})
-		if err != nil {
-			return false, err
+	e.mu.Lock()
+	if s.scan == nil {
+		if s.cursor.After(now) {
+			e.rewind(s, now)
 		}
-		e.setStats(f, p.Stats)
-		st.nextStats = now.Add(e.cfg.StatsEvery)
+		s.scan = e.newScan(s, now)
 	}
-	if st.scan == nil {
-		if st.Cursor.After(now) {
-			e.rewind(f, st, now)
-		}
-		st.scan = e.newScan(st, now)
+	sc := s.scan
+	e.mu.Unlock()
+	pageSize := e.cfg.PageSize
+	if s.function == "" {
+		pageSize = e.cfg.ProjectPageSize
 	}
-	sc := st.scan
 	for range e.cfg.MaxPagesPerTurn {
-		p, err := e.fetch(ctx, f, query{limit: e.cfg.PageSize, offset: sc.offset, since: sc.since, until: sc.until})
+		p, err := e.fetch(ctx, s, query{limit: pageSize, offset: sc.offset, since: sc.since, until: sc.until})
 		var refused *RefusedError
 		if errors.As(err, &refused) {
 			// The endpoint refuses this scan's query: asking again would
 			// get the same answer, so the next turn builds a new one.
-			st.scan = nil
+			e.mu.Lock()
+			s.scan = nil
+			e.mu.Unlock()
 		}
 		if err != nil {
 			return false, err
 		}
+		e.mu.Lock()
 		oldest := sc.until
 		for _, x := range p.Executions {
-			if at := e.record(f, st, x); !at.IsZero() && at.Before(oldest) {
+			if at := e.record(s, x); !at.IsZero() && at.Before(oldest) {
 				oldest = at
 			}
 		}
-		sc.offset += len(p.Executions)
+		done := len(p.Executions) < pageSize
+		next := sc.offset + len(p.Executions)
+		if s.function == "" {
+			// A project page may leave out lines of functions the proxy
+			// does not serve: its next offset says how far it read.
+			done = p.NextOffset == nil
+			if !done {
+				next = int(*p.NextOffset)
+			}
+		}
+		sc.offset = next
 		switch {
-		case len(p.Executions) < e.cfg.PageSize:
-			e.finish(f, st)
+		case done:
+			e.finish(s)
+			e.mu.Unlock()
 			// A window clamped to one day leaves more to catch up on.
-			return now.Sub(st.Cursor) > e.cfg.Interval, nil
-		case sc.offset+e.cfg.PageSize > translate.MaxOffsetPlusLimit:
+			return now.Sub(s.cursor) > e.cfg.Interval, nil
+		case sc.offset+pageSize > translate.MaxOffsetPlusLimit:
 			// The upstream serves at most 10,000 records of a window: go
-			// on with the part older than what was read. The upstream's
+			// on with the part older than what was read. The window's
 			// times are whole seconds, so the narrower window must end a
 			// second earlier to make progress.
 			below := oldest.Truncate(time.Second)
 			if !below.Before(sc.until) || !below.After(sc.since) {
-				e.logger.Warn("more than 10,000 executions in one second; some are not exported", "project", f.Project, "function", f.Function)
-				e.finish(f, st)
+				e.logger.Warn("more than 10,000 executions in one second; some are not exported", "stream", s.key)
+				e.finish(s)
+				e.mu.Unlock()
 				return false, nil
 			}
 			sc.until, sc.offset = below, 0
 		}
+		e.mu.Unlock()
 	}
 	return true, nil
 }
@@ -322,22 +598,22 @@ func (e *Exporter) turn(ctx context.Context, f FunctionConfig, st *fnState) (mor
 // (kept within the overlap of it, see finish) stop a second count of what
 // was. Left alone, the scan would ask for since after until, be refused,
 // and stall until this clock caught up.
-func (e *Exporter) rewind(f FunctionConfig, st *fnState, now time.Time) {
+func (e *Exporter) rewind(s *stream, now time.Time) {
 	to := now
-	if !st.LastRun.IsZero() && st.LastRun.Before(to) {
-		to = st.LastRun
+	if !s.newest.IsZero() && s.newest.Before(to) {
+		to = s.newest
 	}
 	e.logger.Warn("the checkpoint cursor is ahead of the clock; rewinding it to the newest execution seen",
-		"project", f.Project, "function", f.Function, "cursor", st.Cursor, "now", now, "rewound_to", to)
-	st.setCursor(to)
+		"stream", s.key, "cursor", s.cursor, "now", now, "rewound_to", to)
+	s.setCursor(to)
 }
 
 // newScan covers what may be new: from Overlap before the cursor to now,
 // or at most a day of it when catching up.
-func (e *Exporter) newScan(st *fnState, now time.Time) *scan {
+func (e *Exporter) newScan(s *stream, now time.Time) *scan {
 	until := now.Truncate(time.Second)
-	since := st.Cursor.Add(-e.cfg.Overlap)
-	if st.Cursor.IsZero() {
+	since := s.cursor.Add(-e.cfg.Overlap)
+	if s.cursor.IsZero() {
 		since = until.Add(-e.cfg.Backfill)
 	}
 	since = since.Truncate(time.Second)
@@ -347,67 +623,69 @@ func (e *Exporter) newScan(st *fnState, now time.Time) *scan {
 	return &scan{since: since, until: until, top: until}
 }
 
-func (e *Exporter) finish(f FunctionConfig, st *fnState) {
-	st.setCursor(st.scan.top)
-	st.scan = nil
-	// The seen IDs are kept within the overlap of the cursor, or of the
-	// newest execution seen when that is older: a cursor ahead of the
-	// upstream's clock must not drop IDs that a rewind will read again.
-	ref := st.Cursor
-	if !st.LastRun.IsZero() && st.LastRun.Before(ref) {
-		ref = st.LastRun
+// finish moves the cursor to the end of the scan's window. The seen IDs
+// are kept within the overlap of the cursor, or of the newest execution
+// seen when that is older: a cursor ahead of the upstream's clock must not
+// drop IDs that a rewind will read again.
+func (e *Exporter) finish(s *stream) {
+	s.setCursor(s.scan.top)
+	s.scan = nil
+	ref := s.cursor
+	if !s.newest.IsZero() && s.newest.Before(ref) {
+		ref = s.newest
 	}
-	horizon := ref.Add(-e.cfg.Overlap - time.Second)
-	for id, at := range st.Seen {
-		if at.Before(horizon) {
-			delete(st.Seen, id)
+	horizon := ref.Add(-e.cfg.Overlap - time.Second).UnixMilli()
+	for id, at := range s.seen {
+		if at < horizon {
+			delete(s.seen, id)
 		}
-	}
-	if !st.LastRun.IsZero() {
-		e.metrics.lag.WithLabelValues(f.Project, f.Function).Set(e.now().Sub(st.LastRun).Seconds())
 	}
 }
 
-// fetch makes one request, waiting out a 429's Retry-After first.
-func (e *Exporter) fetch(ctx context.Context, f FunctionConfig, q query) (page, error) {
-	if wait := time.Until(e.notBefore); wait > 0 {
-		select {
-		case <-ctx.Done():
-			return page{}, ctx.Err()
-		case <-time.After(wait):
-		}
+// fetch makes one request for s, waiting out a 429's Retry-After first.
+func (e *Exporter) fetch(ctx context.Context, s *stream, q query) (page, error) {
+	if err := e.throttle.sleep(ctx); err != nil {
+		return page{}, err
 	}
 	start := time.Now()
-	p, err := e.client.logs(ctx, f, q)
-	e.metrics.pollDuration.WithLabelValues(f.Project, f.Function).Observe(time.Since(start).Seconds())
+	var p page
+	var err error
+	if s.function != "" {
+		p, err = e.client.functionPage(ctx, s.project, s.function, q)
+	} else {
+		p, err = e.client.projectPage(ctx, s.project, s.topic, q)
+	}
+	e.metrics.pollDuration.WithLabelValues(s.project, s.function).Observe(time.Since(start).Seconds())
+	e.throttle.note(err, start)
+	s.calls++
 	var throttled *ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		// Back off harder while the endpoint keeps refusing.
-		e.throttles = min(e.throttles+1, 6)
-		e.notBefore = time.Now().Add(throttled.RetryAfter * time.Duration(1<<(e.throttles-1)))
-		e.metrics.polls.WithLabelValues(f.Project, f.Function, "throttled").Inc()
+		e.metrics.polls.WithLabelValues(s.project, s.function, "throttled").Inc()
 	case err != nil:
-		e.metrics.polls.WithLabelValues(f.Project, f.Function, "error").Inc()
+		e.metrics.polls.WithLabelValues(s.project, s.function, "error").Inc()
 	default:
-		e.throttles = 0
-		e.metrics.polls.WithLabelValues(f.Project, f.Function, "ok").Inc()
+		e.metrics.polls.WithLabelValues(s.project, s.function, "ok").Inc()
 	}
 	return p, err
 }
 
-func (e *Exporter) setStats(f FunctionConfig, s translate.Stats) {
-	e.metrics.windowExecs.WithLabelValues(f.Project, f.Function).Set(float64(s.TotalExecutions))
-	e.metrics.windowSuccess.WithLabelValues(f.Project, f.Function).Set(s.SuccessRate / 100)
-	e.metrics.windowDuration.WithLabelValues(f.Project, f.Function).Set(float64(s.AvgExecutionTime) / 1000)
-}
-
-// record counts and traces an execution the first time it is seen, and
-// returns its start (zero when the endpoint gave none).
-func (e *Exporter) record(f FunctionConfig, st *fnState, x translate.Execution) time.Time {
+// record counts and traces an execution the first time s sees it, and
+// returns its start (zero when the endpoint gave none). Executions of a
+// function that is not exported (its project is not read whole, and it is
+// not listed) are skipped. Called with e.mu held.
+func (e *Exporter) record(s *stream, x execution) time.Time {
 	var at time.Time
 	if x.ExecutedAt != nil {
 		at, _ = time.Parse(time.RFC3339Nano, *x.ExecutedAt)
+	}
+	f := e.fns[s.project+"/"+x.FunctionID]
+	if f == nil {
+		p := e.projects[s.project]
+		if !p.whole {
+			return at
+		}
+		f = e.addFunction(FunctionConfig{Project: s.project, Function: x.FunctionID, Region: p.region}, nil)
 	}
 	id := x.RequestID
 	if id == "" {
@@ -416,51 +694,60 @@ func (e *Exporter) record(f FunctionConfig, st *fnState, x translate.Execution) 
 		sum := sha256.Sum256(b)
 		id = "sha256:" + hex.EncodeToString(sum[:16])
 	}
-	if _, dup := st.Seen[id]; dup {
+	key := s.dedupeKey(x.FunctionID, id)
+	if _, dup := s.seen[key]; dup {
 		return at
 	}
 	seenAt := at
 	if seenAt.IsZero() {
 		seenAt = e.now()
 	}
-	st.Seen[id] = seenAt
-	if clamped := clampNegatives(&x); len(clamped) > 0 {
+	s.seen[key] = seenAt.UnixMilli()
+	s.added = append(s.added, key)
+	if clamped := clampNegatives(&x.Execution); len(clamped) > 0 {
 		// Counters cannot go down: a negative number would panic the
 		// exporter, and again after every restart.
-		e.logger.Warn("execution with negative numbers; counted as 0", "project", f.Project, "function", f.Function,
+		e.logger.Warn("execution with negative numbers; counted as 0", "project", s.project, "function", x.FunctionID,
 			"request_id", id, "fields", clamped)
 	}
 
-	outcome := outcomeOf(x)
-	status := statusOf(outcome)
-	trigger := triggerLabel(x.TriggerType)
-	m, p, fnID := e.metrics, f.Project, f.Function
-	m.executions.WithLabelValues(p, fnID, status, trigger, outcome).Inc()
-	st.Counts[status+"|"+trigger+"|"+outcome]++
-	m.duration.WithLabelValues(p, fnID).Observe(float64(x.ExecutionTime) / 1000)
+	outcome := outcomeOf(x.Execution)
+	m, p, fnID := e.metrics, s.project, x.FunctionID
+	f.stream, f.dirty = s, true
+	m.executions.WithLabelValues(p, fnID, outcome).Inc()
+	f.counts[outcomeIndex(outcome)]++
+	seconds := float64(x.ExecutionTime) / 1000
+	duration := m.duration.WithLabelValues(p, fnID)
+	if e.spans.processor != nil && !at.IsZero() {
+		// The span's trace ID, derived from the request ID: a metric
+		// spike leads to the executions behind it.
+		traceID, _ := idsFor(id)
+		duration.(prometheus.ExemplarObserver).ObserveWithExemplar(seconds, prometheus.Labels{"trace_id": traceID.String()})
+	} else {
+		duration.Observe(seconds)
+	}
 	if x.MemoryUsageBytes > 0 {
 		m.memory.WithLabelValues(p, fnID).Observe(float64(x.MemoryUsageBytes))
 	}
 	// A source without the billed duration (CLS) leaves it out: such an
-	// execution adds to neither billed time nor cost.
+	// execution adds nothing to the billed time.
 	if x.BilledDurationMs != nil {
 		billed := float64(*x.BilledDurationMs) / 1000
 		m.billedSeconds.WithLabelValues(p, fnID).Add(billed)
-		st.BilledSeconds += billed
-		if f.MemorySizeMB > 0 {
-			cost := billed * float64(f.MemorySizeMB) / 1024
-			m.costGBSeconds.WithLabelValues(p, fnID).Add(cost)
-			st.CostGBSeconds += cost
-		}
+		f.billed += billed
 	}
 	m.retries.WithLabelValues(p, fnID).Add(float64(x.RetryCount))
-	st.Retries += float64(x.RetryCount)
-	if at.After(st.LastRun) {
-		st.LastRun = at
+	f.retries += float64(x.RetryCount)
+	if at.After(f.lastRun) {
+		f.lastRun = at
 		m.lastRun.WithLabelValues(p, fnID).Set(unixSeconds(at))
 	}
+	if at.After(s.newest) {
+		s.newest = at
+	}
 	if !at.IsZero() {
-		e.spans.emit(f, id, x, outcome, at)
+		f.hours.add(at, outcome == outcomeSuccess, float64(x.ExecutionTime))
+		e.spans.emit(f.cfg, id, x.Execution, outcome, at)
 	}
 	return at
 }

@@ -106,7 +106,6 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	st.cfg.Endpoint = "http://mudscf.test"
 	st.cfg.Auth = AuthConfig{JWTSecretEnv: "EXPORTER_TEST_JWT"}
 	st.cfg.Overlap = 5 * time.Second // longer than the 1 s timeout of every function
-	st.cfg.StatsEvery = time.Hour
 	st.cfg.Checkpoint = filepath.Join(t.TempDir(), "checkpoint.json")
 	st.cfg.ApplyDefaults()
 	if err := st.cfg.Validate(); err != nil {
@@ -140,7 +139,7 @@ func (s *stack) truth(i int) int {
 func counted(e *Exporter, functionID string) float64 {
 	var n float64
 	for _, o := range outcomes {
-		n += testutil.ToFloat64(e.metrics.executions.WithLabelValues(testProject, functionID, statusOf(o), "unknown", o))
+		n += testutil.ToFloat64(e.metrics.executions.WithLabelValues(testProject, functionID, o))
 	}
 	return n
 }
@@ -309,7 +308,7 @@ func testSpans(t *testing.T) {
 			t.Errorf("%s: error.type %q for RetCode %d, want %q", id, got, x.Log.RetCode, wantType)
 		}
 		res := sp.Resource.Set()
-		for key, want := range map[attribute.Key]string{"service.name": "fn-a", "faas.name": "fn-a", "mudscf.function_id": s.ids[0], "cloud.region": "ap-guangzhou"} {
+		for key, want := range map[attribute.Key]string{"service.name": "fn-a", "service.namespace": testProject, "faas.name": "fn-a", "mudscf.function_id": s.ids[0], "cloud.region": "ap-guangzhou"} {
 			if got, _ := res.Value(key); got.AsString() != want {
 				t.Errorf("%s: resource %s = %q, want %q", id, key, got.AsString(), want)
 			}
@@ -366,12 +365,16 @@ func TestDedupeWithoutRequestIDs(t *testing.T) {
 		{"executedAt":"` + now + `","executionTime":0,"success":false,"error":"Timeout"}
 	],"stats":{"totalExecutions":2,"successful":1,"failed":1,"successRate":50,"avgExecutionTime":62,"lastRun":"` + now + `"}}}`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/logs") {
+			http.NotFound(w, r) // a Mudbase endpoint: no project route
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(body))
 	}))
 	defer srv.Close()
 	t.Setenv("EXPORTER_TEST_TOKEN", "x")
-	cfg := Config{Endpoint: srv.URL, Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, StatsEvery: time.Hour,
+	cfg := Config{Endpoint: srv.URL, Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"},
 		Functions: []FunctionConfig{{Project: "p", Function: "f"}}}
 	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -384,12 +387,12 @@ func TestDedupeWithoutRequestIDs(t *testing.T) {
 	for range 3 {
 		e.Round(context.Background())
 	}
-	ok := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "success", "unknown", "success"))
-	failed := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "failed", "unknown", "timeout"))
+	ok := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "success"))
+	failed := testutil.ToFloat64(e.metrics.executions.WithLabelValues("p", "f", "timeout"))
 	if ok != 1 || failed != 1 {
 		t.Errorf("counted %v successes and %v failures from two records served three times", ok, failed)
 	}
-	if r := testutil.ToFloat64(e.metrics.windowSuccess.WithLabelValues("p", "f")); r != 0.5 {
-		t.Errorf("success ratio gauge %v, want 0.5 (Mudbase's 50 percent)", r)
+	if r := collectCounter(t, e, "mudscf_function_window_success_ratio"); len(r) != 1 || r[0].value != 0.5 {
+		t.Errorf("success ratio gauge %v, want 0.5", r)
 	}
 }

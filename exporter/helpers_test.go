@@ -92,6 +92,13 @@ func (f *fakeLogs) visible(now time.Time) int {
 func (f *fakeLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	parts := strings.Split(r.URL.Path, "/")
+	if parts[len(parts)-1] == "executions" {
+		// The proxy's project route, for a getFunctionLogs project: read
+		// one function at a time. Not one of the calls tests count.
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"success":false,"error":"per function","code":"PER_FUNCTION_SOURCE","account":"acct","callsPerSecond":5}`)
+		return
+	}
 	function := parts[len(parts)-2]
 	f.mu.Lock()
 	status, retryAfter := f.status, f.retryAfter
@@ -141,7 +148,8 @@ func (f *fakeLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func fakeConfig(t *testing.T, functions ...string) Config {
 	t.Helper()
 	t.Setenv("EXPORTER_TEST_TOKEN", "x")
-	cfg := Config{Endpoint: "http://logs.invalid", Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, StatsEvery: time.Hour}
+	// One request at a time: the tests of timing and order count them.
+	cfg := Config{Endpoint: "http://logs.invalid", Auth: AuthConfig{TokenEnv: "EXPORTER_TEST_TOKEN"}, Concurrency: 1}
 	for _, fn := range functions {
 		cfg.Functions = append(cfg.Functions, FunctionConfig{Project: "p", Function: fn})
 	}

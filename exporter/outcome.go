@@ -17,21 +17,18 @@ const (
 	outcomeUnfinished    = "unfinished" // returned nothing, did not run to its end
 )
 
-var outcomes = []string{outcomeSuccess, outcomeError, outcomeTimeout, outcomeOutOfMemory, outcomePlatformError, outcomeUnfinished}
+var outcomes = [...]string{outcomeSuccess, outcomeError, outcomeTimeout, outcomeOutOfMemory, outcomePlatformError, outcomeUnfinished}
 
-const (
-	statusSuccess = "success"
-	statusFailed  = "failed"
-)
+const numOutcomes = len(outcomes)
 
-func statusOf(outcome string) string {
-	switch outcome {
-	case outcomeSuccess:
-		return statusSuccess
-	case outcomeError, outcomeTimeout, outcomeOutOfMemory, outcomePlatformError, outcomeUnfinished:
-		return statusFailed
+// outcomeIndex is o's place in outcomes, or -1.
+func outcomeIndex(o string) int {
+	for i, v := range outcomes {
+		if v == o {
+			return i
+		}
 	}
-	return ""
+	return -1
 }
 
 // outcomeOf classifies an execution by the return code the proxy passes on

@@ -112,9 +112,9 @@ func TestThrottlingResetsAfterSuccess(t *testing.T) {
 }
 
 // Rounds start every interval, measured from the start of the previous
-// one (each answer here takes a second); each starts with the next
-// function in turn.
-func TestRoundsEveryIntervalRotating(t *testing.T) {
+// one (each answer here takes a second), and the stalest stream goes
+// first: with one request at a time, the order of cursors.
+func TestRoundsEveryIntervalStalestFirst(t *testing.T) {
 	cfg := fakeConfig(t, "a", "b", "c")
 	cfg.Interval = 10 * time.Second
 	synctest.Test(t, func(t *testing.T) {
@@ -129,14 +129,48 @@ func TestRoundsEveryIntervalRotating(t *testing.T) {
 		for _, c := range fake.calls {
 			got = append(got, fmt.Sprintf("%s@%s", c.function, c.at.Sub(start)))
 		}
+		// No cursor in the first round (by key); each later round, the
+		// function read first has the oldest cursor, so it goes first
+		// again: in a round that outlasts the interval, none waits two.
 		want := []string{
-			"a@0s", "a@1s", "b@2s", "b@3s", "c@4s", "c@5s", // each function's stats, then its page
-			"b@10s", "c@11s", "a@12s",
-			"c@20s", "a@21s", "b@22s",
+			"a@0s", "b@1s", "c@2s",
+			"a@10s", "b@11s", "c@12s",
+			"a@20s", "b@21s", "c@22s",
 			"a@30s", "b@31s", "c@32s",
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("requests\n%v\nwant\n%v", got, want)
+		}
+	})
+}
+
+// With more functions than one round fits in the interval, every
+// function still gets a turn every round, the stalest first: none waits
+// two rounds, where rotating the first function by one let the first of
+// a round go last in the next (twice the wait).
+func TestNoFunctionWaitsTwoRounds(t *testing.T) {
+	fns := []string{"a", "b", "c", "d", "e", "f"}
+	cfg := fakeConfig(t, fns...)
+	cfg.Interval = 4 * time.Second // six answers of a second each: each round overruns it
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		fake := &fakeLogs{first: start.Add(-time.Minute), every: 3 * time.Second, n: 1000, latency: time.Second}
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runFor(t, e, 60*time.Second)
+		last := map[string]time.Time{}
+		for _, c := range fake.calls {
+			if prev, ok := last[c.function]; ok {
+				if gap := c.at.Sub(prev); gap > time.Duration(len(fns))*time.Second {
+					t.Errorf("%s waited %s between turns, more than one round of %d answers", c.function, gap, len(fns))
+				}
+			}
+			last[c.function] = c.at
+		}
+		if len(fake.calls) < 5*len(fns) {
+			t.Fatalf("%d requests in a minute", len(fake.calls))
 		}
 	})
 }
@@ -157,10 +191,10 @@ func TestBacklogIsReadWithoutWaiting(t *testing.T) {
 			t.Fatal(err)
 		}
 		runFor(t, e, 15*time.Second)
-		// The stats request, 26 pages (the last one empty) at 0 s; the
-		// next round's one page (the overlap's executions, re-read) at 10 s.
+		// 26 pages (the last one empty) at 0 s; the next round's one page
+		// (the overlap's executions, re-read) at 10 s. No stats request.
 		var want []time.Duration
-		for range 1 + 26 {
+		for range 26 {
 			want = append(want, 0)
 		}
 		want = append(want, 10*time.Second)
@@ -250,6 +284,9 @@ func TestExactlyOnceAcrossClockStepBack(t *testing.T) {
 				}
 				skew.Store(0)
 				if restart {
+					if err := e.save(); err != nil { // as Run does when it stops
+						t.Fatal(err)
+					}
 					if e, err = New(cfg, opts); err != nil {
 						t.Fatal(err)
 					}
@@ -277,7 +314,7 @@ func TestRefusedScanIsRebuilt(t *testing.T) {
 		start := time.Now()
 		fake := &fakeLogs{first: start.Add(-31 * time.Second), every: time.Second, n: 30,
 			script: func(call int) (int, string) {
-				if call == 2 { // the scan's second page
+				if call == 1 { // the scan's second page
 					return http.StatusBadRequest, ""
 				}
 				return 0, ""
@@ -290,7 +327,7 @@ func TestRefusedScanIsRebuilt(t *testing.T) {
 			e.Round(t.Context())
 		}
 		var offsets []string
-		for _, c := range fake.calls[1:] { // after the stats request
+		for _, c := range fake.calls {
 			q, _ := url.ParseQuery(c.query)
 			offsets = append(offsets, q.Get("offset"))
 		}

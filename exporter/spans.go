@@ -75,12 +75,11 @@ func (t *tracers) tracer(f FunctionConfig, functionName string) trace.Tracer {
 		return tr
 	}
 	name := cmp.Or(f.Name, functionName, f.Function)
-	attrs := append(functionAttributes(f, name), semconv.ServiceName(name))
+	// service.namespace is the project: two projects with a function of
+	// the same name are two services.
+	attrs := append(functionAttributes(f, name), semconv.ServiceName(name), semconv.ServiceNamespace(f.Project))
 	if f.ResourceID != "" {
 		attrs = append(attrs, semconv.CloudResourceID(f.ResourceID))
-	}
-	if f.MemorySizeMB > 0 {
-		attrs = append(attrs, semconv.FaaSMaxMemory(f.MemorySizeMB<<20))
 	}
 	// The function's attributes win over the base's (which carries
 	// OTEL_RESOURCE_ATTRIBUTES, and OTEL_SERVICE_NAME for the exporter
@@ -151,25 +150,10 @@ func functionAttributes(f FunctionConfig, name string) []attribute.KeyValue {
 	return attrs
 }
 
-// triggerLabel is the trigger label of an execution: its triggerType when
-// faasTrigger knows it, "unknown" when there is none, "other" for the
-// rest. The value comes from the endpoint's data, so it is never used
-// raw: each distinct string would be a series of its own, forever. It maps
-// its own values to themselves, so a checkpoint's labels restore as they
-// were counted.
-func triggerLabel(t string) string {
-	switch kv := faasTrigger(t); {
-	case !kv.Valid(), t == "unknown":
-		return "unknown"
-	case kv.Value.AsString() == semconv.FaaSTriggerOther.Value.AsString():
-		return "other"
-	}
-	return t
-}
-
 // faasTrigger maps Mudbase's triggerType to faas.trigger where it says
-// something; GetFunctionLogs carries none, so usually there is no
-// attribute rather than a guessed one.
+// something; neither Tencent source carries one, so usually there is no
+// attribute rather than a guessed one. (The metrics have no trigger label
+// for that reason.)
 func faasTrigger(t string) attribute.KeyValue {
 	switch t {
 	case "":

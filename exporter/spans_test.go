@@ -23,7 +23,6 @@ func TestSpanResourcesPerFunction(t *testing.T) {
 	cfg.Functions[0].Name = "orders-webhook"
 	cfg.Functions[0].Region = "ap-guangzhou"
 	cfg.Functions[0].Qualifier = "$LATEST"
-	cfg.Functions[0].MemorySizeMB = 256
 	cfg.Functions[0].ResourceID = "qcs::scf:ap-guangzhou:uin/100000000001:namespace/default/function/orders-webhook"
 	fake := &fakeLogs{first: time.Now().Add(-20 * time.Second).Truncate(time.Second), every: 2 * time.Second, n: 5}
 	mem := tracetest.NewInMemoryExporter()
@@ -37,14 +36,14 @@ func TestSpanResourcesPerFunction(t *testing.T) {
 		"a": {
 			"service.name": attribute.StringValue("orders-webhook"), "faas.name": attribute.StringValue("orders-webhook"),
 			"faas.version": attribute.StringValue("$LATEST"), "cloud.region": attribute.StringValue("ap-guangzhou"),
-			"faas.max_memory":   attribute.Int64Value(256 << 20),
+			"service.namespace": attribute.StringValue("p"),
 			"cloud.resource_id": attribute.StringValue(cfg.Functions[0].ResourceID),
 			"cloud.provider":    attribute.StringValue("tencent_cloud"), "cloud.platform": attribute.StringValue("tencent_cloud_scf"),
 			"mudscf.project_id": attribute.StringValue("p"), "mudscf.function_id": attribute.StringValue("a"),
 			"deployment.environment.name": attribute.StringValue("staging"),
 		},
 		"b": { // no name configured: the executions' functionName
-			"service.name": attribute.StringValue("fn-b"), "faas.name": attribute.StringValue("fn-b"),
+			"service.name": attribute.StringValue("fn-b"), "faas.name": attribute.StringValue("fn-b"), "service.namespace": attribute.StringValue("p"),
 			"mudscf.function_id": attribute.StringValue("b"), "deployment.environment.name": attribute.StringValue("staging"),
 		},
 	}
@@ -91,10 +90,6 @@ func TestSpanResourcesPerFunction(t *testing.T) {
 	if perFunction["a"] != 5 || perFunction["b"] != 5 {
 		t.Errorf("spans per function resource: %v, want 5 each", perFunction)
 	}
-	// b has no memory size: it is billed, but has no cost series.
-	if cost := collectCounter(t, e, "mudscf_function_cost_gigabyte_seconds_total"); len(cost) != 1 || cost[0].labels["function"] != "a" {
-		t.Errorf("cost series %v, want a's only", cost)
-	}
 }
 
 // outcomeOf follows Tencent's "Cloud Function Status Code" table.
@@ -130,10 +125,12 @@ func TestOutcomeOf(t *testing.T) {
 }
 
 // Every outcome's series exists at 0 from the start, so that error ratios
-// read 0 rather than no data; cost only with a configured memory size.
+// read 0 rather than no data; executions have no status (a function of
+// the outcome) nor trigger (no Tencent source reports one), and there is
+// no cost series (a recording rule's job, from the proxy's memory sizes).
 func TestSeriesPrecreated(t *testing.T) {
 	cfg := fakeConfig(t, "a", "b")
-	cfg.Functions[0].MemorySizeMB = 128
+	cfg.Functions[0].MemorySizeMB = 128 // deprecated: accepted, ignored
 	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: &fakeLogs{}}})
 	if err != nil {
 		t.Fatal(err)
@@ -141,40 +138,37 @@ func TestSeriesPrecreated(t *testing.T) {
 	body := scrape(t, e)
 	for _, fn := range []string{"a", "b"} {
 		for _, o := range outcomes {
-			series := `mudscf_function_executions_total{function="` + fn + `",outcome="` + o + `",project="p",status="` + statusOf(o) + `",trigger="unknown"} 0`
+			series := `mudscf_function_executions_total{function="` + fn + `",outcome="` + o + `",project="p"} 0`
 			if !containsLine(body, series) {
 				t.Errorf("missing %s", series)
 			}
 		}
 	}
-	if !containsLine(body, `mudscf_function_cost_gigabyte_seconds_total{function="a",project="p"} 0`) ||
-		containsLine(body, `mudscf_function_cost_gigabyte_seconds_total{function="b",project="p"} 0`) {
-		t.Errorf("cost series, want a's only:\n%s", grepLines(body, "cost"))
+	for _, gone := range []string{"mudscf_function_cost_gigabyte_seconds_total", "mudscf_exporter_lag_seconds", `status="`, `trigger="`} {
+		if strings.Contains(body, gone) {
+			t.Errorf("%s is still exported:\n%s", gone, grepLines(body, gone))
+		}
 	}
 	if !strings.Contains(body, "\nmudscf_build_info{") || !strings.Contains(body, `goversion="`+runtime.Version()+`"`) {
 		t.Errorf("no mudscf_build_info:\n%s", grepLines(body, "build_info"))
 	}
 }
 
-// The trigger label takes a small fixed set of values whatever the
-// endpoint sends, and the span's faas.trigger agrees with it.
-func TestTriggerLabelIsBounded(t *testing.T) {
-	for _, tc := range []struct{ in, label, faas string }{
-		{"", "unknown", ""},
-		{"unknown", "unknown", "other"}, // a label restored from a checkpoint stays as counted
-		{"http", "http", "http"},
-		{"apigw", "apigw", "http"},
-		{"timer", "timer", "timer"},
-		{"document", "document", "datasource"},
-		{"ckafka", "ckafka", "pubsub"},
-		{"other", "other", "other"},
-		{"HTTP", "other", "other"},
-		{"req-8f2c1e", "other", "other"},
-		{strings.Repeat("x", 10_000), "other", "other"},
+// faas.trigger takes a small fixed set of values whatever the endpoint
+// sends.
+func TestFaaSTriggerIsBounded(t *testing.T) {
+	for _, tc := range []struct{ in, faas string }{
+		{"", ""},
+		{"http", "http"},
+		{"apigw", "http"},
+		{"timer", "timer"},
+		{"document", "datasource"},
+		{"ckafka", "pubsub"},
+		{"other", "other"},
+		{"HTTP", "other"},
+		{"req-8f2c1e", "other"},
+		{strings.Repeat("x", 10_000), "other"},
 	} {
-		if got := triggerLabel(tc.in); got != tc.label {
-			t.Errorf("triggerLabel(%.20q) = %q, want %q", tc.in, got, tc.label)
-		}
 		if got := faasTrigger(tc.in).Value.AsString(); got != tc.faas {
 			t.Errorf("faasTrigger(%.20q) = %q, want %q", tc.in, got, tc.faas)
 		}

@@ -128,7 +128,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout io.Writer, logger *slog.
 	g.Go(func() error { return serve(ctx, newHTTPServer(sim), simListener, 5*time.Second) })
 	g.Go(func() error { return srv.Serve(ctx, api, admin) })
 	g.Go(func() error {
-		return serveExporterOn(ctx, expCfg, expListener, &exporterPollIDs{next: http.DefaultTransport.(*http.Transport).Clone()}, logger, nil)
+		return serveExporterOn(ctx, expCfg, exporter.Options{Transport: &exporterPollIDs{next: http.DefaultTransport.(*http.Transport).Clone()}}, expListener, logger, nil)
 	})
 	fmt.Fprintf(stdout, `mudscf demo
   Mudbase API    http://%[1]s/api/functions/projects/{projectId}/functions/{functionId}/logs

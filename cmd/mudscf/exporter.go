@@ -7,12 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 
+	"github.com/prometheus/exporter-toolkit/web"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.yaml.in/yaml/v2"
 
 	"github.com/mudscf/mudscf/exporter"
 )
@@ -23,6 +24,7 @@ func exporterCommand(fs *flag.FlagSet) action {
 	endpoint := fs.String("endpoint", os.Getenv("MUDSCF_EXPORTER_ENDPOINT"), "Mudbase API base URL, overrides endpoint (MUDSCF_EXPORTER_ENDPOINT)")
 	checkpoint := fs.String("checkpoint", os.Getenv("MUDSCF_EXPORTER_CHECKPOINT"), "checkpoint file, overrides checkpoint (MUDSCF_EXPORTER_CHECKPOINT)")
 	level := fs.String("log-level", os.Getenv("MUDSCF_LOG_LEVEL"), "debug, info, warn or error, overrides logLevel (MUDSCF_LOG_LEVEL)")
+	webConfig := fs.String("web.config.file", os.Getenv("MUDSCF_EXPORTER_WEB_CONFIG"), "exporter-toolkit web configuration `FILE` of the metrics listener: TLS, basic auth (MUDSCF_EXPORTER_WEB_CONFIG); /healthz and /readyz stay without authentication")
 	return func(ctx context.Context, stdout io.Writer, logger *slog.Logger) error {
 		if *configPath == "" {
 			return usageError("--config (or MUDSCF_EXPORTER_CONFIG) is required")
@@ -45,23 +47,25 @@ func exporterCommand(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
-		return serveExporterOn(ctx, cfg, l, nil, logger, func(addr net.Addr) {
-			fmt.Fprintf(stdout, "mudscf exporter: metrics on http://%s/metrics, polling %s\n", addr, cfg.Endpoint)
+		return serveExporterOn(ctx, cfg, exporter.Options{WebConfigFile: *webConfig}, l, logger, func(addr net.Addr) {
+			fmt.Fprintf(stdout, "mudscf exporter: metrics on %s://%s/metrics, polling %s\n", webScheme(*webConfig), addr, cfg.Endpoint)
 		})
 	}
 }
 
-// serveExporterOn runs the exporter on l until ctx ends, its requests
-// through transport (nil: the default); started is called once it has
-// started (its credentials read and its checkpoint written).
-func serveExporterOn(ctx context.Context, cfg exporter.Config, l net.Listener, transport http.RoundTripper, logger *slog.Logger, started func(net.Addr)) error {
+// serveExporterOn runs the exporter on l until ctx ends, with opts (its
+// transport, its web configuration; spans and logger are set here);
+// started is called once it has started (its credentials read and its
+// checkpoint written).
+func serveExporterOn(ctx context.Context, cfg exporter.Config, opts exporter.Options, l net.Listener, logger *slog.Logger, started func(net.Addr)) error {
 	spans, res, shutdownSpans, err := executionSpans(ctx)
 	if err != nil {
 		l.Close()
 		return fmt.Errorf("tracing: %w", err)
 	}
 	defer shutdownSpans(context.Background())
-	exp, err := exporter.New(cfg, exporter.Options{Logger: logger, SpanProcessor: spans, Resource: res, Transport: transport})
+	opts.Logger, opts.SpanProcessor, opts.Resource = logger, spans, res
+	exp, err := exporter.New(cfg, opts)
 	if err != nil {
 		l.Close()
 		return err
@@ -69,7 +73,7 @@ func serveExporterOn(ctx context.Context, cfg exporter.Config, l net.Listener, t
 	if started != nil {
 		started(l.Addr())
 	}
-	logger.Info("exporter polling", "endpoint", cfg.Endpoint, "functions", len(cfg.Functions), "metrics", l.Addr().String())
+	logger.Info("exporter polling", "endpoint", cfg.Endpoint, "functions", len(cfg.Functions), "projects", len(cfg.Projects), "metrics", l.Addr().String())
 	return exp.Serve(ctx, l)
 }
 
@@ -93,4 +97,19 @@ func executionSpans(ctx context.Context) (sdktrace.SpanProcessor, *resource.Reso
 	}
 	bsp := sdktrace.NewBatchSpanProcessor(exp)
 	return bsp, res, bsp.Shutdown, nil
+}
+
+// webScheme is the scheme the metrics listener serves with the web
+// configuration at path: https when it has a server certificate. (The
+// listener itself validates the file and fails on a bad one.)
+func webScheme(path string) string {
+	if path == "" {
+		return "http"
+	}
+	b, err := os.ReadFile(path)
+	var c web.Config
+	if err != nil || yaml.Unmarshal(b, &c) != nil || c.TLSConfig.TLSCert == "" && c.TLSConfig.TLSCertPath == "" {
+		return "http"
+	}
+	return "https"
 }

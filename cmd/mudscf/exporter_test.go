@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A corrupt checkpoint ends the exporter with exit status 1 and one log
@@ -41,5 +42,18 @@ func TestExporterStartFailures(t *testing.T) {
 	}
 	if logLevel.Level() != slog.LevelWarn {
 		t.Errorf("log level %v, want warn from logLevel", logLevel.Level())
+	}
+}
+
+// Log durations are seconds under a key that says so: slog's JSON would
+// write a time.Duration as integer nanoseconds.
+func TestLogDurationsInSeconds(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: durationsInSeconds}))
+	logger.Info("request", slog.Duration("duration", 1500*time.Millisecond), slog.Duration("wait_seconds", 250*time.Millisecond), slog.Int("status", 200))
+	for _, want := range []string{`"duration_seconds":1.5`, `"wait_seconds":0.25`, `"status":200`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("no %s in %s", want, buf.String())
+		}
 	}
 }

@@ -72,7 +72,7 @@ func main() {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		versionFromBuildInfo(bi)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel}))
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel, ReplaceAttr: durationsInSeconds}))
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger))
 }
 
@@ -215,4 +215,19 @@ func serve(ctx context.Context, srv *http.Server, l net.Listener, grace time.Dur
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
+}
+
+// durationsInSeconds writes every duration attribute in seconds, the unit
+// of every mudscf metric, under its key with "_seconds" added: slog's
+// JSON writes a time.Duration as integer nanoseconds, which nobody reads
+// at a glance (the access log's "duration", the exporter's waits).
+func durationsInSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindDuration {
+		return a
+	}
+	key := a.Key
+	if !strings.HasSuffix(key, "_seconds") {
+		key += "_seconds"
+	}
+	return slog.Float64(key, a.Value.Duration().Seconds())
 }
