@@ -39,7 +39,15 @@ type fakeLogs struct {
 	// script, if set, decides the status of each request by its number
 	// (0: answer normally), before status.
 	script func(call int) (status int, retryAfter string)
-	calls  []fakeCall
+	// down holds the functions whose requests fail (502) for now.
+	down  map[string]bool
+	calls []fakeCall
+}
+
+func (f *fakeLogs) setDown(function string, down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down[function] = down
 }
 
 type fakeCall struct {
@@ -104,6 +112,9 @@ func (f *fakeLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, retryAfter := f.status, f.retryAfter
 	if f.script != nil {
 		status, retryAfter = f.script(len(f.calls))
+	}
+	if f.down[function] {
+		status = http.StatusBadGateway
 	}
 	f.calls = append(f.calls, fakeCall{at: now, function: function, query: r.URL.RawQuery})
 	f.mu.Unlock()
