@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -394,5 +395,47 @@ func TestDedupeWithoutRequestIDs(t *testing.T) {
 	}
 	if r := collectCounter(t, e, "mudscf_function_window_success_ratio"); len(r) != 1 || r[0].value != 0.5 {
 		t.Errorf("success ratio gauge %v, want 0.5", r)
+	}
+}
+
+// Scraped as OpenMetrics, the duration histogram carries exemplars whose
+// trace_id is the trace of an exported execution span: a latency spike
+// on a dashboard leads to the executions behind it. The text format has
+// none.
+func TestOpenMetricsExemplarsAreSpans(t *testing.T) { inStack(t, testOpenMetricsExemplarsAreSpans) }
+
+func testOpenMetricsExemplarsAreSpans(t *testing.T) {
+	s := newStack(t, 2*time.Second, 10)
+	time.Sleep(time.Until(s.stopsAt.Add(1500 * time.Millisecond)))
+	mem := tracetest.NewInMemoryExporter()
+	s.cfg.Checkpoint = ""
+	e := s.exporter(t, Options{SpanProcessor: sdktrace.NewSimpleSpanProcessor(mem)})
+	e.Round(context.Background())
+	traces := map[string]bool{}
+	for _, sp := range mem.GetSpans() {
+		traces[sp.SpanContext.TraceID().String()] = true
+	}
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8")
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, req)
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") {
+		t.Fatalf("Content-Type %q for an OpenMetrics scrape", ct)
+	}
+	exemplar := regexp.MustCompile(`^mudscf_function_execution_duration_seconds_bucket\{[^}]*\} \d+ # \{trace_id="([0-9a-f]{32})"\} [0-9.e+-]+`)
+	found := 0
+	for line := range strings.Lines(rec.Body.String()) {
+		if m := exemplar.FindStringSubmatch(line); m != nil {
+			found++
+			if !traces[m[1]] {
+				t.Errorf("exemplar trace_id %s is no exported span's trace", m[1])
+			}
+		}
+	}
+	if found == 0 || len(traces) == 0 {
+		t.Fatalf("%d exemplars for %d spans:\n%s", found, len(traces), grepLines(rec.Body.String(), "duration_seconds_bucket"))
+	}
+	if text := scrape(t, e); strings.Contains(text, `# {trace_id=`) {
+		t.Error("the text format carries exemplars")
 	}
 }
