@@ -12,11 +12,11 @@
 # Base images are pinned by digest so a rebuild gets the same bytes. The
 # digests below were NOT verified by pulling (the machine that wrote this
 # had no registry access): each is the digest that several independent
-# public Dockerfiles pin for the same tag, and they stay unverified until
-# renovate (renovate.json) first replaces them: it reads each tag's
-# current digest from the registry and proposes it, so from then on the
-# digests are the registry's own and move as the tags move. To verify by
-# hand:
+# public Dockerfiles pin for the same tag. renovate (renovate.json)
+# compares each with the registry's current digest for the tag beside it
+# and proposes the registry's where they differ, so a digest it has
+# replaced, or run over and left alone, is the registry's own; until its
+# first run, they are unverified. To verify by hand:
 #   docker buildx imagetools inspect golang:1.26
 #   docker buildx imagetools inspect gcr.io/distroless/static-debian12:nonroot
 # (or `crane digest`). Keep the tag beside the digest: renovate needs it.
