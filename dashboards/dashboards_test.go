@@ -438,7 +438,7 @@ func start(t *testing.T, name string, args ...string) *process {
 		defer close(done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			p.out.Write([]byte(sc.Text() + "\n"))
+			fmt.Fprintln(&p.out, sc.Text())
 		}
 	}()
 	t.Cleanup(func() {
