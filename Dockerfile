@@ -12,10 +12,14 @@
 # Base images are pinned by digest so a rebuild gets the same bytes. The
 # digests below were NOT verified by pulling (the machine that wrote this
 # had no registry access): each is the digest that several independent
-# public Dockerfiles pin for the same tag. Verify, and refresh, with
+# public Dockerfiles pin for the same tag. renovate (renovate.json)
+# compares each with the registry's current digest for the tag beside it
+# and proposes the registry's where they differ, so a digest it has
+# replaced, or run over and left alone, is the registry's own; until its
+# first run, they are unverified. To verify by hand:
 #   docker buildx imagetools inspect golang:1.26
 #   docker buildx imagetools inspect gcr.io/distroless/static-debian12:nonroot
-# (or `crane digest`), and keep the tag beside the digest for readers.
+# (or `crane digest`). Keep the tag beside the digest: renovate needs it.
 
 FROM golang:1.26@sha256:3aff6657219a4d9c14e27fb1d8976c49c29fddb70ba835014f477e1c70636647 AS build
 WORKDIR /src

@@ -127,7 +127,9 @@ func load(t *testing.T) map[string]dashboard {
 func TestFoundationSDKStrict(t *testing.T) {
 	plugins.RegisterDefaultPlugins()
 	for file, b := range readAll(t) {
-		var d gfdashboard.Dashboard
+		// The boards are classic dashboard JSON, what file provisioning and
+		// the chart's sidecar load; dashboardv2 is the v2 API's resource.
+		var d gfdashboard.Dashboard //nolint:staticcheck // SA1019: see above
 		if errs := strictErrors(d.UnmarshalJSONStrict(b)); len(errs) > 0 {
 			t.Errorf("%s does not decode strictly into the Grafana Foundation SDK's dashboard:\n%s", file, strings.Join(errs, "\n"))
 			continue
@@ -299,7 +301,9 @@ func TestPanelsAgainstPrometheus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(io.Discard, resp.Body)
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 	}
 
@@ -434,7 +438,7 @@ func start(t *testing.T, name string, args ...string) *process {
 		defer close(done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			p.out.Write([]byte(sc.Text() + "\n"))
+			fmt.Fprintln(&p.out, sc.Text())
 		}
 	}()
 	t.Cleanup(func() {

@@ -6,14 +6,16 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"slices"
 )
 
-// Piece is part of a gzip stream as raw DEFLATE blocks, with the CRC-32
-// and length of the bytes it encodes.
+// Piece is part of a gzip stream as raw DEFLATE blocks, with the bytes it
+// encodes and their CRC-32.
 type Piece struct {
 	deflate []byte
-	crc     uint32
-	n       int64 // bytes it decodes to
+	data    [][]byte // what it encodes, kept for the trailer's CRC (Write)
+	crc     uint32   // of data
+	n       int64    // len(data), summed
 }
 
 // Len is how many compressed bytes the piece adds to a member.
@@ -21,11 +23,12 @@ func (p *Piece) Len() int { return len(p.deflate) }
 
 // Compress makes a piece of the data, in order. A piece that others follow
 // (final false) ends in a sync flush, on a byte boundary; the last piece
-// of a member (final true) ends in DEFLATE's final block.
+// of a member (final true) ends in DEFLATE's final block. The piece keeps
+// data, not a copy, for Write: the caller must not change it afterwards.
 func Compress(final bool, data ...[]byte) *Piece {
 	var buf bytes.Buffer
 	w, _ := flate.NewWriter(&buf, flate.DefaultCompression) // the level is valid
-	p := &Piece{}
+	p := &Piece{data: slices.Clone(data)}
 	for _, d := range data {
 		_, _ = w.Write(d) // writes to a bytes.Buffer do not fail
 		p.crc = crc32.Update(p.crc, crc32.IEEETable, d)
@@ -60,13 +63,21 @@ func Size(pieces ...*Piece) int {
 }
 
 // Write writes one gzip member of pieces, the last of which must be
-// final. It compresses nothing: the trailer's CRC is combined from the
-// pieces'.
+// final. It compresses nothing. The trailer's CRC starts from the first
+// piece's and runs on over the bytes of the others, so an answer costs a
+// CRC over everything but its first piece: the proxy's page comes first
+// and its stats, a few dozen bytes, after.
 func Write(w io.Writer, pieces ...*Piece) error {
 	var crc uint32
 	var n int64
-	for _, p := range pieces {
-		crc = crc32Combine(crc, p.crc, p.n)
+	for i, p := range pieces {
+		if i == 0 {
+			crc = p.crc
+		} else {
+			for _, d := range p.data {
+				crc = crc32.Update(crc, crc32.IEEETable, d)
+			}
+		}
 		n += p.n
 	}
 	var trailer [TrailerLen]byte
@@ -82,65 +93,4 @@ func Write(w io.Writer, pieces ...*Piece) error {
 	}
 	_, err := w.Write(trailer[:])
 	return err
-}
-
-// crc32Combine is the CRC-32 (IEEE) of A then B from crc1 = CRC(A),
-// crc2 = CRC(B) and len2 = len(B), without reading either: zlib's
-// crc32_combine, which multiplies crc1 by x^(8·len2) modulo the
-// polynomial by repeated squaring of the one-zero-bit operator. Go's
-// hash/crc32 has no such function. Its cost grows with log(len2), and the
-// stats half it is called with is small.
-func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
-	if len2 <= 0 {
-		return crc1
-	}
-	if crc1 == 0 {
-		// Zero times x^(8·len2) is zero: the first piece's combine, on
-		// every answer, costs nothing (it was ~14 µs for a 15 KB page).
-		return crc2
-	}
-	var even, odd [32]uint32
-	odd[0] = crc32.IEEE // the operator for one zero bit
-	row := uint32(1)
-	for n := 1; n < 32; n++ {
-		odd[n] = row
-		row <<= 1
-	}
-	gf2Square(&even, &odd) // two zero bits
-	gf2Square(&odd, &even) // four
-	for {
-		gf2Square(&even, &odd) // the first pass: one zero byte
-		if len2&1 != 0 {
-			crc1 = gf2Times(&even, crc1)
-		}
-		len2 >>= 1
-		if len2 == 0 {
-			break
-		}
-		gf2Square(&odd, &even)
-		if len2&1 != 0 {
-			crc1 = gf2Times(&odd, crc1)
-		}
-		len2 >>= 1
-		if len2 == 0 {
-			break
-		}
-	}
-	return crc1 ^ crc2
-}
-
-func gf2Times(mat *[32]uint32, vec uint32) uint32 {
-	var sum uint32
-	for i := 0; vec != 0; i, vec = i+1, vec>>1 {
-		if vec&1 != 0 {
-			sum ^= mat[i]
-		}
-	}
-	return sum
-}
-
-func gf2Square(square, mat *[32]uint32) {
-	for n := range mat {
-		square[n] = gf2Times(mat, mat[n])
-	}
 }

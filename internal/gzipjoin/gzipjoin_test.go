@@ -3,19 +3,53 @@ package gzipjoin
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"hash/crc32"
 	"io"
 	"strings"
 	"testing"
 )
 
-// The CRC combined from two halves' is the CRC of the whole.
-func TestCRC32Combine(t *testing.T) {
+// The trailer's CRC-32 and ISIZE are those of the whole, however it is cut
+// into pieces (empty ones included) and however many data slices each
+// piece was compressed from.
+func TestWriteTrailerIsTheWhole(t *testing.T) {
 	whole := []byte(strings.Repeat(`{"requestId":"abc","success":true}`, 999))
-	for _, cut := range []int{0, 1, 2, 7, 500, len(whole) - 1, len(whole)} {
-		a, b := whole[:cut], whole[cut:]
-		if got, want := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b))), crc32.ChecksumIEEE(whole); got != want {
-			t.Errorf("cut at %d: %08x, want %08x", cut, got, want)
+	last := len(whole)
+	for _, cuts := range [][]int{
+		{}, {0}, {1}, {7}, {500}, {last - 1}, {last},
+		{0, 0}, {1, 2}, {100, 20000}, {last - 2, last - 1}, {last, last},
+		{3, 3, 3000},
+	} {
+		var pieces []*Piece
+		from := 0
+		for _, to := range cuts {
+			pieces = append(pieces, Compress(false, whole[from:to]))
+			from = to
+		}
+		// The final piece from two slices, as the proxy's stats are (the
+		// envelope around the body).
+		mid := from + (last-from)/2
+		pieces = append(pieces, Compress(true, whole[from:mid], whole[mid:]))
+
+		var out bytes.Buffer
+		if err := Write(&out, pieces...); err != nil {
+			t.Fatal(err)
+		}
+		trailer := out.Bytes()[out.Len()-TrailerLen:]
+		if got, want := binary.LittleEndian.Uint32(trailer), crc32.ChecksumIEEE(whole); got != want {
+			t.Errorf("cuts %v: CRC %08x, want %08x", cuts, got, want)
+		}
+		if got := binary.LittleEndian.Uint32(trailer[4:]); got != uint32(len(whole)) {
+			t.Errorf("cuts %v: ISIZE %d, want %d", cuts, got, len(whole))
+		}
+		// gzip.Reader checks both too.
+		r, err := gzip.NewReader(&out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, whole) {
+			t.Errorf("cuts %v: decoded %d bytes, %v", cuts, len(got), err)
 		}
 	}
 }

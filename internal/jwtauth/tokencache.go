@@ -2,23 +2,33 @@ package jwtauth
 
 import (
 	"crypto/sha256"
-	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// tokenCache remembers tokens that verified, until they expire, so that a
-// client sending the same token on every request pays for its signature
-// check once. Keys are SHA-256 digests, so a cached token costs 32 bytes
-// whatever its size; the cache holds at most maxEntries and starts over
-// when full (a flood of distinct tokens only costs re-verification).
+// tokenCache remembers tokens that verified, so that a client sending the
+// same token on every request pays for its signature check once. Keys are
+// SHA-256 digests, so a cached token costs 32 bytes whatever its size.
+//
+// It is a least-recently-used cache of at most maxEntries: a flood of
+// distinct tokens pushes out the ones nobody sends again, not the hot
+// ones, and costs only their re-verification. Each entry is served until
+// its own exp, checked against the caller's clock on every read; an
+// expired one is dropped when read, or pushed out unread like any cold
+// entry. (golang-lru's expirable cache would give every entry one TTL,
+// read the wall clock on every Get, and start a goroutine that never
+// ends.)
 type tokenCache struct {
-	mu         sync.RWMutex
-	entries    map[[sha256.Size]byte]Principal
-	maxEntries int
+	entries *lru.Cache[[sha256.Size]byte, Principal]
 }
 
 func newTokenCache(maxEntries int) *tokenCache {
-	return &tokenCache{entries: map[[sha256.Size]byte]Principal{}, maxEntries: maxEntries}
+	entries, err := lru.New[[sha256.Size]byte, Principal](maxEntries)
+	if err != nil {
+		panic(err) // only for a size under 1, which no caller passes
+	}
+	return &tokenCache{entries: entries}
 }
 
 // tokenKey hashes raw through a buffer on the stack: converting a token
@@ -34,10 +44,12 @@ func tokenKey(raw string) [sha256.Size]byte {
 
 func (c *tokenCache) get(raw string, now time.Time) (Principal, bool) {
 	key := tokenKey(raw)
-	c.mu.RLock()
-	p, ok := c.entries[key]
-	c.mu.RUnlock()
-	if !ok || !now.Before(p.Expires) {
+	p, ok := c.entries.Get(key)
+	if !ok {
+		return Principal{}, false
+	}
+	if !now.Before(p.Expires) {
+		c.entries.Remove(key)
 		return Principal{}, false
 	}
 	return p, true
@@ -47,11 +59,5 @@ func (c *tokenCache) put(raw string, p Principal) {
 	if p.Expires.IsZero() {
 		return // exp is required, but never cache a token without one
 	}
-	key := tokenKey(raw)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= c.maxEntries {
-		clear(c.entries)
-	}
-	c.entries[key] = p
+	c.entries.Add(tokenKey(raw), p)
 }

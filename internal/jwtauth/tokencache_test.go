@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -55,8 +56,8 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	for _, tok := range []string{"a", "b", "c", "d"} {
 		c.put(tok, p)
 	}
-	if len(c.entries) > 3 {
-		t.Errorf("%d entries in a cache of 3", len(c.entries))
+	if n := c.entries.Len(); n > 3 {
+		t.Errorf("%d entries in a cache of 3", n)
 	}
 	if _, ok := c.get("d", time.Now()); !ok {
 		t.Error("the newest entry is missing")
@@ -65,4 +66,62 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	if _, ok := c.get("no-exp", time.Now()); ok {
 		t.Error("a principal without expiry was cached")
 	}
+}
+
+// A token in use stays cached while a flood of distinct ones (twice the
+// cache's size) passes through: the flood pushes out its own tokens, not
+// the one sent between them. Over the Authenticator, with signed tokens.
+func TestHotTokenSurvivesAFlood(t *testing.T) {
+	secret := []byte(testJWTSecret)
+	auth := NewAuthenticator(Config{Algorithms: []string{"HS256"}}, secret, nil)
+	exp := time.Now().Add(time.Hour).Unix()
+	sign := func(sub string) string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": exp}).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	hot := sign("usr_hot")
+	if _, err := auth.Authenticate("Bearer " + hot); err != nil {
+		t.Fatal(err)
+	}
+	const flood, hotEvery = 20_000, 100
+	for i := range flood {
+		if _, err := auth.Authenticate("Bearer " + sign(fmt.Sprintf("usr_%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		if i%hotEvery == 0 {
+			if _, ok := auth.verified.get(hot, time.Now()); !ok {
+				t.Fatalf("the hot token left the cache after %d distinct tokens", i+1)
+			}
+		}
+	}
+	if n := auth.verified.entries.Len(); n > 10_000 {
+		t.Errorf("%d entries, over the bound of 10,000", n)
+	}
+}
+
+// The cost of a request whose token is cached (run with -benchmem: a hit
+// allocates nothing).
+func BenchmarkAuthenticateCacheHit(b *testing.B) {
+	secret := []byte(testJWTSecret)
+	auth := NewAuthenticator(Config{Algorithms: []string{"HS256"}}, secret, nil)
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "usr_morgan_de", "exp": time.Now().Add(time.Hour).Unix()}).SignedString(secret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := "Bearer " + tok
+	if _, err := auth.Authenticate(header); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := auth.Authenticate(header); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config, client *http.Client) (Result, error) {
 	for i := range cfg.Clients {
 		tallies[i] = newTally()
 		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
+			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i))) //nolint:gosec // G404: a reproducible request mix, not a secret
 			zipfs := make([]*rand.Zipf, len(cfg.Mix))
 			for j, k := range cfg.Mix {
 				zipfs[j] = rand.NewZipf(rng, cfg.ZipfS, cfg.ZipfV, uint64(len(k.URLs)-1))
@@ -209,7 +209,7 @@ func (t *tally) send(ctx context.Context, client *http.Client, timeout time.Dura
 	t.done++
 	code := strconv.Itoa(resp.StatusCode)
 	switch resp.StatusCode {
-	case 200, 429, 503:
+	case http.StatusOK, http.StatusTooManyRequests, http.StatusServiceUnavailable:
 	default:
 		code = "other"
 	}

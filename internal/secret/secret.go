@@ -41,11 +41,11 @@ func Read(env, file string) (string, error) {
 	return "", nil
 }
 
-// ReadFile reads a regular file of at most max bytes. The file is opened
+// ReadFile reads a regular file of at most limit bytes. The file is opened
 // without blocking and checked before it is read, so that a FIFO (which
 // would block the open until a writer came) or a device such as /dev/zero
 // (which never ends) is refused at once.
-func ReadFile(path string, max int64) ([]byte, error) {
+func ReadFile(path string, limit int64) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
@@ -58,14 +58,14 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
 	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", path, st.Size(), max)
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", path, st.Size(), limit)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	if int64(len(b)) > max {
+	if int64(len(b)) > limit {
 		return nil, errors.New(path + " grew past its size limit while being read")
 	}
 	return b, nil

@@ -44,7 +44,7 @@ func (t HandlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		aborted := true
 		defer func() {
 			// net/http's server drops the connection on this panic.
-			if v := recover(); v != nil && v != http.ErrAbortHandler {
+			if v := recover(); v != nil && v != http.ErrAbortHandler { //nolint:errorlint // a panic value, compared as net/http compares it
 				panic(v)
 			}
 			dropped <- aborted || w.hijacked.Load()

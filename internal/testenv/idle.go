@@ -34,9 +34,13 @@ func AssertClosesIdle(t testing.TB, addr, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
-	conn.SetReadDeadline(time.Now().Add(closeIdleWithin))
+	if err := conn.SetReadDeadline(time.Now().Add(closeIdleWithin)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		t.Errorf("the idle connection to %s: %v, want closed by the server (EOF)", addr, err)
 	}

@@ -47,6 +47,7 @@ func (r *Redis) Addr() string { return "127.0.0.1:" + r.port }
 // pass.
 func (r *Redis) Start() {
 	r.t.Helper()
+	//nolint:gosec // G204: the arguments are this helper's own, the port a free one it chose.
 	r.cmd = exec.Command("redis-server", "--port", r.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", r.t.TempDir())
 	var log SyncBuffer
@@ -70,8 +71,10 @@ func (r *Redis) Kill() {
 	if r.cmd == nil {
 		return
 	}
-	r.cmd.Process.Kill()
-	r.cmd.Wait()
+	// Kill fails only when the process is gone already, and Wait then
+	// reports the signal or exit status: neither is news to a crash test.
+	_ = r.cmd.Process.Kill()
+	_ = r.cmd.Wait()
 	r.cmd = nil
 }
 

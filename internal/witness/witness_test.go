@@ -17,7 +17,9 @@ const secret = "a-secret-for-the-witness-self-test"
 func TestWitnessCatchesSecrets(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Echo", r.URL.Query().Get("h"))
-		io.WriteString(w, r.URL.Query().Get("b"))
+		if _, err := io.WriteString(w, r.URL.Query().Get("b")); err != nil {
+			t.Error(err)
+		}
 	}))
 	defer srv.Close()
 	get := func(w *Witness, query string) {

@@ -245,9 +245,9 @@ func nodeKind(n *yaml.Node) string {
 // quote shows a value that should have been a number, a duration or a
 // boolean, cut short: the user needs to recognise it, not read it all.
 func quote(s string) string {
-	const max = 40
-	if utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max]) + "…"
+	const maxRunes = 40
+	if utf8.RuneCountInString(s) > maxRunes {
+		s = string([]rune(s)[:maxRunes]) + "…"
 	}
 	return strconv.Quote(s)
 }

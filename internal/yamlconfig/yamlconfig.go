@@ -66,7 +66,7 @@ func KeyErrors(err error) []*KeyError {
 	var out []*KeyError
 	var visit func(error)
 	visit = func(e error) {
-		switch e := e.(type) {
+		switch e := e.(type) { //nolint:errorlint // this walks the tree errors.As would, collecting every match
 		case *KeyError:
 			out = append(out, e)
 		case interface{ Unwrap() []error }:
