@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"cmp"
 	"maps"
 	"math"
 	"slices"
@@ -25,11 +26,13 @@ func capacity(callsPerSecond int, intervalSeconds, callsPerFunction float64) int
 	return int(math.Floor(float64(callsPerSecond) * intervalSeconds / max(callsPerFunction, 1)))
 }
 
-// measureCapacity sets, after a round, each account's capacity from the
-// calls its functions' turns took (at least one each), and logs it the
-// first time, with a warning when the account has more functions than it
-// can serve at the interval.
-func (e *Exporter) measureCapacity() {
+// measureCapacity sets each account's capacity. After a round (measured)
+// it takes the calls its functions' turns took then (at least one each);
+// at the start of a round, the last measured figure, or one call each
+// before any: so the capacity is logged when the functions are first
+// known, with a warning when the account has more functions than it can
+// serve at the interval.
+func (e *Exporter) measureCapacity(measured bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	loads := map[string]*accountLoad{}
@@ -49,15 +52,18 @@ func (e *Exporter) measureCapacity() {
 				if s.calls > 0 {
 					a.polled++
 				}
-				s.calls = 0
+				if measured {
+					s.calls = 0
+				}
 			}
 		}
 	}
 	for _, account := range slices.Sorted(maps.Keys(loads)) {
 		a := loads[account]
-		perFunction := 1.0
-		if a.polled > 0 {
+		perFunction := cmp.Or(e.callsPerFunction[account], 1)
+		if measured && a.polled > 0 {
 			perFunction = float64(a.calls) / float64(a.polled)
+			e.callsPerFunction[account] = perFunction
 		}
 		c := capacity(a.callsPerSecond, e.cfg.Interval.Seconds(), perFunction)
 		e.metrics.capacity.WithLabelValues(account).Set(float64(c))

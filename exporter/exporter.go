@@ -11,12 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -49,8 +49,11 @@ type Exporter struct {
 	// savedRound is when the round of the last save started (monotonic):
 	// saves are at most one per interval.
 	savedRound time.Time
-	// loggedCapacity are the accounts whose capacity was logged.
-	loggedCapacity map[string]bool
+	// loggedCapacity are the accounts whose capacity was logged;
+	// callsPerFunction the calls a function's turn took in the last round,
+	// per account.
+	loggedCapacity   map[string]bool
+	callsPerFunction map[string]float64
 
 	ready atomic.Bool
 	// saveErr is the last checkpoint write's failure, nil once one works:
@@ -148,6 +151,7 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 		spans:    &tracers{processor: opts.SpanProcessor, base: opts.Resource, byFn: map[string]trace.Tracer{}},
 		projects: map[string]*projectState{}, streams: map[string]*stream{}, fns: map[string]*fnState{},
 		pending: map[string]*streamRecord{}, ckpt: files, webConfig: opts.WebConfigFile, loggedCapacity: map[string]bool{},
+		callsPerFunction: map[string]float64{},
 	}
 	for _, p := range cfg.Projects {
 		e.project(p.Project).whole, e.project(p.Project).region = true, p.Region
@@ -225,26 +229,18 @@ func streamProject(key string) (project string, ok bool) {
 func (e *Exporter) addFunction(f FunctionConfig, rec *functionRecord) *fnState {
 	st := &fnState{cfg: f}
 	e.fns[f.key()] = st
-	e.metrics.precreate(f.Project, f.Function)
+	if e.spans.processor != nil {
+		st.exemplars = make([]exemplar, len(durationBuckets)+1)
+	}
 	if rec == nil {
 		return st
 	}
-	m, p, id := e.metrics, f.Project, f.Function
 	for o, n := range rec.Counts {
-		i := outcomeIndex(o) // validated
-		st.counts[i] = n
-		m.executions.WithLabelValues(p, id, o).Add(n)
+		st.counts[outcomeIndex(o)] = n // validated
 	}
-	st.billed, st.retries = rec.BilledSeconds, rec.Retries
-	m.billedSeconds.WithLabelValues(p, id).Add(st.billed)
-	m.retries.WithLabelValues(p, id).Add(st.retries)
-	if rec.LastRun != 0 {
-		st.lastRun = fromUnixMs(rec.LastRun)
-		m.lastRun.WithLabelValues(p, id).Set(float64(rec.LastRun) / 1000)
-	}
+	st.billed, st.retries, st.lastRun = rec.BilledSeconds, rec.Retries, fromUnixMs(rec.LastRun)
 	for h, v := range rec.Hours {
-		var hour int64
-		fmt.Sscan(h, &hour) // validated
+		hour, _ := strconv.ParseInt(h, 10, 64) // validated
 		st.hours.set(hourBucket{hour: hour, executions: v[0], successes: v[1], durationMs: v[2]})
 	}
 	return st
@@ -283,6 +279,7 @@ func (e *Exporter) Run(ctx context.Context) error {
 // first; it says whether any has more to read.
 func (e *Exporter) Round(ctx context.Context) (backlog bool) {
 	e.discover(ctx)
+	e.measureCapacity(false)
 	e.mu.Lock()
 	var turns []*stream
 	for _, id := range e.order {
@@ -320,7 +317,7 @@ func (e *Exporter) Round(ctx context.Context) (backlog bool) {
 	}
 	close(work)
 	wg.Wait()
-	e.measureCapacity()
+	e.measureCapacity(true)
 	return more.Load()
 }
 
@@ -403,9 +400,7 @@ func (e *Exporter) readTopics(p *projectState, topics []string) {
 		key := topicStreamKey(p.id, t)
 		want[key] = true
 		if e.streams[key] == nil {
-			s := e.streamFor(key, p.id)
-			s.topic = t
-			e.metrics.precreatePolls(p.id, "")
+			e.streamFor(key, p.id).topic = t
 		}
 	}
 	for key, s := range e.streams {
@@ -429,7 +424,6 @@ func (e *Exporter) readFunctions(p *projectState, account string, callsPerSecond
 	for _, f := range p.listed {
 		s := e.streamFor(functionStreamKey(p.id, f.Function), p.id)
 		s.function = f.Function
-		e.metrics.precreatePolls(p.id, f.Function)
 		e.fns[f.key()].stream = s
 	}
 }
@@ -500,21 +494,6 @@ func (e *Exporter) inherit(s *stream) {
 	}
 	s.setCursor(start)
 	e.logger.Info("continuing from the project's other streams", "stream", s.key, "cursor", start, "from", from)
-}
-
-// streamOf is the stream whose freshness f's gauges show: the one that
-// last counted it, else its project's stalest.
-func (e *Exporter) streamOf(f *fnState) *stream {
-	if f.stream != nil {
-		return f.stream
-	}
-	var out *stream
-	for _, s := range e.streams {
-		if s.project == f.cfg.Project && s.function == "" && (out == nil || s.cursorNanos.Load() < out.cursorNanos.Load()) {
-			out = s
-		}
-	}
-	return out
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
@@ -655,18 +634,21 @@ func (e *Exporter) fetch(ctx context.Context, s *stream, q query) (page, error) 
 	} else {
 		p, err = e.client.projectPage(ctx, s.project, s.topic, q)
 	}
-	e.metrics.pollDuration.WithLabelValues(s.project, s.function).Observe(time.Since(start).Seconds())
+	took := time.Since(start).Seconds()
 	e.throttle.note(err, start)
-	s.calls++
+	result := 0 // ok
 	var throttled *ThrottledError
 	switch {
 	case errors.As(err, &throttled):
-		e.metrics.polls.WithLabelValues(s.project, s.function, "throttled").Inc()
+		result = 1
 	case err != nil:
-		e.metrics.polls.WithLabelValues(s.project, s.function, "error").Inc()
-	default:
-		e.metrics.polls.WithLabelValues(s.project, s.function, "ok").Inc()
+		result = 2
 	}
+	e.mu.Lock()
+	s.calls++
+	s.polls[result]++
+	s.pollDuration.observe(pollBuckets, took)
+	e.mu.Unlock()
 	return p, err
 }
 
@@ -712,35 +694,27 @@ func (e *Exporter) record(s *stream, x execution) time.Time {
 	}
 
 	outcome := outcomeOf(x.Execution)
-	m, p, fnID := e.metrics, s.project, x.FunctionID
 	f.stream, f.dirty = s, true
-	m.executions.WithLabelValues(p, fnID, outcome).Inc()
 	f.counts[outcomeIndex(outcome)]++
 	seconds := float64(x.ExecutionTime) / 1000
-	duration := m.duration.WithLabelValues(p, fnID)
-	if e.spans.processor != nil && !at.IsZero() {
+	bucket := f.duration.observe(durationBuckets, seconds)
+	if f.exemplars != nil && !at.IsZero() {
 		// The span's trace ID, derived from the request ID: a metric
 		// spike leads to the executions behind it.
 		traceID, _ := idsFor(id)
-		duration.(prometheus.ExemplarObserver).ObserveWithExemplar(seconds, prometheus.Labels{"trace_id": traceID.String()})
-	} else {
-		duration.Observe(seconds)
+		f.exemplars[bucket] = exemplar{value: seconds, traceID: traceID, at: e.now()}
 	}
 	if x.MemoryUsageBytes > 0 {
-		m.memory.WithLabelValues(p, fnID).Observe(float64(x.MemoryUsageBytes))
+		f.memory.observe(memoryBuckets, float64(x.MemoryUsageBytes))
 	}
 	// A source without the billed duration (CLS) leaves it out: such an
 	// execution adds nothing to the billed time.
 	if x.BilledDurationMs != nil {
-		billed := float64(*x.BilledDurationMs) / 1000
-		m.billedSeconds.WithLabelValues(p, fnID).Add(billed)
-		f.billed += billed
+		f.billed += float64(*x.BilledDurationMs) / 1000
 	}
-	m.retries.WithLabelValues(p, fnID).Add(float64(x.RetryCount))
 	f.retries += float64(x.RetryCount)
 	if at.After(f.lastRun) {
 		f.lastRun = at
-		m.lastRun.WithLabelValues(p, fnID).Set(unixSeconds(at))
 	}
 	if at.After(s.newest) {
 		s.newest = at

@@ -205,6 +205,23 @@ func executionsOf(t *testing.T, e *Exporter, project, function string) float64 {
 	return n
 }
 
+// sampleOf sums the series of one metric family whose labels include
+// labels.
+func sampleOf(t *testing.T, e *Exporter, name string, labels map[string]string) float64 {
+	t.Helper()
+	var n float64
+	for _, s := range collectCounter(t, e, name) {
+		match := true
+		for k, v := range labels {
+			match = match && s.labels[k] == v
+		}
+		if match {
+			n += s.value
+		}
+	}
+	return n
+}
+
 type sample struct {
 	labels map[string]string
 	value  float64

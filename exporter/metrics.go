@@ -1,28 +1,27 @@
 package exporter
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // metrics follow Prometheus's naming guidelines: base units (seconds,
 // bytes), _total for counters, ratios 0-1. Labels are configured project
 // and function IDs and small fixed sets, never free text.
+//
+// The per-function and per-stream families are made at each scrape from
+// the exporter's own state (stateCollector), which it keeps anyway (the
+// checkpoint holds the counters): client_golang's children would hold a
+// second copy of every series, several kilobytes per function, which at
+// 10,000 functions is most of the exporter's memory.
 type metrics struct {
 	registry *prometheus.Registry
-
-	executions    *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
-	memory        *prometheus.HistogramVec
-	billedSeconds *prometheus.CounterVec
-	retries       *prometheus.CounterVec
-	lastRun       *prometheus.GaugeVec
-
-	polls        *prometheus.CounterVec
-	pollDuration *prometheus.HistogramVec
 
 	capacity       *prometheus.GaugeVec
 	polledFunction *prometheus.GaugeVec
@@ -32,42 +31,12 @@ type metrics struct {
 	checkpointBytes       prometheus.Counter
 }
 
-var fn = []string{"project", "function"}
-
 func newMetrics() *metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		versioncollector.NewCollector("mudscf"))
 	m := &metrics{
 		registry: reg,
-		executions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_function_executions_total",
-			Help: "Function executions, by project, function and outcome (success, error, timeout, out_of_memory, platform_error, unfinished).",
-		}, []string{"project", "function", "outcome"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "mudscf_function_execution_duration_seconds", Help: "Execution time of function executions; exemplars carry the execution span's trace_id.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900},
-		}, fn),
-		memory: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "mudscf_function_memory_usage_bytes", Help: "Peak memory used by function executions.",
-			Buckets: prometheus.ExponentialBuckets(8<<20, 2, 10), // 8 MiB .. 4 GiB
-		}, fn),
-		billedSeconds: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_function_billed_duration_seconds_total", Help: "Billed duration of function executions, where the source reports it (GetFunctionLogs does, CLS does not).",
-		}, fn),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_function_retries_total", Help: "Retries of function executions, as the upstream reports them.",
-		}, fn),
-		lastRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "mudscf_function_last_run_timestamp_seconds", Help: "Start of the newest execution seen, as a Unix time.",
-		}, fn),
-		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_exporter_polls_total", Help: "Requests to the logs endpoint, by result (ok, throttled, error); a whole project's pages have function=\"\".",
-		}, []string{"project", "function", "result"}),
-		pollDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "mudscf_exporter_poll_duration_seconds", Help: "Time of one request to the logs endpoint; a whole project's pages have function=\"\".",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, fn),
 		capacity: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mudscf_exporter_function_capacity",
 			Help: "Functions the account can have polled one by one within the interval: its calls per second times the interval, divided by the calls a function's turn takes (at least one).",
@@ -85,89 +54,252 @@ func newMetrics() *metrics {
 			Name: "mudscf_exporter_checkpoint_written_bytes_total", Help: "Bytes written to the checkpoint's journal and snapshots.",
 		}),
 	}
-	reg.MustRegister(m.executions, m.duration, m.memory, m.billedSeconds, m.retries, m.lastRun,
-		m.polls, m.pollDuration, m.capacity, m.polledFunction, m.checkpointFailures, m.checkpointLastSuccess, m.checkpointBytes)
+	reg.MustRegister(m.capacity, m.polledFunction, m.checkpointFailures, m.checkpointLastSuccess, m.checkpointBytes)
 	return m
 }
 
-// precreate makes a function's series exist at 0 before its first
-// execution, so that error ratios read 0 rather than no data.
-func (m *metrics) precreate(p, fnID string) {
-	for _, o := range outcomes {
-		m.executions.WithLabelValues(p, fnID, o)
-	}
-	m.billedSeconds.WithLabelValues(p, fnID)
-	m.retries.WithLabelValues(p, fnID)
+// The histograms' buckets.
+var (
+	durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900}
+	memoryBuckets   = prometheus.ExponentialBuckets(8<<20, 2, 10) // 8 MiB .. 4 GiB
+	pollBuckets     = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+)
+
+// histogram counts observations by bucket (the last is +Inf), not
+// cumulatively: an observation touches one count. Its counts are made at
+// the first observation.
+type histogram struct {
+	counts []uint64
+	sum    float64
 }
 
-// precreatePolls makes a stream's poll series exist at 0.
-func (m *metrics) precreatePolls(p, fnID string) {
-	for _, result := range []string{"ok", "throttled", "error"} {
-		m.polls.WithLabelValues(p, fnID, result)
+// observe counts v and returns its bucket.
+func (h *histogram) observe(bounds []float64, v float64) int {
+	if h.counts == nil {
+		h.counts = make([]uint64, len(bounds)+1)
 	}
+	i := 0
+	for i < len(bounds) && v > bounds[i] {
+		i++
+	}
+	h.counts[i]++
+	h.sum += v
+	return i
 }
 
-// stateCollector reports, at each scrape, what is computed from the
-// exporter's state rather than set by the polling loop: per function, its
+// add counts o's observations too.
+func (h *histogram) add(o histogram) {
+	if o.counts == nil {
+		return
+	}
+	if h.counts == nil {
+		h.counts = make([]uint64, len(o.counts))
+	}
+	for i, n := range o.counts {
+		h.counts[i] += n
+	}
+	h.sum += o.sum
+}
+
+// clone is a copy that does not share the counts.
+func (h histogram) clone() histogram {
+	h.counts = slices.Clone(h.counts)
+	return h
+}
+
+// metric is h as a Prometheus histogram of desc.
+func (h histogram) metric(desc *prometheus.Desc, bounds []float64, labels ...string) prometheus.Metric {
+	cumulative := make(map[float64]uint64, len(bounds))
+	var n uint64
+	for i, b := range bounds {
+		n += h.counts[i]
+		cumulative[b] = n
+	}
+	n += h.counts[len(bounds)]
+	return prometheus.MustNewConstHistogram(desc, n, h.sum, cumulative, labels...)
+}
+
+// exemplar is the last execution that fell in one bucket of the duration
+// histogram: its value, its span's trace ID and when it was recorded.
+type exemplar struct {
+	value   float64
+	traceID trace.TraceID
+	at      time.Time
+}
+
+// stateCollector reports, at each scrape, the series made from the
+// exporter's state: per function its counters and histograms, its
 // stream's cursor age (which keeps growing through an outage, where a
-// gauge set by the loop would freeze), whether its last poll succeeded
-// and when one last did, and the window gauges of its last 24 hours.
+// gauge set by the polling loop would freeze), whether its last poll
+// succeeded and when one last did, and the window gauges of its last 24
+// hours; per stream its polls.
 type stateCollector struct {
-	e                                  *Exporter
-	cursorAge, up, lastSuccess         *prometheus.Desc
-	windowExecs, windowOK, windowMeanS *prometheus.Desc
+	e                                    *Exporter
+	executions, billed, retries, lastRun *prometheus.Desc
+	duration, memory                     *prometheus.Desc
+	cursorAge, up, lastSuccess           *prometheus.Desc
+	windowExecs, windowOK, windowMeanS   *prometheus.Desc
+	polls, pollDuration                  *prometheus.Desc
 }
 
 func newStateCollector(e *Exporter) *stateCollector {
-	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, fn, nil) }
+	fn := []string{"project", "function"}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append(fn, labels...), nil)
+	}
 	return &stateCollector{
-		e:           e,
-		cursorAge:   d("mudscf_exporter_cursor_age_seconds", "Now minus the function's scan cursor: how far behind the exporter is (absent before the first cursor). A whole project's functions share their topic's cursor."),
-		up:          d("mudscf_exporter_up", "1 if the last poll of the function (or of its project's topic) succeeded, else 0."),
-		lastSuccess: d("mudscf_exporter_last_success_timestamp_seconds", "End of the last turn without an error of the function (or of its project's topic), as a Unix time."),
-		windowExecs: d("mudscf_function_window_executions", "Executions that started in the current clock hour and the 23 before it, as the exporter counted them."),
-		windowOK:    d("mudscf_function_window_success_ratio", "Share of successful executions in the window, 0 to 1 (0 without executions)."),
-		windowMeanS: d("mudscf_function_window_average_duration_seconds", "Mean execution time in the window (0 without executions)."),
+		e: e,
+		executions: d("mudscf_function_executions_total",
+			"Function executions, by project, function and outcome (success, error, timeout, out_of_memory, platform_error, unfinished); every outcome of a known function is exported from 0.", "outcome"),
+		billed:       d("mudscf_function_billed_duration_seconds_total", "Billed duration of function executions, where the source reports it (GetFunctionLogs does, CLS does not)."),
+		retries:      d("mudscf_function_retries_total", "Retries of function executions, as the upstream reports them."),
+		lastRun:      d("mudscf_function_last_run_timestamp_seconds", "Start of the newest execution seen, as a Unix time."),
+		duration:     d("mudscf_function_execution_duration_seconds", "Execution time of function executions; exemplars carry the execution span's trace_id."),
+		memory:       d("mudscf_function_memory_usage_bytes", "Peak memory used by function executions."),
+		cursorAge:    d("mudscf_exporter_cursor_age_seconds", "Now minus the function's scan cursor: how far behind the exporter is (absent before the first cursor). A whole project's functions share their topic's cursor."),
+		up:           d("mudscf_exporter_up", "1 if the last poll of the function (or of its project's topic) succeeded, else 0."),
+		lastSuccess:  d("mudscf_exporter_last_success_timestamp_seconds", "End of the last turn without an error of the function (or of its project's topic), as a Unix time."),
+		windowExecs:  d("mudscf_function_window_executions", "Executions that started in the current clock hour and the 23 before it, as the exporter counted them."),
+		windowOK:     d("mudscf_function_window_success_ratio", "Share of successful executions in the window, 0 to 1 (0 without executions)."),
+		windowMeanS:  d("mudscf_function_window_average_duration_seconds", "Mean execution time in the window (0 without executions)."),
+		polls:        d("mudscf_exporter_polls_total", "Requests to the logs endpoint, by result (ok, throttled, error); a whole project's pages have function=\"\".", "result"),
+		pollDuration: d("mudscf_exporter_poll_duration_seconds", "Time of one request to the logs endpoint; a whole project's pages have function=\"\"."),
 	}
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.cursorAge, c.up, c.lastSuccess, c.windowExecs, c.windowOK, c.windowMeanS} {
+	for _, d := range []*prometheus.Desc{c.executions, c.billed, c.retries, c.lastRun, c.duration, c.memory, c.cursorAge, c.up,
+		c.lastSuccess, c.windowExecs, c.windowOK, c.windowMeanS, c.polls, c.pollDuration} {
 		ch <- d
 	}
+}
+
+// fnSnapshot is what a scrape reads of one function, copied under the
+// exporter's lock and turned into metrics after it.
+type fnSnapshot struct {
+	project, id      string
+	counts           [numOutcomes]float64
+	billed, retries  float64
+	lastRun          time.Time
+	duration         histogram
+	memory           histogram
+	exemplars        []exemplar
+	execs, ok, durMs float64
+	stream           *stream
+}
+
+type streamSnapshot struct {
+	project, function string
+	polls             [numPollResults]float64
+	duration          histogram
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	e := c.e
 	now := e.now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, f := range e.fns {
-		p, id := f.cfg.Project, f.cfg.Function
-		execs, ok, durMs := f.hours.sums(now)
-		ratio, mean := 0.0, 0.0
-		if execs > 0 {
-			ratio, mean = ok/execs, durMs/execs/1000
+	// A whole project's functions that have not run yet show their
+	// project's stalest topic.
+	stalest := map[string]*stream{}
+	for _, s := range e.streams {
+		if cur := stalest[s.project]; s.function == "" && (cur == nil || s.cursorNanos.Load() < cur.cursorNanos.Load()) {
+			stalest[s.project] = s
 		}
-		ch <- prometheus.MustNewConstMetric(c.windowExecs, prometheus.GaugeValue, execs, p, id)
-		ch <- prometheus.MustNewConstMetric(c.windowOK, prometheus.GaugeValue, ratio, p, id)
-		ch <- prometheus.MustNewConstMetric(c.windowMeanS, prometheus.GaugeValue, mean, p, id)
-		s := e.streamOf(f)
+	}
+	fns := make([]fnSnapshot, 0, len(e.fns))
+	for _, f := range e.fns {
+		s := fnSnapshot{project: f.cfg.Project, id: f.cfg.Function, counts: f.counts, billed: f.billed, retries: f.retries,
+			lastRun: f.lastRun, duration: f.duration.clone(), memory: f.memory.clone(), stream: cmp.Or(f.stream, stalest[f.cfg.Project])}
+		if f.exemplars != nil {
+			s.exemplars = make([]exemplar, 0, len(f.exemplars))
+			for _, x := range f.exemplars {
+				if !x.at.IsZero() {
+					s.exemplars = append(s.exemplars, x)
+				}
+			}
+		}
+		s.execs, s.ok, s.durMs = f.hours.sums(now)
+		fns = append(fns, s)
+	}
+	// A project's topics are one series: its function label is "".
+	streams := map[[2]string]*streamSnapshot{}
+	for _, s := range e.streams {
+		key := [2]string{s.project, s.function}
+		snap, ok := streams[key]
+		if !ok {
+			snap = &streamSnapshot{project: s.project, function: s.function}
+			streams[key] = snap
+		}
+		for i, n := range s.polls {
+			snap.polls[i] += n
+		}
+		snap.duration.add(s.pollDuration)
+	}
+	e.mu.Unlock()
+
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, f := range fns {
+		p, id := f.project, f.id
+		for i, o := range outcomes {
+			ch <- prometheus.MustNewConstMetric(c.executions, prometheus.CounterValue, f.counts[i], p, id, o)
+		}
+		ch <- prometheus.MustNewConstMetric(c.billed, prometheus.CounterValue, f.billed, p, id)
+		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, f.retries, p, id)
+		if !f.lastRun.IsZero() {
+			gauge(c.lastRun, unixSeconds(f.lastRun), p, id)
+		}
+		if f.duration.counts != nil {
+			h := f.duration.metric(c.duration, durationBuckets, p, id)
+			if len(f.exemplars) > 0 {
+				xs := make([]prometheus.Exemplar, len(f.exemplars))
+				for i, x := range f.exemplars {
+					xs[i] = prometheus.Exemplar{Value: x.value, Labels: prometheus.Labels{"trace_id": x.traceID.String()}, Timestamp: x.at}
+				}
+				h = prometheus.MustNewMetricWithExemplars(h, xs...)
+			}
+			ch <- h
+		}
+		if f.memory.counts != nil {
+			ch <- f.memory.metric(c.memory, memoryBuckets, p, id)
+		}
+		ratio, mean := 0.0, 0.0
+		if f.execs > 0 {
+			ratio, mean = f.ok/f.execs, f.durMs/f.execs/1000
+		}
+		gauge(c.windowExecs, f.execs, p, id)
+		gauge(c.windowOK, ratio, p, id)
+		gauge(c.windowMeanS, mean, p, id)
+		s := f.stream
 		if s == nil {
 			continue
 		}
 		if ns := s.cursorNanos.Load(); ns != 0 {
-			ch <- prometheus.MustNewConstMetric(c.cursorAge, prometheus.GaugeValue, now.Sub(time.Unix(0, ns)).Seconds(), p, id)
+			gauge(c.cursorAge, now.Sub(time.Unix(0, ns)).Seconds(), p, id)
 		}
 		if ms := s.lastSuccess.Load(); ms != 0 {
-			ch <- prometheus.MustNewConstMetric(c.lastSuccess, prometheus.GaugeValue, float64(ms)/1000, p, id)
+			gauge(c.lastSuccess, float64(ms)/1000, p, id)
 		}
 		if s.polled.Load() {
 			up := 0.0
 			if s.up.Load() {
 				up = 1
 			}
-			ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, up, p, id)
+			gauge(c.up, up, p, id)
+		}
+	}
+	for _, s := range streams {
+		for i, r := range pollResults {
+			ch <- prometheus.MustNewConstMetric(c.polls, prometheus.CounterValue, s.polls[i], s.project, s.function, r)
+		}
+		if s.duration.counts != nil {
+			ch <- s.duration.metric(c.pollDuration, pollBuckets, s.project, s.function)
 		}
 	}
 }
+
+// The results of a poll, the result label of mudscf_exporter_polls_total.
+var pollResults = [...]string{"ok", "throttled", "error"}
+
+const numPollResults = len(pollResults)

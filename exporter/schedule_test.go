@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -364,6 +365,44 @@ func TestCatchUpAfterLongOutage(t *testing.T) {
 		for _, s := range collectCounter(t, e, "mudscf_exporter_polls_total") {
 			if s.labels["result"] == "error" && s.value == 0 {
 				t.Errorf("%s: no failed polls recorded during the outage", s.labels["function"])
+			}
+		}
+	})
+}
+
+// The functions one account can serve at the interval are computed when
+// the project is found to be read one function at a time, logged (a
+// warning when the account has more), and exported beside the number it
+// has: GetFunctionLogs's calls per second times the interval, over the
+// calls a turn takes.
+func TestCapacityIsLoggedAtStart(t *testing.T) {
+	fns := make([]string, 160)
+	for i := range fns {
+		fns[i] = fmt.Sprintf("f%03d", i)
+	}
+	cfg := fakeConfig(t, fns...)
+	cfg.Interval = 30 * time.Second
+	synctest.Test(t, func(t *testing.T) {
+		logs := &testenv.SyncBuffer{}
+		logger := slog.New(slog.NewTextHandler(logs, nil))
+		// Each answer takes a second: the first round outlasts the test.
+		fake := &fakeLogs{first: time.Now(), every: time.Second, latency: time.Second}
+		e, err := New(cfg, Options{Logger: logger, Transport: testenv.HandlerTransport{Handler: fake}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runFor(t, e, 10*time.Second)
+		time.Sleep(time.Second) // the answers in flight when it stopped
+		line := grepLines(logs.String(), "more functions than it can poll")
+		for _, want := range []string{"account=acct", "functions=160", "capacity=150", "calls_per_second=5"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("no %s in the capacity warning %q", want, line)
+			}
+		}
+		body := scrape(t, e)
+		for _, want := range []string{`mudscf_exporter_function_capacity{account="acct"} 150`, `mudscf_exporter_polled_functions{account="acct"} 160`} {
+			if !containsLine(body, want) {
+				t.Errorf("no %s:\n%s", want, grepLines(body, "acct"))
 			}
 		}
 	})

@@ -43,6 +43,9 @@ type stream struct {
 	up, polled  atomic.Bool
 	// calls counts the requests of the current round, for the capacity.
 	calls int
+	// polls counts the requests by result; pollDuration times them.
+	polls        [numPollResults]float64
+	pollDuration histogram
 }
 
 func functionStreamKey(project, function string) string { return "fn:" + project + "/" + function }
@@ -91,6 +94,13 @@ type fnState struct {
 	retries float64
 	lastRun time.Time
 	hours   window
+	// duration and memory are the histograms of the executions counted
+	// since the start (a restart starts them over, as any counter reset);
+	// exemplars the last execution of each duration bucket, when spans are
+	// exported (nil otherwise).
+	duration  histogram
+	memory    histogram
+	exemplars []exemplar
 	// stream is the stream that last counted one of its executions (nil:
 	// none yet), whose cursor and success the function's freshness
 	// gauges show.

@@ -48,7 +48,7 @@ func main() {
 	interval := flag.Duration("interval", 30*time.Second, "the exporters' interval")
 	latency := flag.Duration("cls-latency", 300*time.Millisecond, "how long a SearchLog query takes")
 	warmup := flag.Duration("warmup", time.Minute, "what is left out of the steady-state figures at the start")
-	scrapeEvery := flag.Duration("scrape", 15*time.Second, "how often the exporters are scraped (as Prometheus would)")
+	scrapeEvery := flag.Duration("scrape", 13*time.Second, "how often the exporters are scraped (as Prometheus would)")
 	flag.Parse()
 	res, err := bench(config{bin: *bin, n: *n, run: *run, settle: *settle, interval: *interval, latency: *latency, warmup: *warmup, scrape: *scrapeEvery})
 	if err != nil {
