@@ -70,6 +70,7 @@ type execution struct {
 type page struct {
 	Executions []execution
 	Topics     []string
+	TopicShare int
 	NextOffset *int64
 }
 
@@ -119,6 +120,7 @@ type projectAnswer struct {
 	Data    struct {
 		Executions []execution `json:"executions"`
 		Topics     []string    `json:"topics"`
+		TopicShare int         `json:"topicShare"`
 		NextOffset *int64      `json:"nextOffset"`
 	} `json:"data"`
 }
@@ -143,7 +145,7 @@ func (c *client) projectPage(ctx context.Context, project, topic string, q query
 			return page{}, fmt.Errorf("%s: an execution of function %.64q, which is no function ID", project, x.FunctionID)
 		}
 	}
-	return page{Executions: out.Data.Executions, Topics: out.Data.Topics, NextOffset: out.Data.NextOffset}, nil
+	return page{Executions: out.Data.Executions, Topics: out.Data.Topics, TopicShare: out.Data.TopicShare, NextOffset: out.Data.NextOffset}, nil
 }
 
 // refusalBody is the error envelope, with the extras of the proxy's

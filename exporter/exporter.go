@@ -75,6 +75,9 @@ type projectState struct {
 	region string
 	listed []FunctionConfig
 	mode   projectMode
+	// topicShare is how many queries the proxy runs at once on one topic
+	// for the project route (1 when it does not say).
+	topicShare int
 	// account and callsPerSecond are the upstream account of a project
 	// read one function at a time, and its budget.
 	account        string
@@ -364,7 +367,7 @@ func (e *Exporter) discover(ctx context.Context) {
 		var throttled *ThrottledError
 		switch {
 		case err == nil:
-			e.readTopics(p, pg.Topics)
+			e.readTopics(p, pg.Topics, pg.TopicShare)
 		case errors.As(err, &throttled), ctx.Err() != nil:
 		case errors.As(err, &refused) && refused.Code == codePerFunctionSource:
 			e.readFunctions(p, refused.Account, refused.CallsPerSecond)
@@ -385,9 +388,10 @@ func (e *Exporter) discover(ctx context.Context) {
 
 // readTopics reads p whole, a stream per topic of topics; the streams of
 // topics no longer listed are set aside (and still saved).
-func (e *Exporter) readTopics(p *projectState, topics []string) {
+func (e *Exporter) readTopics(p *projectState, topics []string, share int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	p.topicShare = max(share, 1)
 	if p.mode != modeTopic {
 		e.logger.Info("reading the project whole, topic by topic", "project", p.id, "topics", len(topics))
 		p.mode, p.warned = modeTopic, false
@@ -498,7 +502,8 @@ func (e *Exporter) inherit(s *stream) {
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
-// turn reads up to MaxPagesPerTurn pages of the stream's current scan.
+// turn reads up to MaxPagesPerTurn pages of each slice of the stream's
+// current scan, its slices at once.
 func (e *Exporter) turn(ctx context.Context, s *stream) (more bool, err error) {
 	now := e.now()
 	e.mu.Lock()
@@ -510,32 +515,54 @@ func (e *Exporter) turn(ctx context.Context, s *stream) (more bool, err error) {
 	}
 	sc := s.scan
 	e.mu.Unlock()
+	errs := make([]error, len(sc.slices))
+	var wg sync.WaitGroup
+	for i, sl := range sc.slices {
+		wg.Go(func() { errs[i] = e.readSlice(ctx, s, sl) })
+	}
+	wg.Wait()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sc.slices = slices.DeleteFunc(sc.slices, func(sl *slice) bool { return sl.done })
+	if err := errors.Join(errs...); err != nil {
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			// The endpoint refuses this scan's query: asking again would
+			// get the same answer, so the next turn builds a new one.
+			s.scan = nil
+		}
+		return false, err
+	}
+	if len(sc.slices) > 0 {
+		return true, nil
+	}
+	e.finish(s)
+	// A window clamped to one day leaves more to catch up on.
+	return now.Sub(s.cursor) > e.cfg.Interval, nil
+}
+
+// readSlice reads up to MaxPagesPerTurn pages of sl, newest first, and
+// marks it done once it is read.
+func (e *Exporter) readSlice(ctx context.Context, s *stream, sl *slice) error {
 	pageSize := e.cfg.PageSize
 	if s.function == "" {
 		pageSize = e.cfg.ProjectPageSize
 	}
 	for range e.cfg.MaxPagesPerTurn {
-		p, err := e.fetch(ctx, s, query{limit: pageSize, offset: sc.offset, since: sc.since, until: sc.until})
-		var refused *RefusedError
-		if errors.As(err, &refused) {
-			// The endpoint refuses this scan's query: asking again would
-			// get the same answer, so the next turn builds a new one.
-			e.mu.Lock()
-			s.scan = nil
-			e.mu.Unlock()
-		}
+		p, err := e.fetch(ctx, s, query{limit: pageSize, offset: sl.offset, since: sl.since, until: sl.until})
 		if err != nil {
-			return false, err
+			return err
 		}
 		e.mu.Lock()
-		oldest := sc.until
+		oldest := sl.until
 		for _, x := range p.Executions {
 			if at := e.record(s, x); !at.IsZero() && at.Before(oldest) {
 				oldest = at
 			}
 		}
+		s.scan.rows += len(p.Executions)
 		done := len(p.Executions) < pageSize
-		next := sc.offset + len(p.Executions)
+		next := sl.offset + len(p.Executions)
 		if s.function == "" {
 			// A project page may leave out lines of functions the proxy
 			// does not serve: its next offset says how far it read.
@@ -544,30 +571,29 @@ func (e *Exporter) turn(ctx context.Context, s *stream) (more bool, err error) {
 				next = int(*p.NextOffset)
 			}
 		}
-		sc.offset = next
+		sl.offset = next
 		switch {
 		case done:
-			e.finish(s)
+			sl.done = true
 			e.mu.Unlock()
-			// A window clamped to one day leaves more to catch up on.
-			return now.Sub(s.cursor) > e.cfg.Interval, nil
-		case sc.offset+pageSize > translate.MaxOffsetPlusLimit:
+			return nil
+		case sl.offset+pageSize > translate.MaxOffsetPlusLimit:
 			// The upstream serves at most 10,000 records of a window: go
 			// on with the part older than what was read. The window's
 			// times are whole seconds, so the narrower window must end a
 			// second earlier to make progress.
 			below := oldest.Truncate(time.Second)
-			if !below.Before(sc.until) || !below.After(sc.since) {
+			if !below.Before(sl.until) || !below.After(sl.since) {
 				e.logger.Warn("more than 10,000 executions in one second; some are not exported", "stream", s.key)
-				e.finish(s)
+				sl.done = true
 				e.mu.Unlock()
-				return false, nil
+				return nil
 			}
-			sc.until, sc.offset = below, 0
+			sl.until, sl.offset = below, 0
 		}
 		e.mu.Unlock()
 	}
-	return true, nil
+	return nil
 }
 
 // rewind moves a cursor that is ahead of the clock (the clock stepped back,
@@ -588,7 +614,11 @@ func (e *Exporter) rewind(s *stream, now time.Time) {
 }
 
 // newScan covers what may be new: from Overlap before the cursor to now,
-// or at most a day of it when catching up.
+// or at most a day of it when catching up. A topic stream's window is cut
+// into as many slices by start time as its last scan read pages, at most
+// the proxy's share of the topic's queries, which are read at once: a
+// start time never changes, so each slice pages on its own, and an
+// execution that appears while they are read lands in exactly one.
 func (e *Exporter) newScan(s *stream, now time.Time) *scan {
 	until := now.Truncate(time.Second)
 	since := s.cursor.Add(-e.cfg.Overlap)
@@ -599,7 +629,25 @@ func (e *Exporter) newScan(s *stream, now time.Time) *scan {
 	if until.Sub(since) > translate.MaxWindow {
 		until = since.Add(translate.MaxWindow)
 	}
-	return &scan{since: since, until: until, top: until}
+	n := 1
+	if share := e.projects[s.project].topicShare; s.function == "" && share > 1 {
+		n = share
+		if s.lastRows >= 0 {
+			n = max(1, min(share, (s.lastRows+e.cfg.ProjectPageSize-1)/e.cfg.ProjectPageSize))
+		}
+	}
+	// Slices of whole seconds, newest first; the windows are inclusive at
+	// whole seconds.
+	seconds := int(until.Sub(since)/time.Second) + 1
+	n = min(n, seconds)
+	sc := &scan{top: until}
+	hi := until
+	for i := range n {
+		lo := since.Add(time.Duration(seconds*(n-1-i)/n) * time.Second)
+		sc.slices = append(sc.slices, &slice{since: lo, until: hi})
+		hi = lo.Add(-time.Second)
+	}
+	return sc
 }
 
 // finish moves the cursor to the end of the scan's window. The seen IDs
@@ -608,6 +656,7 @@ func (e *Exporter) newScan(s *stream, now time.Time) *scan {
 // drop IDs that a rewind will read again.
 func (e *Exporter) finish(s *stream) {
 	s.setCursor(s.scan.top)
+	s.lastRows = s.scan.rows
 	s.scan = nil
 	ref := s.cursor
 	if !s.newest.IsZero() && s.newest.Before(ref) {

@@ -161,6 +161,7 @@ func TestNoFunctionWaitsTwoRounds(t *testing.T) {
 			t.Fatal(err)
 		}
 		runFor(t, e, 60*time.Second)
+		time.Sleep(time.Second) // the answer in flight when it stopped
 		last := map[string]time.Time{}
 		for _, c := range fake.calls {
 			if prev, ok := last[c.function]; ok {

@@ -28,6 +28,9 @@ type stream struct {
 	seen map[string]int64
 
 	scan *scan
+	// lastRows is how many executions the last whole scan read (-1: none
+	// yet).
+	lastRows int
 
 	// What the checkpoint has not seen yet: seen IDs added, and whether
 	// the cursor must be written (the first one, or a rewind; a cursor
@@ -52,7 +55,7 @@ func functionStreamKey(project, function string) string { return "fn:" + project
 func topicStreamKey(project, topic string) string       { return "topic:" + project + "/" + topic }
 
 func newStream(key, project string) *stream {
-	return &stream{key: key, project: project, seen: map[string]int64{}}
+	return &stream{key: key, project: project, seen: map[string]int64{}, lastRows: -1}
 }
 
 func (s *stream) setCursor(t time.Time) {
@@ -75,14 +78,24 @@ func (s *stream) dedupeKey(fn, id string) string {
 	return fn + "/" + id
 }
 
-// scan walks one window newest first, page by page, possibly over several
-// turns.
+// scan walks one window, possibly over several turns: its slices (one,
+// or for a topic stream up to the proxy's share of the topic's queries)
+// each newest first, page by page.
 type scan struct {
-	since, until time.Time
 	// top is the window's end when the scan started; the cursor moves
-	// there once the whole window is read.
+	// there once every slice is read.
 	top    time.Time
-	offset int
+	slices []*slice
+	// rows counts the executions the scan's pages held, which sizes the
+	// next scan's slices.
+	rows int
+}
+
+// slice is a part of a scan's window, [since, until] at whole seconds.
+type slice struct {
+	since, until time.Time
+	offset       int
+	done         bool
 }
 
 // fnState is what the exporter has counted of one function, which the

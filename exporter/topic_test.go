@@ -31,8 +31,14 @@ type fakeProject struct {
 	topic string
 	every time.Duration
 	fns   map[string][2]time.Time // function ID → [from, until)
+	// share is the topicShare the route answers; latency how long a page
+	// takes.
+	share   int
+	latency time.Duration
 
 	mu sync.Mutex
+	// inFlight and mostInFlight count the pages being answered.
+	inFlight, mostInFlight int
 	// hold, when set, is called with each page request's number and
 	// offset before it is answered.
 	hold  func(call, offset int)
@@ -89,15 +95,24 @@ func (f *fakeProject) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	answer := projectAnswer{Success: true}
 	answer.Data.Topics = []string{f.topic}
+	answer.Data.TopicShare = f.share
 	answer.Data.Executions = []execution{}
 	if limit > 0 {
 		f.mu.Lock()
 		call, hold := f.pages, f.hold
 		f.pages++
+		f.inFlight++
+		f.mostInFlight = max(f.mostInFlight, f.inFlight)
 		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.inFlight--
+			f.mu.Unlock()
+		}()
 		if hold != nil {
 			hold(call, offset)
 		}
+		time.Sleep(f.latency)
 		since, err1 := time.Parse(time.RFC3339, q.Get("since"))
 		until, err2 := time.Parse(time.RFC3339, q.Get("until"))
 		if err1 != nil || err2 != nil || since.After(until) || q.Get("topicId") != f.topic && q.Get("topicId") != "" {
@@ -134,12 +149,13 @@ func projectConfig(t *testing.T) Config {
 // A project read whole counts every function the proxy serves in it, a
 // function that appears while the exporter runs from its first execution
 // and one that stops until its last, each exactly once, at one request
-// per page of every function (none per function).
+// per page of every function (none per function), reading as many slices
+// of a window at once as the proxy's topic share.
 func TestTopicStreamCountsFunctionsAddedAndRemoved(t *testing.T) {
 	cfg := projectConfig(t)
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		fake := &fakeProject{topic: "topic-1", every: 700 * time.Millisecond, fns: map[string][2]time.Time{
+		fake := &fakeProject{topic: "topic-1", every: 700 * time.Millisecond, share: 3, latency: 300 * time.Millisecond, fns: map[string][2]time.Time{
 			"steady":  {start.Add(-time.Minute), {}},
 			"added":   {start.Add(47 * time.Second), {}},
 			"removed": {start.Add(-time.Minute), start.Add(31 * time.Second)},
@@ -149,7 +165,11 @@ func TestTopicStreamCountsFunctionsAddedAndRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 		runFor(t, e, 2*time.Minute)
+		time.Sleep(time.Second) // the pages in flight when it stopped
 		e.Round(t.Context())
+		if fake.mostInFlight != 3 {
+			t.Errorf("at most %d pages at once, want the topic share of 3 (the window's slices)", fake.mostInFlight)
+		}
 		for fn := range fake.fns {
 			if got, want := executionsOf(t, e, "p", fn), fake.truth(fn, time.Now()); got != float64(want) || want == 0 {
 				t.Errorf("%s: %v executions counted, %d happened", fn, got, want)
@@ -172,7 +192,7 @@ func TestExactlyOnceAcrossKillDuringTopicPage(t *testing.T) {
 	cfg := projectConfig(t)
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		fake := &fakeProject{topic: "topic-1", every: 300 * time.Millisecond, fns: map[string][2]time.Time{
+		fake := &fakeProject{topic: "topic-1", every: 300 * time.Millisecond, share: 3, fns: map[string][2]time.Time{
 			"a": {start.Add(-time.Minute), start.Add(90 * time.Second)},
 			"b": {start.Add(-30 * time.Second), start.Add(90 * time.Second)},
 		}}
@@ -237,4 +257,35 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// One scan's slices cover its window exactly: every execution of a
+// window, read once in slices at once, is counted once, whatever second
+// it started in (the overlap of later scans would hide a gap between
+// slices: here there is no later scan).
+func TestSlicesCoverTheWindowOnce(t *testing.T) {
+	cfg := projectConfig(t)
+	cfg.Backfill = 10 * time.Minute
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		fake := &fakeProject{topic: "topic-1", every: 250 * time.Millisecond, share: 3, fns: map[string][2]time.Time{
+			"a": {start.Add(-9 * time.Minute), start.Add(-time.Minute)},
+			"b": {start.Add(-7*time.Minute - 130*time.Millisecond), start.Add(-2 * time.Minute)},
+		}}
+		e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: fake}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for more := true; more; {
+			more = e.Round(t.Context())
+		}
+		for fn := range fake.fns {
+			if got, want := executionsOf(t, e, "p", fn), fake.truth(fn, time.Now()); got != float64(want) {
+				t.Errorf("%s: %v executions counted in one scan, %d happened", fn, got, want)
+			}
+		}
+		if fake.mostInFlight != 3 {
+			t.Errorf("at most %d pages at once, want 3", fake.mostInFlight)
+		}
+	})
 }

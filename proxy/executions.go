@@ -60,6 +60,7 @@ type executionsData struct {
 	Executions []projectExecution `json:"executions"`
 	Stats      *translate.Stats   `json:"stats"`
 	Topics     []string           `json:"topics"`
+	TopicShare int                `json:"topicShare"`
 	NextOffset *int64             `json:"nextOffset"`
 }
 
@@ -115,7 +116,7 @@ func (s *Server) handleExecutions(c echo.Context, principal jwtauth.Principal, n
 		return err
 	}
 	topics := slices.Sorted(maps.Keys(groups))
-	answer := executionsAnswer{Success: true, Data: executionsData{Executions: []projectExecution{}, Topics: topics}}
+	answer := executionsAnswer{Success: true, Data: executionsData{Executions: []projectExecution{}, Topics: topics, TopicShare: s.cfg.ProjectExecutions.TopicShare}}
 	if q.Limit > 0 {
 		g, err := pickTopic(groups, topics, topicID)
 		if err != nil {

@@ -69,8 +69,11 @@ type config struct {
 
 // Result is one run, per source.
 type Result struct {
-	N       int            `json:"n"`
-	Sources []SourceResult `json:"sources"`
+	N int `json:"n"`
+	// SimulatorCores and ProxyCores are the CPU the simulator and the
+	// proxy (both sources together) used over the steady state.
+	SimulatorCores, ProxyCores float64
+	Sources                    []SourceResult `json:"sources"`
 }
 
 // SourceResult is what one source's exporter did.
@@ -161,13 +164,14 @@ func bench(c config) (*Result, error) {
 		procs = append(procs, proc{cmd, name})
 		return cmd, nil
 	}
-	if _, err := start("simulator", "simulate", "--addr", simAddr, "--config", filepath.Join(dir, "sim.yaml"), "--secret-id", secretID); err != nil {
+	var simCmd, proxyCmd *exec.Cmd
+	if simCmd, err = start("simulator", "simulate", "--addr", simAddr, "--config", filepath.Join(dir, "sim.yaml"), "--secret-id", secretID); err != nil {
 		return nil, err
 	}
 	if err := waitUp("http://" + simAddr + "/_sim/healthz"); err != nil {
 		return nil, fmt.Errorf("simulator: %w (%s)", err, tail(dir, "simulator"))
 	}
-	if _, err := start("proxy", "proxy", "--config", filepath.Join(dir, "proxy.yaml")); err != nil {
+	if proxyCmd, err = start("proxy", "proxy", "--config", filepath.Join(dir, "proxy.yaml")); err != nil {
 		return nil, err
 	}
 	if err := waitUp("http://" + adminAddr + "/healthz"); err != nil {
@@ -202,9 +206,25 @@ func bench(c config) (*Result, error) {
 		accs[s.name] = &acc{}
 	}
 	steadyFrom := origin.Add(c.warmup)
+	var others [2]struct {
+		t0, t1     time.Time
+		cpu0, cpu1 time.Duration
+	}
 	for now := time.Now(); now.Before(stop); now = time.Now() {
 		time.Sleep(c.scrape - time.Since(now)%c.scrape)
 		steady := time.Now().After(steadyFrom) && time.Now().Before(stop)
+		for i, cmd := range []*exec.Cmd{simCmd, proxyCmd} {
+			cpu, err := cpuTime(cmd.Process.Pid)
+			if err != nil {
+				return nil, err
+			}
+			if steady {
+				if others[i].t0.IsZero() {
+					others[i].t0, others[i].cpu0 = time.Now(), cpu
+				}
+				others[i].t1, others[i].cpu1 = time.Now(), cpu
+			}
+		}
 		truthNow, err := simTruth(simAddr)
 		if err != nil {
 			return nil, err
@@ -248,6 +268,10 @@ func bench(c config) (*Result, error) {
 		}
 	}
 	res := &Result{N: c.n}
+	if span := others[0].t1.Sub(others[0].t0).Seconds(); span > 0 {
+		res.SimulatorCores = (others[0].cpu1 - others[0].cpu0).Seconds() / span
+		res.ProxyCores = (others[1].cpu1 - others[1].cpu0).Seconds() / span
+	}
 	settled := map[string]float64{}
 	var last map[string]metrics
 	for deadline := stop.Add(c.settle); ; {
