@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -48,9 +49,11 @@ func main() {
 	interval := flag.Duration("interval", 30*time.Second, "the exporters' interval")
 	latency := flag.Duration("cls-latency", 300*time.Millisecond, "how long a SearchLog query takes")
 	warmup := flag.Duration("warmup", time.Minute, "what is left out of the steady-state figures at the start")
-	scrapeEvery := flag.Duration("scrape", 13*time.Second, "how often the exporters are scraped (as Prometheus would)")
+	scrapeEvery := flag.Duration("scrape", 13*time.Second, "how often the exporters are scraped, as Prometheus scrapes them (OpenMetrics, gzip)")
+	memLimit := flag.String("exporter-memlimit", "", "GOMEMLIMIT of the exporters (empty: none), as a deployment sets it from the container's memory limit")
 	flag.Parse()
-	res, err := bench(config{bin: *bin, n: *n, run: *run, settle: *settle, interval: *interval, latency: *latency, warmup: *warmup, scrape: *scrapeEvery})
+	res, err := bench(config{bin: *bin, n: *n, run: *run, settle: *settle, interval: *interval, latency: *latency, warmup: *warmup,
+		scrape: *scrapeEvery, memLimit: *memLimit})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchscale:", err)
 		os.Exit(1)
@@ -65,6 +68,7 @@ type config struct {
 	n                                      int
 	run, settle, interval, latency, warmup time.Duration
 	scrape                                 time.Duration
+	memLimit                               string
 }
 
 // Result is one run, per source.
@@ -153,6 +157,9 @@ func bench(c config) (*Result, error) {
 	start := func(name string, args ...string) (*exec.Cmd, error) {
 		cmd := exec.Command(c.bin, args...)
 		cmd.Env = env
+		if args[0] == "exporter" && c.memLimit != "" {
+			cmd.Env = append(slices.Clone(env), "GOMEMLIMIT="+c.memLimit)
+		}
 		logf, err := os.Create(filepath.Join(dir, name+".log"))
 		if err != nil {
 			return nil, err
@@ -423,20 +430,32 @@ func (m metrics) servedSince(t time.Time) int {
 	return n
 }
 
-// scrape reads the exporter's /metrics line by line: with 10,000
-// functions it is hundreds of thousands of lines, of which a few names
-// matter.
+// scrapeAccept is what Prometheus 2.x asks for by default.
+const scrapeAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+// scrape reads the exporter's /metrics as Prometheus does (OpenMetrics,
+// gzip), line by line: with 10,000 functions it is hundreds of thousands
+// of lines, of which a few names matter.
 func scrape(addr string) (metrics, time.Duration, error) {
 	m := metrics{executions: map[string]float64{}}
 	start := time.Now()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
-	req.Header.Set("Accept-Encoding", "identity")
+	req.Header.Set("Accept", scrapeAccept)
+	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return m, 0, err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return m, 0, err
+		}
+		body = zr
+	}
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
