@@ -26,9 +26,12 @@ import (
 
 // Exporter polls the logs endpoint and publishes what it finds.
 type Exporter struct {
-	cfg      Config
-	client   *client
-	metrics  *metrics
+	cfg     Config
+	client  *client
+	metrics *metrics
+	// state makes the per-function and per-stream families at each
+	// scrape.
+	state    *stateCollector
 	spans    *tracers
 	logger   *slog.Logger
 	now      func() time.Time
@@ -169,7 +172,7 @@ func New(cfg Config, opts Options) (*Exporter, error) {
 	}
 	e.client = &client{base: strings.TrimRight(cfg.Endpoint, "/"), http: &http.Client{Transport: opts.Transport, Timeout: cfg.Timeout}, tokens: tokens}
 	e.restore(state)
-	e.metrics.registry.MustRegister(newStateCollector(e))
+	e.state = newStateCollector(e)
 	for _, d := range cfg.Deprecations() {
 		e.logger.Warn(d)
 	}

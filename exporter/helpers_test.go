@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/mudscf/mudscf/translate"
 )
 
@@ -230,7 +233,7 @@ type sample struct {
 // collectCounter reads every series of one metric family from the registry.
 func collectCounter(t *testing.T, e *Exporter, name string) []sample {
 	t.Helper()
-	families, err := e.metrics.registry.Gather()
+	families, err := prometheus.Gatherers{e.metrics.registry, stateGatherer{e.state}}.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,4 +266,15 @@ func containsLine(body, line string) bool {
 		}
 	}
 	return false
+}
+
+// stateGatherer gathers the state's families as /metrics writes them.
+type stateGatherer struct{ c *stateCollector }
+
+func (g stateGatherer) Gather() ([]*dto.MetricFamily, error) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(g.c); err != nil {
+		return nil, err
+	}
+	return reg.Gather()
 }

@@ -168,9 +168,16 @@ func newStateCollector(e *Exporter) *stateCollector {
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.executions, c.billed, c.retries, c.lastRun, c.duration, c.memory, c.cursorAge, c.up,
-		c.lastSuccess, c.windowExecs, c.windowOK, c.windowMeanS, c.polls, c.pollDuration} {
-		ch <- d
+	for _, f := range c.families() {
+		ch <- f.desc
+	}
+}
+
+// Collect emits every family of one snapshot.
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.snapshot()
+	for _, f := range c.families() {
+		f.emit(snap, ch)
 	}
 }
 
@@ -194,10 +201,20 @@ type streamSnapshot struct {
 	duration          histogram
 }
 
-func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+// stateSnapshot is the state one scrape reports.
+type stateSnapshot struct {
+	now     time.Time
+	fns     []fnSnapshot
+	streams []*streamSnapshot
+}
+
+// snapshot copies what the families report under the exporter's lock,
+// briefly: the families are made from it after.
+func (c *stateCollector) snapshot() *stateSnapshot {
 	e := c.e
-	now := e.now()
+	snap := &stateSnapshot{now: e.now()}
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	// A whole project's functions that have not run yet show their
 	// project's stalest topic.
 	stalest := map[string]*stream{}
@@ -206,7 +223,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			stalest[s.project] = s
 		}
 	}
-	fns := make([]fnSnapshot, 0, len(e.fns))
+	snap.fns = make([]fnSnapshot, 0, len(e.fns))
 	for _, f := range e.fns {
 		s := fnSnapshot{project: f.cfg.Project, id: f.cfg.Function, counts: f.counts, billed: f.billed, retries: f.retries,
 			lastRun: f.lastRun, duration: f.duration.clone(), memory: f.memory.clone(), stream: cmp.Or(f.stream, stalest[f.cfg.Project])}
@@ -218,40 +235,68 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				}
 			}
 		}
-		s.execs, s.ok, s.durMs = f.hours.sums(now)
-		fns = append(fns, s)
+		s.execs, s.ok, s.durMs = f.hours.sums(snap.now)
+		snap.fns = append(snap.fns, s)
 	}
 	// A project's topics are one series: its function label is "".
-	streams := map[[2]string]*streamSnapshot{}
+	byKey := map[[2]string]*streamSnapshot{}
 	for _, s := range e.streams {
 		key := [2]string{s.project, s.function}
-		snap, ok := streams[key]
+		ss, ok := byKey[key]
 		if !ok {
-			snap = &streamSnapshot{project: s.project, function: s.function}
-			streams[key] = snap
+			ss = &streamSnapshot{project: s.project, function: s.function}
+			byKey[key] = ss
+			snap.streams = append(snap.streams, ss)
 		}
 		for i, n := range s.polls {
-			snap.polls[i] += n
+			ss.polls[i] += n
 		}
-		snap.duration.add(s.pollDuration)
+		ss.duration.add(s.pollDuration)
 	}
-	e.mu.Unlock()
+	return snap
+}
 
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+// family is one metric family of the state, and how to make its series
+// from a snapshot.
+type family struct {
+	desc *prometheus.Desc
+	emit func(snap *stateSnapshot, ch chan<- prometheus.Metric)
+}
+
+func (c *stateCollector) families() []family {
+	perFunction := func(desc *prometheus.Desc, emit func(f *fnSnapshot, ch chan<- prometheus.Metric)) family {
+		return family{desc, func(snap *stateSnapshot, ch chan<- prometheus.Metric) {
+			for i := range snap.fns {
+				emit(&snap.fns[i], ch)
+			}
+		}}
 	}
-	for _, f := range fns {
-		p, id := f.project, f.id
-		for i, o := range outcomes {
-			ch <- prometheus.MustNewConstMetric(c.executions, prometheus.CounterValue, f.counts[i], p, id, o)
-		}
-		ch <- prometheus.MustNewConstMetric(c.billed, prometheus.CounterValue, f.billed, p, id)
-		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, f.retries, p, id)
-		if !f.lastRun.IsZero() {
-			gauge(c.lastRun, unixSeconds(f.lastRun), p, id)
-		}
-		if f.duration.counts != nil {
-			h := f.duration.metric(c.duration, durationBuckets, p, id)
+	gauge := func(desc *prometheus.Desc, value func(f *fnSnapshot) (float64, bool)) family {
+		return perFunction(desc, func(f *fnSnapshot, ch chan<- prometheus.Metric) {
+			if v, ok := value(f); ok {
+				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, f.project, f.id)
+			}
+		})
+	}
+	counter := func(desc *prometheus.Desc, value func(f *fnSnapshot) float64) family {
+		return perFunction(desc, func(f *fnSnapshot, ch chan<- prometheus.Metric) {
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, value(f), f.project, f.id)
+		})
+	}
+	return []family{
+		perFunction(c.executions, func(f *fnSnapshot, ch chan<- prometheus.Metric) {
+			for i, o := range outcomes {
+				ch <- prometheus.MustNewConstMetric(c.executions, prometheus.CounterValue, f.counts[i], f.project, f.id, o)
+			}
+		}),
+		counter(c.billed, func(f *fnSnapshot) float64 { return f.billed }),
+		counter(c.retries, func(f *fnSnapshot) float64 { return f.retries }),
+		gauge(c.lastRun, func(f *fnSnapshot) (float64, bool) { return unixSeconds(f.lastRun), !f.lastRun.IsZero() }),
+		perFunction(c.duration, func(f *fnSnapshot, ch chan<- prometheus.Metric) {
+			if f.duration.counts == nil {
+				return
+			}
+			h := f.duration.metric(c.duration, durationBuckets, f.project, f.id)
 			if len(f.exemplars) > 0 {
 				xs := make([]prometheus.Exemplar, len(f.exemplars))
 				for i, x := range f.exemplars {
@@ -260,42 +305,66 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				h = prometheus.MustNewMetricWithExemplars(h, xs...)
 			}
 			ch <- h
-		}
-		if f.memory.counts != nil {
-			ch <- f.memory.metric(c.memory, memoryBuckets, p, id)
-		}
-		ratio, mean := 0.0, 0.0
-		if f.execs > 0 {
-			ratio, mean = f.ok/f.execs, f.durMs/f.execs/1000
-		}
-		gauge(c.windowExecs, f.execs, p, id)
-		gauge(c.windowOK, ratio, p, id)
-		gauge(c.windowMeanS, mean, p, id)
-		s := f.stream
-		if s == nil {
-			continue
-		}
-		if ns := s.cursorNanos.Load(); ns != 0 {
-			gauge(c.cursorAge, now.Sub(time.Unix(0, ns)).Seconds(), p, id)
-		}
-		if ms := s.lastSuccess.Load(); ms != 0 {
-			gauge(c.lastSuccess, float64(ms)/1000, p, id)
-		}
-		if s.polled.Load() {
-			up := 0.0
-			if s.up.Load() {
-				up = 1
+		}),
+		perFunction(c.memory, func(f *fnSnapshot, ch chan<- prometheus.Metric) {
+			if f.memory.counts != nil {
+				ch <- f.memory.metric(c.memory, memoryBuckets, f.project, f.id)
 			}
-			gauge(c.up, up, p, id)
-		}
-	}
-	for _, s := range streams {
-		for i, r := range pollResults {
-			ch <- prometheus.MustNewConstMetric(c.polls, prometheus.CounterValue, s.polls[i], s.project, s.function, r)
-		}
-		if s.duration.counts != nil {
-			ch <- s.duration.metric(c.pollDuration, pollBuckets, s.project, s.function)
-		}
+		}),
+		gauge(c.windowExecs, func(f *fnSnapshot) (float64, bool) { return f.execs, true }),
+		gauge(c.windowOK, func(f *fnSnapshot) (float64, bool) {
+			if f.execs == 0 {
+				return 0, true
+			}
+			return f.ok / f.execs, true
+		}),
+		gauge(c.windowMeanS, func(f *fnSnapshot) (float64, bool) {
+			if f.execs == 0 {
+				return 0, true
+			}
+			return f.durMs / f.execs / 1000, true
+		}),
+		// The freshness gauges are computed now, from the stream: the
+		// cursor's age keeps growing through an outage.
+		family{c.cursorAge, func(snap *stateSnapshot, ch chan<- prometheus.Metric) {
+			for _, f := range snap.fns {
+				if f.stream != nil {
+					if ns := f.stream.cursorNanos.Load(); ns != 0 {
+						ch <- prometheus.MustNewConstMetric(c.cursorAge, prometheus.GaugeValue, snap.now.Sub(time.Unix(0, ns)).Seconds(), f.project, f.id)
+					}
+				}
+			}
+		}},
+		gauge(c.lastSuccess, func(f *fnSnapshot) (float64, bool) {
+			if f.stream == nil {
+				return 0, false
+			}
+			ms := f.stream.lastSuccess.Load()
+			return float64(ms) / 1000, ms != 0
+		}),
+		gauge(c.up, func(f *fnSnapshot) (float64, bool) {
+			if f.stream == nil || !f.stream.polled.Load() {
+				return 0, false
+			}
+			if f.stream.up.Load() {
+				return 1, true
+			}
+			return 0, true
+		}),
+		family{c.polls, func(snap *stateSnapshot, ch chan<- prometheus.Metric) {
+			for _, s := range snap.streams {
+				for i, r := range pollResults {
+					ch <- prometheus.MustNewConstMetric(c.polls, prometheus.CounterValue, s.polls[i], s.project, s.function, r)
+				}
+			}
+		}},
+		family{c.pollDuration, func(snap *stateSnapshot, ch chan<- prometheus.Metric) {
+			for _, s := range snap.streams {
+				if s.duration.counts != nil {
+					ch <- s.duration.metric(c.pollDuration, pollBuckets, s.project, s.function)
+				}
+			}
+		}},
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 )
@@ -19,9 +18,7 @@ import (
 // page, and the probes (probes).
 func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(e.metrics.registry, promhttp.HandlerOpts{
-		Registry: e.metrics.registry, EnableOpenMetrics: true,
-	}))
+	mux.Handle("GET /metrics", metricsHandler{registry: e.metrics.registry, state: e.state})
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "mudscf exporter",
 		Description: "Function executions of Mudbase projects on Tencent Cloud SCF, as Prometheus metrics and OpenTelemetry spans",

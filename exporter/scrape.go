@@ -1,0 +1,108 @@
+package exporter
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+)
+
+// metricsHandler serves /metrics in the format the scraper asks for (the
+// text format, or OpenMetrics with the duration histogram's exemplars),
+// gzipped when it takes gzip, family by family.
+//
+// promhttp gathers every family before it writes the first byte; with
+// 10,000 functions their hundreds of thousands of series would be built
+// at once, about 90 MiB beside the 35 the exporter otherwise holds. Here
+// the registry's own families (process, Go, build, checkpoint, capacity)
+// are gathered as promhttp would, then each state family is gathered
+// alone from one snapshot, through a registry of its own (which checks
+// and sorts it as the main one would), written, and dropped.
+type metricsHandler struct {
+	registry *prometheus.Registry
+	state    *stateCollector
+}
+
+func (h metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	mfs, err := h.registry.Gather()
+	if err != nil {
+		http.Error(w, "gathering the metrics: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	w.Header().Set("Content-Type", string(format))
+	var out io.Writer = w
+	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		out = gz
+	}
+	enc := expfmt.NewEncoder(out, format)
+	for _, mf := range mfs {
+		if enc.Encode(mf) != nil {
+			return // the scraper left
+		}
+	}
+	snap := h.state.snapshot()
+	for _, f := range h.state.families() {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(oneFamily{f, snap})
+		fmfs, err := reg.Gather()
+		if err != nil {
+			// Past the first byte a status cannot change: the scraper sees a
+			// truncated answer, which Prometheus refuses whole.
+			return
+		}
+		for _, mf := range fmfs {
+			if enc.Encode(mf) != nil {
+				return
+			}
+		}
+	}
+	if c, ok := enc.(expfmt.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// oneFamily collects one family of a snapshot.
+type oneFamily struct {
+	f    family
+	snap *stateSnapshot
+}
+
+func (o oneFamily) Describe(ch chan<- *prometheus.Desc) { ch <- o.f.desc }
+func (o oneFamily) Collect(ch chan<- prometheus.Metric) { o.f.emit(o.snap, ch) }
+
+// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip named with a
+// q-value above 0, or * above 0 when gzip is not named.
+func acceptsGzip(values []string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			coding, params, _ := strings.Cut(item, ";")
+			q := 1.0
+			if name, value, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(name), "q") {
+				if parsed, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+					q = parsed
+				} else {
+					q = 0
+				}
+			}
+			switch coding = strings.TrimSpace(coding); {
+			case strings.EqualFold(coding, "gzip"):
+				gzipQ = max(gzipQ, q)
+			case coding == "*":
+				starQ = max(starQ, q)
+			}
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}
