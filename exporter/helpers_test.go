@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,13 @@ func (f *fakeLogs) setStatus(status int, retryAfter string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.status, f.retryAfter = status, retryAfter
+}
+
+// requests returns the requests so far.
+func (f *fakeLogs) requests() []fakeCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
 }
 
 // callTimes returns when each request arrived.

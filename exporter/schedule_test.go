@@ -127,7 +127,7 @@ func TestRoundsEveryIntervalStalestFirst(t *testing.T) {
 		}
 		runFor(t, e, 35*time.Second)
 		var got []string
-		for _, c := range fake.calls {
+		for _, c := range fake.requests() {
 			got = append(got, fmt.Sprintf("%s@%s", c.function, c.at.Sub(start)))
 		}
 		// No cursor in the first round (by key); each later round, the
@@ -163,7 +163,7 @@ func TestNoFunctionWaitsTwoRounds(t *testing.T) {
 		runFor(t, e, 60*time.Second)
 		time.Sleep(time.Second) // the answer in flight when it stopped
 		last := map[string]time.Time{}
-		for _, c := range fake.calls {
+		for _, c := range fake.requests() {
 			if prev, ok := last[c.function]; ok {
 				if gap := c.at.Sub(prev); gap > time.Duration(len(fns))*time.Second {
 					t.Errorf("%s waited %s between turns, more than one round of %d answers", c.function, gap, len(fns))
@@ -171,8 +171,8 @@ func TestNoFunctionWaitsTwoRounds(t *testing.T) {
 			}
 			last[c.function] = c.at
 		}
-		if len(fake.calls) < 5*len(fns) {
-			t.Fatalf("%d requests in a minute", len(fake.calls))
+		if len(fake.requests()) < 5*len(fns) {
+			t.Fatalf("%d requests in a minute", len(fake.requests()))
 		}
 	})
 }
@@ -329,7 +329,7 @@ func TestRefusedScanIsRebuilt(t *testing.T) {
 			e.Round(t.Context())
 		}
 		var offsets []string
-		for _, c := range fake.calls {
+		for _, c := range fake.requests() {
 			q, _ := url.ParseQuery(c.query)
 			offsets = append(offsets, q.Get("offset"))
 		}
