@@ -45,6 +45,13 @@ type fakeProject struct {
 	pages int
 }
 
+// most is the most pages answered at once so far.
+func (f *fakeProject) most() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mostInFlight
+}
+
 // executions are every execution visible at now that started in [lo, hi].
 func (f *fakeProject) executions(now, lo, hi time.Time) []execution {
 	var out []execution
@@ -167,8 +174,8 @@ func TestTopicStreamCountsFunctionsAddedAndRemoved(t *testing.T) {
 		runFor(t, e, 2*time.Minute)
 		time.Sleep(time.Second) // the pages in flight when it stopped
 		e.Round(t.Context())
-		if fake.mostInFlight != 3 {
-			t.Errorf("at most %d pages at once, want the topic share of 3 (the window's slices)", fake.mostInFlight)
+		if most := fake.most(); most != 3 {
+			t.Errorf("at most %d pages at once, want the topic share of 3 (the window's slices)", most)
 		}
 		for fn := range fake.fns {
 			if got, want := executionsOf(t, e, "p", fn), fake.truth(fn, time.Now()); got != float64(want) || want == 0 {
@@ -284,8 +291,8 @@ func TestSlicesCoverTheWindowOnce(t *testing.T) {
 				t.Errorf("%s: %v executions counted in one scan, %d happened", fn, got, want)
 			}
 		}
-		if fake.mostInFlight != 3 {
-			t.Errorf("at most %d pages at once, want 3", fake.mostInFlight)
+		if most := fake.most(); most != 3 {
+			t.Errorf("at most %d pages at once, want 3", most)
 		}
 	})
 }
