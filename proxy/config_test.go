@@ -91,7 +91,8 @@ func TestConfigParseFull(t *testing.T) {
 		},
 		Cache: CacheConfig{PageTTL: 5 * time.Second, StatsTTL: time.Minute, StaleMaxAge: 30 * time.Minute,
 			StaleWhileRevalidate: 20 * time.Second, MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
-		Budget: budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
+		Budget:            budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
+		ProjectExecutions: ProjectExecutionsConfig{TopicShare: 3},
 		Projects: map[string]ProjectConfig{
 			"proj_AsIu33tafZGe": {
 				Region: "ap-guangzhou", Namespace: "prod", Source: SourceGetFunctionLogs,
@@ -134,8 +135,9 @@ func TestConfigDefaults(t *testing.T) {
 			ProjectsClaim: "projects", RolesClaim: "roles", BackgroundRole: "mudscf-exporter"},
 		Cache: CacheConfig{PageTTL: 10 * time.Second, StatsTTL: 30 * time.Second, StaleMaxAge: 10 * time.Minute,
 			StaleWhileRevalidate: time.Minute, MaxBytes: 64 << 20},
-		Budget:   budget.Config{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
-		Projects: map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true, Source: SourceGetFunctionLogs}},
+		Budget:            budget.Config{RequestsPerSecond: 5, Margin: 0, MaxWait: 2 * time.Second, Backoff: time.Second},
+		ProjectExecutions: ProjectExecutionsConfig{TopicShare: 3},
+		Projects:          map[string]ProjectConfig{"p1": {Region: "ap-guangzhou", Namespace: "default", FunctionIDAsName: true, Source: SourceGetFunctionLogs}},
 	}
 	cfg, err := ParseConfig([]byte(minimalConfigYAML))
 	if err != nil {
@@ -261,6 +263,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"no functions and functionIdAsName false", cfgJWT + "projects: {p1: {region: r}}\n", []string{"projects.p1.functions", "list at least one function or set functionIdAsName"}},
 		{"unknown source", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, source: getRequestStatus}}\n", []string{"projects.p1.source", `"getRequestStatus" is neither getFunctionLogs nor cls`}},
 		{"topic without cls", cfgJWT + "projects: {p1: {region: r, functions: {f1: {name: n, clsTopicId: t}}}}\n", []string{"projects.p1.functions.f1.clsTopicId", "only a project whose source is cls"}},
+		{"project topic without cls", cfgJWT + "projects: {p1: {region: r, clsTopicId: t, functions: {f1: {name: n}}}}\n", []string{"projects.p1.clsTopicId", "only a project whose source is cls"}},
+		{"topic share past the topic", cfgJWT + "projectExecutions: {topicShare: 16}\nprojects: {p1: {region: r, functionIdAsName: true}}\n", []string{"projectExecutions.topicShare", "must be 1 to 15"}},
 		{"secretIdEnv without secretKeyEnv", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretIdEnv: A}}}\n", []string{"projects.p1.credentials", "a SecretId source needs its SecretKey source"}},
 		{"secretKeyFile without secretIdFile", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretKeyFile: /k}}}\n", []string{"projects.p1.credentials", "SecretKey source"}},
 		{"env and file credentials", cfgJWT + "projects: {p1: {region: r, functionIdAsName: true, credentials: {secretIdEnv: A, secretKeyEnv: B, secretIdFile: /a, secretKeyFile: /b}}}\n", []string{"projects.p1.credentials", "give environment variables or files, not both"}},
