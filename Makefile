@@ -46,7 +46,7 @@ demo:
 simulate:
 	$(GO) run ./cmd/mudscf simulate
 
-# The figures in BENCHMARKS.md (about 20 minutes; needs Debian's wrk, nginx
+# The figures in BENCHMARKS.md (about 45 minutes; needs Debian's wrk, nginx
 # and jq, and 2 cores). Each section's script measures both sides of its
 # ratios in one run, alternating them round by round. A failed run leaves
 # the old file in place.
