@@ -10,6 +10,7 @@ import (
 	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/translate"
+	"github.com/mudscf/mudscf/translate/cls"
 )
 
 // BenchmarkMissPerSource is one cache miss of a Mudbase request — its page
@@ -66,6 +67,63 @@ func BenchmarkMissPerSource(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(calls[s.name]()-before)/float64(n), "calls/op")
+		})
+	}
+}
+
+// BenchmarkProjectPageVsResponseLines is what the project route saves by
+// reading no response line: a page of 1000 invocations of a topic as the
+// project route reads it (report lines only, one SearchLog call) against
+// the same invocations as a function's page without log text (its count,
+// its report lines and one call per 200 response lines), on the
+// simulator over loopback HTTP. calls/op and the time per page are what
+// BENCHMARKS.md and the README quote.
+func BenchmarkProjectPageVsResponseLines(b *testing.B) {
+	cfg := tencentsim.DefaultConfig()
+	cfg.Accounts = []tencentsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
+	cfg.Functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: 2}}
+	sim, err := tencentsim.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	env := &simEnv{&testenv.Simulator{Simulator: sim, Host: strings.TrimPrefix(srv.URL, "http://"), Location: loc}}
+	caller := env.caller(b, 10_000)
+	src := NewCLS(caller, NewTopics(caller, nil)).(ProjectSource)
+	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
+	ctx := context.Background()
+	ct, err := src.Topic(ctx, target)
+	if err != nil {
+		b.Fatal(err)
+	}
+	until := time.Now().Add(-time.Minute).Truncate(time.Second)
+	q := translate.Query{Limit: 1000, Order: translate.OrderDesc, Since: until.Add(-time.Hour), Until: until, SkipLog: true}
+	for _, c := range []struct {
+		name string
+		page func() (int, error)
+	}{
+		{"project-route", func() (int, error) {
+			r, err := src.ProjectPage(ctx, cls.ProjectTarget{TopicID: ct.TopicID, Namespace: "default", MaxDuration: ct.MaxDuration}, q)
+			return len(r), err
+		}},
+		{"function-page-with-response-lines", func() (int, error) {
+			p, err := src.Page(ctx, target, q)
+			return len(p.Executions), err
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			before := caller.searches.Load()
+			pages := 0
+			for b.Loop() {
+				n, err := c.page()
+				if err != nil || n != 1000 {
+					b.Fatalf("%d invocations, %v", n, err)
+				}
+				pages++
+			}
+			b.ReportMetric(float64(caller.searches.Load()-before)/float64(pages), "calls/op")
 		})
 	}
 }
