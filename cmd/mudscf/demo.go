@@ -193,7 +193,8 @@ func (h withoutExporterPolls) WithGroup(name string) slog.Handler {
 }
 
 // demoExporterConfig polls every demo function through the proxy, with
-// tokens minted from the demo's JWT secret at background priority.
+// tokens minted from the demo's JWT secret at background priority: the
+// getFunctionLogs project's one by one, the cls project whole.
 func demoExporterConfig(apiAddr string) exporter.Config {
 	var fns []exporter.FunctionConfig
 	for id, f := range demoFunctions {
@@ -205,6 +206,7 @@ func demoExporterConfig(apiAddr string) exporter.Config {
 		Auth:      exporter.AuthConfig{JWTSecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
 		Interval:  10 * time.Second,
 		Functions: fns,
+		Projects:  []exporter.ProjectConfig{{Project: demoCLSProject, Region: "ap-guangzhou"}},
 	}
 }
 
