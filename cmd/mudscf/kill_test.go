@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mudscf/mudscf/internal/jwtauth"
+	"github.com/mudscf/mudscf/internal/tencentsim"
+	"github.com/mudscf/mudscf/internal/testenv"
+	"github.com/mudscf/mudscf/internal/upstream"
+	"github.com/mudscf/mudscf/proxy"
+)
+
+// pageGate holds pages of the proxy's project route when armed: the next
+// one past a scan's first (pastFirst), or every one, until released.
+type pageGate struct {
+	next http.Handler
+
+	mu        sync.Mutex
+	hold      *gateHold
+	pastFirst bool
+}
+
+type gateHold struct {
+	held, release chan struct{}
+	once          sync.Once
+}
+
+// arm holds the next page past a scan's first, or with every every page,
+// until the returned hold's release is closed; its held is closed when a
+// page is held.
+func (g *pageGate) arm(every bool) *gateHold {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	h := &gateHold{held: make(chan struct{}), release: make(chan struct{})}
+	g.hold, g.pastFirst = h, !every
+	return h
+}
+
+func (g *pageGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if strings.HasSuffix(r.URL.Path, "/executions") && q.Get("limit") != "0" {
+		g.mu.Lock()
+		h := g.hold
+		if h != nil && g.pastFirst && (q.Get("offset") == "" || q.Get("offset") == "0") {
+			h = nil
+		}
+		if h != nil && g.pastFirst {
+			g.hold = nil // that one page only
+		}
+		g.mu.Unlock()
+		if h != nil {
+			h.once.Do(func() { close(h.held) })
+			<-h.release
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// The exporter process killed with SIGKILL while a page of a cls
+// project's topic is in flight: restarted from what it left on disk, it
+// counts every execution exactly once. A real process, a real SIGKILL:
+// no deferred save runs, and a write in progress is cut where it is.
+func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
+	bin := builtBinary(t)
+	const topic = "topic-region-shared"
+	origin := time.Now().Add(-time.Second)
+	stopsAt := origin.Add(25 * time.Second)
+	names := []string{"fn-a", "fn-b", "fn-c"}
+	var fns []tencentsim.Function
+	functions := map[string]proxy.FunctionConfig{}
+	for i, name := range names {
+		fns = append(fns, tencentsim.Function{Name: name, RatePerSecond: 4, Until: stopsAt, TimeoutMs: 1000, ClsTopicID: topic})
+		functions[fmt.Sprintf("fn%d", i)] = proxy.FunctionConfig{Name: name}
+	}
+	sim := testenv.StartSimulator(t, nil, fns...)
+	t.Setenv("KILL_TEST_JWT", proxyJWTSecret)
+	t.Setenv("KILL_TEST_ID", testenv.SecretID)
+	t.Setenv("KILL_TEST_KEY", testenv.SecretKey)
+	pcfg := proxy.Config{
+		Upstream: upstream.Config{Endpoint: sim.Host, CLSEndpoint: sim.Host, Scheme: "http", Timeout: 5 * time.Second},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "KILL_TEST_JWT"},
+		Projects: map[string]proxy.ProjectConfig{"proj_AsIu33tafZGe": {Region: "ap-guangzhou", Source: proxy.SourceCLS, ClsTopicID: topic,
+			Credentials: upstream.CredentialsConfig{SecretIDEnv: "KILL_TEST_ID", SecretKeyEnv: "KILL_TEST_KEY"}, Functions: functions}},
+	}
+	pcfg.ApplyDefaults()
+	if err := pcfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := proxy.New(ctx, pcfg, proxy.Options{Logger: testLogger("the proxy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &pageGate{next: p.Handler()}
+	api := httptest.NewServer(gate)
+	defer api.Close()
+
+	dir := t.TempDir()
+	config := filepath.Join(dir, "exporter.yaml")
+	yaml := fmt.Sprintf("listen: 127.0.0.1:0\nendpoint: %s\nauth: {jwtSecretEnv: KILL_TEST_JWT}\ninterval: 1s\noverlap: 5s\nprojectPageSize: 15\nlogLevel: warn\ncheckpoint: %s\nprojects: [{project: proj_AsIu33tafZGe}]\n",
+		api.URL, filepath.Join(dir, "checkpoint.json"))
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func() (*exec.Cmd, string) {
+		cmd := exec.Command(bin, "exporter", "--config", config)
+		var stdout testenv.SyncBuffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stdout
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+			suiteWitness.See("the exporter's output", []byte(stdout.String()))
+		})
+		m := stdout.WaitFor(t, regexp.MustCompile(`metrics on (http://\S+/metrics)`))
+		return cmd, m[1]
+	}
+	truth := func() int {
+		n := 0
+		for _, name := range names {
+			n += len(sim.Executions("ap-guangzhou", "default", name, origin.Add(-time.Minute), stopsAt.Add(time.Minute)))
+		}
+		return n
+	}
+
+	first, metrics := start()
+	// Ten seconds into the run, the next page past a scan's first is
+	// held, and the process killed while it waits for it.
+	time.Sleep(time.Until(origin.Add(10 * time.Second)))
+	kill := gate.arm(false)
+	<-kill.held
+	countedAtKill := exported(t, metrics)
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	// The restarted process, every page held at first: what it shows
+	// then is what it restored from the disk.
+	restart := gate.arm(true)
+	close(kill.release)
+	_, metrics2 := start()
+	<-restart.held
+	restored := exported(t, metrics2)
+	if restored == 0 || restored >= countedAtKill {
+		t.Fatalf("the checkpoint at the kill holds %v executions, the killed process had counted %v: want some, and fewer", restored, countedAtKill)
+	}
+	gate.mu.Lock()
+	gate.hold = nil
+	gate.mu.Unlock()
+	close(restart.release)
+	// A poll of a process of its own, on its own clock.
+	want := 0
+	for deadline := stopsAt.Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(stopsAt.Add(2 * time.Second)) {
+			want = truth()
+			if got := exported(t, metrics2); got == float64(want) {
+				time.Sleep(3 * time.Second) // a few rounds more: an over-count would show
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	if got := exported(t, metrics2); got != float64(want) || want == 0 {
+		t.Errorf("after a SIGKILL during a topic page and a restart: %v executions exported, the simulator ran %d", got, want)
+	}
+}
+
+// exported sums mudscf_function_executions_total on the exporter's
+// /metrics.
+func exported(t *testing.T, url string) float64 {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var n float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "mudscf_function_executions_total{") {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += v
+	}
+	return n
+}
