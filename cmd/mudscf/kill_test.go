@@ -85,7 +85,16 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 		fns = append(fns, tencentsim.Function{Name: name, RatePerSecond: 4, Until: stopsAt, TimeoutMs: 1000, ClsTopicID: topic})
 		functions[fmt.Sprintf("fn%d", i)] = proxy.FunctionConfig{Name: name}
 	}
-	sim := testenv.StartSimulator(t, nil, fns...)
+	simCfg := tencentsim.DefaultConfig()
+	simCfg.Accounts = []tencentsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
+	simCfg.Origin, simCfg.Functions = origin, fns
+	simulator, err := tencentsim.New(simCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simSrv := httptest.NewServer(simulator)
+	defer simSrv.Close()
+	sim := &testenv.Simulator{Simulator: simulator, Server: simSrv, Host: strings.TrimPrefix(simSrv.URL, "http://")}
 	t.Setenv("KILL_TEST_JWT", proxyJWTSecret)
 	t.Setenv("KILL_TEST_ID", testenv.SecretID)
 	t.Setenv("KILL_TEST_KEY", testenv.SecretKey)
