@@ -94,13 +94,7 @@ func TestJournalTornTail(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for range 3 {
-					e.Round(t.Context())
-					if err := e.save(); err != nil {
-						t.Fatal(err)
-					}
-					time.Sleep(cfg.Interval)
-				}
+				roundsSaved(t, e, 3)
 				j, err := os.ReadFile(journalPath(cfg.Checkpoint))
 				if err != nil || len(j) == 0 {
 					t.Fatalf("journal: %d bytes, %v", len(j), err)
@@ -118,13 +112,7 @@ func TestJournalTornTail(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for range 3 {
-					e.Round(t.Context())
-					if err := e.save(); err != nil {
-						t.Fatal(err)
-					}
-					time.Sleep(cfg.Interval)
-				}
+				roundsSaved(t, e, 3)
 				if got, want := executionsOf(t, e, "p", "f"), fake.visible(time.Now().Add(-cfg.Interval)); got != float64(want) {
 					t.Errorf("%v executions counted, %d happened", got, want)
 				}
@@ -148,24 +136,15 @@ func TestLaggingFunctionAcrossRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rounds := func(e *Exporter, n int) {
-			for range n {
-				e.Round(t.Context())
-				if err := e.save(); err != nil {
-					t.Fatal(err)
-				}
-				time.Sleep(cfg.Interval)
-			}
-		}
-		rounds(e, 3)
+		roundsSaved(t, e, 3)
 		fake.setDown("b", true)
-		rounds(e, 12) // two minutes: six overlaps
+		roundsSaved(t, e, 12) // two minutes: six overlaps
 		fake.setDown("b", false)
 		e, err = New(cfg, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rounds(e, 20)
+		roundsSaved(t, e, 20)
 		e.Round(t.Context())
 		want := float64(fake.visible(time.Now()))
 		for _, fn := range []string{"a", "b"} {

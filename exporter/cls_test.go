@@ -1,15 +1,12 @@
 package exporter
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/testenv"
-	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/proxy"
 )
 
@@ -37,17 +34,13 @@ func testCLSProjectsShareATopic(t *testing.T) {
 	}
 	projects := map[string]proxy.ProjectConfig{}
 	var cfg Config
-	t.Setenv("EXPORTER_TEST_JWT", testJWTSecret)
-	t.Setenv("EXPORTER_TEST_ID", testSecretID)
-	t.Setenv("EXPORTER_TEST_KEY", testSecretKey)
 	for _, f := range fns {
 		simCfg.Functions = append(simCfg.Functions, tencentsim.Function{Name: f.name, Namespace: f.namespace, RatePerSecond: f.rate,
 			Until: stopsAt, TimeoutMs: 1000, ClsTopicID: topic})
 		p, ok := projects[f.project]
 		if !ok {
 			p = proxy.ProjectConfig{Region: "ap-guangzhou", Namespace: f.namespace, Source: proxy.SourceCLS, ClsTopicID: topic,
-				Credentials: upstream.CredentialsConfig{SecretIDEnv: "EXPORTER_TEST_ID", SecretKeyEnv: "EXPORTER_TEST_KEY"},
-				Functions:   map[string]proxy.FunctionConfig{}}
+				Credentials: testCredentials, Functions: map[string]proxy.FunctionConfig{}}
 		}
 		p.Functions[f.id] = proxy.FunctionConfig{Name: f.name}
 		projects[f.project] = p
@@ -57,21 +50,7 @@ func testCLSProjectsShareATopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pcfg := proxy.Config{
-		Upstream: upstream.Config{Endpoint: testenv.InProcessHost, CLSEndpoint: testenv.InProcessHost, Scheme: "http", Timeout: 2 * time.Second},
-		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "EXPORTER_TEST_JWT"},
-		Projects: projects,
-	}
-	pcfg.ApplyDefaults()
-	if err := pcfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	p, err := proxy.New(ctx, pcfg, proxy.Options{Transport: testenv.HandlerTransport{Handler: sim}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	handler := startProxy(t, sim, projects)
 	cfg.Endpoint = "http://mudscf.test"
 	cfg.Auth = AuthConfig{JWTSecretEnv: "EXPORTER_TEST_JWT"}
 	cfg.Overlap = 5 * time.Second
@@ -82,7 +61,7 @@ func testCLSProjectsShareATopic(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Interval = time.Second
-	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: p.Handler()}})
+	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: handler}})
 	if err != nil {
 		t.Fatal(err)
 	}

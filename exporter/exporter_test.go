@@ -79,29 +79,7 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	}
 	st.sim = sim
 
-	t.Setenv("EXPORTER_TEST_JWT", testJWTSecret)
-	t.Setenv("EXPORTER_TEST_ID", testSecretID)
-	t.Setenv("EXPORTER_TEST_KEY", testSecretKey)
-	pcfg := proxy.Config{
-		Upstream: upstream.Config{Endpoint: testenv.InProcessHost, Scheme: "http", Timeout: 2 * time.Second},
-		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "EXPORTER_TEST_JWT"},
-		Projects: map[string]proxy.ProjectConfig{testProject: {
-			Region:      "ap-guangzhou",
-			Credentials: upstream.CredentialsConfig{SecretIDEnv: "EXPORTER_TEST_ID", SecretKeyEnv: "EXPORTER_TEST_KEY"},
-			Functions:   functions,
-		}},
-	}
-	pcfg.ApplyDefaults()
-	if err := pcfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	p, err := proxy.New(ctx, pcfg, proxy.Options{Transport: testenv.HandlerTransport{Handler: sim}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.proxy = p.Handler()
+	st.proxy = startProxy(t, sim, map[string]proxy.ProjectConfig{testProject: {Region: "ap-guangzhou", Credentials: testCredentials, Functions: functions}})
 
 	st.cfg.Endpoint = "http://mudscf.test"
 	st.cfg.Auth = AuthConfig{JWTSecretEnv: "EXPORTER_TEST_JWT"}
@@ -117,6 +95,36 @@ func newStack(t *testing.T, run time.Duration, rates ...float64) *stack {
 	// still while the exporter works, it would find one forever.)
 	st.cfg.Interval = time.Second
 	return st
+}
+
+// testCredentials are the simulator's account, from variables startProxy
+// sets.
+var testCredentials = upstream.CredentialsConfig{SecretIDEnv: "EXPORTER_TEST_ID", SecretKeyEnv: "EXPORTER_TEST_KEY"}
+
+// startProxy is a proxy serving projects from sim, both in-process (SCF
+// and CLS on one host), for a test in a synctest bubble; it accepts
+// tokens of testJWTSecret, from EXPORTER_TEST_JWT.
+func startProxy(t *testing.T, sim *tencentsim.Simulator, projects map[string]proxy.ProjectConfig) http.Handler {
+	t.Helper()
+	t.Setenv("EXPORTER_TEST_JWT", testJWTSecret)
+	t.Setenv("EXPORTER_TEST_ID", testSecretID)
+	t.Setenv("EXPORTER_TEST_KEY", testSecretKey)
+	pcfg := proxy.Config{
+		Upstream: upstream.Config{Endpoint: testenv.InProcessHost, CLSEndpoint: testenv.InProcessHost, Scheme: "http", Timeout: 2 * time.Second},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "EXPORTER_TEST_JWT"},
+		Projects: projects,
+	}
+	pcfg.ApplyDefaults()
+	if err := pcfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p, err := proxy.New(ctx, pcfg, proxy.Options{Transport: testenv.HandlerTransport{Handler: sim}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Handler()
 }
 
 // exporter is an exporter of the stack's configuration, reaching its proxy

@@ -286,3 +286,16 @@ func (g stateGatherer) Gather() ([]*dto.MetricFamily, error) {
 	}
 	return reg.Gather()
 }
+
+// roundsSaved runs n rounds of e, each followed by a save (as Run makes
+// them) and by the interval, on the bubble's clock.
+func roundsSaved(t *testing.T, e *Exporter, n int) {
+	t.Helper()
+	for range n {
+		e.Round(t.Context())
+		if err := e.save(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(e.cfg.Interval)
+	}
+}

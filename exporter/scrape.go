@@ -4,11 +4,11 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/mudscf/mudscf/internal/acceptencoding"
 )
 
 // metricsHandler serves /metrics in the format the scraper asks for (the
@@ -36,7 +36,7 @@ func (h metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
 	w.Header().Set("Content-Type", string(format))
 	var out io.Writer = w
-	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+	if acceptencoding.Gzip(r.Header.Values("Accept-Encoding")) {
 		w.Header().Set("Content-Encoding", "gzip")
 		gz := gzip.NewWriter(w)
 		defer gz.Close()
@@ -77,32 +77,3 @@ type oneFamily struct {
 
 func (o oneFamily) Describe(ch chan<- *prometheus.Desc) { ch <- o.f.desc }
 func (o oneFamily) Collect(ch chan<- prometheus.Metric) { o.f.emit(o.snap, ch) }
-
-// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip named with a
-// q-value above 0, or * above 0 when gzip is not named.
-func acceptsGzip(values []string) bool {
-	gzipQ, starQ := -1.0, -1.0
-	for _, v := range values {
-		for item := range strings.SplitSeq(v, ",") {
-			coding, params, _ := strings.Cut(item, ";")
-			q := 1.0
-			if name, value, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(name), "q") {
-				if parsed, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
-					q = parsed
-				} else {
-					q = 0
-				}
-			}
-			switch coding = strings.TrimSpace(coding); {
-			case strings.EqualFold(coding, "gzip"):
-				gzipQ = max(gzipQ, q)
-			case coding == "*":
-				starQ = max(starQ, q)
-			}
-		}
-	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
-	}
-	return starQ > 0
-}

@@ -21,6 +21,13 @@ func TestServerClosesIdleConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.idleTimeout = 100 * time.Millisecond
+	testenv.AssertClosesIdle(t, serve(t, e), "/healthz")
+}
+
+// serve runs e's Serve on a loopback listener until the test ends, and
+// returns its address.
+func serve(t *testing.T, e *Exporter) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -28,13 +35,13 @@ func TestServerClosesIdleConnections(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Serve(ctx, l) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && ctx.Err() == nil {
+		if err := <-done; err != nil {
 			t.Error(err)
 		}
-	}()
-	testenv.AssertClosesIdle(t, l.Addr().String(), "/healthz")
+	})
+	return l.Addr().String()
 }
 
 // The metrics listener serves exporter-toolkit's web configuration: over
@@ -48,20 +55,8 @@ func TestMetricsOverTLSWithBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Serve(ctx, l) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	base := "https://" + l.Addr().String()
+	addr := serve(t, e)
+	base := "https://" + addr
 	get := func(path string, auth bool) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
@@ -107,7 +102,7 @@ func TestMetricsOverTLSWithBasicAuth(t *testing.T) {
 		}
 	}
 	plain := &http.Client{}
-	if resp, err := plain.Get("http://" + l.Addr().String() + "/healthz"); err == nil {
+	if resp, err := plain.Get("http://" + addr + "/healthz"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode < 400 {
 			t.Errorf("plain HTTP answered %d on a TLS listener", resp.StatusCode)

@@ -80,15 +80,9 @@ var topicIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 // topics alone.
 func (s *Server) handleExecutions(c echo.Context, principal jwtauth.Principal, now time.Time) error {
 	projectID := c.Param("projectId")
-	if verr := translate.ValidateID("projectId", projectID); verr != nil {
-		return failure(translate.BadRequest(verr))
-	}
-	proj, ok := s.projects[projectID]
-	if !ok {
-		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeNotFound, "project "+projectID+" is not served by this proxy"))
-	}
-	if !principal.CanRead(projectID, proj.cfg.Readers) {
-		return failure(translate.NewFailure(http.StatusForbidden, translate.CodeForbidden, "this token may not read project "+projectID))
+	proj, err := s.readable(projectID, principal)
+	if err != nil {
+		return err
 	}
 	src, ok := proj.source.(logsource.ProjectSource)
 	if !ok {

@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/mudscf/mudscf/internal/acceptencoding"
 	"github.com/mudscf/mudscf/internal/gzipjoin"
 	"github.com/mudscf/mudscf/internal/jwtauth"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
@@ -76,12 +76,9 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 			return failure(translate.BadRequest(verr))
 		}
 	}
-	proj, ok := s.projects[projectID]
-	if !ok {
-		return failure(translate.NewFailure(http.StatusNotFound, translate.CodeNotFound, "project "+projectID+" is not served by this proxy"))
-	}
-	if !principal.CanRead(projectID, proj.cfg.Readers) {
-		return failure(translate.NewFailure(http.StatusForbidden, translate.CodeForbidden, "this token may not read project "+projectID))
+	proj, err := s.readable(projectID, principal)
+	if err != nil {
+		return err
 	}
 	target, ok := proj.target(functionID)
 	if !ok {
@@ -124,7 +121,7 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	h["Age"] = ageValue(age)
 	h[echo.HeaderVary] = varyValue
 	size := len(envelopeHead) + len(page.body) + len(envelopeMid) + len(stats.body) + len(envelopeTail)
-	gzipped := size >= minGzipSize && page.gz != nil && stats.gz != nil && acceptsGzip(c.Request().Header[echo.HeaderAcceptEncoding])
+	gzipped := size >= minGzipSize && page.gz != nil && stats.gz != nil && acceptencoding.Gzip(c.Request().Header[echo.HeaderAcceptEncoding])
 	if gzipped {
 		size = gzipjoin.Size(page.gz, stats.gz)
 		h[echo.HeaderContentEncoding] = gzipValue
@@ -141,43 +138,27 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 	return writeBody(c.Response(), size, page.body, stats.body)
 }
 
+// readable is the project projectID, if the principal may read it: a 400
+// for a malformed ID, a 404 for a project this proxy does not serve, a
+// 403 for one the token may not read.
+func (s *Server) readable(projectID string, principal jwtauth.Principal) (*project, error) {
+	if verr := translate.ValidateID("projectId", projectID); verr != nil {
+		return nil, failure(translate.BadRequest(verr))
+	}
+	proj, ok := s.projects[projectID]
+	if !ok {
+		return nil, failure(translate.NewFailure(http.StatusNotFound, translate.CodeNotFound, "project "+projectID+" is not served by this proxy"))
+	}
+	if !principal.CanRead(projectID, proj.cfg.Readers) {
+		return nil, failure(translate.NewFailure(http.StatusForbidden, translate.CodeForbidden, "this token may not read project "+projectID))
+	}
+	return proj, nil
+}
+
 // minGzipSize is the smallest body answered compressed: below it the
 // gzip header and trailer and the client's inflating cost more than the
 // bytes saved.
 const minGzipSize = 1024
-
-// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip (or its
-// alias x-gzip) with a q-value above 0, or * above 0 when gzip is not
-// named. A coding named with q=0 is refused, whatever * says.
-func acceptsGzip(values []string) bool {
-	gzipQ, starQ := -1.0, -1.0
-	for _, v := range values {
-		for item := range strings.SplitSeq(v, ",") {
-			coding, params, _ := strings.Cut(item, ";")
-			q := 1.0
-			for param := range strings.SplitSeq(params, ";") {
-				name, value, ok := strings.Cut(strings.TrimSpace(param), "=")
-				if ok && strings.EqualFold(strings.TrimSpace(name), "q") {
-					parsed, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
-					if err != nil || parsed < 0 || parsed > 1 {
-						parsed = 0 // a malformed weight is no consent
-					}
-					q = parsed
-				}
-			}
-			switch coding = strings.TrimSpace(coding); {
-			case strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "x-gzip"):
-				gzipQ = max(gzipQ, q)
-			case coding == "*":
-				starQ = max(starQ, q)
-			}
-		}
-	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
-	}
-	return starQ > 0
-}
 
 // setWriteDeadline drops a client that stops reading WriteTimeout after
 // its response starts. Set per response, not as the server's WriteTimeout,

@@ -20,18 +20,8 @@ import (
 // simulator's answers count. .ci/bench/sources.sh turns it into
 // BENCHMARKS.md's section.
 func BenchmarkMissPerSource(b *testing.B) {
-	cfg := tencentsim.DefaultConfig()
-	cfg.Accounts = []tencentsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
-	cfg.Functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
-	cfg.RateLimit = 1_000_000 // the simulator's 5/s would time the budget, not the source
-	sim, err := tencentsim.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	env := &simEnv{&testenv.Simulator{Simulator: sim, Host: strings.TrimPrefix(srv.URL, "http://"), Location: loc}}
+	env := loopbackSim(b, 0.2)
+	sim, loc := env.Simulator.Simulator, env.Location
 	caller := env.caller(b, 10_000)
 	gfl, cls := NewGetFunctionLogs(caller, loc), NewCLS(caller, NewTopics(caller, nil))
 	calls := map[string]func() int64{
@@ -79,17 +69,7 @@ func BenchmarkMissPerSource(b *testing.B) {
 // simulator over loopback HTTP. calls/op and the time per page are what
 // BENCHMARKS.md and the README quote.
 func BenchmarkProjectPageVsResponseLines(b *testing.B) {
-	cfg := tencentsim.DefaultConfig()
-	cfg.Accounts = []tencentsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
-	cfg.Functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: 2}}
-	sim, err := tencentsim.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	env := &simEnv{&testenv.Simulator{Simulator: sim, Host: strings.TrimPrefix(srv.URL, "http://"), Location: loc}}
+	env := loopbackSim(b, 2)
 	caller := env.caller(b, 10_000)
 	src := NewCLS(caller, NewTopics(caller, nil)).(ProjectSource)
 	target := translate.Target{FunctionName: "APITest", Namespace: "default"}
@@ -126,4 +106,23 @@ func BenchmarkProjectPageVsResponseLines(b *testing.B) {
 			b.ReportMetric(float64(caller.searches.Load()-before)/float64(pages), "calls/op")
 		})
 	}
+}
+
+// loopbackSim is a simulator over loopback HTTP, stopped when the
+// benchmark ends, of APITest at rate executions a second, its rate limits
+// too high to time anything but the sources and the simulator.
+func loopbackSim(b *testing.B, rate float64) *simEnv {
+	b.Helper()
+	cfg := tencentsim.DefaultConfig()
+	cfg.Accounts = []tencentsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
+	cfg.Functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: rate}}
+	cfg.RateLimit = 1_000_000 // the simulator's 5/s would time the budget, not the source
+	sim, err := tencentsim.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	b.Cleanup(srv.Close)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return &simEnv{&testenv.Simulator{Simulator: sim, Server: srv, Host: strings.TrimPrefix(srv.URL, "http://"), Location: loc}}
 }

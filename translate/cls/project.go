@@ -50,14 +50,7 @@ func ProjectPageRequest(q translate.Query, t ProjectTarget) (req SearchLogReques
 		w = append(w, "SCF_Namespace = "+sqlQuote(t.Namespace))
 	}
 	w = append(w, reportLike)
-	dir := " ASC"
-	if q.Order != translate.OrderAsc {
-		dir = " DESC"
-	}
-	paging := " LIMIT " + strconv.FormatInt(q.Limit, 10)
-	if q.Offset > 0 {
-		paging = " OFFSET " + strconv.FormatInt(q.Offset, 10) + paging
-	}
+	dir, paging := orderAndPaging(q)
 	statement := func(where []string) string {
 		return strings.Join(c, " AND ") + " | SELECT " + strings.Join(projectColumns, ", ") + " WHERE " + strings.Join(where, " AND ") +
 			" ORDER BY SCF_StartTime" + dir + ", SCF_RequestId" + dir + paging
@@ -87,22 +80,9 @@ type ProjectReport struct {
 // ReadProjectReports reads the answer to ProjectPageRequest, keeping its
 // order.
 func ReadProjectReports(answer json.RawMessage) ([]ProjectReport, error) {
-	resp, err := decode(answer)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ProjectReport, 0, len(resp.AnalysisRecords))
-	for _, rec := range resp.AnalysisRecords {
-		row, err := analysisRow(rec)
-		if err != nil {
-			return nil, err
-		}
+	return readRows(answer, func(row map[string]json.RawMessage) (ProjectReport, error) {
 		r, err := readReport(row)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ProjectReport{Report: r, FunctionName: text(row, "SCF_FunctionName"),
-			Qualifier: text(row, "SCF_Qualifier"), Alias: text(row, "SCF_Alias")})
-	}
-	return out, nil
+		return ProjectReport{Report: r, FunctionName: text(row, "SCF_FunctionName"),
+			Qualifier: text(row, "SCF_Qualifier"), Alias: text(row, "SCF_Alias")}, err
+	})
 }

@@ -158,16 +158,22 @@ func CountRequest(q translate.Query, t Target) SearchLogRequest {
 // they were written, which is when invocations ended, not started.
 // Mudbase's offset+limit is at most 10,000, CLS's cap on SQL rows.
 func PageRequest(q translate.Query, t Target) SearchLogRequest {
-	dir := " ASC"
+	dir, paging := orderAndPaging(q)
+	return analysis(q, t, reportCQL(q, t, true)+" | SELECT "+strings.Join(pageColumns, ", ")+where(q, t, true)+
+		" ORDER BY SCF_StartTime"+dir+", SCF_RequestId"+dir+paging)
+}
+
+// orderAndPaging are q's SQL sort direction and its "OFFSET S LIMIT N".
+func orderAndPaging(q translate.Query) (dir, paging string) {
+	dir = " ASC"
 	if q.Order != translate.OrderAsc {
 		dir = " DESC"
 	}
-	paging := " LIMIT " + strconv.FormatInt(q.Limit, 10)
+	paging = " LIMIT " + strconv.FormatInt(q.Limit, 10)
 	if q.Offset > 0 {
 		paging = " OFFSET " + strconv.FormatInt(q.Offset, 10) + paging
 	}
-	return analysis(q, t, reportCQL(q, t, true)+" | SELECT "+strings.Join(pageColumns, ", ")+where(q, t, true)+
-		" ORDER BY SCF_StartTime"+dir+", SCF_RequestId"+dir+paging)
+	return dir, paging
 }
 
 // StatsRequest is the one SearchLog call whose SQL gives q's stats over the

@@ -100,17 +100,23 @@ type Report struct {
 
 // ReadReports reads the answer to PageRequest, keeping its order.
 func ReadReports(answer json.RawMessage) ([]Report, error) {
+	return readRows(answer, readReport)
+}
+
+// readRows reads each AnalysisRecords row of answer with read, keeping
+// their order.
+func readRows[T any](answer json.RawMessage, read func(row map[string]json.RawMessage) (T, error)) ([]T, error) {
 	resp, err := decode(answer)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Report, 0, len(resp.AnalysisRecords))
+	out := make([]T, 0, len(resp.AnalysisRecords))
 	for _, rec := range resp.AnalysisRecords {
 		row, err := analysisRow(rec)
 		if err != nil {
 			return nil, err
 		}
-		r, err := readReport(row)
+		r, err := read(row)
 		if err != nil {
 			return nil, err
 		}
