@@ -59,6 +59,9 @@ const (
 	// BreakerOpen: refused without calling, the upstream having failed
 	// repeatedly.
 	BreakerOpen
+	// Draining: refused without calling, the process shutting down (see
+	// budget.ErrDraining).
+	Draining
 )
 
 var outcomeNames = [...]string{
@@ -67,6 +70,7 @@ var outcomeNames = [...]string{
 	InvalidRequest: "invalid_request", Rejected: "rejected", InternalError: "internal_error",
 	Unavailable: "unavailable", Timeout: "timeout", Unreachable: "unreachable", BadResponse: "bad_response",
 	CallerGaveUp: "caller_gave_up", BudgetRefused: "budget_refused", BreakerOpen: "breaker_open",
+	Draining: "draining",
 }
 
 func (o Outcome) String() string { return outcomeNames[o] }
@@ -179,6 +183,8 @@ func Classify(err error) Outcome {
 		return BreakerOpen
 	case errors.As(err, &refused):
 		return BudgetRefused
+	case errors.Is(err, budget.ErrDraining):
+		return Draining
 	case errors.As(err, &gaveUp):
 		return CallerGaveUp
 	case errors.As(err, &apiErr):
