@@ -95,9 +95,12 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 		return err
 	}
 	// A request that arrives while the proxy drains makes no new upstream
-	// call (see fetchPart); one already in flight finishes its work.
+	// call (see fetchPart); one already in flight finishes its work, and
+	// one waiting for a budget slot is refused (Serve drains the budgets).
 	mayCall := !s.draining.Load()
-	ctx := c.Request().Context()
+	// The project's fair share of each budget (the exporter's background
+	// requests name their project too).
+	ctx := budget.WithProject(c.Request().Context(), projectID)
 	if principal.Background {
 		ctx = budget.WithPriority(ctx, budget.Background)
 	}

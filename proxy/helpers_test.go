@@ -457,7 +457,7 @@ func (src logSource) calls(env *proxyEnv) int64 {
 // SearchLog-topic).
 func (src logSource) admitted(t *testing.T, env *proxyEnv) float64 {
 	t.Helper()
-	return metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="`+src.api+`",priority="interactive"}`)
+	return metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="`+src.api+`",priority="interactive",project="`+testProject+`"}`)
 }
 
 // both applies a, then b; either may be nil.

@@ -36,7 +36,7 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 		return fe.f, 0
 	case errors.As(err, &he):
 		return httpFailure(he), 0
-	case errors.Is(err, errDraining):
+	case errors.Is(err, errDraining), errors.Is(err, budget.ErrDraining):
 		return drainingFailure, time.Second
 	}
 	var open *upstream.BreakerOpenError

@@ -40,14 +40,15 @@ type Server struct {
 	flights  singleflight.Group
 	refresh  *refresher
 	plans    *planMemo
+	accounts *upstream.Accounts
 	metrics  *Metrics
 	logger   *slog.Logger
 	now      func() time.Time // Options.Now; nil: each request's own clock reading
 	tracer   trace.TracerProvider
 	echo     *echo.Echo
 	handler  http.Handler // echo, inside otelhttp when tracing
-	// draining is set at shutdown: /readyz fails and no new upstream call
-	// is made (fetchPart).
+	// draining is set at shutdown (drain): /readyz fails and no new
+	// upstream call is made (fetchPart), nor granted (the budgets).
 	draining   atomic.Bool
 	drainDelay time.Duration
 	// drainWait fires after the drain delay; tests replace it to hold the
@@ -125,7 +126,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		}
 		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.clock, opts.Metrics.Registry)
 	}
-	accounts := upstream.NewAccounts(upstream.Options{
+	s.accounts = upstream.NewAccounts(upstream.Options{
 		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store,
 		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry, Transport: opts.Transport,
 	})
@@ -134,7 +135,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	functions := newFunctionInfo(opts.Metrics.Registry, opts.Logger)
 	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
 		pc := cfg.Projects[id]
-		caller, err := accounts.Caller(id, pc.Region, pc.Credentials)
+		caller, err := s.accounts.Caller(id, pc.Region, pc.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
@@ -232,7 +233,8 @@ func (s *Server) AdminHandler() http.Handler {
 
 // Serve runs the API and admin servers until ctx ends, then shuts down in
 // the order load balancers need: /readyz fails at once while the API keeps
-// serving for the drain delay (granting no new upstream call), then the
+// serving for the drain delay (making no upstream call that was not sent
+// before, see drain), then the
 // API stops accepting and in-flight requests finish within the configured
 // grace.
 func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
@@ -251,16 +253,25 @@ func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		s.draining.Store(true)
+		s.drain()
 		select {
 		case <-s.drainWait(s.drainDelay):
 		case err = <-errc:
 		}
 	}
-	s.draining.Store(true)
+	s.drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	return errors.Join(ignoreClosed(err), apiSrv.Shutdown(shutdownCtx), adminSrv.Shutdown(shutdownCtx))
+}
+
+// drain starts no upstream call from now on: new requests start no
+// flight, and the calls waiting for a budget slot are refused
+// (budget.ErrDraining), to be answered from the cache, stale, or with a
+// 503 and Retry-After. Calls already sent finish.
+func (s *Server) drain() {
+	s.draining.Store(true)
+	s.accounts.Drain()
 }
 
 func ignoreClosed(err error) error {
