@@ -104,11 +104,12 @@ func simulateInBubble(t testing.TB, slower float64) *testenv.Simulator {
 // startProxyOn puts a proxy in front of a running simulator; several
 // proxies on one simulator are replicas sharing its accounts. On an
 // in-process simulator (NewSimulator) the proxy is in-process too: its
-// upstream calls go to the simulator's handler and env.client to its own.
+// upstream calls go to the simulator's handler (or opts.Transport, which
+// must reach it) and env.client to its own.
 func startProxyOn(t testing.TB, sim *testenv.Simulator, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
 	inProcess := sim.Server == nil
-	if inProcess {
+	if inProcess && opts.Transport == nil {
 		opts.Transport = testenv.HandlerTransport{Handler: sim}
 	}
 	cfg := testConfig(sim.Host, tweak)
