@@ -112,14 +112,29 @@ func (q *waitQueue[W]) join(project string) *line[W] {
 }
 
 // remove takes w out, if still there: a waiter that gave up.
-func (q *waitQueue[W]) remove(at place, w W) {
+func (q *waitQueue[W]) remove(at place, w W) { q.takeOut(at, w, false) }
+
+// served takes out w, which was granted a slot without being popped (a
+// replica's first waiter tries Redis itself): its project's turn all the
+// same.
+func (q *waitQueue[W]) served(at place, w W) { q.takeOut(at, w, true) }
+
+// takeOut removes w, if still there, charging its project a turn if it
+// was served.
+func (q *waitQueue[W]) takeOut(at place, w W, turn bool) {
 	l, ok := q.lines[at.project]
 	if !ok {
 		return
 	}
-	if i := slices.Index(l.waiters[at.prio], w); i >= 0 {
-		l.waiters[at.prio] = slices.Delete(l.waiters[at.prio], i, i+1)
-		q.n--
+	i := slices.Index(l.waiters[at.prio], w)
+	if i < 0 {
+		return
+	}
+	l.waiters[at.prio] = slices.Delete(l.waiters[at.prio], i, i+1)
+	q.n--
+	if turn {
+		q.charge(at.project, l)
+	} else {
 		q.leaveIfEmpty(at.project, l)
 	}
 }
@@ -179,21 +194,6 @@ func (q *waitQueue[W]) pop() (W, bool) {
 	q.n--
 	q.charge(project, l)
 	return w, true
-}
-
-// served takes out w, which was granted a slot without being popped (a
-// replica's first waiter tries Redis itself): its project's turn all the
-// same.
-func (q *waitQueue[W]) served(at place, w W) {
-	l, ok := q.lines[at.project]
-	if !ok {
-		return
-	}
-	if i := slices.Index(l.waiters[at.prio], w); i >= 0 {
-		l.waiters[at.prio] = slices.Delete(l.waiters[at.prio], i, i+1)
-		q.n--
-		q.charge(at.project, l)
-	}
 }
 
 // charge moves virtual time to the turn of project's line l just served,

@@ -84,6 +84,21 @@ func TestWaitQueueJoining(t *testing.T) {
 	}
 }
 
+// A waiter granted without being popped (a replica's first waiter, which
+// tries Redis itself) costs its project a turn all the same.
+func TestWaitQueueServedIsATurn(t *testing.T) {
+	q := waitQueue[string]{}
+	q.push(place{"b", Interactive}, "b1")
+	q.push(place{"b", Interactive}, "b2")
+	q.push(place{"a", Interactive}, "a1")
+	q.served(place{"b", Interactive}, "b1")
+	for _, want := range []string{"a1", "b2"} {
+		if got, _ := q.pop(); got != want {
+			t.Fatalf("served %s, want %s", got, want)
+		}
+	}
+}
+
 // ahead is what happens: for queues built at random, a newcomer is served
 // after exactly the waiters ahead said.
 func TestWaitQueueAheadIsExact(t *testing.T) {
