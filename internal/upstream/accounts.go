@@ -180,7 +180,7 @@ func (a *Accounts) budgets(acc *account, api API, topic string) []budgetStep {
 	if !ok {
 		l = a.budgetM.Instrument(budget.New(cfg, a.store, key, a.cfg.Timeout), acc.alias, api.Action, cfg.RequestsPerSecond)
 		a.limiters[key] = l
-		a.metrics.account(acc.alias, api.Action)
+		a.metrics.account(acc.alias, api)
 	}
 	return append(steps, budgetStep{limiter: l, exceeded: RateLimited, backoff: cfg.Backoff})
 }

@@ -60,12 +60,18 @@ var testSearch = API{service: clsService, Action: "SearchLog", PerSecond: 1000, 
 
 func testCaller(t *testing.T, h http.Handler, breakerCfg BreakerConfig) *Caller {
 	t.Helper()
+	return testCallerOn(t, h, breakerCfg, prometheus.NewRegistry())
+}
+
+// testCallerOn is testCaller registering its metrics on reg.
+func testCallerOn(t *testing.T, h http.Handler, breakerCfg BreakerConfig, reg prometheus.Registerer) *Caller {
+	t.Helper()
 	t.Setenv("CHAIN_TEST_ID", testSecretID)
 	t.Setenv("CHAIN_TEST_KEY", testSecretKey)
 	a := NewAccounts(Options{
 		Upstream:   Config{Endpoint: "tencent.test", CLSEndpoint: "tencent.test", Scheme: "http", Timeout: 10 * time.Second, Breaker: breakerCfg},
 		Budget:     budget.Config{RequestsPerSecond: 5, MaxWait: 30 * time.Second, Backoff: 3 * time.Second},
-		Registerer: prometheus.NewRegistry(),
+		Registerer: reg,
 		Transport:  testenv.HandlerTransport{Handler: keepsRunning(h)},
 	})
 	c, err := a.Caller("p1", "ap-guangzhou", CredentialsConfig{SecretIDEnv: "CHAIN_TEST_ID", SecretKeyEnv: "CHAIN_TEST_KEY"})
