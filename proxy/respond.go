@@ -184,7 +184,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 				slog.String("function", c.Param("functionId")),
 				slog.Int("status", status),
 				slog.String("cache", c.Response().Header().Get("X-Cache")),
-				slog.Duration("duration", elapsed))
+				slog.Float64("duration_seconds", elapsed.Seconds()))
 		}
 		return nil
 	}
