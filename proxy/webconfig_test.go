@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -54,7 +53,7 @@ func TestAdminListenerWebConfig(t *testing.T) {
 	}()
 	base := "https://" + admin.Addr().String()
 	client := &http.Client{Transport: suiteWitness.Transport(web.Client.Transport)}
-	get := func(path, user, password string, header http.Header) (*http.Response, string) {
+	get := func(path, user, password string, header http.Header) response {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodGet, base+path, nil)
 		if err != nil {
@@ -66,16 +65,7 @@ func TestAdminListenerWebConfig(t *testing.T) {
 		if user != "" {
 			req.SetBasicAuth(user, password)
 		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, string(body)
+		return send(t, client, req)
 	}
 
 	for _, c := range []struct {
@@ -93,21 +83,22 @@ func TestAdminListenerWebConfig(t *testing.T) {
 		{"/nothing", web.User, web.Password, http.StatusNotFound},
 		{"/healthz", web.User, web.Password, http.StatusOK},
 	} {
-		if resp, _ := get(c.path, c.user, c.password, nil); resp.StatusCode != c.want {
-			t.Errorf("GET %s as %q: %d, want %d", c.path, c.user, resp.StatusCode, c.want)
+		if r := get(c.path, c.user, c.password, nil); r.status != c.want {
+			t.Errorf("GET %s as %q: %d, want %d", c.path, c.user, r.status, c.want)
 		}
 	}
-	resp, landing := get("/", web.User, web.Password, nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(landing, `href="/metrics"`) || !strings.Contains(landing, "mudscf proxy") {
-		t.Errorf("landing page: %d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), landing)
+	landing := get("/", web.User, web.Password, nil)
+	if landing.status != http.StatusOK || !strings.Contains(landing.header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(landing.body), `href="/metrics"`) || !strings.Contains(string(landing.body), "mudscf proxy") {
+		t.Errorf("landing page: %d %q\n%s", landing.status, landing.header.Get("Content-Type"), landing.body)
 	}
 	if r := getURL(t, "http://"+admin.Addr().String()+"/healthz", ""); r.status == http.StatusOK {
 		t.Error("the admin listener answered plain HTTP under a TLS configuration")
 	}
 
-	resp, metrics := get("/metrics", web.User, web.Password, http.Header{"Accept": {"application/openmetrics-text; version=1.0.0"}})
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(metrics, "# EOF\n") {
+	scraped := get("/metrics", web.User, web.Password, http.Header{"Accept": {"application/openmetrics-text; version=1.0.0"}})
+	metrics := string(scraped.body)
+	if ct := scraped.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(metrics, "# EOF\n") {
 		t.Fatalf("an OpenMetrics scrape answered %q:\n%s", ct, metrics)
 	}
 	exemplar := regexp.MustCompile(`(?m)^mudscf_http_request_duration_seconds_bucket\{route="` + regexp.QuoteMeta(LogsRoute) +
