@@ -188,6 +188,12 @@ func doWith(t *testing.T, client *http.Client, method, url, token string) respon
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return send(t, client, req)
+}
+
+// send sends req through client and reads the whole answer.
+func send(t *testing.T, client *http.Client, req *http.Request) response {
+	t.Helper()
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
@@ -168,7 +169,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		elapsed := time.Since(start)
-		s.metrics.request(route, status, elapsed)
+		s.metrics.request(route, status, elapsed, trace.SpanContextFromContext(c.Request().Context()))
 		// Cache hits are the hot path and the bulk of the traffic: their
 		// access log is at debug; everything else is logged at info.
 		level := slog.LevelInfo
@@ -184,7 +185,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 				slog.String("function", c.Param("functionId")),
 				slog.Int("status", status),
 				slog.String("cache", c.Response().Header().Get("X-Cache")),
-				slog.Duration("duration", elapsed))
+				slog.Float64("duration_seconds", elapsed.Seconds()))
 		}
 		return nil
 	}

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
@@ -90,5 +92,30 @@ func FuzzUpstreamFailure(f *testing.F) {
 		if _, err := json.Marshal(fl.Body); err != nil {
 			t.Fatal(err)
 		}
+	})
+}
+
+// The access log writes a request's duration in seconds, as a float. In a
+// synctest bubble the request takes exactly the upstream's injected
+// latency.
+func TestAccessLogDurationInSeconds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := startProxyOn(t, simulateInBubble(t, 1), nil, Options{})
+		env.sim.SetFaults(tencentsim.Faults{Latency: 1500 * time.Millisecond})
+		if r := env.get(t, logsPath+"?stats=false", env.token(t, "usr_morgan_de")); r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		var line map[string]any
+		for l := range strings.Lines(env.logs.String()) {
+			if strings.Contains(l, `"msg":"request"`) {
+				if err := json.Unmarshal([]byte(l), &line); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, ok := line["duration"]; ok || line["duration_seconds"] != 1.5 {
+			t.Errorf("access log line %v: want duration_seconds 1.5 and no duration", line)
+		}
+		synctest.Wait()
 	})
 }

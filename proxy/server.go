@@ -14,7 +14,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -47,6 +46,10 @@ type Server struct {
 	tracer   trace.TracerProvider
 	echo     *echo.Echo
 	handler  http.Handler // echo, inside otelhttp when tracing
+	// landing is the admin listener's landing page; webConfigFile is
+	// Options.WebConfigFile.
+	landing       http.Handler
+	webConfigFile string
 	// draining is set at shutdown (drain): /readyz fails and no new
 	// upstream call is made (fetchPart), nor granted (the budgets).
 	draining   atomic.Bool
@@ -79,6 +82,10 @@ type Options struct {
 	// Transport carries every upstream call (by default each client's own
 	// clone of http.DefaultTransport).
 	Transport http.RoundTripper
+	// WebConfigFile is exporter-toolkit's web configuration of the admin
+	// listener (TLS, basic auth; /healthz and /readyz stay open), read
+	// again at each connection and request; "" serves plain HTTP.
+	WebConfigFile string
 }
 
 // New builds the proxy from a validated Config. ctx bounds background work
@@ -103,11 +110,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		plans:   newPlanMemo(4096),
 		cache:   newCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
-		drainDelay: DefaultDrainDelay, drainWait: time.After,
+		webConfigFile: opts.WebConfigFile, drainDelay: DefaultDrainDelay, drainWait: time.After,
 		readHeaderTimeout: 5 * time.Second, idleTimeout: 2 * time.Minute,
 	}
 	if cfg.DrainDelay != nil {
 		s.drainDelay = *cfg.DrainDelay
+	}
+	if s.landing, err = newLandingPage(); err != nil {
+		return nil, err
 	}
 	if cfg.Cache.WindowAlign != 0 {
 		opts.Logger.Warn("cache.windowAlign is deprecated and ignored: a default window is keyed as such, so an entry serves hits for its whole TTL")
@@ -211,27 +221,8 @@ func nameSpan(next echo.HandlerFunc) echo.HandlerFunc {
 // Handler serves the public API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// AdminHandler serves /metrics, /healthz and /readyz.
-func (s *Server) AdminHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{Registry: s.metrics.Registry}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if s.draining.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "shutting down")
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	return mux
-}
-
-// Serve runs the API and admin servers until ctx ends, then shuts down in
+// Serve runs the API and admin servers until ctx ends (the admin one
+// through the web configuration, see serveAdmin), then shuts down in
 // the order load balancers need: /readyz fails at once while the API keeps
 // serving for the drain delay (making no upstream call that was not sent
 // before, see drain), then the
@@ -244,11 +235,11 @@ func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
 	apiSrv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
 		IdleTimeout: s.idleTimeout, MaxHeaderBytes: 64 << 10, ErrorLog: errorLog}
 	// Admin answers are made at once: WriteTimeout may cover the handler.
-	adminSrv := &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
+	adminSrv := &http.Server{Handler: s.behindWebConfig(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
 		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.idleTimeout, MaxHeaderBytes: 64 << 10, ErrorLog: errorLog}
 	errc := make(chan error, 2)
 	go func() { errc <- apiSrv.Serve(api) }()
-	go func() { errc <- adminSrv.Serve(admin) }()
+	go func() { errc <- serveAdmin(admin, adminSrv, s.probes(), s.webConfigFile, s.logger) }()
 	var err error
 	select {
 	case err = <-errc:

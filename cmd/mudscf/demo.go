@@ -119,7 +119,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout io.Writer, logger *slog.
 	if !o.exporterAccessLog {
 		proxyLogger = slog.New(withoutExporterPolls{logger.Handler()})
 	}
-	srv, err := newProxy(ctx, cfg, tp, proxyLogger)
+	srv, err := newProxy(ctx, cfg, proxy.Options{Logger: proxyLogger, TracerProvider: tp})
 	if err != nil {
 		closeAll()
 		return err

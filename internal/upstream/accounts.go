@@ -207,7 +207,7 @@ func (a *Accounts) budgets(acc *account, api API, topic string) []budgetStep {
 	l, ok := a.limiters[key]
 	if !ok {
 		l = a.newLimiterLocked(key, a.budgetM.Instrument(budget.New(cfg, a.store, key, a.cfg.Timeout), acc.alias, api.Action, cfg.RequestsPerSecond, acc.projects...))
-		a.metrics.account(acc.alias, api.Action)
+		a.metrics.account(acc.alias, api)
 	}
 	return append(steps, budgetStep{limiter: l, exceeded: RateLimited, backoff: cfg.Backoff})
 }

@@ -76,6 +76,12 @@ func testAccounts(t *testing.T, h http.Handler, breakerCfg BreakerConfig, reg pr
 	})
 }
 
+// testCallerOn is testCaller registering its metrics on reg.
+func testCallerOn(t *testing.T, h http.Handler, breakerCfg BreakerConfig, reg prometheus.Registerer) *Caller {
+	t.Helper()
+	return testCallerOf(t, testAccounts(t, h, breakerCfg, reg), "p1")
+}
+
 // testCallerOf is project's caller, on the test account.
 func testCallerOf(t *testing.T, a *Accounts, project string) *Caller {
 	t.Helper()

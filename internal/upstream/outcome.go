@@ -230,17 +230,11 @@ func (o Outcome) UpstreamFailing() bool {
 	return false
 }
 
-// callLabel is the result label of a call that was sent. Tencent's API
-// errors other than the limits and authentication share "api_error", as
-// they did before outcomes were told apart.
-func (o Outcome) callLabel() string {
-	switch o {
-	case TopicBusy:
-		return RateLimited.String()
-	case PermissionDenied, Misconfigured, NotFound, InvalidRequest, Rejected, InternalError, Unavailable:
-		return "api_error"
-	case CallerGaveUp:
-		return "unreachable"
-	}
-	return o.String()
+// sentOutcomes are the outcomes a call that was sent can end in: the
+// results mudscf_upstream_calls_total counts, under each outcome's own
+// name. Refusals before sending (BudgetRefused, BreakerOpen) are the
+// budget's and the breaker's metrics.
+var sentOutcomes = []Outcome{
+	OK, RateLimited, TopicBusy, AuthFailure, PermissionDenied, Misconfigured, NotFound, InvalidRequest,
+	Rejected, InternalError, Unavailable, Timeout, Unreachable, BadResponse, CallerGaveUp,
 }
