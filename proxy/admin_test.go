@@ -130,7 +130,7 @@ func testTracing(t *testing.T) {
 // drain delay, answering from the cache but making no new upstream call;
 // then the API stops accepting.
 func TestShutdownDrainsFirst(t *testing.T) {
-	env := startProxy(t, func(c *Config) { c.DrainDelay = new(time.Duration(time.Hour)) })
+	env := startProxy(t, func(c *Config) { c.DrainDelay = new(time.Hour) })
 	drain := make(chan time.Duration, 1)
 	release := make(chan time.Time)
 	env.proxy.drainWait = func(d time.Duration) <-chan time.Time {
@@ -187,7 +187,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 	cancel, served := startServe(env, api, admin)
 	defer func() {
 		cancel()
-		<-served
+		t.Logf("Serve ended: %v", <-served)
 	}()
 	t.Run("admin", func(t *testing.T) { testenv.AssertClosesIdle(t, admin.Addr().String(), "/healthz") })
 	t.Run("api", func(t *testing.T) { testenv.AssertClosesIdle(t, api.Addr().String(), logsPath) })
@@ -218,7 +218,7 @@ func TestGracefulShutdown(t *testing.T) {
 			result <- 0
 			return
 		}
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		result <- resp.StatusCode
 	}()

@@ -330,7 +330,7 @@ func (e *proxyEnv) getStatus(t *testing.T, path, token string) int {
 		t.Error(err)
 		return 0
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 {

@@ -56,10 +56,10 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 	if errors.As(err, &apiErr) {
 		f := outcomeFailures[outcome]
 		return translate.Failure{Status: f.Status, Body: translate.ErrorBody{
-			Error:        apiErr.Explain() + " (" + clip(apiErr.Code) + ")",
+			Error:        apiErr.Explain() + " (" + translate.Clip(apiErr.Code) + ")",
 			Code:         f.Body.Code,
-			UpstreamCode: clip(apiErr.Code),
-			RequestID:    clip(apiErr.RequestID),
+			UpstreamCode: translate.Clip(apiErr.Code),
+			RequestID:    translate.Clip(apiErr.RequestID),
 		}}, 0
 	}
 	if outcome == upstream.Timeout || outcome == upstream.BadResponse {
@@ -87,15 +87,6 @@ var outcomeFailures = map[upstream.Outcome]translate.Failure{
 	upstream.Timeout:          translate.NewFailure(http.StatusGatewayTimeout, translate.CodeUpstreamTimeout, "the upstream did not answer in time"),
 	upstream.Unreachable:      translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown, "the upstream could not be reached"),
 	upstream.BadResponse:      translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamBadReply, "the upstream sent a response mudscf cannot read"),
-}
-
-// clip keeps upstream text short in answers.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }
 
 // breakerFailure is what the client receives while the breaker is open.

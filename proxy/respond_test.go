@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -61,7 +62,8 @@ func TestFailureForUpstreamErrors(t *testing.T) {
 			if f.Body.Success || f.Body.Error == "" {
 				t.Errorf("envelope %+v", f.Body)
 			}
-			if apiErr, ok := c.err.(*upstream.APIError); ok {
+			var apiErr *upstream.APIError
+			if errors.As(c.err, &apiErr) {
 				if f.Body.UpstreamCode != apiErr.Code || !strings.Contains(f.Body.Error, apiErr.Code) {
 					t.Errorf("envelope %+v does not name %s", f.Body, apiErr.Code)
 				}

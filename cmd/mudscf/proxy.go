@@ -50,7 +50,7 @@ func proxyCommand(fs *flag.FlagSet) action {
 		if err != nil {
 			return fmt.Errorf("tracing: %w", err)
 		}
-		defer shutdownTracing(context.Background())
+		defer func() { _ = shutdownTracing(context.Background()) }() // spans not flushed at exit are lost either way
 		return serveProxy(ctx, cfg, proxy.Options{Logger: logger, TracerProvider: tp, WebConfigFile: *webConfig}, stdout)
 	}
 }

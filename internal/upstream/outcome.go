@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mudscf/mudscf/internal/upstream/budget"
+	"github.com/mudscf/mudscf/translate"
 )
 
 // Outcome is how a call to the upstream ended, in the one vocabulary the
@@ -203,19 +204,7 @@ func Classify(err error) Outcome {
 // answer, with the upstream's message where it helps the client.
 func (e *APIError) Explain() string {
 	msg := ruleFor(e.Code).explanation
-	if strings.Contains(msg, "%s") {
-		msg = strings.Replace(msg, "%s", clip(e.Message), 1)
-	}
-	return msg
-}
-
-// clip keeps upstream text short in what mudscf passes on.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
+	return strings.Replace(msg, "%s", translate.Clip(e.Message), 1)
 }
 
 // UpstreamFailing says whether the outcome means the upstream itself is

@@ -234,15 +234,6 @@ const IDsPerCall = 200
 // sortAsc is SearchLog's Sort for the oldest first.
 const sortAsc = "asc"
 
-// clip keeps upstream bytes short in error messages.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}
-
 // cqlQuote quotes a CQL phrase: in double quotes only '"' and '*' are
 // escaped (614/47044); '\' is too, so that a value cannot end the escape.
 func cqlQuote(s string) string {

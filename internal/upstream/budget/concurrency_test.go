@@ -71,7 +71,7 @@ func testNeverExceeded(t *testing.T, c concurrencyConformance) {
 				return
 			}
 			n := live.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() { //nolint:revive // the loop's header is the whole work: raise most to n
 			}
 			time.Sleep(time.Duration(10+i%4*10) * time.Millisecond) // the call in flight; on Redis, on the wall clock
 			live.Add(-1)
@@ -154,7 +154,6 @@ func testConcurrencyPause(t *testing.T, c concurrencyConformance) {
 	if c.exact {
 		patient = NewConcurrency(5, time.Second, nil)
 		patient.Pause(pause)
-		l = patient
 	}
 	g, _, err := patient.Acquire(context.Background(), Interactive)
 	if err != nil {
