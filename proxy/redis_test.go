@@ -43,6 +43,22 @@ func TestRedisConfig(t *testing.T) {
 		{"negative timeout", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  opTimeout: -1s", "redis.opTimeout"},
 		{"slow dial", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  dialTimeout: 10s", "redis.dialTimeout"},
 		{"unknown key", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  password: x", "redis.password (line 7): unknown key; allowed: url, urlEnv, urlFile"},
+		{"sentinel", "replicas: 2\n  sentinel: {masterName: mymaster, addresses: ['s0:26379', 's1:26379'], passwordEnv: SENTINEL_PW}", ""},
+		{"sentinel with an ACL user", "urlEnv: U\n  replicas: 2\n  sentinel: {masterName: m, addresses: ['[::1]:26379'], username: mudscf, passwordFile: " + urlFile + "}", ""},
+		{"sentinel and two URLs", "url: redis://x/0\n  urlEnv: U\n  replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1']}", "at most one of url, urlEnv and urlFile"},
+		{"sentinel without a name", "replicas: 2\n  sentinel: {addresses: ['s:1']}", "redis.sentinel.masterName: must be the name"},
+		{"sentinel without addresses", "replicas: 2\n  sentinel: {masterName: m}", "redis.sentinel.addresses: give the host:port of at least one Sentinel"},
+		{"sentinel address without a port", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1', 'sentinel-2']}", `redis.sentinel.addresses[1]: "sentinel-2" is not host:port`},
+		{"sentinel address port out of range", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:65536']}", "redis.sentinel.addresses[0]"},
+		{"sentinel password twice", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1'], passwordEnv: A, passwordFile: /b}", "redis.sentinel: give at most one of passwordEnv and passwordFile"},
+		{"sentinel user without a password", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1'], username: u}", "redis.sentinel.username: an ACL user needs its password"},
+		{"sentinel password as such", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1'], password: hunter2hunter2}", "redis.sentinel.password (line 6): unknown key; did you mean passwordEnv or passwordFile?"},
+		{"cluster", "urlEnv: U\n  replicas: 2\n  cluster: {addresses: ['n0:6379', 'n1:6379']}", ""},
+		{"cluster without a URL", "replicas: 2\n  cluster: {addresses: ['n0:6379']}", ""},
+		{"cluster without addresses", "replicas: 2\n  cluster: {}", "redis.cluster.addresses: give the host:port of at least one node"},
+		{"cluster with a database", "url: redis://:hunter2hunter2@n0:6379/3\n  replicas: 2\n  cluster: {addresses: ['n0:6379']}", "redis.url: a Redis Cluster has database 0 only"},
+		{"cluster with a brace in the prefix", "urlEnv: U\n  replicas: 2\n  keyPrefix: 'a{b}:'\n  cluster: {addresses: ['n0:6379']}", "redis.keyPrefix: \"a{b}:\" contains a brace"},
+		{"cluster and sentinel", "replicas: 2\n  cluster: {addresses: ['n0:6379']}\n  sentinel: {masterName: m, addresses: ['s:1']}", "redis.cluster: a Redis Cluster has no Sentinels"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
