@@ -33,9 +33,12 @@ func TestRedisCluster(t *testing.T) {
 	var pair [2]*proxyEnv
 	for i := range pair {
 		pair[i] = startProxyOn(t, sim, func(cfg *Config) {
-			cfg.Budget.Backoff = time.Minute // past maxWait: a paused account refuses at once
-			cfg.Redis = &redisstore.Config{Cluster: &redisstore.ClusterConfig{Addresses: addrs[i:]}, // learns the others from the first
-				Replicas: 2, DialTimeout: time.Second, OpTimeout: time.Second} // generous for the race detector
+			// Past maxWait: a paused account refuses at once.
+			cfg.Budget.Backoff = time.Minute
+			// Each replica is given a different first node and learns the
+			// others from it. Generous timeouts for the race detector.
+			cfg.Redis = &redisstore.Config{Cluster: &redisstore.ClusterConfig{Addresses: addrs[i:]},
+				Replicas: 2, DialTimeout: time.Second, OpTimeout: time.Second}
 		}, Options{})
 	}
 	tok := pair[0].token(t, "usr_morgan_de")
