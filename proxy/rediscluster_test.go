@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"context"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,33 +39,10 @@ func TestRedisCluster(t *testing.T) {
 				Replicas: 2, DialTimeout: time.Second, OpTimeout: time.Second}
 		}, Options{})
 	}
+	shareTheBudget(t, sim, pair, 100)
 	tok := pair[0].token(t, "usr_morgan_de")
 	window := fixedWindow()
-
-	statuses := make([]int, 100)
-	var wg sync.WaitGroup
-	for i := range statuses {
-		wg.Go(func() {
-			statuses[i] = pair[i%2].getStatus(t, logsPath+"?limit=1&offset="+strconv.Itoa(i)+window, tok)
-		})
-	}
-	wg.Wait()
-	counts := map[int]int{}
-	for _, s := range statuses {
-		counts[s]++
-	}
-	if counts[200]+counts[429] != len(statuses) || counts[200] == 0 {
-		t.Errorf("statuses %v: want only 200s and 429s, some 200s", counts)
-	}
-	assertBudgetKept(t, sim.Truth(), counts)
-
-	path := logsPath + "?limit=3&stats=false" + window
-	if first := pair[0].get(t, path, tok); first.status != 200 || first.header.Get("X-Cache") != cacheMiss {
-		t.Errorf("a new page: %d %s", first.status, first.header.Get("X-Cache"))
-	}
-	if second := pair[1].get(t, path, tok); second.status != 200 || second.header.Get("X-Cache") != cacheHit {
-		t.Errorf("on the other replica: %d %s, want a HIT", second.status, second.header.Get("X-Cache"))
-	}
+	assertSharedCache(t, pair, logsPath+"?limit=3&stats=false"+window, tok)
 
 	time.Sleep(time.Second) // the budget's window, on Redis's clock
 	sim.SetFaults(tencentsim.Faults{ErrorCode: "RequestLimitExceeded"})
