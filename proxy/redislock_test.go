@@ -64,7 +64,7 @@ func TestRedisLockHolderChild(t *testing.T) {
 	}
 	srv := httptest.NewServer(p.Handler())
 	fmt.Printf("replica listening on %s\n", srv.URL)
-	io.Copy(io.Discard, os.Stdin)
+	_, _ = io.Copy(io.Discard, os.Stdin) // its end, not its error, is the news
 }
 
 // startLockHolder runs TestRedisLockHolderChild against upstreamHost and
@@ -84,8 +84,9 @@ func startLockHolder(t *testing.T, upstreamHost, redisURL string) (string, *os.P
 	}
 	t.Cleanup(func() {
 		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
+		// Killed mid-test already, or now: neither error is news.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 		suiteWitness.See("the child replica's output", []byte(out.String()))
 	})
 	return out.WaitFor(t, regexp.MustCompile(`replica listening on (http://\S+)`))[1], cmd.Process
@@ -133,7 +134,7 @@ func TestRedisDeadLockHolderFreesQuickly(t *testing.T) {
 	// The other replica fetches both pages from an upstream that never
 	// answers: it holds both keys' locks when it dies.
 	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body) // read to its end, the server notices the caller's end
+		_, _ = io.Copy(io.Discard, r.Body) // read to its end, the server notices the caller's end
 		<-r.Context().Done()
 	}))
 	t.Cleanup(hang.Close) // after the replica's end (cleanups run last first), which ends its calls
@@ -153,7 +154,7 @@ func TestRedisDeadLockHolderFreesQuickly(t *testing.T) {
 	if err := a.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	a.Wait()
+	_, _ = a.Wait() // the status of a killed process
 	for _, k := range locks {
 		// Its lease, on Redis's clock: shorter than maxWait, so no waiter
 		// gives up on the lock before it frees.
