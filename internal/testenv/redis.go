@@ -35,8 +35,8 @@ func StartRedisWith(t testing.TB, args ...string) *Redis {
 	t.Helper()
 	Tool(t, "redis-server", "Debian: apt-get install redis-server")
 	r := &Redis{t: t, port: freePort(t), args: args}
+	t.Cleanup(r.Kill) // first: a Start that fails the test has a process to end
 	r.Start()
-	t.Cleanup(r.Kill)
 	return r
 }
 
