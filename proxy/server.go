@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		if store, err = redisstore.New(ctx, *cfg.Redis, opts.Logger, opts.Metrics.Registry); err != nil {
 			return nil, err
 		}
-		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.clock, opts.Metrics.Registry)
+		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, cfg.Budget.MaxWait, s.clock, opts.Metrics.Registry)
 	}
 	s.accounts = upstream.NewAccounts(upstream.Options{
 		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store,
