@@ -55,13 +55,19 @@ type Record struct {
 	Index   int64 // the execution's number within its function
 	StartNs int64 // unix ns
 	DurNs   int64
-	DurMs   float64 // DurNs in milliseconds, three decimals exactly
+	DurMs   float64 // DurNs in whole milliseconds, as SCF reports durations
 	Mem     int64   // bytes, whole 4 KiB pages
 	ID      [16]byte
 	Outcome Outcome
 	Retries uint8
-	q       uint8
-	variant uint32
+	// Cold marks an invocation that started a new instance of a web or
+	// image function, whose log then carries the initialisation's lines.
+	Cold bool
+	// Provision marks a record that is no invocation: a provisioned
+	// instance's initialisation (ProvisionAt), with a request ID of its own.
+	Provision bool
+	q         uint8
+	variant   uint32
 }
 
 // RetCode is the execution's RetCode: 0 or one of the failures'.
@@ -157,13 +163,12 @@ func (f *Model) Exec(i int64) Record {
 	case TimedOut:
 		d = timeout
 	}
-	if r.Outcome != TimedOut && d > timeout*0.999 {
-		d = timeout * 0.999
+	if r.Outcome != TimedOut && d > timeout-1 {
+		d = timeout - 1
 	}
-	d = math.Round(d*1000) / 1000
-	if d < 0.001 {
-		d = 0.001
-	}
+	// SCF reports whole milliseconds: SCF_Duration is a long in ms and the
+	// report line says "Duration:1ms" (583/60336).
+	d = max(math.Round(d), 1)
 	r.DurMs = d
 	r.DurNs = int64(math.Round(d * 1e6))
 
@@ -176,13 +181,7 @@ func (f *Model) Exec(i int64) Record {
 		r.Mem = int64(frac*float64(f.memBytes)) / 4096 * 4096
 	}
 
-	a, b := splitMix64(&s), splitMix64(&s)
-	for k := 0; k < 8; k++ {
-		r.ID[k] = byte(a >> (56 - 8*k))
-		r.ID[8+k] = byte(b >> (56 - 8*k))
-	}
-	r.ID[6] = r.ID[6]&0x0f | 0x40 // UUID version 4
-	r.ID[8] = r.ID[8]&0x3f | 0x80 // RFC 4122 variant
+	r.ID = randomID(&s)
 
 	rv := splitMix64(&s)
 	r.variant = uint32(rv)
@@ -194,14 +193,41 @@ func (f *Model) Exec(i int64) Record {
 			r.Retries = 1
 		}
 	}
+	if f.Type != TypeEvent {
+		r.Cold = unit(&s) < coldStartRatio
+	}
 	return r
+}
+
+// coldStartRatio is the share of a web or image function's invocations
+// that start a new instance: the simulator's choice.
+const coldStartRatio = 0.1
+
+// randomID draws a version 4 UUID from the stream s.
+func randomID(s *uint64) [16]byte {
+	var id [16]byte
+	a, b := splitMix64(s), splitMix64(s)
+	for k := 0; k < 8; k++ {
+		id[k] = byte(a >> (56 - 8*k))
+		id[8+k] = byte(b >> (56 - 8*k))
+	}
+	id[6] = id[6]&0x0f | 0x40 // UUID version 4
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+	return id
+}
+
+// Range is the span of indexes of the executions that start in [lo, hi)
+// (unix ns): empty (first > last) if none.
+func (f *Model) Range(lo, hi int64) (first, last int64) {
+	first = max(floorDiv(lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
+	last = min(floorDiv(hi-1-f.firstNs, f.periodNs), f.lastIdx)
+	return first, last
 }
 
 // Find looks for the execution with id among those that started in
 // [lo, hi) and by now (unix ns), finished or not.
 func (f *Model) Find(id [16]byte, lo, hi, now int64) (Record, bool) {
-	first := max(floorDiv(lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
-	last := min(floorDiv(min(hi-1, now)-f.firstNs, f.periodNs), f.lastIdx)
+	first, last := f.Range(lo, min(hi, now+1))
 	for i := first; i <= last; i++ {
 		if r := f.Exec(i); r.ID == id {
 			return r, true
@@ -410,8 +436,7 @@ func (w *Window) Run(fns []*Model) (int64, []Record) {
 	hi := min(w.Hi, w.Now+1) // nothing that starts after now has finished
 	byStart := w.Order.By == ByStart
 	for _, f := range fns {
-		first := max(floorDiv(w.Lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
-		last := min(floorDiv(hi-1-f.firstNs, f.periodNs), f.lastIdx)
+		first, last := f.Range(w.Lo, hi)
 		if first > last {
 			continue
 		}

@@ -3,7 +3,6 @@ package scf
 import (
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
@@ -139,53 +138,7 @@ func (a *API) FunctionLog(r *invocations.Record) FunctionLog {
 		Duration:       r.DurMs,
 		BillDuration:   bill,
 		MemUsage:       r.Mem,
-		Log:            logText(r, id, msg),
+		Log:            r.LogText(),
 		RetryNum:       int64(r.Retries),
 	}
-}
-
-// logText imitates what SCF writes for one invocation: START, the user's
-// lines, END and the Report line.
-func logText(r *invocations.Record, id, retMsg string) string {
-	b := make([]byte, 0, 512)
-	line := func(off int64, level, text string) {
-		b = time.Unix(0, r.StartNs+off).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
-		b = append(b, '\t')
-		b = append(b, id...)
-		b = append(b, "\t["...)
-		b = append(b, level...)
-		b = append(b, "] "...)
-		b = append(b, text...)
-		b = append(b, '\n')
-	}
-	b = append(b, "START RequestId: "...)
-	b = append(b, id...)
-	b = append(b, "\nEvent RequestId: "...)
-	b = append(b, id...)
-	b = append(b, '\n')
-	line(0, "INFO", "handler invoked, qualifier "+r.Qualifier())
-	switch r.Outcome {
-	case invocations.Succeeded:
-		line(r.DurNs, "INFO", "result: "+retMsg)
-	case invocations.UserError:
-		msg, trace := r.Exception()
-		line(r.DurNs, "ERROR", msg)
-		b = append(b, trace...)
-		b = append(b, '\n')
-	default:
-		b = append(b, retMsg...)
-		b = append(b, '\n')
-	}
-	b = append(b, "END RequestId: "...)
-	b = append(b, id...)
-	b = append(b, "\nReport RequestId: "...)
-	b = append(b, id...)
-	b = append(b, " Duration:"...)
-	b = strconv.AppendFloat(b, r.DurMs, 'f', 3, 64)
-	b = append(b, "ms Memory:"...)
-	b = strconv.AppendInt(b, r.Model.MemorySizeMB, 10)
-	b = append(b, "MB MemUsage:"...)
-	b = strconv.AppendFloat(b, float64(r.Mem)/(1<<20), 'f', 6, 64)
-	b = append(b, "MB"...)
-	return string(b)
 }
