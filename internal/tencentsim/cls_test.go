@@ -23,6 +23,7 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 
 	"github.com/mudscf/mudscf/internal/tencentsim/cls"
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
@@ -234,7 +235,7 @@ func TestCLSEquivalentToGetFunctionLogs(t *testing.T) {
 	for _, d := range gfl.Data {
 		status := d.RetCode
 		if status == 0 {
-			status = cls.StatusSuccess
+			status = invocations.StatusSuccess
 		}
 		want = append(want, execView{id: d.RequestId, durMs: d.Duration, status: status, retries: d.RetryNum,
 			memBytes: d.MemUsage, retMsg: d.RetMsg})

@@ -45,8 +45,13 @@ type (
 	// a keyword holding delimiters), or a phrase (in sequence).
 	condText struct {
 		f      int
-		toks   []string
+		toks   []termToken
 		phrase bool
+	}
+	// termToken is a token of a term, and whether it holds wildcards.
+	termToken struct {
+		s    string
+		wild bool
 	}
 	// condTokens is an OR of single-token terms on one field, compiled to
 	// a set (a list of request IDs is the common case).
@@ -266,17 +271,18 @@ func (ix *Index) tokenize(dst []string, s []byte) []string {
 
 // tokenMatch compares a term's token (wildStar and wildOne for unescaped
 // wildcards) with a log's token, by the index's case rule.
-func (ix *Index) tokenMatch(want, have string) bool {
-	if !hasWildcard(want) {
+func (ix *Index) tokenMatch(want termToken, have string) bool {
+	if !want.wild {
 		if ix.CaseSensitive {
-			return want == have
+			return want.s == have
 		}
-		return strings.EqualFold(want, have)
+		return strings.EqualFold(want.s, have)
 	}
+	w := want.s
 	if !ix.CaseSensitive {
-		want, have = strings.ToLower(want), strings.ToLower(have)
+		w, have = strings.ToLower(w), strings.ToLower(have)
 	}
-	return glob(want, have)
+	return glob(w, have)
 }
 
 // Unescaped wildcards travel inside a term's tokens as private-use runes,
@@ -359,12 +365,12 @@ func simplify(c cond, ix *Index) cond {
 		set := condTokens{f: 0, set: map[string]bool{}}
 		for i, k := range c {
 			t, ok := k.(*condText)
-			if !ok || t.f == fullText || len(t.toks) != 1 || hasWildcard(t.toks[0]) ||
+			if !ok || t.f == fullText || len(t.toks) != 1 || t.toks[0].wild ||
 				(i > 0 && field(t.f) != set.f) {
 				return c
 			}
 			set.f = field(t.f)
-			w := t.toks[0]
+			w := t.toks[0].s
 			if !ix.CaseSensitive {
 				w = strings.ToLower(w)
 			}
