@@ -70,7 +70,7 @@ func nested(levels int) string {
 // sql is a CQL call with an SQL statement over the shared topic's report
 // lines of fn in namespace default.
 func sql(stmt string) call {
-	return cqlCall(`SCF_FunctionName:fn AND SCF_Namespace:default AND SCF_Type:Platform AND SCF_Message:"Report RequestId" | ` + stmt).
+	return cqlCall(`SCF_FunctionName:fn AND SCF_Namespace:default AND SCF_Type:Platform AND SCF_Message:"Report RequestId" | `+stmt).
 		with("UseNewAnalysis", true)
 }
 
@@ -156,7 +156,7 @@ func conformanceTable() []conformance {
 			}},
 		{id: "R6b", form: "`Topics` naming a topic that does not exist", page: pSearchLog, want: accept,
 			note: "the others answer; the missing one is in `Topics.Errors`",
-			req: cqlCall("*").with("TopicId", nil, "Topics", []call{{"TopicId": otherTopic}, {"TopicId": "no-such-topic"}}),
+			req:  cqlCall("*").with("TopicId", nil, "Topics", []call{{"TopicId": otherTopic}, {"TopicId": "no-such-topic"}}),
 			check: func(t *testing.T, r *SearchLogResponse) {
 				if r.Topics == nil || len(r.Topics.Errors) != 1 || r.Topics.Errors[0].ErrorCodeStr != tne {
 					t.Errorf("Topics %+v", r.Topics)
@@ -166,7 +166,7 @@ func conformanceTable() []conformance {
 			req: cqlCall("*").with("TopicId", nil, "Topics", slices.Repeat([]call{{"TopicId": sharedTopic}}, 51))},
 		{id: "R8", form: "`Topics` with SQL", page: pMulti, want: qe, silent: true,
 			note: "\"仅支持检索原始日志，暂不支持使用 SQL\"; the code is the stricter choice",
-			req: cqlCall("* | SELECT count(*)").with("TopicId", nil, "Topics", []call{{"TopicId": sharedTopic}})},
+			req:  cqlCall("* | SELECT count(*)").with("TopicId", nil, "Topics", []call{{"TopicId": sharedTopic}})},
 		{id: "R9", form: "`Topics` with `Offset`", page: pSearchLog, want: ip, note: "Offset \"仅适用于单日志主题检索\"",
 			req: cqlCall("*").with("TopicId", nil, "Topics", []call{{"TopicId": sharedTopic}}, "Offset", 5)},
 		{id: "R10", form: "`Context` with `Offset`", page: pSearchLog, want: ip, note: "\"不能与Context参数同时使用\"",
@@ -226,7 +226,7 @@ func conformanceTable() []conformance {
 		{id: "C7", form: "`SCF_Duration:[1 TO 5]`", page: pSyntax, want: se, note: "\"不支持timeCost:[20 TO 30]形式的语法\"",
 			req: cqlCall("SCF_Duration:[1 TO 5]")},
 		{id: "C8", form: "`a AND b`, `a and b`, `a OR b`, `a or b`", page: pSyntax, want: accept, note: "operators ignore case",
-			req: lim(cqlCall("(SCF_Type:Platform and SCF_Level:ERROR) or (SCF_Type:Custom AND SCF_Level:ERROR) OR SCF_StatusCode:433")),
+			req:   lim(cqlCall("(SCF_Type:Platform and SCF_Level:ERROR) or (SCF_Type:Custom AND SCF_Level:ERROR) OR SCF_StatusCode:433")),
 			check: every("an error", func(k map[string]string) bool { return k["SCF_Level"] == "ERROR" || k["SCF_StatusCode"] == "433" })},
 		{id: "C9", form: "`NOT a`, `a NOT b`, `a AND NOT b`, `a AND (NOT b)`", page: pSyntax, want: accept,
 			req: lim(cqlCall("SCF_Type:Platform NOT SCF_Message:START AND NOT SCF_Message:END AND (NOT SCF_Level:INFO)")),
@@ -282,7 +282,7 @@ func conformanceTable() []conformance {
 
 		// Lucene.
 		{id: "L1", form: "`SCF_StatusCode:>=400`, `:>`, `:<`, `:<=`", page: pSyntax, want: accept,
-			req: lim(luceneCall("SCF_StatusCode:>=400 AND SCF_StatusCode:<500 AND SCF_StatusCode:>0 AND SCF_StatusCode:<=499")),
+			req:   lim(luceneCall("SCF_StatusCode:>=400 AND SCF_StatusCode:<500 AND SCF_StatusCode:>0 AND SCF_StatusCode:<=499")),
 			check: every("a failure", func(k map[string]string) bool { return k["SCF_StatusCode"] >= "400" && k["SCF_StatusCode"] < "500" })},
 		{id: "L2", form: "`SCF_StatusCode>400` (no colon)", page: pSyntax, want: qe, silent: true, note: "only the colon form is documented",
 			req: luceneCall("SCF_StatusCode>400")},
@@ -337,10 +337,10 @@ func conformanceTable() []conformance {
 			note: "\"Cannot use non-grouped column\"", req: sql("SELECT SCF_RequestId, count(*) GROUP BY SCF_StatusCode")},
 		{id: "S6", form: "a column without statistics (SELECT, WHERE)", page: pFAQ, want: qe,
 			note: "\"Cannot use non-grouped column [xxx]\" (verification_exception), never OperationDenied.AnalysisSwitchClose",
-			req: sql("SELECT count(*) AS n WHERE SCF_StatusCode = 200").with("TopicId", noStatsTopic)},
+			req:  sql("SELECT count(*) AS n WHERE SCF_StatusCode = 200").with("TopicId", noStatsTopic)},
 		{id: "S6b", form: "GROUP BY a column without statistics", page: pFAQ, want: qe,
 			note: "\"Field [xxx] of data type [text] cannot be used for grouping\"",
-			req: sql("SELECT count(*) AS n GROUP BY SCF_Type").with("TopicId", noStatsTopic)},
+			req:  sql("SELECT count(*) AS n GROUP BY SCF_Type").with("TopicId", noStatsTopic)},
 		{id: "S6c", form: "ORDER BY a column without statistics", page: pFAQ, want: qe, note: "\"Cannot order by non-grouped column\"",
 			req: sql("SELECT count(*) AS n ORDER BY SCF_Type").with("TopicId", noStatsTopic)},
 		{id: "S6d", form: "`count(*)` on a topic without statistics", page: pSyntax, want: accept, silent: true,
@@ -518,3 +518,23 @@ func TestMudscfFormsAccepted(t *testing.T) {
 	}
 }
 
+// Cells of AnalysisRecords are JSON values of their column's type: a
+// double keeps a fraction, so a reader typing by Columns sees a double.
+func TestJSONCell(t *testing.T) {
+	for _, c := range []struct {
+		v    sqlValue
+		want string
+	}{
+		{sqlNull, "null"},
+		{intValue(12), "12"},
+		{floatValue(40), "40.0"},
+		{floatValue(40.25), "40.25"},
+		{floatValue(1e21), "1000000000000000000000.0"},
+		{sqlValue{kind: 's', s: "a\"b\n"}, `"a\"b\n"`},
+		{sqlValue{kind: 't', i: 0}, `"1970-01-01 08:00:00.000"`},
+	} {
+		if got := jsonCell(c.v); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.v, got, c.want)
+		}
+	}
+}
