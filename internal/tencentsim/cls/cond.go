@@ -1,9 +1,11 @@
 package cls
 
 import (
+	"bytes"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -51,6 +53,7 @@ type (
 	// termToken is a token of a term, and whether it holds wildcards.
 	termToken struct {
 		s    string
+		b    []byte
 		wild bool
 	}
 	// condTokens is an OR of single-token terms on one field, compiled to
@@ -129,10 +132,10 @@ func (c *condText) eval(x *evalCtx) tri {
 	return triOf(c.matchTokens(x.tokens(f), x))
 }
 
-func (c *condText) matchTokens(have []string, x *evalCtx) bool {
+func (c *condText) matchTokens(have [][]byte, x *evalCtx) bool {
 	if !c.phrase {
 		for _, w := range c.toks {
-			if !slices.ContainsFunc(have, func(h string) bool { return x.idx.tokenMatch(w, h) }) {
+			if !slices.ContainsFunc(have, func(h []byte) bool { return x.idx.tokenMatch(w, h) }) {
 				return false
 			}
 		}
@@ -159,9 +162,9 @@ func (c *condTokens) eval(x *evalCtx) tri {
 	}
 	for _, h := range x.tokens(c.f) {
 		if !x.idx.CaseSensitive {
-			h = strings.ToLower(h)
+			h = bytes.ToLower(h)
 		}
-		if c.set[h] {
+		if c.set[string(h)] {
 			return yes
 		}
 	}
@@ -197,7 +200,7 @@ type evalCtx struct {
 	lvl     level
 	idx     *Index
 	buf     [numFields][]byte
-	toks    [numFields][]string
+	toks    [numFields][][]byte
 	hasText [numFields]bool
 	hasToks [numFields]bool
 }
@@ -218,7 +221,7 @@ func (x *evalCtx) text(f field) []byte {
 	return x.buf[f]
 }
 
-func (x *evalCtx) tokens(f field) []string {
+func (x *evalCtx) tokens(f field) [][]byte {
 	if !x.hasToks[f] {
 		x.toks[f] = x.idx.tokenize(x.toks[f][:0], x.text(f))
 		x.hasToks[f] = true
@@ -237,6 +240,9 @@ type Index struct {
 	Statistics bool
 	// ModifyTime is when the index was last changed.
 	ModifyTime time.Time
+
+	once  sync.Once
+	table [256]bool
 }
 
 // scfDelimiters are those of the SCF-style topics Tencent's own tooling
@@ -245,16 +251,33 @@ type Index struct {
 // IDs "X" and "X_" have the same tokens.
 const scfDelimiters = "!@#%^&*()_=\"', <>/?|\\;:\n\t\r[]{}"
 
-func (ix *Index) isDelimiter(r rune) bool {
-	return r < utf8.RuneSelf && strings.IndexByte(ix.Delimiters, byte(r)) >= 0 || unicode.IsSpace(r)
+// delimiters is a byte table of ix.Delimiters, built on first use.
+func (ix *Index) delimiters() *[256]bool {
+	ix.once.Do(func() {
+		for i := range len(ix.Delimiters) {
+			ix.table[ix.Delimiters[i]] = true
+		}
+		for _, b := range []byte{' ', '\t', '\n', '\v', '\f', '\r'} {
+			ix.table[b] = true
+		}
+	})
+	return &ix.table
 }
 
-// tokenize appends the tokens of s; they alias s.
-func (ix *Index) tokenize(dst []string, s []byte) []string {
-	str := string(s)
+// tokenize appends the tokens of s, which alias it. Delimiters are ASCII
+// (the index's, and white space); other white space splits too.
+func (ix *Index) tokenize(dst [][]byte, str []byte) [][]byte {
+	table := ix.delimiters()
 	start := -1
-	for i, r := range str {
-		if ix.isDelimiter(r) {
+	for i := 0; i < len(str); {
+		c := str[i]
+		delim, size := table[c], 1
+		if c >= utf8.RuneSelf {
+			var r rune
+			r, size = utf8.DecodeRune(str[i:])
+			delim = unicode.IsSpace(r)
+		}
+		if delim {
 			if start >= 0 {
 				dst = append(dst, str[start:i])
 				start = -1
@@ -262,6 +285,7 @@ func (ix *Index) tokenize(dst []string, s []byte) []string {
 		} else if start < 0 {
 			start = i
 		}
+		i += size
 	}
 	if start >= 0 {
 		dst = append(dst, str[start:])
@@ -271,18 +295,18 @@ func (ix *Index) tokenize(dst []string, s []byte) []string {
 
 // tokenMatch compares a term's token (wildStar and wildOne for unescaped
 // wildcards) with a log's token, by the index's case rule.
-func (ix *Index) tokenMatch(want termToken, have string) bool {
+func (ix *Index) tokenMatch(want termToken, have []byte) bool {
 	if !want.wild {
 		if ix.CaseSensitive {
-			return want.s == have
+			return string(have) == want.s
 		}
-		return strings.EqualFold(want.s, have)
+		return bytes.EqualFold(want.b, have)
 	}
-	w := want.s
+	w, h := want.s, string(have)
 	if !ix.CaseSensitive {
-		w, have = strings.ToLower(w), strings.ToLower(have)
+		w, h = strings.ToLower(w), strings.ToLower(h)
 	}
-	return glob(w, have)
+	return glob(w, h)
 }
 
 // Unescaped wildcards travel inside a term's tokens as private-use runes,

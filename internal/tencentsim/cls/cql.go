@@ -349,8 +349,9 @@ func textTerm(key *field, value string, phrase bool, ix *Index) (cond, error) {
 		return numericCond(*key, "=", strings.TrimSpace(value))
 	}
 	var toks []termToken
-	for _, w := range ix.tokenize(nil, []byte(value)) {
-		toks = append(toks, termToken{w, hasWildcard(w)})
+	for _, b := range ix.tokenize(nil, []byte(value)) {
+		w := string(b)
+		toks = append(toks, termToken{w, b, hasWildcard(w)})
 		if r := []rune(w)[0]; r == wildStar || r == wildOne {
 			return nil, queryErrorf("QueryError [parse_exception.parse_exception: Cannot parse '%s': '*' or '?' not allowed as first character in WildcardQuery]",
 				strings.NewReplacer(string(wildStar), "*", string(wildOne), "?").Replace(value))

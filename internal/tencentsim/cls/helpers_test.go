@@ -145,3 +145,17 @@ func logKeys(t testing.TB, r *SearchLogResponse) []map[string]string {
 	}
 	return out
 }
+
+// planParams decodes c as the server decodes a JSON body.
+func planParams(t testing.TB, c call) *searchLogParams {
+	t.Helper()
+	body, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &searchLogParams{}
+	if err := json.Unmarshal(body, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

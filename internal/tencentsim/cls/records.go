@@ -118,13 +118,15 @@ func fieldByName(name string) (field, bool) {
 }
 
 // level is how much of a record a field depends on: its function alone,
-// its request, or its line. Conditions are decided at the coarsest level
-// they can be, so most requests are never rendered line by line.
+// its request, the kind of its line, or the line itself (its text and
+// time). Conditions are decided at the coarsest level they can be, so
+// most records are never rendered.
 type level uint8
 
 const (
 	levelFunction level = iota
 	levelRequest
+	levelKind
 	levelLine
 )
 
@@ -134,8 +136,10 @@ func (f field) level() level {
 		return levelFunction
 	case fStartTime, fRequestID, fQualifier, fRetryNum:
 		return levelRequest
+	case fMessage, fLogTime:
+		return levelLine
 	}
-	return levelLine
+	return levelKind
 }
 
 // number is a numeric field's value as CQL compares it; numeric fields

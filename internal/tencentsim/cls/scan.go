@@ -85,8 +85,11 @@ func (t *Topic) scanRequest(rec *record, c cond, x *evalCtx, lo, hi int64, yield
 			continue
 		}
 		rec.line = l
-		x.reset(rec, levelLine)
 		n++
+		if x.reset(rec, levelKind); c.eval(x) == no {
+			continue
+		}
+		x.reset(rec, levelLine)
 		if c.eval(x) == yes && !yield(rec, x) {
 			return n, false
 		}

@@ -394,9 +394,20 @@ func columnsOf(e *sqlExpr) []int {
 	return out
 }
 
-// likePattern turns a LIKE pattern (% any run, _ one character) into an
+// likeMatcher is a LIKE pattern (% any run, _ one character): a plain
+// comparison when the pattern is a literal with % at its ends, else an
 // anchored regular expression.
-func likePattern(s string) *regexp.Regexp {
+type likeMatcher struct {
+	literal        string
+	prefix, suffix bool // % before, after the literal
+	re             *regexp.Regexp
+}
+
+func likePattern(s string) *likeMatcher {
+	inner := strings.TrimSuffix(strings.TrimPrefix(s, "%"), "%")
+	if !strings.ContainsAny(inner, "%_") {
+		return &likeMatcher{literal: inner, prefix: strings.HasPrefix(s, "%"), suffix: len(s) > len(inner) && strings.HasSuffix(s, "%")}
+	}
 	var b strings.Builder
 	b.WriteString("(?s)^")
 	for _, r := range s {
@@ -410,5 +421,19 @@ func likePattern(s string) *regexp.Regexp {
 		}
 	}
 	b.WriteByte('$')
-	return regexp.MustCompile(b.String())
+	return &likeMatcher{re: regexp.MustCompile(b.String())}
+}
+
+func (m *likeMatcher) match(v string) bool {
+	switch {
+	case m.re != nil:
+		return m.re.MatchString(v)
+	case m.prefix && m.suffix:
+		return strings.Contains(v, m.literal)
+	case m.prefix:
+		return strings.HasSuffix(v, m.literal)
+	case m.suffix:
+		return strings.HasPrefix(v, m.literal)
+	}
+	return v == m.literal
 }

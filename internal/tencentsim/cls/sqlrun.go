@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"container/heap"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,7 +67,7 @@ type sqlExpr struct {
 	args []*sqlExpr
 	not  bool
 	typ  sqlType
-	like *regexp.Regexp
+	like *likeMatcher
 }
 
 func (e *sqlExpr) eval(r rowCtx) sqlValue {
@@ -106,7 +105,12 @@ func (e *sqlExpr) eval(r rowCtx) sqlValue {
 	case "isnull":
 		return boolValue((e.args[0].eval(r).kind == 0) != e.not)
 	}
-	vals := make([]sqlValue, len(e.args))
+	var buf [3]sqlValue
+	vals := buf[:0]
+	if len(e.args) > len(buf) {
+		vals = make([]sqlValue, 0, len(e.args))
+	}
+	vals = vals[:len(e.args)]
 	for i, a := range e.args {
 		if vals[i] = a.eval(r); vals[i].kind == 0 {
 			return sqlNull
@@ -115,7 +119,7 @@ func (e *sqlExpr) eval(r rowCtx) sqlValue {
 	l := vals[0]
 	switch e.op {
 	case "like":
-		return boolValue(e.like.MatchString(l.s) != e.not)
+		return boolValue(e.like.match(l.s) != e.not)
 	case "in":
 		found := slices.ContainsFunc(vals[1:], func(v sqlValue) bool { return compare(l, v) == 0 })
 		return boolValue(found != e.not)
