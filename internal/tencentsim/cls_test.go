@@ -573,3 +573,117 @@ func TestCLSParameterErrors(t *testing.T) {
 		}
 	}
 }
+
+func describeIndex(ctx context.Context, client *common.Client, topic string) (*cls.DescribeIndexResponse, error) {
+	req := tchttp.NewCommonRequest(cls.Service, cls.Version, cls.ActionDescribeIndex)
+	if err := req.SetActionParameters(map[string]any{"TopicId": topic}); err != nil {
+		return nil, err
+	}
+	req.SetContext(ctx)
+	resp := tchttp.NewCommonResponse()
+	if err := client.Send(req, resp); err != nil {
+		return nil, err
+	}
+	var env struct{ Response cls.DescribeIndexResponse }
+	return &env.Response, json.Unmarshal(resp.GetBody(), &env)
+}
+
+// DescribeIndex reports the SCF keys of a topic's index with their types
+// and statistics; a topic the configuration names in CLS.NoStatistics has
+// SqlFlag off, and then mudscf's SQL on it is FailedOperation.QueryError
+// with Tencent's verification_exception text, never
+// OperationDenied.AnalysisSwitchClose (listed for DescribeTopics only).
+// DescribeIndex answers 20 calls a second.
+func TestCLSDescribeIndexAndStatistics(t *testing.T) {
+	noStats := FunctionClsTopicID("ap-guangzhou", "default", "APITest")
+	s, clock, client := clsSim(t, func(c *Config) {
+		c.Functions[0].ClsTopicID = noStats
+		c.CLS.NoStatistics = []string{noStats}
+	})
+	frozen := clock.Now()
+	clock.Set(frozen)
+	for _, c := range []struct {
+		topic string
+		stats bool
+	}{{topicOf("thumbnail-worker"), true}, {noStats, false}} {
+		ix, err := describeIndex(context.Background(), client, c.topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ix.TopicId != c.topic || !ix.Status || ix.Rule == nil || ix.Rule.KeyValue == nil || len(ix.Rule.KeyValue.KeyValues) != 14 {
+			t.Fatalf("%+v", ix)
+		}
+		for _, kv := range ix.Rule.KeyValue.KeyValues {
+			if kv.Value.SqlFlag != c.stats {
+				t.Errorf("%s: %+v", c.topic, kv)
+			}
+		}
+	}
+	q := map[string]any{"TopicId": noStats, "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Hour)), "UseNewAnalysis": true,
+		"QueryString": `SCF_Message:"Report RequestId" | SELECT count(*) AS total WHERE SCF_FunctionName = 'APITest'`}
+	_, _, err := searchLog(context.Background(), client, q)
+	var e *tcerr.TencentCloudSDKError
+	if !errors.As(err, &e) || e.Code != "FailedOperation.QueryError" || !strings.Contains(e.Message, "verification_exception") {
+		t.Errorf("SQL without statistics: %v", err)
+	}
+	q["TopicId"] = topicOf("thumbnail-worker")
+	mustSearch(t, client, q)
+
+	if _, err := describeIndex(context.Background(), client, "no-such-topic"); sdkCode(err) != "ResourceNotFound.TopicNotExist" {
+		t.Errorf("unknown topic: %v", err)
+	}
+	// 20 a second: three calls went by, 17 more pass, the 21st does not.
+	for i := range 17 {
+		if _, err := describeIndex(context.Background(), client, noStats); err != nil {
+			t.Fatalf("call %d: %v", i+4, err)
+		}
+	}
+	if _, err := describeIndex(context.Background(), client, noStats); sdkCode(err) != "RequestLimitExceeded" {
+		t.Fatalf("the 21st call in a second: %v", err)
+	}
+	clock.Set(frozen.Add(time.Second))
+	if _, err := describeIndex(context.Background(), client, noStats); err != nil {
+		t.Fatalf("a second later: %v", err)
+	}
+	if api := s.Truth().APIs[cls.ActionDescribeIndex]; api.Limit != 20 || api.TotalRejected[defaultSecretID] != 1 {
+		t.Errorf("truth %+v", api)
+	}
+}
+
+// SCF's default delivery: GetFunction reports the region's one topic and
+// logset for every function, and the topic holds the logs of two
+// functions of the same name in two namespaces; with TopicPerFunction
+// each function has its own.
+func TestCLSTopicsAsDelivered(t *testing.T) {
+	for _, perFunction := range []bool{false, true} {
+		s, clock, client := clsSim(t, func(c *Config) {
+			c.CLS.TopicPerFunction = perFunction
+			c.Functions = append(c.Functions, Function{Name: "APITest", Namespace: "team", RatePerSecond: 0.1})
+		})
+		topics := map[string]string{}
+		for _, ns := range []string{"default", "team"} {
+			var d scf.FunctionDetail
+			if e := callAction(t, s, clock, "POST", scf.ActionGetFunction, `{"FunctionName":"APITest","Namespace":"`+ns+`"}`, &d); e != nil {
+				t.Fatal(e)
+			}
+			if d.ClsLogsetId != DefaultClsLogsetID("ap-guangzhou") {
+				t.Errorf("logset %q", d.ClsLogsetId)
+			}
+			topics[ns] = d.ClsTopicId
+		}
+		want := map[string]string{"default": topicOf("APITest"), "team": topicOf("APITest")}
+		if perFunction {
+			want = map[string]string{"default": FunctionClsTopicID("ap-guangzhou", "default", "APITest"),
+				"team": FunctionClsTopicID("ap-guangzhou", "team", "APITest")}
+		}
+		if !maps.Equal(topics, want) {
+			t.Fatalf("per function %v: topics %v, want %v", perFunction, topics, want)
+		}
+		r := mustSearch(t, client, map[string]any{"TopicId": topics["default"], "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Hour)),
+			"QueryString": `SCF_FunctionName:"APITest" | SELECT SCF_Namespace, count(*) AS n GROUP BY SCF_Namespace ORDER BY SCF_Namespace`,
+			"UseNewAnalysis": true})
+		if n := len(r.AnalysisRecords); n != map[bool]int{false: 2, true: 1}[perFunction] {
+			t.Errorf("per function %v: namespaces in the topic %v", perFunction, r.AnalysisRecords)
+		}
+	}
+}
