@@ -400,6 +400,8 @@ func conformanceTable() []conformance {
 			}},
 		{id: "S24", form: "`FROM (SELECT …)` and `FROM log`", page: pNested + ", [614/120583](https://cloud.tencent.com/document/product/614/120583)", want: accept,
 			req: sql("SELECT count(*) AS n FROM (SELECT SCF_StatusCode, count(*) AS c FROM log GROUP BY SCF_StatusCode)"), check: nRows(1)},
+		{id: "S24b", form: "`GROUP BY … HAVING count(*) > 1`", page: "[614/70791](https://cloud.tencent.com/document/product/614/70791)", want: accept,
+			req: sql("SELECT SCF_RetryNum, count(*) AS c GROUP BY SCF_RetryNum HAVING count(*) > 1000000"), check: nRows(0)},
 		{id: "S25", form: "a trailing `;`", page: pSyntax, want: accept, note: "\"不需要在末尾加分号\": optional", req: sql("SELECT count(*);")},
 		{id: "S26", form: "string `=` is case-sensitive", page: pOperators, want: accept, silent: true, req: sql("SELECT count(*) AS n WHERE SCF_Type = 'platform'"),
 			check: func(t *testing.T, r *SearchLogResponse) {
