@@ -104,7 +104,7 @@ const (
 type clsLimits struct {
 	mu          sync.Mutex
 	rate, conc  int
-	others      int // slots other users hold on every topic
+	others      int                // slots other users hold on every topic
 	arrivals    map[string][]int64 // per SecretId, sorted, last 2 s
 	maxSliding  map[string]int     // per SecretId, most calls past the rate limit in a sliding second
 	inFlight    map[string]int
@@ -118,7 +118,7 @@ func newCLSLimits(c CLSConfig) *clsLimits {
 		rate: cmp.Or(c.RateLimit, defaultSearchLogRate), conc: cmp.Or(c.TopicConcurrency, defaultSearchLogConcurrency),
 		others:   c.OtherQueries,
 		arrivals: map[string][]int64{}, maxSliding: map[string]int{}, inFlight: map[string]int{}, maxInFlight: map[string]int{},
-		scanned:  map[string]int64{},
+		scanned: map[string]int64{},
 	}
 	for i := range l.totals {
 		l.totals[i] = map[string]int64{}

@@ -680,7 +680,7 @@ func TestCLSTopicsAsDelivered(t *testing.T) {
 			t.Fatalf("per function %v: topics %v, want %v", perFunction, topics, want)
 		}
 		r := mustSearch(t, client, map[string]any{"TopicId": topics["default"], "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Hour)),
-			"QueryString": `SCF_FunctionName:"APITest" | SELECT SCF_Namespace, count(*) AS n GROUP BY SCF_Namespace ORDER BY SCF_Namespace`,
+			"QueryString":    `SCF_FunctionName:"APITest" | SELECT SCF_Namespace, count(*) AS n GROUP BY SCF_Namespace ORDER BY SCF_Namespace`,
 			"UseNewAnalysis": true})
 		if n := len(r.AnalysisRecords); n != map[bool]int{false: 2, true: 1}[perFunction] {
 			t.Errorf("per function %v: namespaces in the topic %v", perFunction, r.AnalysisRecords)

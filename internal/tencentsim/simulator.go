@@ -232,9 +232,7 @@ func (s *Simulator) serveSCF(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	if !s.ledger.admit(c.Action, c.SecretID) {
-		fail(tcapi.Errorf("RequestLimitExceeded",
-			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-			s.ledger.limit(c.Action)))
+		fail(rateLimited(s.ledger.limit(c.Action)))
 		return
 	}
 	if e := c.LocateParams(r, body); e != nil {
@@ -274,9 +272,7 @@ func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte
 			return
 		}
 		if !s.ledger.admit(signed.Action, signed.SecretID) {
-			fail(tcapi.Errorf("RequestLimitExceeded",
-				"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-				s.ledger.limit(signed.Action)))
+			fail(rateLimited(s.ledger.limit(signed.Action)))
 			return
 		}
 		resp, e := s.cls.DescribeIndex(r, body, signed.Region)
@@ -296,9 +292,7 @@ func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte
 	topics := q.TopicIDs()
 	switch s.searchLimits.admit(signed.SecretID, topics, arrived) {
 	case refusedRate:
-		fail(tcapi.Errorf("RequestLimitExceeded",
-			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-			s.searchLimits.rate))
+		fail(rateLimited(s.searchLimits.rate))
 		return
 	case refusedConcurrency:
 		fail(tcapi.Errorf("LimitExceeded.LogSearch",
@@ -325,6 +319,12 @@ func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	resp.RequestId = reqID
 	tcapi.WriteResponse(w, reqID, resp)
+}
+
+// rateLimited is Tencent's answer to a call over an action's limit.
+func rateLimited(limit int) *tcapi.Error {
+	return tcapi.Errorf("RequestLimitExceeded",
+		"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.", limit)
 }
 
 // wait waits d unless the request is cancelled first, and reports whether

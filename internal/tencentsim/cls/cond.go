@@ -77,25 +77,18 @@ const fullText = -1
 
 func (condAll) eval(*evalCtx) tri { return yes }
 
-func (c condAnd) eval(x *evalCtx) tri {
-	out := yes
-	for _, k := range c {
-		switch k.eval(x) {
-		case no:
-			return no
-		case unknown:
-			out = unknown
-		}
-	}
-	return out
-}
+func (c condAnd) eval(x *evalCtx) tri { return decide(c, x, no) }
+func (c condOr) eval(x *evalCtx) tri  { return decide(c, x, yes) }
 
-func (c condOr) eval(x *evalCtx) tri {
-	out := no
-	for _, k := range c {
+// decide evaluates kids until one gives the decisive value (no for AND,
+// yes for OR); otherwise the result is the other value, or unknown if a
+// kid was.
+func decide(kids []cond, x *evalCtx, decisive tri) tri {
+	out := no + yes - decisive
+	for _, k := range kids {
 		switch k.eval(x) {
-		case yes:
-			return yes
+		case decisive:
+			return decisive
 		case unknown:
 			out = unknown
 		}

@@ -165,34 +165,51 @@ func (p *cqlParser) unexpected(t cqlTok) error {
 // expr reads conditions joined by one kind of operator: AND (and the
 // binary NOT) or OR. key is the key of an enclosing key:( … ), if any.
 func (p *cqlParser) expr(key *field) (cond, error) {
-	first, err := p.unit(key)
+	return chain(func() (cond, error) { return p.unit(key) }, func() (string, error) {
+		t := p.peek()
+		var op string
+		switch {
+		case t.kind == 0 || t.kind == ')':
+			return "", nil
+		case isWord(t, "AND"), isWord(t, "NOT"):
+			op = "AND"
+		case isWord(t, "OR"):
+			op = "OR"
+		default:
+			return "", syntaxErrorf("%q at %d follows a condition without AND, OR or NOT between them", t.raw, t.pos)
+		}
+		if !isWord(t, "NOT") {
+			p.next()
+		}
+		return op, nil
+	}, func() error {
+		return syntaxErrorf("AND and OR at one level at %d: group them with parentheses", p.toks[p.i-1].pos)
+	})
+}
+
+// chain reads units joined by operators of one family ("AND" or "OR"):
+// next returns the operator ahead, consumed, or "" at the end of the
+// group; mixed is the error of a second family.
+func chain(unit func() (cond, error), next func() (string, error), mixed func() error) (cond, error) {
+	first, err := unit()
 	if err != nil {
 		return nil, err
 	}
 	kids := []cond{first}
 	var family string
 	for {
-		t := p.peek()
-		if t.kind == 0 || t.kind == ')' {
+		op, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if op == "" {
 			break
 		}
-		var op string
-		switch {
-		case isWord(t, "AND"), isWord(t, "NOT"):
-			op = "AND"
-		case isWord(t, "OR"):
-			op = "OR"
-		default:
-			return nil, syntaxErrorf("%q at %d follows a condition without AND, OR or NOT between them", t.raw, t.pos)
-		}
 		if family != "" && op != family {
-			return nil, syntaxErrorf("AND and OR at one level at %d: group them with parentheses", t.pos)
+			return nil, mixed()
 		}
 		family = op
-		if !isWord(t, "NOT") {
-			p.next()
-		}
-		u, err := p.unit(key)
+		u, err := unit()
 		if err != nil {
 			return nil, err
 		}

@@ -138,42 +138,23 @@ func (p *luceneParser) unexpected(t lucTok) error {
 func isOp(t lucTok, op string) bool { return t.kind == 'w' && t.raw == op }
 
 func (p *luceneParser) expr() (cond, error) {
-	first, err := p.unit()
-	if err != nil {
-		return nil, err
-	}
-	kids := []cond{first}
-	var family string
-	for {
+	return chain(p.unit, func() (string, error) {
 		t := p.peek()
-		if t.kind == 0 || t.kind == ')' {
-			break
-		}
-		op := "OR" // juxtaposition: "warning error 等价于 warning OR error"
 		switch {
-		case isOp(t, "AND"), isOp(t, "NOT"):
-			op = "AND"
-		}
-		if family != "" && op != family {
-			return nil, lucErr("Cannot parse '%s': AND and OR at one level at %d; group them with ()", p.src, t.pos)
-		}
-		family = op
-		if isOp(t, "AND") || isOp(t, "OR") {
+		case t.kind == 0 || t.kind == ')':
+			return "", nil
+		case isOp(t, "AND"):
+			p.next()
+			return "AND", nil
+		case isOp(t, "NOT"):
+			return "AND", nil
+		case isOp(t, "OR"):
 			p.next()
 		}
-		u, err := p.unit()
-		if err != nil {
-			return nil, err
-		}
-		kids = append(kids, u)
-	}
-	switch {
-	case len(kids) == 1:
-		return first, nil
-	case family == "OR":
-		return condOr(kids), nil
-	}
-	return condAnd(kids), nil
+		return "OR", nil // juxtaposition: "warning error 等价于 warning OR error"
+	}, func() error {
+		return lucErr("Cannot parse '%s': AND and OR at one level; group them with ()", p.src)
+	})
 }
 
 func (p *luceneParser) unit() (cond, error) {

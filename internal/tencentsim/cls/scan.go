@@ -1,7 +1,6 @@
 package cls
 
 import (
-	"container/heap"
 	"math"
 	"time"
 
@@ -49,24 +48,24 @@ func (t *Topic) scan(c cond, w window, yield func(*record, *evalCtx) bool) (scan
 			continue
 		}
 		// Requests whose lines can fall in [lo, hi), within the start bounds.
-		lo := max(w.lo-f.TimeoutMs*int64(time.Millisecond), startLo)
-		first, last := f.Range(lo, min(hi, startHi))
-		for i := first; i <= last; i++ {
-			rec.r = f.Exec(i)
-			n, more := t.scanRequest(&rec, c, x, w.lo, hi, yield)
-			scanned += n
-			if !more {
-				return scanned
+		each := func(first, last int64, at func(int64) invocations.Record) bool {
+			for i := first; i <= last; i++ {
+				rec.r = at(i)
+				n, more := t.scanRequest(&rec, c, x, w.lo, hi, yield)
+				scanned += n
+				if !more {
+					return false
+				}
 			}
+			return true
+		}
+		first, last := f.Range(max(w.lo-f.TimeoutMs*int64(time.Millisecond), startLo), min(hi, startHi))
+		if !each(first, last, f.Exec) {
+			return scanned
 		}
 		first, last = f.ProvisionRange(max(w.lo-t.maxDurNs, startLo), min(hi, startHi))
-		for i := first; i <= last; i++ {
-			rec.r = f.ProvisionAt(i)
-			n, more := t.scanRequest(&rec, c, x, w.lo, hi, yield)
-			scanned += n
-			if !more {
-				return scanned
-			}
+		if !each(first, last, f.ProvisionAt) {
+			return scanned
 		}
 	}
 	return scanned
@@ -157,64 +156,30 @@ type hit struct {
 	pos position
 }
 
-// topHits keeps the first k hits in an order (asc or desc) in a bounded
-// max-heap whose root is the worst kept.
-type topHits struct {
-	desc bool
-	k    int
-	h    []hit
-}
-
-func (t *topHits) before(a, b position) bool {
-	c := cmpPosition(a, b)
-	if t.desc {
-		return c > 0
+// order compares positions in a search's order (asc or desc).
+func order(desc bool) func(a, b *hit) int {
+	if desc {
+		return func(a, b *hit) int { return cmpPosition(b.pos, a.pos) }
 	}
-	return c < 0
-}
-
-func (t *topHits) Len() int           { return len(t.h) }
-func (t *topHits) Less(i, j int) bool { return t.before(t.h[j].pos, t.h[i].pos) }
-func (t *topHits) Swap(i, j int)      { t.h[i], t.h[j] = t.h[j], t.h[i] }
-func (t *topHits) Push(x any)         { t.h = append(t.h, x.(hit)) }
-func (t *topHits) Pop() any {
-	x := t.h[len(t.h)-1]
-	t.h = t.h[:len(t.h)-1]
-	return x
-}
-
-func (t *topHits) add(r *record) {
-	p := positionOf(r)
-	switch {
-	case t.k <= 0:
-	case len(t.h) < t.k:
-		heap.Push(t, hit{*r, p})
-	case t.before(p, t.h[0].pos):
-		t.h[0] = hit{*r, p}
-		heap.Fix(t, 0)
-	}
-}
-
-// sorted returns the hits kept, best first.
-func (t *topHits) sorted() []hit {
-	out := make([]hit, len(t.h))
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(t).(hit)
-	}
-	return out
+	return func(a, b *hit) int { return cmpPosition(a.pos, b.pos) }
 }
 
 // raw finds the first k matching records of t in w, in order, after the
 // cursor position (if any).
 func (t *Topic) raw(c cond, w window, desc bool, after *position, k int) ([]hit, int64) {
-	top := &topHits{desc: desc, k: k}
+	top := &invocations.TopK[hit]{K: k, Cmp: order(desc)}
+	var from hit
+	if after != nil {
+		from.pos = *after
+	}
 	scanned := t.scan(c, w, func(r *record, _ *evalCtx) bool {
-		if after == nil || top.before(*after, positionOf(r)) {
-			top.add(r)
+		h := hit{*r, positionOf(r)}
+		if after == nil || top.Cmp(&from, &h) < 0 {
+			top.Add(h)
 		}
 		return true
 	})
-	return top.sorted(), scanned
+	return top.Sorted(), scanned
 }
 
 // recordRow is a record as an SQL row over logColumns.

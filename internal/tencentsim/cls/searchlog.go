@@ -520,16 +520,8 @@ func (a *API) Search(q *Plan) (resp *SearchLogResponse, scanned int64, e *tcapi.
 		all = append(all, topicHits{t, hits})
 		merged = append(merged, hits...)
 	}
-	order := &topHits{desc: q.desc}
-	slices.SortStableFunc(merged, func(x, y hit) int {
-		if order.before(x.pos, y.pos) {
-			return -1
-		}
-		if order.before(y.pos, x.pos) {
-			return 1
-		}
-		return 0
-	})
+	cmpHits := order(q.desc)
+	slices.SortStableFunc(merged, func(x, y hit) int { return cmpHits(&x, &y) })
 	start := min(q.offset, len(merged))
 	end := min(start+q.limit, len(merged))
 	returned := 0

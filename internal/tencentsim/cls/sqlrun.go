@@ -2,12 +2,13 @@ package cls
 
 import (
 	"cmp"
-	"container/heap"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 )
 
 // sqlValue is a cell: null, a bigint, a double, a varchar, a boolean or a
@@ -369,22 +370,6 @@ func (pl *sqlPlan) cmpRows(a, b *orderedRow) int {
 	return cmp.Compare(a.seq, b.seq)
 }
 
-// rowHeap keeps the best k rows: a max-heap whose root is the worst kept.
-type rowHeap struct {
-	pl   *sqlPlan
-	rows []orderedRow
-}
-
-func (h *rowHeap) Len() int           { return len(h.rows) }
-func (h *rowHeap) Less(i, j int) bool { return h.pl.cmpRows(&h.rows[i], &h.rows[j]) > 0 }
-func (h *rowHeap) Swap(i, j int)      { h.rows[i], h.rows[j] = h.rows[j], h.rows[i] }
-func (h *rowHeap) Push(x any)         { h.rows = append(h.rows, x.(orderedRow)) }
-func (h *rowHeap) Pop() any {
-	x := h.rows[len(h.rows)-1]
-	h.rows = h.rows[:len(h.rows)-1]
-	return x
-}
-
 // page sorts rows and keeps the plan's offset and limit.
 func (pl *sqlPlan) page(rows []orderedRow) [][]sqlValue {
 	slices.SortFunc(rows, func(a, b orderedRow) int { return pl.cmpRows(&a, &b) })
@@ -398,9 +383,9 @@ func (pl *sqlPlan) page(rows []orderedRow) [][]sqlValue {
 func (pl *sqlPlan) keep() int { return pl.offset + pl.limit }
 
 func (pl *sqlPlan) runPlain(feed func(yield func(rowCtx) bool)) ([][]sqlValue, error) {
-	h := &rowHeap{pl: pl}
+	var kept []orderedRow
+	top := &invocations.TopK[orderedRow]{K: pl.keep(), Cmp: pl.cmpRows}
 	seq := 0
-	var err error
 	feed(func(r rowCtx) bool {
 		if pl.where != nil && !pl.where.eval(r).truth() {
 			return true
@@ -413,23 +398,18 @@ func (pl *sqlPlan) runPlain(feed func(yield func(rowCtx) bool)) ([][]sqlValue, e
 		for _, e := range pl.orderBy {
 			row.keys = append(row.keys, e.eval(r))
 		}
-		switch {
-		case len(pl.orderBy) == 0:
-			h.rows = append(h.rows, row)
-			if len(h.rows) > maxGroupRows {
-				err = memoryError{}
-				return false
-			}
-			return len(h.rows) < pl.keep()
-		case h.Len() < pl.keep():
-			heap.Push(h, row)
-		case pl.cmpRows(&row, &h.rows[0]) < 0:
-			h.rows[0] = row
-			heap.Fix(h, 0)
+		if len(pl.orderBy) == 0 {
+			// In scan order: the first rows will do.
+			kept = append(kept, row)
+			return len(kept) < pl.keep()
 		}
+		top.Add(row)
 		return true
 	})
-	return pl.page(h.rows), err
+	if len(pl.orderBy) > 0 {
+		kept = top.Sorted()
+	}
+	return pl.page(kept), nil
 }
 
 func (pl *sqlPlan) runAggregate(feed func(yield func(rowCtx) bool)) ([][]sqlValue, error) {

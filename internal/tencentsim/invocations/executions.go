@@ -432,7 +432,7 @@ type Window struct {
 func (w *Window) Run(fns []*Model) (int64, []Record) {
 	var count int64
 	var all []Record
-	top := topK{order: w.Order, k: w.Keep}
+	top := TopK[Record]{K: w.Keep, Cmp: w.Order.cmp}
 	hi := min(w.Hi, w.Now+1) // nothing that starts after now has finished
 	byStart := w.Order.By == ByStart
 	for _, f := range fns {
@@ -462,7 +462,7 @@ func (w *Window) Run(fns []*Model) (int64, []Record) {
 				if r := f.Exec(i); r.StartNs+r.DurNs <= w.Now && w.Filter.match(&r) {
 					count++
 					if !byStart || taken < w.Keep {
-						top.add(&r)
+						top.Add(r)
 						taken++
 					}
 				}
@@ -476,14 +476,14 @@ func (w *Window) Run(fns []*Model) (int64, []Record) {
 		slices.SortFunc(all, func(a, b Record) int { return w.Order.cmp(&a, &b) })
 		return count, all
 	}
-	return count, top.sorted()
+	return count, top.Sorted()
 }
 
 // startOrdered handles the default query (start order, no row filter)
 // without computing every execution: those that started at least a
 // timeout ago have certainly finished, so they are counted arithmetically
 // and only the ends that can reach the page are generated.
-func (w *Window) startOrdered(f *Model, first, last int64, top *topK) int64 {
+func (w *Window) startOrdered(f *Model, first, last int64, top *TopK[Record]) int64 {
 	settled := min(last, floorDiv(w.Now-f.TimeoutMs*int64(time.Millisecond)-f.firstNs, f.periodNs))
 	var n int64
 	if settled >= first {
@@ -495,13 +495,13 @@ func (w *Window) startOrdered(f *Model, first, last int64, top *topK) int64 {
 		}
 		for i := from; i < from+k; i++ {
 			r := f.Exec(i)
-			top.add(&r)
+			top.Add(r)
 		}
 	}
 	for i := max(first, settled+1); i <= last; i++ {
 		if r := f.Exec(i); r.StartNs+r.DurNs <= w.Now {
 			n++
-			top.add(&r)
+			top.Add(r)
 		}
 	}
 	return n
@@ -509,66 +509,4 @@ func (w *Window) startOrdered(f *Model, first, last int64, top *topK) int64 {
 
 func (f *Filter) none() bool {
 	return f.Qualifier == "" && f.Result == AnyResult && f.RequestID == nil
-}
-
-// topK keeps the first k records in order in a bounded max-heap whose
-// root is the worst record kept.
-type topK struct {
-	order Order
-	k     int
-	h     []Record
-}
-
-func (t *topK) add(r *Record) {
-	if t.k <= 0 {
-		return
-	}
-	if len(t.h) < t.k {
-		t.h = append(t.h, *r)
-		t.up(len(t.h) - 1)
-		return
-	}
-	if t.order.cmp(r, &t.h[0]) >= 0 {
-		return // not better than the worst kept
-	}
-	t.h[0] = *r
-	t.down(0)
-}
-
-// worse reports whether h[i] sorts after h[j].
-func (t *topK) worse(i, j int) bool { return t.order.cmp(&t.h[i], &t.h[j]) > 0 }
-
-func (t *topK) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !t.worse(i, p) {
-			return
-		}
-		t.h[i], t.h[p] = t.h[p], t.h[i]
-		i = p
-	}
-}
-
-func (t *topK) down(i int) {
-	n := len(t.h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && t.worse(r, l) {
-			m = r
-		}
-		if !t.worse(m, i) {
-			return
-		}
-		t.h[i], t.h[m] = t.h[m], t.h[i]
-		i = m
-	}
-}
-
-func (t *topK) sorted() []Record {
-	slices.SortFunc(t.h, func(a, b Record) int { return t.order.cmp(&a, &b) })
-	return t.h
 }

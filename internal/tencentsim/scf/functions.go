@@ -155,11 +155,11 @@ type GetRequestStatusResponse struct {
 }
 
 const (
-	functionStatus  = "Active"
+	functionStatus = "Active"
 	// GetFunction's Type: "HTTP" for a web function, else "Event".
 	functionTypeEvent = "Event"
 	functionTypeHTTP  = "HTTP"
-	functionHandler = "index.main_handler"
+	functionHandler   = "index.main_handler"
 	// initTimeout is SCF's default initialisation timeout in seconds.
 	initTimeout = 65
 	// requestStatusWindow is GetRequestStatus's default look-back.
