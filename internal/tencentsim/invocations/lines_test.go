@@ -48,3 +48,12 @@ func TestWholeMillisecondsAndLogText(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendTimestamp(t *testing.T) {
+	for _, ns := range []int64{0, 1767229201202479225, 253402300799999999999 / 1000, -1} {
+		want := time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z")
+		if got := string(appendTimestamp([]byte("x"), ns)); got != "x"+want {
+			t.Errorf("%d: %s, want %s", ns, got, want)
+		}
+	}
+}

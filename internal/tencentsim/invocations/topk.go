@@ -1,14 +1,16 @@
 package invocations
 
-import "slices"
+import "sort"
 
 // TopK keeps the first K items of an order (Cmp) in a bounded max-heap
 // whose root is the last kept, so that a query holds at most what its page
-// needs however many records match.
+// needs however many records match. Items are compared in place, by
+// pointer: a candidate waits in spare, so nothing escapes per item.
 type TopK[T any] struct {
-	K   int
-	Cmp func(a, b *T) int
-	h   []T
+	K     int
+	Cmp   func(a, b *T) int
+	h     []T
+	spare T
 }
 
 // Add offers x.
@@ -18,9 +20,12 @@ func (t *TopK[T]) Add(x T) {
 	case len(t.h) < t.K:
 		t.h = append(t.h, x)
 		t.up(len(t.h) - 1)
-	case t.Cmp(&x, &t.h[0]) < 0:
-		t.h[0] = x
-		t.down(0)
+	default:
+		t.spare = x
+		if t.Cmp(&t.spare, &t.h[0]) < 0 {
+			t.h[0] = t.spare
+			t.down(0)
+		}
 	}
 }
 
@@ -57,6 +62,12 @@ func (t *TopK[T]) down(i int) {
 
 // Sorted returns the items kept, in order.
 func (t *TopK[T]) Sorted() []T {
-	slices.SortFunc(t.h, func(a, b T) int { return t.Cmp(&a, &b) })
+	sort.Sort(inOrder[T]{t})
 	return t.h
 }
+
+type inOrder[T any] struct{ t *TopK[T] }
+
+func (s inOrder[T]) Len() int           { return len(s.t.h) }
+func (s inOrder[T]) Less(i, j int) bool { return s.t.Cmp(&s.t.h[i], &s.t.h[j]) < 0 }
+func (s inOrder[T]) Swap(i, j int)      { s.t.h[i], s.t.h[j] = s.t.h[j], s.t.h[i] }
