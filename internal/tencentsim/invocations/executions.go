@@ -41,6 +41,8 @@ type Model struct {
 	lastIdx  int64  // index of the last execution (Function.Until)
 	memBytes int64
 	timeout  string // RetMsg of a timed-out execution
+	// initLines: a web or image function, which logs its initialisation.
+	initLines bool
 }
 
 // Key is a hash of the seed, region, namespace and name: a stable source
@@ -122,12 +124,13 @@ func NewModel(f Function, seed int64, origin time.Time) *Model {
 		lastIdx = floorDiv(f.Until.UnixNano()-(origin.UnixNano()+phase), period)
 	}
 	return &Model{
-		Function: f,
-		key:      key,
-		periodNs: period,
-		firstNs:  origin.UnixNano() + phase,
-		lastIdx:  lastIdx,
-		memBytes: f.MemorySizeMB << 20,
+		Function:  f,
+		key:       key,
+		periodNs:  period,
+		firstNs:   origin.UnixNano() + phase,
+		lastIdx:   lastIdx,
+		memBytes:  f.MemorySizeMB << 20,
+		initLines: f.Type != TypeEvent,
 		timeout: "Invoking task timed out after " +
 			strconv.FormatFloat(float64(f.TimeoutMs)/1000, 'f', -1, 64) + " seconds",
 	}
@@ -181,7 +184,7 @@ func (f *Model) Exec(i int64) Record {
 		r.Mem = int64(frac*float64(f.memBytes)) / 4096 * 4096
 	}
 
-	r.ID = randomID(&s)
+	fillID(&r.ID, &s)
 
 	rv := splitMix64(&s)
 	r.variant = uint32(rv)
@@ -193,7 +196,7 @@ func (f *Model) Exec(i int64) Record {
 			r.Retries = 1
 		}
 	}
-	if f.Type != TypeEvent {
+	if f.initLines {
 		r.Cold = unit(&s) < coldStartRatio
 	}
 	return r
@@ -203,9 +206,8 @@ func (f *Model) Exec(i int64) Record {
 // that start a new instance: the simulator's choice.
 const coldStartRatio = 0.1
 
-// randomID draws a version 4 UUID from the stream s.
-func randomID(s *uint64) [16]byte {
-	var id [16]byte
+// fillID draws a version 4 UUID from the stream s.
+func fillID(id *[16]byte, s *uint64) {
 	a, b := splitMix64(s), splitMix64(s)
 	for k := 0; k < 8; k++ {
 		id[k] = byte(a >> (56 - 8*k))
@@ -213,7 +215,6 @@ func randomID(s *uint64) [16]byte {
 	}
 	id[6] = id[6]&0x0f | 0x40 // UUID version 4
 	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
-	return id
 }
 
 // Range is the span of indexes of the executions that start in [lo, hi)

@@ -162,7 +162,7 @@ func (r *Record) appendMessage(b []byte, l Line, id, retMsg string) []byte {
 			b = append(b, '\n')
 			return append(b, trace...)
 		}
-		return r.appendUserLine(b, l, id, "INFO", "result: "+retMsg)
+		return r.appendUserLine(b, l, id, "INFO", "handler returned")
 	case LineError:
 		b = append(b, "ERROR RequestId:"...)
 		b = append(b, id...)
@@ -226,7 +226,7 @@ const provisionPeriod = int64(time.Hour)
 // ProvisionRange is the span of indexes of the provisioned instances that
 // started in [lo, hi) (unix ns), empty (first > last) for event functions.
 func (f *Model) ProvisionRange(lo, hi int64) (first, last int64) {
-	if f.Type == TypeEvent {
+	if !f.initLines {
 		return 0, -1
 	}
 	base := f.firstNs + int64(f.key%uint64(provisionPeriod))
@@ -248,7 +248,7 @@ func (f *Model) ProvisionAt(i int64) Record {
 	r.DurMs = float64(r.initMs())
 	r.DurNs = int64(r.DurMs) * int64(time.Millisecond)
 	r.Mem = int64(0.05*float64(f.memBytes)) / 4096 * 4096
-	r.ID = randomID(&s)
+	fillID(&r.ID, &s)
 	return r
 }
 

@@ -3,6 +3,7 @@ package scf
 import (
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
@@ -52,6 +53,66 @@ type GetFunctionLogsResponse struct {
 	Data          []FunctionLog     `json:"Data"`
 	SearchContext *LogSearchContext `json:"SearchContext,omitempty"`
 	RequestId     string            `json:"RequestId"`
+}
+
+// AppendJSON writes the answer as encoding/json would: a page is up to
+// 10,000 records (tcapi.Appender).
+func (r *GetFunctionLogsResponse) AppendJSON(b []byte) []byte {
+	b = append(b, `{"TotalCount":`...)
+	b = strconv.AppendInt(b, r.TotalCount, 10)
+	b = append(b, `,"Data":`...)
+	if r.Data == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range r.Data {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.Data[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if c := r.SearchContext; c != nil {
+		b = append(b, `,"SearchContext":{"Offset":`...)
+		b = tcapi.AppendString(b, c.Offset)
+		b = append(b, `,"Limit":`...)
+		b = strconv.AppendInt(b, c.Limit, 10)
+		b = append(b, `,"Keyword":`...)
+		b = tcapi.AppendString(b, c.Keyword)
+		b = append(b, `,"Type":`...)
+		b = tcapi.AppendString(b, c.Type)
+		b = append(b, '}')
+	}
+	b = append(b, `,"RequestId":`...)
+	b = tcapi.AppendString(b, r.RequestId)
+	return append(b, '}')
+}
+
+func (l *FunctionLog) appendJSON(b []byte) []byte {
+	str := func(name, v string) {
+		b = append(b, name...)
+		b = tcapi.AppendString(b, v)
+	}
+	num := func(name string, v int64) {
+		b = append(b, name...)
+		b = strconv.AppendInt(b, v, 10)
+	}
+	str(`{"FunctionName":`, l.FunctionName)
+	str(`,"RetMsg":`, l.RetMsg)
+	str(`,"RequestId":`, l.RequestId)
+	str(`,"StartTime":`, l.StartTime)
+	num(`,"RetCode":`, l.RetCode)
+	num(`,"InvokeFinished":`, l.InvokeFinished)
+	b = append(b, `,"Duration":`...)
+	b = tcapi.AppendFloat(b, l.Duration)
+	num(`,"BillDuration":`, l.BillDuration)
+	num(`,"MemUsage":`, l.MemUsage)
+	str(`,"Log":`, l.Log)
+	str(`,"Level":`, l.Level)
+	str(`,"Source":`, l.Source)
+	num(`,"RetryNum":`, l.RetryNum)
+	return append(b, '}')
 }
 
 // billGranularityMs is the unit BillDuration is rounded up to.
