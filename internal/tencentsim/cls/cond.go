@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 )
 
 // A search condition (the part of a statement before "|"), compiled from
@@ -49,6 +51,9 @@ type (
 		f      int
 		toks   []termToken
 		phrase bool
+		// plain: no token holds a digit, '-' or a wildcard, so none can
+		// equal a request ID or a number (see Index.templates).
+		plain bool
 	}
 	// termToken is a token of a term, and whether it holds wildcards.
 	termToken struct {
@@ -119,6 +124,11 @@ func (c *condText) eval(x *evalCtx) tri {
 		return no
 	}
 	f := field(c.f)
+	if f == fMessage && x.lvl == levelKind && c.plain {
+		if toks := x.idx.templates()[x.rec.line.Kind]; toks != nil {
+			return triOf(c.matchTokens(toks, x))
+		}
+	}
 	if !x.knows(f) {
 		return unknown
 	}
@@ -234,8 +244,34 @@ type Index struct {
 	// ModifyTime is when the index was last changed.
 	ModifyTime time.Time
 
-	once  sync.Once
-	table [256]bool
+	once     sync.Once
+	table    [256]bool
+	tmplOnce sync.Once
+	templ    [invocations.LineProvisionedReport + 1][][]byte
+}
+
+// templates are the tokens of the messages SCF writes without free text
+// (START, END, the report lines), by line kind: their other tokens are a
+// request ID (with '-') or numbers (with digits), replaced by a
+// placeholder no plain token equals, so a plain term is decided on the
+// kind alone, without rendering the line.
+func (ix *Index) templates() *[invocations.LineProvisionedReport + 1][][]byte {
+	ix.tmplOnce.Do(func() {
+		m := invocations.NewModel(invocations.Function{Name: "x", Type: invocations.TypeWeb}.WithDefaults(), 1, time.Unix(0, 0))
+		r := m.Exec(0)
+		for _, k := range []invocations.LineKind{invocations.LineStart, invocations.LineInitReport, invocations.LineEnd,
+			invocations.LineReport, invocations.LineProvisionedReport} {
+			var toks [][]byte
+			for _, t := range ix.tokenize(nil, r.AppendMessage(nil, invocations.Line{Kind: k})) {
+				if bytes.ContainsAny(t, "0123456789-") {
+					t = []byte{0}
+				}
+				toks = append(toks, t)
+			}
+			ix.templ[k] = toks
+		}
+	})
+	return &ix.templ
 }
 
 // scfDelimiters are those of the SCF-style topics Tencent's own tooling

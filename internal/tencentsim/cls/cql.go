@@ -381,5 +381,9 @@ func textTerm(key *field, value string, phrase bool, ix *Index) (cond, error) {
 	if len(toks) == 0 {
 		return condOr{}, nil // only delimiters: no token to find
 	}
-	return &condText{f: f, toks: toks, phrase: phrase && len(toks) > 1}, nil
+	plain := true
+	for _, t := range toks {
+		plain = plain && !t.wild && !strings.ContainsAny(t.s, "0123456789-")
+	}
+	return &condText{f: f, toks: toks, phrase: phrase && len(toks) > 1, plain: plain}, nil
 }
