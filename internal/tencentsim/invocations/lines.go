@@ -154,7 +154,7 @@ func (r *Record) appendMessage(b []byte, l Line, id, retMsg string) []byte {
 		b = strconv.AppendFloat(b, float64(r.Mem)/(1<<20), 'f', 2, 64)
 		return append(b, "MB"...)
 	case LineInvoked:
-		return r.appendUserLine(b, l, id, "INFO", "handler invoked, qualifier "+r.Qualifier())
+		return r.appendUserLine(b, l, id, "INFO", "invoked "+r.Qualifier())
 	case LineResult:
 		if r.Outcome == UserError {
 			msg, trace := r.Exception()
@@ -162,7 +162,7 @@ func (r *Record) appendMessage(b []byte, l Line, id, retMsg string) []byte {
 			b = append(b, '\n')
 			return append(b, trace...)
 		}
-		return r.appendUserLine(b, l, id, "INFO", "handler returned")
+		return r.appendUserLine(b, l, id, "INFO", "returned")
 	case LineError:
 		b = append(b, "ERROR RequestId:"...)
 		b = append(b, id...)
