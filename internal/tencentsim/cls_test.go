@@ -316,7 +316,7 @@ func TestCLSContextPaging(t *testing.T) {
 	from := clsOrigin.Add(5 * time.Hour)
 	base := func(sort string, limit int) map[string]any {
 		return map[string]any{"TopicId": topicOf("thumbnail-worker"), "From": ms(from), "To": ms(from.Add(5 * time.Minute)),
-			"QueryString": "NOT SCF_Message:handler", "Sort": sort, "Limit": limit}
+			"QueryString": `SCF_FunctionName:"thumbnail-worker" AND SCF_Type:Platform`, "Sort": sort, "Limit": limit}
 	}
 	for _, sort := range []string{"asc", "desc"} {
 		big := mustSearch(t, client, base(sort, 1000))
