@@ -455,8 +455,8 @@ func TestConformanceDoc(t *testing.T) {
 	b.WriteString(`# CLS conformance of the simulator
 
 What the simulator's CLS (internal/tencentsim/cls) answers for each form of a SearchLog call, and the Tencent page
-that documents the form. "silent" marks forms Tencent's pages say nothing about: the simulator takes the stricter
-reading. Every row is a test (internal/tencentsim/cls/conformance_test.go, TestConformance); this file is generated
+that documents the form. "silent" marks forms Tencent's pages say nothing about: the verdict is the simulator's, the
+stricter reading unless the note says why not. Every row is a test (internal/tencentsim/cls/conformance_test.go, TestConformance); this file is generated
 from that table by ` + "`go test ./internal/tencentsim/cls -run TestConformanceDoc -update`" + ` and checked by the same
 test, so the two cannot drift.
 
@@ -471,7 +471,7 @@ L = Lucene (SyntaxRule 0, and Query without SyntaxRule), S = SQL (after "|").
 	for _, r := range conformanceTable() {
 		silent := ""
 		if r.silent {
-			silent = "silent → strict"
+			silent = "silent"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.id, strings.ReplaceAll(r.form, "|", "\\|"), r.page, r.want, silent,
 			strings.ReplaceAll(r.note, "|", "\\|"))
