@@ -235,9 +235,9 @@ const IDsPerCall = 200
 const sortAsc = "asc"
 
 // cqlQuote quotes a CQL phrase: in double quotes only '"' and '*' are
-// escaped (614/47044); '\' is too, so that a value cannot end the escape.
+// escaped, with '\' (614/47044), and nothing else may be.
 func cqlQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, `*`, `\*`).Replace(s) + `"`
+	return `"` + strings.NewReplacer(`"`, `\"`, `*`, `\*`).Replace(s) + `"`
 }
 
 // sqlQuote quotes an SQL string: single quotes, a quote doubled (614/47044).
