@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 . .ci/bench/lib.sh
 
 ROUNDS=${BENCH_ROUNDS:-5}
-CMD="go test ./translate -run '^\$' -bench '^BenchmarkTranslate\$' -benchtime 2s -count 1"
+CMD="go test ./translate/scf -run '^\$' -bench '^BenchmarkTranslate\$' -benchtime 2s -count 1"
 # One go test per round (-count would run all rounds of one side first):
 # each round runs the floor and then the translation, back to back.
 for _ in $(seq "$ROUNDS"); do
