@@ -24,7 +24,7 @@ cat <<MD
 ## Translation: upstream body to Mudbase body vs json.Unmarshal
 
 What: a \`GetFunctionLogs\` answer of 100 realistic records (~52 KB) turned into the Mudbase \`executions\`
-array: decode, translate (\`translate.NewExecutions\`), encode — the work of a cache miss. The floor is a
+array: decode, translate (\`scf.ReadPage\` and \`translate.NewExecution\`), encode — the work of a cache miss. The floor is a
 plain \`json.Unmarshal\` of the same body into the upstream types: no translation can skip decoding.
 Goal: within 2x of the floor.
 
