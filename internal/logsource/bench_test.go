@@ -25,7 +25,7 @@ func BenchmarkMissPerSource(b *testing.B) {
 	cfg := tencentsim.DefaultConfig()
 	cfg.Accounts = []tencentsim.Account{{SecretID: testenv.SecretID, SecretKey: testenv.SecretKey}}
 	cfg.Functions = []tencentsim.Function{{Name: "APITest", RatePerSecond: 0.2}}
-	cfg.RateLimit = 1_000_000 // the simulator's 5/s would time the budget, not the source
+	cfg.RateLimit = 1_000_000        // the simulator's 5/s would time the budget, not the source
 	cfg.Faults.Latency = missLatency // every action's, CLS's too
 	sim, err := tencentsim.New(cfg)
 	if err != nil {
