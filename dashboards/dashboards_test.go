@@ -176,6 +176,13 @@ func TestDashboardStructure(t *testing.T) {
 				t.Errorf("%s: variables %v; want a %s variable %q", file, vars, typ, name)
 			}
 		}
+		// A variable reads one named metric: a selector on __name__ alone
+		// makes Prometheus scan every series it has.
+		for _, v := range d.Templating.List {
+			if v.Type == "query" && !oneMetric.MatchString(v.Definition) {
+				t.Errorf("%s: variable %s: %q does not read one named metric", file, v.Name, v.Definition)
+			}
+		}
 		if !slices.ContainsFunc(d.Links, func(l struct{ Type string }) bool { return l.Type == "dashboards" }) {
 			t.Errorf("%s: no link to the other mudscf dashboards", file)
 		}
@@ -215,6 +222,9 @@ func TestDashboardStructure(t *testing.T) {
 		}
 	}
 }
+
+// oneMetric is label_values over one metric named outright.
+var oneMetric = regexp.MustCompile(`^label_values\([a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})?,\s*\w+\)$`)
 
 // checkColumnUnits requires a unit override for every column a table
 // shows under a name of its own: Grafana would otherwise show durations and
@@ -271,7 +281,7 @@ var (
 // projects and functions over the last five minutes would.
 func expand(expr string, vars map[string]string) string {
 	return strings.NewReplacer(
-		"$__rate_interval", "30s", "$__interval", "15s", "$__range", "5m",
+		"$__rate_interval", "30s", "$__interval", "15s", "$__range_s", "300", "$__range", "5m",
 		"${project}", ".*", "$project", ".*", "${function}", ".*", "$function", ".*",
 		"${namespace}", vars["namespace"], "$namespace", vars["namespace"], "${job}", vars["job"], "$job", vars["job"],
 	).Replace(expr)
@@ -310,13 +320,19 @@ func TestPanelsAgainstPrometheus(t *testing.T) {
 	promAddr := freeAddr(t)
 	// The namespace label stands in for the one Kubernetes service
 	// discovery gives every target.
+	rules, err := filepath.Abs("alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The rules too: panels read the recording rule's series.
 	config := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: [%q]
 scrape_configs:
   - job_name: mudscf-proxy
     static_configs: [{targets: [%q], labels: {namespace: %s}}]
   - job_name: mudscf-exporter
     static_configs: [{targets: [%q], labels: {namespace: %s}}]
-`, adminAddr, realVars["namespace"], exporterAddr, realVars["namespace"])
+`, rules, adminAddr, realVars["namespace"], exporterAddr, realVars["namespace"])
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -324,16 +340,18 @@ scrape_configs:
 		"--web.listen-address="+promAddr, "--log.level=warn")
 	api := "http://" + promAddr
 
-	// Wait for both targets and for the exporter's first executions.
+	// Wait for both targets, the exporter's first executions and the
+	// recording rule's first cost (the proxy's memory sizes come from
+	// GetFunction).
 	ready := func() bool {
-		r, err := query(api, `count(up == 1) == 2 and count(mudscf_function_executions_total) > 0 and count(mudscf_http_requests_total) > 0`)
+		r, err := query(api, `count(up == 1) == 2 and count(mudscf_function_executions_total) > 0 and count(mudscf_http_requests_total) > 0 and count(project_function:mudscf_function_billed_byte_seconds:rate5m) > 0`)
 		return err == nil && len(r) > 0
 	}
 	// A poll: Prometheus scrapes and evaluates on its own clock, in a
 	// process of its own.
 	for deadline := time.Now().Add(60 * time.Second); !ready(); time.Sleep(500 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("Prometheus did not see both targets and exported executions within 60s")
+			t.Fatal("Prometheus did not see both targets, exported executions and their cost within 60s")
 		}
 	}
 	time.Sleep(5 * time.Second) // a few more scrapes, so rates have samples: Prometheus scrapes on the wall clock

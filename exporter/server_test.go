@@ -49,9 +49,9 @@ func serve(t *testing.T, e *Exporter) string {
 // with the user's credentials gets the metrics; kubelet's probes, which
 // carry no credentials, still reach /healthz and /readyz.
 func TestMetricsOverTLSWithBasicAuth(t *testing.T) {
-	web := testenv.NewWebConfig(t, "prometheus", "scrape-password-for-tests")
+	web := testenv.NewWebConfig(t)
 	fake := &fakeLogs{first: time.Now().Add(-10 * time.Second), every: time.Second, n: 5}
-	e, err := New(fakeConfig(t, "a"), Options{Transport: testenv.HandlerTransport{Handler: fake}, WebConfigFile: web.Path})
+	e, err := New(fakeConfig(t, "a"), Options{Transport: testenv.HandlerTransport{Handler: fake}, WebConfigFile: web.File})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -27,6 +28,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/mudscf/mudscf/exporter"
+	"github.com/mudscf/mudscf/internal/redisstore"
 	"github.com/mudscf/mudscf/internal/testenv"
 	"github.com/mudscf/mudscf/proxy"
 )
@@ -289,6 +291,13 @@ func TestTemplate(t *testing.T) {
 			strategy:        "Recreate",
 		},
 		{
+			name:            "redis through Sentinels that need no password, without a URL",
+			set:             []string{"redis.enabled=true", "redis.sentinel.enabled=true", "redis.sentinel.addresses={s0:26379,s1:26379}", "networkPolicy.enabled=true"},
+			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod", "networking.k8s.io/v1/NetworkPolicy"},
+			proxyContainers: []string{"proxy", "exporter"},
+			strategy:        "RollingUpdate maxSurge=0 maxUnavailable=1",
+		},
+		{
 			name:            "alerting rules alone",
 			set:             []string{"prometheusRule.enabled=true"},
 			wantKinds:       []string{"v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount", "apps/v1/Deployment", "v1/Pod", "monitoring.coreos.com/v1/PrometheusRule"},
@@ -436,7 +445,7 @@ func TestTemplate(t *testing.T) {
 			checkOTLP(t, r)
 			checkPrometheusRules(t, r, tc.extraRuleGroups)
 			checkRedis(t, r, redis)
-			checkNetworkPolicy(t, r, redis != nil)
+			checkNetworkPolicy(t, r, redis)
 			checkDashboards(t, r, tc.dashboards)
 			if svc := r.services["rel-mudscf"]; svc == nil || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "api" {
 				t.Errorf("the API Service must expose the API port only: %+v", svc)
@@ -547,27 +556,38 @@ func checkServiceMonitor(t *testing.T, r *rendered) {
 	}
 }
 
-// checkRedis requires the proxy's redis block to name the variable the
-// Deployment sets from the Secret, and to count the most replicas that can
-// run: while Redis is down each falls back to requestsPerSecond/replicas.
+// checkRedis requires the proxy's redis block to name the variables the
+// Deployment sets from Secrets (the URL, which only Sentinel may go
+// without, and the Sentinels' password), and to count the most replicas
+// that can run: while Redis is down each falls back to
+// requestsPerSecond/replicas.
 func checkRedis(t *testing.T, r *rendered, redis map[string]any) {
 	t.Helper()
-	var env *corev1.EnvVar
+	vars := map[string]*corev1.EnvVar{}
 	for _, c := range r.deployments["rel-mudscf"].Spec.Template.Spec.Containers {
 		for i := range c.Env {
-			if c.Name == "proxy" && c.Env[i].Name == "MUDSCF_REDIS_URL" {
-				env = &c.Env[i]
+			if c.Name == "proxy" && strings.HasPrefix(c.Env[i].Name, "MUDSCF_REDIS_") {
+				vars[c.Env[i].Name] = &c.Env[i]
 			}
 		}
 	}
-	if (redis == nil) != (env == nil) {
-		t.Fatalf("redis block %v but MUDSCF_REDIS_URL %+v: both or neither", redis, env)
-	}
 	if redis == nil {
+		if len(vars) != 0 {
+			t.Errorf("no redis block, but the proxy is given %v", slices.Collect(maps.Keys(vars)))
+		}
 		return
 	}
-	if redis["urlEnv"] != "MUDSCF_REDIS_URL" || env.ValueFrom == nil || env.ValueFrom.SecretKeyRef == nil {
-		t.Errorf("redis URL: config %v, env %+v; want urlEnv MUDSCF_REDIS_URL set from a Secret", redis, env)
+	fromSecret := func(name string) bool {
+		v := vars[name]
+		return v != nil && v.ValueFrom != nil && v.ValueFrom.SecretKeyRef != nil
+	}
+	sentinel, _ := redis["sentinel"].(map[string]any)
+	if urlEnv := redis["urlEnv"]; (urlEnv == "MUDSCF_REDIS_URL") != fromSecret("MUDSCF_REDIS_URL") || (urlEnv == nil && sentinel == nil) {
+		t.Errorf("redis URL: config %v, variable %+v; want urlEnv MUDSCF_REDIS_URL set from a Secret (only Sentinel may go without)", redis, vars["MUDSCF_REDIS_URL"])
+	}
+	if sentinel != nil && (sentinel["passwordEnv"] == "MUDSCF_REDIS_SENTINEL_PASSWORD") != fromSecret("MUDSCF_REDIS_SENTINEL_PASSWORD") ||
+		sentinel == nil && vars["MUDSCF_REDIS_SENTINEL_PASSWORD"] != nil {
+		t.Errorf("the Sentinels' password: config %v, variable %+v; want passwordEnv MUDSCF_REDIS_SENTINEL_PASSWORD set from a Secret, or neither", sentinel, vars["MUDSCF_REDIS_SENTINEL_PASSWORD"])
 	}
 	want := 1
 	if d := r.deployments["rel-mudscf"]; d.Spec.Replicas != nil {
@@ -582,9 +602,10 @@ func checkRedis(t *testing.T, r *rendered, redis map[string]any) {
 }
 
 // checkNetworkPolicy requires, when policies are rendered, the proxy's to
-// let out DNS, HTTPS to Tencent and Redis when used, and to let in the
-// exporter and the test pod whenever callers of the API are restricted.
-func checkNetworkPolicy(t *testing.T, r *rendered, redis bool) {
+// let out DNS, HTTPS to Tencent and Redis (and its Sentinels) when used,
+// and to let in the exporter and the test pod whenever callers of the API
+// are restricted.
+func checkNetworkPolicy(t *testing.T, r *rendered, redis map[string]any) {
 	t.Helper()
 	np := r.networkPols["rel-mudscf"]
 	if np == nil {
@@ -596,7 +617,8 @@ func checkNetworkPolicy(t *testing.T, r *rendered, redis bool) {
 			egress[p.Port.String()] = true
 		}
 	}
-	for port, want := range map[string]bool{"53": true, "443": true, "6379": redis} {
+	_, sentinel := redis["sentinel"]
+	for port, want := range map[string]bool{"53": true, "443": true, "6379": redis != nil, "26379": sentinel} {
 		if egress[port] != want {
 			t.Errorf("proxy NetworkPolicy: egress to port %s is %v, want %v", port, egress[port], want)
 		}
@@ -804,6 +826,12 @@ func TestRenderRefusesWhatCannotWork(t *testing.T) {
 		{"two replicas without redis", []string{"replicaCount=2"}, "each replica would spend its own 5 req/s"},
 		{"autoscaling without redis", []string{"autoscaling.enabled=true"}, "4 proxy replicas without redis: each replica would spend its own 5 req/s"},
 		{"redis without a URL", []string{"redis.enabled=true"}, "set redis.existingSecret"},
+		{"Sentinel without redis", []string{"redis.sentinel.enabled=true", "redis.sentinel.addresses={s:26379}"}, "set redis.enabled=true too"},
+		{"Sentinel without Sentinels", []string{"redis.enabled=true", "redis.sentinel.enabled=true"}, "set redis.sentinel.addresses"},
+		{"a Sentinel user without a password", []string{"redis.enabled=true", "redis.sentinel.enabled=true", "redis.sentinel.addresses={s:26379}", "redis.sentinel.username=u"}, "redis.sentinel.existingSecret"},
+		{"a Sentinel address without a port", []string{"redis.enabled=true", "redis.sentinel.enabled=true", "redis.sentinel.addresses={sentinel-0}"}, "addresses"},
+		{"a Sentinel master name with a space", []string{"redis.enabled=true", "redis.sentinel.enabled=true", "redis.sentinel.addresses={s:26379}", "redis.sentinel.masterName=my master"}, "masterName"},
+		{"a Sentinel password where its Secret goes", []string{"redis.enabled=true", "redis.sentinel.enabled=true", "redis.sentinel.addresses={s:26379}", "redis.sentinel.password=x"}, "password"},
 		{"sidecar exporters in several replicas", append([]string{"replicaCount=3"}, redis...), "exporter.mode=deployment"},
 		{"a checkpoint volume on a sidecar", []string{"exporter.persistence.enabled=true"}, "exporter.mode=deployment"},
 		{"exporter with no HS algorithm", []string{"proxy.config.jwt.algorithms={RS256}", "proxy.config.jwt.jwksURL=https://a.example/jwks"}, "Add HS256"},
@@ -1014,5 +1042,79 @@ func TestDashboardsMatch(t *testing.T) {
 		if !bytes.Equal(a, b) {
 			t.Errorf("helm/mudscf/dashboards/%s differs from dashboards/%s: cp dashboards/*.json helm/mudscf/dashboards/", path.Base(f), path.Base(f))
 		}
+	}
+}
+
+// Each Sentinel value reaches the proxy's configuration (which the proxy
+// accepts), its variables and its NetworkPolicy, and without Sentinel
+// none of it is there.
+func TestRedisSentinelValues(t *testing.T) {
+	base := []string{"redis.enabled=true", "replicaCount=2", "exporter.mode=deployment", "networkPolicy.enabled=true"}
+	for _, tc := range []struct {
+		name     string
+		set      []string
+		sentinel *redisstore.SentinelConfig
+		vars     map[string]*corev1.EnvVarSource
+		ports    []string // the proxy's egress to Redis
+	}{
+		{
+			name: "without Sentinel", set: []string{"redis.existingSecret=r", "redis.sentinel.addresses={s0:26379}"},
+			vars:  map[string]*corev1.EnvVarSource{"MUDSCF_REDIS_URL": secretRef("r", "redis-url")},
+			ports: []string{"6379"},
+		},
+		{
+			name: "every Sentinel value",
+			set: []string{"redis.existingSecret=r", "redis.existingSecretKey=url", "redis.port=6380", "redis.sentinel.enabled=true",
+				"redis.sentinel.masterName=orders", "redis.sentinel.addresses={s0.redis:26379,[fd00::1]:26380}",
+				"redis.sentinel.existingSecret=rs", "redis.sentinel.existingSecretKey=pw", "redis.sentinel.username=mudscf", "redis.sentinel.port=26380"},
+			sentinel: &redisstore.SentinelConfig{MasterName: "orders", Addresses: []string{"s0.redis:26379", "[fd00::1]:26380"},
+				Username: "mudscf", PasswordEnv: "MUDSCF_REDIS_SENTINEL_PASSWORD"},
+			vars:  map[string]*corev1.EnvVarSource{"MUDSCF_REDIS_URL": secretRef("r", "url"), "MUDSCF_REDIS_SENTINEL_PASSWORD": secretRef("rs", "pw")},
+			ports: []string{"6380", "26380"},
+		},
+		{
+			name: "Sentinel alone: no URL, no password", set: []string{"redis.sentinel.enabled=true", "redis.sentinel.addresses={s0:26379}"},
+			sentinel: &redisstore.SentinelConfig{MasterName: "mymaster", Addresses: []string{"s0:26379"}},
+			vars:     map[string]*corev1.EnvVarSource{},
+			ports:    []string{"6379", "26379"},
+		},
+		{
+			name: "Sentinel with the URL in the chart's Secret", set: []string{"redis.url=redis://:pw@mymaster/0", "redis.sentinel.enabled=true", "redis.sentinel.addresses={s0:26379}"},
+			sentinel: &redisstore.SentinelConfig{MasterName: "mymaster", Addresses: []string{"s0:26379"}},
+			vars:     map[string]*corev1.EnvVarSource{"MUDSCF_REDIS_URL": secretRef("rel-mudscf", "redis-url")},
+			ports:    []string{"6379", "26379"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := render(t, nil, append(slices.Clone(base), tc.set...))
+			cfg, _ := parseProxyConfig(t, r.configMaps["rel-mudscf"].Data["proxy.yaml"])
+			if cfg.Redis == nil || !reflect.DeepEqual(cfg.Redis.Sentinel, tc.sentinel) {
+				t.Errorf("the proxy's redis block %+v, want sentinel %+v", cfg.Redis, tc.sentinel)
+			}
+			vars := map[string]*corev1.EnvVarSource{}
+			for _, e := range container(t, r, "proxy").Env {
+				if strings.HasPrefix(e.Name, "MUDSCF_REDIS_") {
+					vars[e.Name] = e.ValueFrom
+				}
+			}
+			if !reflect.DeepEqual(vars, tc.vars) {
+				t.Errorf("the proxy's Redis variables %v, want %v", show(vars), show(tc.vars))
+			}
+			_, inSecret := r.secrets["rel-mudscf"].Data["redis-url"]
+			if want := slices.Contains(tc.set, "redis.url=redis://:pw@mymaster/0"); inSecret != want {
+				t.Errorf("redis-url in the chart's Secret: %v, want %v", inSecret, want)
+			}
+			var ports []string
+			for _, rule := range r.networkPols["rel-mudscf"].Spec.Egress {
+				for _, p := range rule.Ports {
+					if p := p.Port.String(); p != "53" && p != "443" {
+						ports = append(ports, p)
+					}
+				}
+			}
+			if !slices.Equal(ports, tc.ports) {
+				t.Errorf("the proxy's egress to Redis: ports %v, want %v", ports, tc.ports)
+			}
+		})
 	}
 }

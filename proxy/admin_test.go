@@ -45,7 +45,7 @@ func TestAdminEndpoints(t *testing.T) {
 		`mudscf_cache_requests_total{kind="page",result="miss"} 1`,
 		`mudscf_cache_requests_total{kind="stats",result="hit"} 1`,
 		`mudscf_upstream_calls_total{account="default",api="GetFunctionLogs",result="ok"} 3`,
-		`mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive"} 3`,
+		`mudscf_budget_wait_seconds_count{account="default",api="GetFunctionLogs",priority="interactive",project="` + testProject + `"} 3`,
 		`mudscf_budget_limit_requests_per_second{account="default",api="GetFunctionLogs"} 5`,
 		`mudscf_cache_size_bytes `,
 		`go_goroutines `,
@@ -130,7 +130,7 @@ func testTracing(t *testing.T) {
 // drain delay, answering from the cache but making no new upstream call;
 // then the API stops accepting.
 func TestShutdownDrainsFirst(t *testing.T) {
-	env := startProxy(t, func(c *Config) { c.DrainDelay = new(time.Duration(time.Hour)) })
+	env := startProxy(t, func(c *Config) { c.DrainDelay = new(time.Hour) })
 	drain := make(chan time.Duration, 1)
 	release := make(chan time.Time)
 	env.proxy.drainWait = func(d time.Duration) <-chan time.Time {
@@ -187,7 +187,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 	cancel, served := startServe(env, api, admin)
 	defer func() {
 		cancel()
-		<-served
+		t.Logf("Serve ended: %v", <-served)
 	}()
 	t.Run("admin", func(t *testing.T) { testenv.AssertClosesIdle(t, admin.Addr().String(), "/healthz") })
 	t.Run("api", func(t *testing.T) { testenv.AssertClosesIdle(t, api.Addr().String(), logsPath) })
@@ -195,7 +195,9 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 
 // Shutdown lets a request in flight finish, and readiness fails first.
 // The request's upstream call is held until shutdown has begun, so that
-// it is in flight then whatever the machine's speed.
+// it is in flight then whatever the machine's speed. It is the request's
+// only call (stats=false): a call not yet sent when draining begins is
+// never sent (TestQueuedWaitersAtDrain).
 func TestGracefulShutdown(t *testing.T) {
 	called, release := make(chan struct{}, 1), make(chan struct{})
 	env := startProxyWith(t, nil, Options{Transport: heldTransport{next: http.DefaultTransport, called: called, release: release}})
@@ -206,7 +208,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	base, stop := serveUntil(t, env)
 
-	req, _ := http.NewRequest(http.MethodGet, base+logsPath, nil)
+	req, _ := http.NewRequest(http.MethodGet, base+logsPath+"?stats=false", nil)
 	req.Header.Set("Authorization", "Bearer "+env.token(t, "usr_morgan_de"))
 	result := make(chan int, 1)
 	go func() {
@@ -216,7 +218,7 @@ func TestGracefulShutdown(t *testing.T) {
 			result <- 0
 			return
 		}
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		result <- resp.StatusCode
 	}()

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +22,7 @@ import (
 func BenchmarkCacheHit(b *testing.B) {
 	env := startProxy(b, nil)
 	// Log as production does, at info, but to nowhere.
-	proxy, err := New(b.Context(), env.proxy.cfg, Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	proxy, err := New(b.Context(), env.proxy.cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -97,12 +97,17 @@ func configuredTopics(pc ProjectConfig) map[logsource.FunctionKey]string {
 	return topics
 }
 
-// answer is a row's message for a call's error: Tencent's code and what it
-// means, or what happened on the way.
+// answer is a row's message for a call's error: Tencent's code, what it
+// means and Tencent's own words (for an operator, unlike a client's answer),
+// or what happened on the way.
 func answer(err error) preflight.Result {
 	var apiErr *upstream.APIError
 	if errors.As(err, &apiErr) {
-		return preflight.Fail("%s: %s (RequestId %s)", apiErr.Code, apiErr.Explain(), apiErr.RequestID)
+		msg := apiErr.Message
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		return preflight.Fail("%s: %s (RequestId %s)\nTencent: %s", apiErr.Code, apiErr.Explain(), apiErr.RequestID, msg)
 	}
 	return preflight.Fail("%s: %v", upstream.Classify(err), err)
 }

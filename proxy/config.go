@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/jwtauth"
@@ -267,6 +269,11 @@ func (c Config) validate() error {
 	for id, p := range c.Projects {
 		if err := p.validate(id); err != nil {
 			return yamlconfig.Nest("projects."+id, err)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.Budget.Weights)) {
+		if _, ok := c.Projects[id]; !ok {
+			return yamlconfig.Errorf("budget.weights."+id, "not a project of this file (a weight is a project's share of the budgets)")
 		}
 	}
 	if c.Redis != nil {

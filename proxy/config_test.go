@@ -50,6 +50,7 @@ budget:
   margin: 50ms
   maxWait: 500ms
   backoff: 3s
+  weights: {proj_AsIu33tafZGe: 3}
 projects:
   proj_AsIu33tafZGe:
     region: ap-guangzhou
@@ -91,7 +92,8 @@ func TestConfigParseFull(t *testing.T) {
 		},
 		Cache: CacheConfig{PageTTL: 5 * time.Second, StatsTTL: time.Minute, StaleMaxAge: 30 * time.Minute,
 			StaleWhileRevalidate: 20 * time.Second, MaxBytes: 2 << 20, WindowAlign: 15 * time.Second},
-		Budget:            budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second},
+		Budget: budget.Config{RequestsPerSecond: 3, Margin: 50 * time.Millisecond, MaxWait: 500 * time.Millisecond, Backoff: 3 * time.Second,
+			Weights: budget.Weights{"proj_AsIu33tafZGe": 3}},
 		ProjectExecutions: ProjectExecutionsConfig{TopicShare: 3},
 		Projects: map[string]ProjectConfig{
 			"proj_AsIu33tafZGe": {
@@ -251,6 +253,9 @@ func TestConfigInvalid(t *testing.T) {
 		{"maxBytes under 1 MiB", "cache: {maxBytes: 1048575}\n" + cfgJWT + cfgProj, []string{"cache.maxBytes", "1048575 is under the 1 MiB minimum"}},
 		{"negative maxBytes", "cache: {maxBytes: -1}\n" + cfgJWT + cfgProj, []string{"cache.maxBytes", "under the 1 MiB minimum"}},
 		{"negative requestsPerSecond", "budget: {requestsPerSecond: -1}\n" + cfgJWT + cfgProj, []string{"budget.requestsPerSecond", "must be at least 1, got -1"}},
+		{"weight 0", "budget: {weights: {p1: 0}}\n" + cfgJWT + cfgProj, []string{"budget.weights.p1", "must be from 1 to 1000, got 0"}},
+		{"weight over 1000", "budget: {weights: {p1: 1001}}\n" + cfgJWT + cfgProj, []string{"budget.weights.p1", "must be from 1 to 1000, got 1001"}},
+		{"weight of an unknown project", "budget: {weights: {p2: 2}}\n" + cfgJWT + cfgProj, []string{"budget.weights.p2", "not a project of this file"}},
 
 		{"no projects", cfgJWT, []string{"projects", "at least one project is required"}},
 		{"empty projects", cfgJWT + "projects: {}\n", []string{"projects", "at least one project is required"}},

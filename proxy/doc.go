@@ -3,7 +3,9 @@
 // with Echo, and owns everything between the client and the upstream
 // sources — the configuration, token checks (through jwtauth), the request
 // plan, the response cache and its Redis tier, the single flight per
-// cache key, and the one mapping of upstream outcomes to HTTP statuses.
+// cache key, and the one mapping of upstream outcomes to HTTP statuses;
+// and its admin listener (metrics, probes), behind prometheus/exporter-
+// toolkit's web configuration.
 //
 // Which upstream calls a page or stats cost is internal/logsource's
 // business; the calls themselves, and the budgets that keep them within

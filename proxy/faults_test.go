@@ -279,7 +279,8 @@ func TestSlowLorisIsCutOff(t *testing.T) {
 		t.Errorf("a normal client during the slow one: %d %s", r.status, r.body)
 	}
 	select {
-	case <-closed:
+	case err := <-closed:
+		t.Logf("the server dropped the slow client (%v)", err)
 		close(stop)
 		if sent := <-finished; sent >= len(request) {
 			t.Errorf("the slow client sent its whole request (%d bytes)", sent)

@@ -92,9 +92,12 @@ func (s *Server) handleLogs(c echo.Context, principal jwtauth.Principal, now tim
 		return err
 	}
 	// A request that arrives while the proxy drains makes no new upstream
-	// call (see fetchPart); one already in flight finishes its work.
+	// call (see fetchPart); one already in flight finishes its work, and
+	// one waiting for a budget slot is refused (Serve drains the budgets).
 	mayCall := !s.draining.Load()
-	ctx := c.Request().Context()
+	// The project's fair share of each budget (the exporter's background
+	// requests name their project too).
+	ctx := budget.WithProject(c.Request().Context(), projectID)
 	if principal.Background {
 		ctx = budget.WithPriority(ctx, budget.Background)
 	}
@@ -365,6 +368,17 @@ func (s *Server) fetchPart(ctx context.Context, mayCall bool, kind, key string, 
 		age := max(s.clock().Sub(hit.fetched), 0)
 		return part{body: hit.body, gz: hit.gz, result: resultHit, age: age}, nil
 	}
+	if st, ok := res.Val.(sharedStale); ok {
+		// Another replica is fetching the key anew: the normal course
+		// within staleWhileRevalidate, a stale answer past it.
+		age := max(s.clock().Sub(st.fetched), 0)
+		result := resultStale
+		if age < ttl+s.cfg.Cache.StaleWhileRevalidate {
+			result = resultRevalidate
+		}
+		s.metrics.cacheResult(kind, result)
+		return part{body: st.body, result: result, age: age}, nil
+	}
 	if res.Err == nil {
 		s.metrics.cacheResult(kind, resultMiss)
 		e := res.Val.(*cached)
@@ -413,29 +427,33 @@ func (s *Server) flight(ctx context.Context, mayCall bool, kind, key string, ttl
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetch.timeout)
 		defer cancel()
-		var token string
 		if s.shared != nil {
 			// Another replica's answer, or its flight, before our own.
-			var e *cached
-			if e, token = s.shared.claim(fctx, kind, key, ttl, fetch.timeout); e != nil {
-				s.compress(kind, e)
-				s.cache.Set(key, e)
-				return sharedHit{e}, nil
+			got := s.shared.claim(fctx, kind, key, ttl, s.sharedStaleFor(ctx))
+			switch {
+			case got.fresh != nil:
+				s.compress(kind, got.fresh)
+				s.cache.Set(key, got.fresh)
+				return sharedHit{got.fresh}, nil
+			case got.stale != nil:
+				return sharedStale{got.stale}, nil
+			case got.busy:
+				// As a budget that has no slot within maxWait; by a lease
+				// from now the answer is in Redis or the lock has lapsed.
+				return nil, &budget.RefusedError{RetryAfter: flightLease}
 			}
+			defer got.lock.release(fctx)
 		}
 		start := s.clock()
 		body, err := fetch.get(fctx, start)
 		if err != nil {
-			if s.shared != nil {
-				s.shared.release(fctx, key, token)
-			}
 			return nil, err
 		}
 		e := &cached{body: body, fetched: start}
 		s.compress(kind, e)
 		s.cache.Set(key, e)
 		if s.shared != nil {
-			s.shared.put(fctx, e, token, key)
+			s.shared.put(fctx, e, key)
 		}
 		return e, nil
 	}
@@ -450,6 +468,22 @@ func (s *Server) compress(kind string, e *cached) {
 
 // sharedHit is a flight answered from another replica's fetch.
 type sharedHit struct{ *cached }
+
+// sharedStale is a flight answered from another replica's last answer
+// while that replica fetches the key anew. It is not kept locally (nor
+// compressed): the new answer will be there soon.
+type sharedStale struct{ *cached }
+
+// sharedStaleFor is how old another replica's last answer may be and still
+// be given while that replica fetches the key anew: staleMaxAge, as for
+// every stale answer, for a client's request; none for a background
+// refresh, which waits for the new answer instead.
+func (s *Server) sharedStaleFor(ctx context.Context) time.Duration {
+	if s.cfg.Cache.DisableStale || budget.PriorityOf(ctx) == budget.Background {
+		return 0
+	}
+	return s.cfg.Cache.StaleMaxAge
+}
 
 // flightTimeout is the deadline of a flight of calls sequential upstream
 // calls: each may wait for its budget slots and then take its timeout. A

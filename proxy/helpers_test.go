@@ -104,11 +104,12 @@ func simulateInBubble(t testing.TB, slower float64) *testenv.Simulator {
 // startProxyOn puts a proxy in front of a running simulator; several
 // proxies on one simulator are replicas sharing its accounts. On an
 // in-process simulator (NewSimulator) the proxy is in-process too: its
-// upstream calls go to the simulator's handler and env.client to its own.
+// upstream calls go to the simulator's handler (or opts.Transport, which
+// must reach it) and env.client to its own.
 func startProxyOn(t testing.TB, sim *testenv.Simulator, tweak func(*Config), opts Options) *proxyEnv {
 	t.Helper()
 	inProcess := sim.Server == nil
-	if inProcess {
+	if inProcess && opts.Transport == nil {
 		opts.Transport = testenv.HandlerTransport{Handler: sim}
 	}
 	cfg := testConfig(sim.Host, tweak)
@@ -187,6 +188,12 @@ func doWith(t *testing.T, client *http.Client, method, url, token string) respon
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return send(t, client, req)
+}
+
+// send sends req through client and reads the whole answer.
+func send(t *testing.T, client *http.Client, req *http.Request) response {
+	t.Helper()
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +330,7 @@ func (e *proxyEnv) getStatus(t *testing.T, path, token string) int {
 		t.Error(err)
 		return 0
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusTooManyRequests {
 		if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 {
@@ -414,7 +421,7 @@ type logSource struct {
 var logSources = []logSource{
 	{name: SourceGetFunctionLogs, api: "GetFunctionLogs", parallel: 1, burst: 5, slower: 1, missCalls: 3},
 	{name: SourceCLS, tweak: readFromCLS, api: "SearchLog", parallel: 2, burst: 15, slower: 40, missCalls: 4,
-		notCarried: []string{"billedDurationMs", "log"}},
+		notCarried: []string{"billedDurationMs"}}, // CLS pages carry the log text of their lines
 }
 
 // forEachSource runs test as one subtest per source.
@@ -457,7 +464,7 @@ func (src logSource) calls(env *proxyEnv) int64 {
 // SearchLog-topic).
 func (src logSource) admitted(t *testing.T, env *proxyEnv) float64 {
 	t.Helper()
-	return metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="`+src.api+`",priority="interactive"}`)
+	return metric(t, env, `mudscf_budget_wait_seconds_count{account="default",api="`+src.api+`",priority="interactive",project="`+testProject+`"}`)
 }
 
 // both applies a, then b; either may be nil.

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 func TestSuiteWitnessIsFed(t *testing.T) {
 	before := suiteWitness.Seen()
 	testLogger("the self-test log").Info("hello")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hi") }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hi") }))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
 	if err != nil {

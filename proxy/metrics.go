@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Metrics is the proxy's registry and its own series: requests, the
@@ -103,15 +104,22 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// request counts a served request and its duration.
-func (m *Metrics) request(route string, status int, elapsed time.Duration) {
+// request counts a served request and its duration. The duration of a
+// request in a sampled trace carries the trace's ID as its exemplar, so
+// that a slow bucket leads to a trace that shows why.
+func (m *Metrics) request(route string, status int, elapsed time.Duration, span trace.SpanContext) {
+	duration := m.logsDuration
 	if route == LogsRoute && status == http.StatusOK {
 		m.logsOK.Inc()
-		m.logsDuration.Observe(elapsed.Seconds())
+	} else {
+		m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		duration = m.requestDuration.WithLabelValues(route)
+	}
+	if e, ok := duration.(prometheus.ExemplarObserver); ok && span.IsSampled() {
+		e.ObserveWithExemplar(elapsed.Seconds(), prometheus.Labels{"trace_id": span.TraceID().String()})
 		return
 	}
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.requestDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+	duration.Observe(elapsed.Seconds())
 }
 
 // cacheResult counts one cache lookup of kind (page, stats) by result.

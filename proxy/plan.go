@@ -128,10 +128,10 @@ func (s *Server) resolve(c echo.Context, projectID string, proj *project, target
 	}
 	p := &plan{q: q, endsNow: !params.Has("until"), relativeStart: !params.Has("since") && !params.Has("until")}
 	p.pageCalls, p.statsCalls = proj.source.Calls(q)
-	if max := s.cfg.Upstream.MaxCallsPerPage; p.pageCalls > max {
+	if most := s.cfg.Upstream.MaxCallsPerPage; p.pageCalls > most {
 		return nil, failure(translate.NewFailure(http.StatusBadRequest, translate.CodeInvalidParameter, fmt.Sprintf(
 			"limit: a page of %d executions from this project's source costs up to %d upstream calls, and this proxy serves at most %d per page: ask for fewer (or log=false, which costs less on CLS)",
-			q.Limit, p.pageCalls, max)))
+			q.Limit, p.pageCalls, most)))
 	}
 	if p.endsNow && !p.relativeStart {
 		p.validUntil = q.Since.Add(translate.MaxWindow + 1)

@@ -43,6 +43,22 @@ func TestRedisConfig(t *testing.T) {
 		{"negative timeout", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  opTimeout: -1s", "redis.opTimeout"},
 		{"slow dial", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  dialTimeout: 10s", "redis.dialTimeout"},
 		{"unknown key", "url: redis://127.0.0.1:6379/0\n  replicas: 2\n  password: x", "redis.password (line 7): unknown key; allowed: url, urlEnv, urlFile"},
+		{"sentinel", "replicas: 2\n  sentinel: {masterName: mymaster, addresses: ['s0:26379', 's1:26379'], passwordEnv: SENTINEL_PW}", ""},
+		{"sentinel with an ACL user", "urlEnv: U\n  replicas: 2\n  sentinel: {masterName: m, addresses: ['[::1]:26379'], username: mudscf, passwordFile: " + urlFile + "}", ""},
+		{"sentinel and two URLs", "url: redis://x/0\n  urlEnv: U\n  replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1']}", "at most one of url, urlEnv and urlFile"},
+		{"sentinel without a name", "replicas: 2\n  sentinel: {addresses: ['s:1']}", "redis.sentinel.masterName: must be the name"},
+		{"sentinel without addresses", "replicas: 2\n  sentinel: {masterName: m}", "redis.sentinel.addresses: give the host:port of at least one Sentinel"},
+		{"sentinel address without a port", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1', 'sentinel-2']}", `redis.sentinel.addresses[1]: "sentinel-2" is not host:port`},
+		{"sentinel address port out of range", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:65536']}", "redis.sentinel.addresses[0]"},
+		{"sentinel password twice", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1'], passwordEnv: A, passwordFile: /b}", "redis.sentinel: give at most one of passwordEnv and passwordFile"},
+		{"sentinel user without a password", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1'], username: u}", "redis.sentinel.username: an ACL user needs its password"},
+		{"sentinel password as such", "replicas: 2\n  sentinel: {masterName: m, addresses: ['s:1'], password: hunter2hunter2}", "redis.sentinel.password (line 6): unknown key; did you mean passwordEnv or passwordFile?"},
+		{"cluster", "urlEnv: U\n  replicas: 2\n  cluster: {addresses: ['n0:6379', 'n1:6379']}", ""},
+		{"cluster without a URL", "replicas: 2\n  cluster: {addresses: ['n0:6379']}", ""},
+		{"cluster without addresses", "replicas: 2\n  cluster: {}", "redis.cluster.addresses: give the host:port of at least one node"},
+		{"cluster with a database", "url: redis://:hunter2hunter2@n0:6379/3\n  replicas: 2\n  cluster: {addresses: ['n0:6379']}", "redis.url: a Redis Cluster has database 0 only"},
+		{"cluster with a brace in the prefix", "urlEnv: U\n  replicas: 2\n  keyPrefix: 'a{b}:'\n  cluster: {addresses: ['n0:6379']}", "redis.keyPrefix: \"a{b}:\" contains a brace"},
+		{"cluster and sentinel", "replicas: 2\n  cluster: {addresses: ['n0:6379']}\n  sentinel: {masterName: m, addresses: ['s:1']}", "redis.cluster: a Redis Cluster has no Sentinels"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,9 +127,18 @@ func TestRedisRequestLimitStormIsNotRetried(t *testing.T) {
 func TestRedisReplicasShareTheBudget(t *testing.T) {
 	r := testenv.StartRedis(t)
 	sim, pair := redisPair(t, r, nil)
+	shareTheBudget(t, sim, pair, 400)
+}
+
+// shareTheBudget sends n distinct requests of one window, alternately to
+// each replica, at once: every client gets its logs or a 429, and the
+// budget holds (assertBudgetKept), the window's stats being one flight
+// across both replicas.
+func shareTheBudget(t *testing.T, sim *testenv.Simulator, pair [2]*proxyEnv, n int) {
+	t.Helper()
 	tok := pair[0].token(t, "usr_morgan_de")
 	window := fixedWindow()
-	statuses := make([]int, 400)
+	statuses := make([]int, n)
 	var wg sync.WaitGroup
 	for i := range statuses {
 		wg.Go(func() {
@@ -128,24 +153,40 @@ func TestRedisReplicasShareTheBudget(t *testing.T) {
 	if counts[200]+counts[429] != len(statuses) || counts[200] == 0 {
 		t.Errorf("statuses %v: want only 200s and 429s, some 200s", counts)
 	}
-	// The stats of the window are one flight across both replicas.
 	assertBudgetKept(t, sim.Truth(), counts)
+}
+
+// assertWithinLimit checks the simulator's ground truth: never more than
+// 5 calls in a sliding second, no RequestLimitExceeded.
+func assertWithinLimit(t *testing.T, truth tencentsim.Truth) {
+	t.Helper()
+	if most := truth.MaxCallsInAnySlidingSecond[testenv.SecretID]; most > 5 {
+		t.Errorf("the upstream saw %d calls in one sliding second", most)
+	}
+	if n := truth.TotalRejected[testenv.SecretID]; n != 0 {
+		t.Errorf("the upstream answered RequestLimitExceeded %d times", n)
+	}
+}
+
+// assertSharedCache fetches path on one replica (a MISS) and then on the
+// other: a HIT, with the same body.
+func assertSharedCache(t *testing.T, pair [2]*proxyEnv, path, tok string) {
+	t.Helper()
+	first := pair[0].get(t, path, tok)
+	if first.status != 200 || first.header.Get("X-Cache") != cacheMiss {
+		t.Errorf("a new page: %d X-Cache=%q, want 200 MISS", first.status, first.header.Get("X-Cache"))
+	}
+	second := pair[1].get(t, path, tok)
+	if second.status != 200 || second.header.Get("X-Cache") != cacheHit || string(second.body) != string(first.body) {
+		t.Errorf("on the other replica: %d X-Cache=%q, same body %v, want 200 HIT", second.status, second.header.Get("X-Cache"), string(second.body) == string(first.body))
+	}
 }
 
 // A page fetched through one replica is a cache hit on the other.
 func TestRedisReplicasShareTheCache(t *testing.T) {
 	r := testenv.StartRedis(t)
 	sim, pair := redisPair(t, r, nil)
-	tok := pair[0].token(t, "usr_morgan_de")
-	path := logsPath + "?limit=3" + fixedWindow()
-	first := pair[0].get(t, path, tok)
-	if first.status != 200 || first.header.Get("X-Cache") != "MISS" {
-		t.Fatalf("first: %d X-Cache=%q", first.status, first.header.Get("X-Cache"))
-	}
-	second := pair[1].get(t, path, tok)
-	if second.status != 200 || second.header.Get("X-Cache") != "HIT" || string(second.body) != string(first.body) {
-		t.Fatalf("on the other replica: %d X-Cache=%q, same body %v", second.status, second.header.Get("X-Cache"), string(second.body) == string(first.body))
-	}
+	assertSharedCache(t, pair, logsPath+"?limit=3"+fixedWindow(), pair[0].token(t, "usr_morgan_de"))
 	if got := sim.Truth().TotalAccepted[testenv.SecretID]; got != 3 {
 		t.Errorf("%d upstream calls, want 3 (page + 2 stats, once for both replicas)", got)
 	}
@@ -205,12 +246,7 @@ func TestRedisCrashMidRun(t *testing.T) {
 		t.Errorf("statuses %v: want only 200s and 429s", statuses)
 	}
 	truth := sim.Truth()
-	if most := truth.MaxCallsInAnySlidingSecond[testenv.SecretID]; most > 5 {
-		t.Errorf("the upstream saw %d calls in one sliding second", most)
-	}
-	if n := truth.TotalRejected[testenv.SecretID]; n != 0 {
-		t.Errorf("the upstream answered RequestLimitExceeded %d times", n)
-	}
+	assertWithinLimit(t, truth)
 	if okAfterKill.Load() == 0 {
 		t.Error("no request succeeded after Redis died: the local fallback never served")
 	}

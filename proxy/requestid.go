@@ -50,8 +50,8 @@ func validRequestID(id string) bool {
 // on every request.
 func newRequestID() string {
 	var raw [16]byte
-	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64()) //nolint:gosec // a correlation ID, not a secret (see above)
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64()) //nolint:gosec // a correlation ID, not a secret (see above)
 	var out [32]byte
 	hex.Encode(out[:], raw[:])
 	return string(out[:])

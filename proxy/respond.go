@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
@@ -36,7 +37,7 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 		return fe.f, 0
 	case errors.As(err, &he):
 		return httpFailure(he), 0
-	case errors.Is(err, errDraining):
+	case errors.Is(err, errDraining), errors.Is(err, budget.ErrDraining):
 		return drainingFailure, time.Second
 	}
 	var open *upstream.BreakerOpenError
@@ -55,10 +56,10 @@ func failureFor(err error) (translate.Failure, time.Duration) {
 	if errors.As(err, &apiErr) {
 		f := outcomeFailures[outcome]
 		return translate.Failure{Status: f.Status, Body: translate.ErrorBody{
-			Error:        apiErr.Explain() + " (" + clip(apiErr.Code) + ")",
+			Error:        apiErr.Explain() + " (" + translate.Clip(apiErr.Code) + ")",
 			Code:         f.Body.Code,
-			UpstreamCode: clip(apiErr.Code),
-			RequestID:    clip(apiErr.RequestID),
+			UpstreamCode: translate.Clip(apiErr.Code),
+			RequestID:    translate.Clip(apiErr.RequestID),
 		}}, 0
 	}
 	if outcome == upstream.Timeout || outcome == upstream.BadResponse {
@@ -86,15 +87,6 @@ var outcomeFailures = map[upstream.Outcome]translate.Failure{
 	upstream.Timeout:          translate.NewFailure(http.StatusGatewayTimeout, translate.CodeUpstreamTimeout, "the upstream did not answer in time"),
 	upstream.Unreachable:      translate.NewFailure(http.StatusServiceUnavailable, translate.CodeUpstreamDown, "the upstream could not be reached"),
 	upstream.BadResponse:      translate.NewFailure(http.StatusBadGateway, translate.CodeUpstreamBadReply, "the upstream sent a response mudscf cannot read"),
-}
-
-// clip keeps upstream text short in answers.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
 }
 
 // breakerFailure is what the client receives while the breaker is open.
@@ -168,7 +160,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		elapsed := time.Since(start)
-		s.metrics.request(route, status, elapsed)
+		s.metrics.request(route, status, elapsed, trace.SpanContextFromContext(c.Request().Context()))
 		// Cache hits are the hot path and the bulk of the traffic: their
 		// access log is at debug; everything else is logged at info.
 		level := slog.LevelInfo
@@ -184,7 +176,7 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 				slog.String("function", c.Param("functionId")),
 				slog.Int("status", status),
 				slog.String("cache", c.Response().Header().Get("X-Cache")),
-				slog.Duration("duration", elapsed))
+				slog.Float64("duration_seconds", elapsed.Seconds()))
 		}
 		return nil
 	}

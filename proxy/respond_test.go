@@ -3,12 +3,15 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/tencentsim"
 	"github.com/mudscf/mudscf/internal/upstream"
 	"github.com/mudscf/mudscf/internal/upstream/budget"
 	"github.com/mudscf/mudscf/translate"
@@ -59,7 +62,8 @@ func TestFailureForUpstreamErrors(t *testing.T) {
 			if f.Body.Success || f.Body.Error == "" {
 				t.Errorf("envelope %+v", f.Body)
 			}
-			if apiErr, ok := c.err.(*upstream.APIError); ok {
+			var apiErr *upstream.APIError
+			if errors.As(c.err, &apiErr) {
 				if f.Body.UpstreamCode != apiErr.Code || !strings.Contains(f.Body.Error, apiErr.Code) {
 					t.Errorf("envelope %+v does not name %s", f.Body, apiErr.Code)
 				}
@@ -90,5 +94,30 @@ func FuzzUpstreamFailure(f *testing.F) {
 		if _, err := json.Marshal(fl.Body); err != nil {
 			t.Fatal(err)
 		}
+	})
+}
+
+// The access log writes a request's duration in seconds, as a float. In a
+// synctest bubble the request takes exactly the upstream's injected
+// latency.
+func TestAccessLogDurationInSeconds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		env := startProxyOn(t, simulateInBubble(t, 1), nil, Options{})
+		env.sim.SetFaults(tencentsim.Faults{Latency: 1500 * time.Millisecond})
+		if r := env.get(t, logsPath+"?stats=false", env.token(t, "usr_morgan_de")); r.status != http.StatusOK {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		var line map[string]any
+		for l := range strings.Lines(env.logs.String()) {
+			if strings.Contains(l, `"msg":"request"`) {
+				if err := json.Unmarshal([]byte(l), &line); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, ok := line["duration"]; ok || line["duration_seconds"] != 1.5 {
+			t.Errorf("access log line %v: want duration_seconds 1.5 and no duration", line)
+		}
+		synctest.Wait()
 	})
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -42,14 +41,19 @@ type Server struct {
 	refresh  *refresher
 	plans    *planMemo
 	scans    *projectScans
+	accounts *upstream.Accounts
 	metrics  *Metrics
 	logger   *slog.Logger
 	now      func() time.Time // Options.Now; nil: each request's own clock reading
 	tracer   trace.TracerProvider
 	echo     *echo.Echo
 	handler  http.Handler // echo, inside otelhttp when tracing
-	// draining is set at shutdown: /readyz fails and no new upstream call
-	// is made (fetchPart).
+	// landing is the admin listener's landing page; webConfigFile is
+	// Options.WebConfigFile.
+	landing       http.Handler
+	webConfigFile string
+	// draining is set at shutdown (drain): /readyz fails and no new
+	// upstream call is made (fetchPart), nor granted (the budgets).
 	draining   atomic.Bool
 	drainDelay time.Duration
 	// drainWait fires after the drain delay; tests replace it to hold the
@@ -82,6 +86,10 @@ type Options struct {
 	// Transport carries every upstream call (by default each client's own
 	// clone of http.DefaultTransport).
 	Transport http.RoundTripper
+	// WebConfigFile is exporter-toolkit's web configuration of the admin
+	// listener (TLS, basic auth; /healthz and /readyz stay open), read
+	// again at each connection and request; "" serves plain HTTP.
+	WebConfigFile string
 }
 
 // New builds the proxy from a validated Config. ctx bounds background work
@@ -107,11 +115,14 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		scans:   newProjectScans(cfg.ProjectExecutions.TopicShare, cfg.Budget.MaxWait+cfg.Upstream.Timeout),
 		cache:   newCache(cfg.Cache.MaxBytes, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, opts.Metrics),
 		metrics: opts.Metrics, logger: opts.Logger, now: opts.Now, tracer: opts.TracerProvider,
-		drainDelay: DefaultDrainDelay, drainWait: time.After,
+		webConfigFile: opts.WebConfigFile, drainDelay: DefaultDrainDelay, drainWait: time.After,
 		readHeaderTimeout: 5 * time.Second, idleTimeout: 2 * time.Minute,
 	}
 	if cfg.DrainDelay != nil {
 		s.drainDelay = *cfg.DrainDelay
+	}
+	if s.landing, err = newLandingPage(); err != nil {
+		return nil, err
 	}
 	if cfg.Cache.WindowAlign != 0 {
 		opts.Logger.Warn("cache.windowAlign is deprecated and ignored: a default window is keyed as such, so an entry serves hits for its whole TTL")
@@ -128,9 +139,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 		if store, err = redisstore.New(ctx, *cfg.Redis, opts.Logger, opts.Metrics.Registry); err != nil {
 			return nil, err
 		}
-		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, s.clock, opts.Metrics.Registry)
+		s.shared = newSharedCache(store, max(cfg.Cache.PageTTL, cfg.Cache.StatsTTL)+cfg.Cache.StaleMaxAge, cfg.Budget.MaxWait, s.clock, opts.Metrics.Registry)
 	}
-	accounts := upstream.NewAccounts(upstream.Options{
+	s.accounts = upstream.NewAccounts(upstream.Options{
 		Upstream: cfg.Upstream, Budget: cfg.Budget, Store: store,
 		TracerProvider: opts.TracerProvider, Registerer: opts.Metrics.Registry, Transport: opts.Transport,
 	})
@@ -139,7 +150,7 @@ func New(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	functions := newFunctionInfo(opts.Metrics.Registry, opts.Logger)
 	for _, id := range slices.Sorted(maps.Keys(cfg.Projects)) {
 		pc := cfg.Projects[id]
-		caller, err := accounts.Caller(id, pc.Region, pc.Credentials)
+		caller, err := s.accounts.Caller(id, pc.Region, pc.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("project %s: %w", id, err)
 		}
@@ -216,29 +227,11 @@ func nameSpan(next echo.HandlerFunc) echo.HandlerFunc {
 // Handler serves the public API.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// AdminHandler serves /metrics, /healthz and /readyz.
-func (s *Server) AdminHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{Registry: s.metrics.Registry}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if s.draining.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "shutting down")
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	return mux
-}
-
-// Serve runs the API and admin servers until ctx ends, then shuts down in
+// Serve runs the API and admin servers until ctx ends (the admin one
+// through the web configuration, see serveAdmin), then shuts down in
 // the order load balancers need: /readyz fails at once while the API keeps
-// serving for the drain delay (granting no new upstream call), then the
+// serving for the drain delay (making no upstream call that was not sent
+// before, see drain), then the
 // API stops accepting and in-flight requests finish within the configured
 // grace.
 func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
@@ -248,25 +241,34 @@ func (s *Server) Serve(ctx context.Context, api, admin net.Listener) error {
 	apiSrv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
 		IdleTimeout: s.idleTimeout, MaxHeaderBytes: 64 << 10, ErrorLog: errorLog}
 	// Admin answers are made at once: WriteTimeout may cover the handler.
-	adminSrv := &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
+	adminSrv := &http.Server{Handler: s.behindWebConfig(), ReadHeaderTimeout: s.readHeaderTimeout, ReadTimeout: 10 * time.Second,
 		WriteTimeout: s.cfg.WriteTimeout, IdleTimeout: s.idleTimeout, MaxHeaderBytes: 64 << 10, ErrorLog: errorLog}
 	errc := make(chan error, 2)
 	go func() { errc <- apiSrv.Serve(api) }()
-	go func() { errc <- adminSrv.Serve(admin) }()
+	go func() { errc <- serveAdmin(admin, adminSrv, s.probes(), s.webConfigFile, s.logger) }()
 	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		s.draining.Store(true)
+		s.drain()
 		select {
 		case <-s.drainWait(s.drainDelay):
 		case err = <-errc:
 		}
 	}
-	s.draining.Store(true)
+	s.drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	return errors.Join(ignoreClosed(err), apiSrv.Shutdown(shutdownCtx), adminSrv.Shutdown(shutdownCtx))
+}
+
+// drain starts no upstream call from now on: new requests start no
+// flight, and the calls waiting for a budget slot are refused
+// (budget.ErrDraining), to be answered from the cache, stale, or with a
+// 503 and Retry-After. Calls already sent finish.
+func (s *Server) drain() {
+	s.draining.Store(true)
+	s.accounts.Drain()
 }
 
 func ignoreClosed(err error) error {

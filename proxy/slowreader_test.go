@@ -198,7 +198,7 @@ func TestStalledReadersAreBoundedAndCutOff(t *testing.T) {
 
 		const clients = 30
 		for range clients {
-			stalledClient(t, addr, path, tok)
+			stalledClient(t, addr, path, tok) //nolint:bodyclose // a stalled reader: the test keeps its response unread
 		}
 		// Every one of them is still being written to: only the warm-up
 		// request has finished.
@@ -227,7 +227,7 @@ func TestStalledReadersAreBoundedAndCutOff(t *testing.T) {
 		}
 		var all []stalled
 		for range clients {
-			_, br, resp := stalledClient(t, addr, path, tok)
+			_, br, resp := stalledClient(t, addr, path, tok) //nolint:bodyclose // closed by the write deadline, which the test waits for
 			all = append(all, stalled{br, resp})
 		}
 		// The handlers return when the deadline fails their writes, and

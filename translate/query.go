@@ -96,7 +96,7 @@ func ParseQuery(values url.Values, now time.Time) (Query, error) {
 		return Query{}, err
 	} else if ok {
 		if v != StatusSuccess && v != StatusFailed {
-			return Query{}, invalid("status", "must be %q or %q, got %q", StatusSuccess, StatusFailed, clip(v))
+			return Query{}, invalid("status", "must be %q or %q, got %q", StatusSuccess, StatusFailed, Clip(v))
 		}
 		q.Status = v
 	}
@@ -104,7 +104,7 @@ func ParseQuery(values url.Values, now time.Time) (Query, error) {
 		return Query{}, err
 	} else if ok {
 		if v != OrderAsc && v != OrderDesc {
-			return Query{}, invalid("order", "must be %q or %q, got %q", OrderAsc, OrderDesc, clip(v))
+			return Query{}, invalid("order", "must be %q or %q, got %q", OrderAsc, OrderDesc, Clip(v))
 		}
 		q.Order = v
 	}
@@ -136,7 +136,7 @@ func boolParam(get getter, name string) (skip bool, err error) {
 		return false, err
 	}
 	if v != "true" && v != "false" {
-		return false, invalid(name, `must be "true" or "false", got %q`, clip(v))
+		return false, invalid(name, `must be "true" or "false", got %q`, Clip(v))
 	}
 	return v == "false", nil
 }
@@ -154,13 +154,13 @@ func intParam(get getter, name string, def int64) (int64, error) {
 		return 0, invalid(name, "must be a non-negative integer, got an empty value")
 	}
 	if len(v) > maxIntDigits {
-		return 0, invalid(name, "must be a non-negative integer of at most %d, got %q", MaxOffsetPlusLimit, clip(v))
+		return 0, invalid(name, "must be a non-negative integer of at most %d, got %q", MaxOffsetPlusLimit, Clip(v))
 	}
 	var n int64
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if c < '0' || c > '9' {
-			return 0, invalid(name, "must be a non-negative integer, got %q", clip(v))
+			return 0, invalid(name, "must be a non-negative integer, got %q", Clip(v))
 		}
 		n = n*10 + int64(c-'0')
 	}
@@ -184,7 +184,7 @@ func tokenParam(get getter, name string, allowed func(byte) bool) (string, error
 	}
 	for i := 0; i < len(v); i++ {
 		if !allowed(v[i]) {
-			return "", invalid(name, "contains a character that is not allowed: %q", clip(v))
+			return "", invalid(name, "contains a character that is not allowed: %q", Clip(v))
 		}
 	}
 	return v, nil
@@ -234,23 +234,26 @@ func timeParam(get getter, name string) (time.Time, bool, error) {
 	}
 	t, perr := time.Parse(time.RFC3339Nano, v)
 	if perr != nil {
-		return time.Time{}, false, invalid(name, "must be an RFC 3339 time such as 2024-01-15T10:30:00Z, got %q", clip(v))
+		return time.Time{}, false, invalid(name, "must be an RFC 3339 time such as 2024-01-15T10:30:00Z, got %q", Clip(v))
 	}
 	// The upstream's zone-less format has no room for years outside four
 	// digits once shifted by a day and a zone.
 	if t.Year() < minYear || t.Year() > maxYear {
-		return time.Time{}, false, invalid(name, "must lie between the years %d and %d, got %q", minYear, maxYear, clip(v))
+		return time.Time{}, false, invalid(name, "must lie between the years %d and %d, got %q", minYear, maxYear, Clip(v))
 	}
 	return t, true, nil
 }
 
-// clip keeps echoed client input short in error messages.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
+// clipLength is how much of a text Clip keeps.
+const clipLength = 64
+
+// Clip keeps text that is not mudscf's own — a client's input echoed in
+// an error, an upstream's message or code — short in what mudscf writes.
+func Clip(s string) string {
+	if len(s) <= clipLength {
 		return s
 	}
-	return s[:max] + "..."
+	return s[:clipLength] + "..."
 }
 
 // Target is the upstream function a Mudbase function maps to.

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -47,8 +48,8 @@ func TestParseQueryRejects(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = ParseQuery(v, testNow)
-			verr, ok := err.(*ValidationError)
-			if !ok {
+			var verr *ValidationError
+			if !errors.As(err, &verr) {
 				t.Fatalf("got %v, want a *ValidationError", err)
 			}
 			if verr.Param != c.param || !strings.Contains(verr.Message, c.message) {

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 . .ci/bench/lib.sh
 
 ROUNDS=${BENCH_ROUNDS:-5}
-CMD="go test ./translate -run '^\$' -bench '^BenchmarkTranslate\$' -benchtime 2s -count 1"
+CMD="go test ./translate/scf -run '^\$' -bench '^BenchmarkTranslate\$' -benchtime 2s -count 1"
 # One go test per round (-count would run all rounds of one side first):
 # each round runs the floor and then the translation, back to back.
 for _ in $(seq "$ROUNDS"); do
@@ -24,7 +24,7 @@ cat <<MD
 ## Translation: upstream body to Mudbase body vs json.Unmarshal
 
 What: a \`GetFunctionLogs\` answer of 100 realistic records (~52 KB) turned into the Mudbase \`executions\`
-array: decode, translate (\`translate.NewExecutions\`), encode — the work of a cache miss. The floor is a
+array: decode, translate (\`scf.ReadPage\` and \`translate.NewExecution\`), encode — the work of a cache miss. The floor is a
 plain \`json.Unmarshal\` of the same body into the upstream types: no translation can skip decoding.
 Goal: within 2x of the floor.
 

@@ -54,17 +54,17 @@ func writeConfig(t *testing.T, name, content string) string {
 func TestCheck(t *testing.T) {
 	t.Setenv("MUDSCF_CONFIG", "")
 	t.Setenv("MUDSCF_EXPORTER_CONFIG", "")
-	proxyFile := func(old, new string) string {
+	proxyFile := func(old, replacement string) string {
 		if !strings.Contains(checkProxyYAML, old) {
 			t.Fatalf("the proxy config has no %q", old)
 		}
-		return writeConfig(t, "proxy.yaml", strings.Replace(checkProxyYAML, old, new, 1))
+		return writeConfig(t, "proxy.yaml", strings.Replace(checkProxyYAML, old, replacement, 1))
 	}
-	exporterFile := func(old, new string) string {
+	exporterFile := func(old, replacement string) string {
 		if !strings.Contains(checkExporterYAML, old) {
 			t.Fatalf("the exporter config has no %q", old)
 		}
-		return writeConfig(t, "exporter.yaml", strings.Replace(checkExporterYAML, old, new, 1))
+		return writeConfig(t, "exporter.yaml", strings.Replace(checkExporterYAML, old, replacement, 1))
 	}
 	validProxy, validExporter := proxyFile("", ""), exporterFile("", "")
 	cases := []struct {

@@ -113,13 +113,13 @@ func runDemo(ctx context.Context, o demoOptions, stdout io.Writer, logger *slog.
 		closeAll()
 		return fmt.Errorf("tracing: %w", err)
 	}
-	defer shutdownTracing(context.Background())
+	defer func() { _ = shutdownTracing(context.Background()) }() // spans not flushed at exit are lost either way
 
 	proxyLogger := logger
 	if !o.exporterAccessLog {
 		proxyLogger = slog.New(withoutExporterPolls{logger.Handler()})
 	}
-	srv, err := newProxy(ctx, cfg, tp, proxyLogger)
+	srv, err := newProxy(ctx, cfg, proxy.Options{Logger: proxyLogger, TracerProvider: tp})
 	if err != nil {
 		closeAll()
 		return err
@@ -203,7 +203,7 @@ func demoExporterConfig(apiAddr string) exporter.Config {
 	slices.SortFunc(fns, func(a, b exporter.FunctionConfig) int { return strings.Compare(a.Function, b.Function) })
 	return exporter.Config{
 		Endpoint:  "http://" + apiAddr,
-		Auth:      exporter.AuthConfig{JWTSecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
+		Auth:      exporter.AuthConfig{JWTSecretEnv: "MUDSCF_DEMO_JWT_SECRET"}, //nolint:gosec // the variable's name, not a secret
 		Interval:  10 * time.Second,
 		Functions: fns,
 		Projects:  []exporter.ProjectConfig{{Project: demoCLSProject, Region: "ap-guangzhou"}},
@@ -222,14 +222,14 @@ var demoFunctions = map[string]proxy.FunctionConfig{
 // functions under the same IDs in a second project read from CLS, whose
 // topics the proxy asks SCF's GetFunction for.
 func demoConfig(addr, adminAddr, simAddr string) proxy.Config {
-	creds := upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"}
+	creds := upstream.CredentialsConfig{SecretIDEnv: "MUDSCF_DEMO_SECRET_ID", SecretKeyEnv: "MUDSCF_DEMO_SECRET_KEY"} //nolint:gosec // variables' names, not secrets
 	return proxy.Config{
 		Listen: addr, AdminListen: adminAddr,
 		// No load balancer routes to the demo: nothing to drain.
 		DrainDelay: new(time.Duration(0)),
 		// The simulator serves SCF and CLS on one address.
 		Upstream: upstream.Config{Endpoint: simAddr, CLSEndpoint: simAddr, Scheme: "http"},
-		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"},
+		JWT:      jwtauth.Config{Algorithms: []string{"HS256"}, SecretEnv: "MUDSCF_DEMO_JWT_SECRET"}, //nolint:gosec // the variable's name, not a secret
 		Projects: map[string]proxy.ProjectConfig{
 			demoProject: {
 				Region:      "ap-guangzhou",

@@ -71,7 +71,7 @@ func TestDemoCurlWorks(t *testing.T) {
 		}
 		err = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 || !body.Success || len(body.Data.Executions) != 2 {
+		if err != nil || resp.StatusCode != http.StatusOK || !body.Success || len(body.Data.Executions) != 2 {
 			t.Fatalf("%s: %d %+v %v", curlURL, resp.StatusCode, body, err)
 		}
 		for _, e := range body.Data.Executions {

@@ -61,7 +61,6 @@ func main() {
 	// restored it only after the cancel, in a goroutine of its own: a
 	// second signal sent as soon as /readyz failed was sometimes swallowed.)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -73,7 +72,9 @@ func main() {
 		versionFromBuildInfo(bi)
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: &logLevel, ReplaceAttr: durationsInSeconds}))
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger))
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger)
+	cancel()
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) int {

@@ -68,7 +68,7 @@ func builtBinary(t *testing.T) string {
 		cmd := exec.Command("go", "build", "-o", binary.path, ".")
 		cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=auto")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+			binary.err = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if binary.err != nil {
@@ -115,7 +115,7 @@ func TestSimulateServesUntilCancelled(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "ok") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "ok") {
 		t.Errorf("healthz: %d %s", resp.StatusCode, body)
 	}
 	cancel()

@@ -120,21 +120,10 @@ func TestURLPasswordNeverShows(t *testing.T) {
 						t.Errorf("up %v, want %v:\n%s", s.Up(), u.up, log.summary())
 					}
 					suiteWitness.SeeErr(t.Name(), verr)
-					mfs, gerr := reg.Gather()
-					if gerr != nil {
-						t.Fatal(gerr)
-					}
-					var text strings.Builder
-					for _, mf := range mfs {
-						if _, err := expfmt.MetricFamilyToText(&text, mf); err != nil {
-							t.Fatal(err)
-						}
-					}
-					metrics := text.String()
+					metrics := metricsText(t, reg)
 					if err == nil && !strings.Contains(metrics, "mudscf_redis_up") {
 						t.Errorf("the metrics scanned are not the store's:\n%s", metrics)
 					}
-					suiteWitness.See(t.Name()+" metrics", []byte(metrics))
 					out = append(out, log.String(), metrics)
 					for _, o := range out {
 						if piece := leak(password, o); piece != "" {
@@ -148,4 +137,21 @@ func TestURLPasswordNeverShows(t *testing.T) {
 			}
 		}
 	}
+}
+
+// metricsText is what reg exposes, as the text format, read by the witness.
+func metricsText(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&text, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	suiteWitness.See(t.Name()+" metrics", []byte(text.String()))
+	return text.String()
 }

@@ -1,6 +1,11 @@
 // Package redisstore is the Redis connection mudscf's replicas share, and
 // whether it works right now.
 //
+// The connection is to one server, to the master Redis Sentinel names (a
+// go-redis failover client, which follows the Sentinels' +switch-master),
+// or to a Redis Cluster; its users see one client either way. A failover
+// is a loss and a return like any other (below).
+//
 // Every operation is bounded by opTimeout and never retried. Failures mark
 // Redis down (after a few in a row, or at once for a refused connection),
 // and users of the store — the shared budget in upstream/budget and the

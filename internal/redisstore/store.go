@@ -78,7 +78,7 @@ func (r logger) Printf(ctx context.Context, format string, v ...any) {
 
 // Store is the Redis connection the replicas share, and whether it works.
 type Store struct {
-	client    *redis.Client
+	client    redis.UniversalClient
 	host      string // for logs: never the URL, which may hold a password
 	prefix    string
 	opTimeout time.Duration
@@ -101,12 +101,12 @@ type Store struct {
 // New connects to the Redis the config names; the client closes when ctx
 // ends. An unreachable server is no error: the store starts down.
 func New(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Store, error) {
-	opts, err := cfg.options()
+	client, host, err := cfg.client()
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{
-		client: redis.NewClient(opts), host: opts.Addr, prefix: cfg.KeyPrefix,
+		client: client, host: host, prefix: cfg.KeyPrefix,
 		opTimeout: cfg.OpTimeout, dialTime: cfg.DialTimeout, replicas: cfg.Replicas,
 		logger: log, metrics: newMetrics(reg),
 	}
@@ -129,8 +129,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Regis
 	return s, nil
 }
 
-// Client is the go-redis client, for operations the store's users make.
-func (s *Store) Client() *redis.Client { return s.client }
+// Client is the go-redis client, for operations the store's users make: a
+// plain, a Sentinel failover or a Cluster client, by the configuration.
+func (s *Store) Client() redis.UniversalClient { return s.client }
 
 // Key is name under the configured key prefix.
 func (s *Store) Key(name string) string { return s.prefix + name }

@@ -114,12 +114,12 @@ func TestRedisCrashIsOneLossAndOneReturn(t *testing.T) {
 	// pool's at 300ms. Failures (the last, at 600ms) set the store's
 	// probes, once a second too.
 	mainPool := time.Now()
-	burst(2*s.Client().Options().PoolSize, plain, s)
+	burst(2*s.Client().(*redis.Client).Options().PoolSize, plain, s)
 	time.Sleep(300 * time.Millisecond) // go-redis's pools redial once a second on the wall clock: stagger them
 	pipelinePool := time.Now()
 	burst(2*redis.DefaultPipelinePoolSize, pipelined, s)
 	time.Sleep(300 * time.Millisecond) // as above
-	burst(2*s.Client().Options().PoolSize, plain, s)
+	burst(2*s.Client().(*redis.Client).Options().PoolSize, plain, s)
 	if s.Up() {
 		t.Fatal("up after Redis was killed and every operation failed")
 	}

@@ -19,6 +19,7 @@ func BenchmarkGetFunctionLogs24h(b *testing.B) {
 		{"start_time", `{"Limit":100}`},
 		{"duration/offset9900", `{"OrderBy":"duration","Offset":9900,"Limit":100}`},
 		{"not0", `{"Filter":{"RetCode":"not0"},"Limit":100}`},
+		{"limit10000", `{"Limit":10000}`},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			s, clock := benchSim(b)

@@ -23,6 +23,7 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 
 	"github.com/mudscf/mudscf/internal/tencentsim/cls"
+	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 )
 
@@ -151,10 +152,11 @@ func TestCLSGoldenAnalysis(t *testing.T) {
 	for _, newAnalysis := range []bool{true, false} {
 		_, body, err := searchLog(context.Background(), client, map[string]any{
 			"TopicId": topicOf("thumbnail-worker"), "From": ms(from), "To": ms(from.Add(time.Hour)),
-			"Query": `SCF_Type:Platform AND SCF_Message:Report | select count(*) as total, ` +
+			"QueryString": `SCF_Type:Platform AND SCF_Message:"Report RequestId" | select count(*) as total, ` +
 				`count_if(SCF_StatusCode=200) as successful, avg(SCF_Duration) as avgDuration, ` +
-				`max(SCF_StartTime) as lastRun, min(SCF_MemUsage), sum(SCF_RetryNum) as retries`,
-			"SyntaxRule": 1, "UseNewAnalysis": newAnalysis,
+				`max(SCF_StartTime) as lastRun, min(SCF_MemUsage), sum(SCF_RetryNum) as retries ` +
+				`where SCF_FunctionName = 'thumbnail-worker' and SCF_Message like 'Report RequestId%'`,
+			"UseNewAnalysis": newAnalysis,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -168,7 +170,7 @@ func TestCLSGoldenAnalysis(t *testing.T) {
 func TestCLSWireKeysMatchSDKModel(t *testing.T) {
 	_, _, client := clsSim(t, nil)
 	_, body, err := searchLog(context.Background(), client, map[string]any{
-		"TopicId": topicOf("APITest"), "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Hour)), "Query": "", "SyntaxRule": 1,
+		"TopicId": topicOf("APITest"), "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Hour)), "QueryString": "",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -234,19 +236,20 @@ func TestCLSEquivalentToGetFunctionLogs(t *testing.T) {
 	for _, d := range gfl.Data {
 		status := d.RetCode
 		if status == 0 {
-			status = cls.StatusSuccess
+			status = invocations.StatusSuccess
 		}
 		want = append(want, execView{id: d.RequestId, durMs: d.Duration, status: status, retries: d.RetryNum,
 			memBytes: d.MemUsage, retMsg: d.RetMsg})
 	}
 
-	startCond := "SCF_StartTime:>=" + strconv.FormatInt(ms(from), 10) + " AND SCF_StartTime:<" + strconv.FormatInt(ms(to.Add(time.Second)), 10)
+	startCond := `SCF_FunctionName:"` + fn + `" AND SCF_StartTime>=` + strconv.FormatInt(ms(from), 10) +
+		" AND SCF_StartTime<" + strconv.FormatInt(ms(to.Add(time.Second)), 10)
 	params := func(q string) map[string]any {
 		// Records are written up to a timeout after their start.
 		return map[string]any{"TopicId": topicOf(fn), "From": ms(from), "To": ms(to.Add(time.Minute)),
 			"QueryString": q, "Sort": "asc", "Limit": 1000}
 	}
-	reports := mustSearch(t, client, params(startCond+" AND SCF_Type:Platform AND SCF_Message:Report"))
+	reports := mustSearch(t, client, params(startCond+` AND SCF_Type:Platform AND SCF_Message:"Report RequestId" AND NOT SCF_Message:"Init Report"`))
 	responses := mustSearch(t, client, params(startCond+` AND SCF_Message:"Response RequestId"`))
 	if len(reports.Results) != len(want) || len(responses.Results) != len(want) {
 		t.Fatalf("%d report and %d response lines for %d executions", len(reports.Results), len(responses.Results), len(want))
@@ -288,8 +291,8 @@ func TestCLSEquivalentToGetFunctionLogs(t *testing.T) {
 		lastRun = max(lastRun, e.Start.UnixMilli())
 	}
 	st := mustSearch(t, client, map[string]any{"TopicId": topicOf(fn), "From": ms(from), "To": ms(to.Add(time.Minute)),
-		"QueryString": startCond + " AND SCF_Message:Report | select count(*) as total, count_if(SCF_StatusCode=200) as ok, " +
-			"sum(SCF_Duration) as dur, max(SCF_StartTime) as last", "UseNewAnalysis": true})
+		"QueryString": startCond + ` AND SCF_Message:"Report RequestId" | select count(*) as total, count_if(SCF_StatusCode=200) as ok, ` +
+			"sum(SCF_Duration) as dur, max(SCF_StartTime) as last where SCF_Message like 'Report RequestId%'", "UseNewAnalysis": true})
 	if !st.Analysis || len(st.AnalysisRecords) != 1 {
 		t.Fatalf("analysis answer %+v", st)
 	}
@@ -313,7 +316,7 @@ func TestCLSContextPaging(t *testing.T) {
 	from := clsOrigin.Add(5 * time.Hour)
 	base := func(sort string, limit int) map[string]any {
 		return map[string]any{"TopicId": topicOf("thumbnail-worker"), "From": ms(from), "To": ms(from.Add(5 * time.Minute)),
-			"QueryString": "NOT SCF_Message:handler", "Sort": sort, "Limit": limit}
+			"QueryString": `SCF_FunctionName:"thumbnail-worker" AND SCF_Type:Platform`, "Sort": sort, "Limit": limit}
 	}
 	for _, sort := range []string{"asc", "desc"} {
 		big := mustSearch(t, client, base(sort, 1000))
@@ -394,31 +397,51 @@ func TestCLSContextExpires(t *testing.T) {
 	}
 }
 
-// 16 slow queries on one topic: exactly 15 run, the 16th is
+// Slow queries on one topic: exactly as many run as the topic has slots
+// free (15, less those other users hold), the next is
 // LimitExceeded.LogSearch, another topic is unaffected, and the ground
-// truth saw at most 15 at once. The calls go through the SDK over
-// in-memory connections inside a synctest bubble: once the bubble is idle
-// every call has been decided, and the hour of injected latency passes on
-// the bubble's clock only if the test lets it.
+// truth saw no more at once. A query is slow by an injected fault or by
+// the latency model, which both hold the slot. The calls go through the
+// SDK over in-memory connections inside a synctest bubble: once the
+// bubble is idle every call has been decided, and the hour of latency
+// passes on the bubble's clock only if the test lets it.
 func TestCLSTopicConcurrencyLimit(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		others int
+		slow   func(*Config)
+	}{
+		{"fault latency", 0, func(c *Config) { c.Faults.Latency = time.Hour }},
+		{"latency model", 0, func(c *Config) { c.CLS.Latency = CLSLatency{Fixed: time.Hour, PerRecord: time.Millisecond} }},
+		{"5 slots held by other users", 5, func(c *Config) { c.Faults.Latency = time.Hour }},
+	} {
+		t.Run(c.name, func(t *testing.T) { concurrencyLimit(t, c.others, c.slow) })
+	}
+}
+
+func concurrencyLimit(t *testing.T, others int, slow func(*Config)) {
 	synctest.Test(t, func(t *testing.T) {
 		s, _ := newSim(t, func(c *Config) {
 			c.Origin, c.Now = clsOrigin, time.Now // the bubble's clock, which the SDK stamps too
-			c.Faults.Latency = time.Hour
+			c.CLS.TopicPerFunction = true
+			c.CLS.OtherQueries = others
+			slow(c)
 		})
 		client := newSDKClient("sim.test", defaultSecretID, defaultSecretKey, "POST")
 		client.WithHttpTransport(servePipes(t, s))
-		hot, cold := topicOf("thumbnail-worker"), topicOf("APITest")
+		hot := FunctionClsTopicID("ap-guangzhou", "default", "thumbnail-worker")
+		cold := FunctionClsTopicID("ap-guangzhou", "default", "APITest")
 		params := func(topic string) map[string]any {
 			return map[string]any{"TopicId": topic, "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Minute)), "QueryString": "*"}
 		}
+		free := 15 - others
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var wg sync.WaitGroup
-		errs := make(chan error, 17)
-		for i := range 17 {
+		errs := make(chan error, free+2)
+		for i := range free + 2 {
 			topic := hot
-			if i == 16 {
+			if i == free+1 {
 				topic = cold
 			}
 			wg.Go(func() {
@@ -426,12 +449,12 @@ func TestCLSTopicConcurrencyLimit(t *testing.T) {
 				errs <- err
 			})
 		}
-		// Every call has been decided: 16 hold a slot for the hour, one
-		// was refused.
+		// Every call has been decided: free+1 hold a slot for the hour,
+		// one was refused.
 		synctest.Wait()
 		tr := s.Truth().SearchLog
-		if tr.InFlightPerTopic[hot] != 15 || tr.InFlightPerTopic[cold] != 1 || tr.ConcurrencyLimited[defaultSecretID] != 1 ||
-			tr.Accepted[defaultSecretID] != 16 {
+		if tr.InFlightPerTopic[hot] != free || tr.InFlightPerTopic[cold] != 1 || tr.ConcurrencyLimited[defaultSecretID] != 1 ||
+			tr.Accepted[defaultSecretID] != int64(free+1) {
 			t.Fatalf("truth %+v", tr)
 		}
 		refused := <-errs
@@ -451,13 +474,10 @@ func TestCLSTopicConcurrencyLimit(t *testing.T) {
 		// idle again.
 		synctest.Wait()
 		tr = s.Truth().SearchLog
-		if len(tr.InFlightPerTopic) != 0 || tr.Accepted[defaultSecretID] != 16 || tr.MaxConcurrentPerTopic[hot] != 15 ||
+		if len(tr.InFlightPerTopic) != 0 || tr.Accepted[defaultSecretID] != int64(free+1) || tr.MaxConcurrentPerTopic[hot] != free ||
 			tr.MaxConcurrentPerTopic[cold] != 1 || tr.ConcurrencyLimited[defaultSecretID] != 1 {
 			t.Fatalf("truth after the storm: %+v", tr)
 		}
-		// The slots are free again.
-		s.SetFaults(Faults{})
-		mustSearch(t, client, params(hot))
 	})
 }
 
@@ -525,7 +545,7 @@ func TestCLSParameterErrors(t *testing.T) {
 	}{
 		{"valid", func(map[string]any) {}, ""},
 		{"no From", func(p map[string]any) { delete(p, "From") }, "MissingParameter"},
-		{"no topic", func(p map[string]any) { delete(p, "TopicId") }, "MissingParameter"},
+		{"no topic", func(p map[string]any) { delete(p, "TopicId") }, "InvalidParameter"},
 		{"From after To", func(p map[string]any) { p["From"] = ms(clsOrigin.Add(2 * time.Hour)) }, "InvalidParameter"},
 		{"Limit 1000", func(p map[string]any) { p["Limit"] = 1000 }, ""},
 		{"Limit 1001", func(p map[string]any) { p["Limit"] = 1001 }, "InvalidParameter"},
@@ -543,13 +563,127 @@ func TestCLSParameterErrors(t *testing.T) {
 		{"Topics", func(p map[string]any) {
 			delete(p, "TopicId")
 			p["Topics"] = []map[string]string{{"TopicId": topicOf("APITest")}}
-		}, "InvalidParameter"},
+		}, ""},
 	}
 	for _, c := range cases {
 		p := ok()
 		c.mutate(p)
 		if _, _, err := searchLog(context.Background(), client, p); sdkCode(err) != c.want {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func describeIndex(ctx context.Context, client *common.Client, topic string) (*cls.DescribeIndexResponse, error) {
+	req := tchttp.NewCommonRequest(cls.Service, cls.Version, cls.ActionDescribeIndex)
+	if err := req.SetActionParameters(map[string]any{"TopicId": topic}); err != nil {
+		return nil, err
+	}
+	req.SetContext(ctx)
+	resp := tchttp.NewCommonResponse()
+	if err := client.Send(req, resp); err != nil {
+		return nil, err
+	}
+	var env struct{ Response cls.DescribeIndexResponse }
+	return &env.Response, json.Unmarshal(resp.GetBody(), &env)
+}
+
+// DescribeIndex reports the SCF keys of a topic's index with their types
+// and statistics; a topic the configuration names in CLS.NoStatistics has
+// SqlFlag off, and then mudscf's SQL on it is FailedOperation.QueryError
+// with Tencent's verification_exception text, never
+// OperationDenied.AnalysisSwitchClose (listed for DescribeTopics only).
+// DescribeIndex answers 20 calls a second.
+func TestCLSDescribeIndexAndStatistics(t *testing.T) {
+	noStats := FunctionClsTopicID("ap-guangzhou", "default", "APITest")
+	s, clock, client := clsSim(t, func(c *Config) {
+		c.Functions[0].ClsTopicID = noStats
+		c.CLS.NoStatistics = []string{noStats}
+	})
+	frozen := clock.Now()
+	clock.Set(frozen)
+	for _, c := range []struct {
+		topic string
+		stats bool
+	}{{topicOf("thumbnail-worker"), true}, {noStats, false}} {
+		ix, err := describeIndex(context.Background(), client, c.topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ix.TopicId != c.topic || !ix.Status || ix.Rule == nil || ix.Rule.KeyValue == nil || len(ix.Rule.KeyValue.KeyValues) != 14 {
+			t.Fatalf("%+v", ix)
+		}
+		for _, kv := range ix.Rule.KeyValue.KeyValues {
+			if kv.Value.SqlFlag != c.stats {
+				t.Errorf("%s: %+v", c.topic, kv)
+			}
+		}
+	}
+	q := map[string]any{"TopicId": noStats, "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Hour)), "UseNewAnalysis": true,
+		"QueryString": `SCF_Message:"Report RequestId" | SELECT count(*) AS total WHERE SCF_FunctionName = 'APITest'`}
+	_, _, err := searchLog(context.Background(), client, q)
+	var e *tcerr.TencentCloudSDKError
+	if !errors.As(err, &e) || e.Code != "FailedOperation.QueryError" || !strings.Contains(e.Message, "verification_exception") {
+		t.Errorf("SQL without statistics: %v", err)
+	}
+	q["TopicId"] = topicOf("thumbnail-worker")
+	mustSearch(t, client, q)
+
+	if _, err := describeIndex(context.Background(), client, "no-such-topic"); sdkCode(err) != "ResourceNotFound.TopicNotExist" {
+		t.Errorf("unknown topic: %v", err)
+	}
+	// 20 a second: three calls went by, 17 more pass, the 21st does not.
+	for i := range 17 {
+		if _, err := describeIndex(context.Background(), client, noStats); err != nil {
+			t.Fatalf("call %d: %v", i+4, err)
+		}
+	}
+	if _, err := describeIndex(context.Background(), client, noStats); sdkCode(err) != "RequestLimitExceeded" {
+		t.Fatalf("the 21st call in a second: %v", err)
+	}
+	clock.Set(frozen.Add(time.Second))
+	if _, err := describeIndex(context.Background(), client, noStats); err != nil {
+		t.Fatalf("a second later: %v", err)
+	}
+	if api := s.Truth().APIs[cls.ActionDescribeIndex]; api.Limit != 20 || api.TotalRejected[defaultSecretID] != 1 {
+		t.Errorf("truth %+v", api)
+	}
+}
+
+// SCF's default delivery: GetFunction reports the region's one topic and
+// logset for every function, and the topic holds the logs of two
+// functions of the same name in two namespaces; with TopicPerFunction
+// each function has its own.
+func TestCLSTopicsAsDelivered(t *testing.T) {
+	for _, perFunction := range []bool{false, true} {
+		s, clock, client := clsSim(t, func(c *Config) {
+			c.CLS.TopicPerFunction = perFunction
+			c.Functions = append(c.Functions, Function{Name: "APITest", Namespace: "team", RatePerSecond: 0.1})
+		})
+		topics := map[string]string{}
+		for _, ns := range []string{"default", "team"} {
+			var d scf.FunctionDetail
+			if e := callAction(t, s, clock, "POST", scf.ActionGetFunction, `{"FunctionName":"APITest","Namespace":"`+ns+`"}`, &d); e != nil {
+				t.Fatal(e)
+			}
+			if d.ClsLogsetId != DefaultClsLogsetID("ap-guangzhou") {
+				t.Errorf("logset %q", d.ClsLogsetId)
+			}
+			topics[ns] = d.ClsTopicId
+		}
+		want := map[string]string{"default": topicOf("APITest"), "team": topicOf("APITest")}
+		if perFunction {
+			want = map[string]string{"default": FunctionClsTopicID("ap-guangzhou", "default", "APITest"),
+				"team": FunctionClsTopicID("ap-guangzhou", "team", "APITest")}
+		}
+		if !maps.Equal(topics, want) {
+			t.Fatalf("per function %v: topics %v, want %v", perFunction, topics, want)
+		}
+		r := mustSearch(t, client, map[string]any{"TopicId": topics["default"], "From": ms(clsOrigin), "To": ms(clsOrigin.Add(time.Hour)),
+			"QueryString":    `SCF_FunctionName:"APITest" | SELECT SCF_Namespace, count(*) AS n GROUP BY SCF_Namespace ORDER BY SCF_Namespace`,
+			"UseNewAnalysis": true})
+		if n := len(r.AnalysisRecords); n != map[bool]int{false: 2, true: 1}[perFunction] {
+			t.Errorf("per function %v: namespaces in the topic %v", perFunction, r.AnalysisRecords)
 		}
 	}
 }

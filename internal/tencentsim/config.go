@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/tencentsim/cls"
 	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 	"github.com/mudscf/mudscf/internal/tencentsim/scf"
 	"github.com/mudscf/mudscf/internal/yamlconfig"
@@ -27,10 +28,19 @@ type Account struct {
 // see invocations.Function.
 type Function = invocations.Function
 
-// DefaultClsTopicID is the CLS topic ID a function gets when its
-// configuration names none.
+// DefaultClsTopicID is the CLS topic a function delivers to when its
+// configuration names none and the simulator runs SCF's default delivery:
+// its region's one topic ("SCF_logtopic_…" in the "SCF_logset_…" logset,
+// 583/39778), which holds every function of the region, whatever its
+// namespace or name.
 func DefaultClsTopicID(region, namespace, name string) string {
-	return invocations.DefaultClsTopicID(region, namespace, name)
+	return invocations.RegionClsTopicID(region)
+}
+
+// FunctionClsTopicID is a function's own topic, which it delivers to
+// when the simulator runs with CLSConfig.TopicPerFunction.
+func FunctionClsTopicID(region, namespace, name string) string {
+	return invocations.FunctionClsTopicID(region, namespace, name)
 }
 
 // DefaultClsLogsetID is the CLS logset ID of a region's functions when
@@ -173,6 +183,7 @@ func documentedRateLimits() map[string]int {
 		scf.ActionGetFunction:      100,
 		scf.ActionListFunctions:    100,
 		scf.ActionGetRequestStatus: 20,
+		cls.ActionDescribeIndex:    cls.DescribeIndexRateLimit,
 	}
 }
 
@@ -191,12 +202,14 @@ func defaultAccounts() []Account {
 
 // defaultFunctions mixes rates and shapes so demos show quiet and busy
 // functions side by side; APITest is the function of Tencent's own example.
+// The webhook is a web function and the worker an image, so their logs
+// carry SCF's "Init Report" and "Provisioned Report" lines.
 func defaultFunctions() []Function {
 	return []Function{
 		{Name: "APITest"},
-		{Name: "orders-webhook", RatePerSecond: 0.1, FailureRatio: 0.05,
+		{Name: "orders-webhook", Type: invocations.TypeWeb, RatePerSecond: 0.1, FailureRatio: 0.05,
 			TimeoutMs: 10000, MemorySizeMB: 256, Qualifiers: []string{"$LATEST", "1", "2"}},
-		{Name: "thumbnail-worker", RatePerSecond: 0.5, FailureRatio: 0.12,
+		{Name: "thumbnail-worker", Type: invocations.TypeImage, RatePerSecond: 0.5, FailureRatio: 0.12,
 			TimeoutMs: 15000, MemorySizeMB: 512},
 		{Name: "nightly-report", RatePerSecond: 1.0 / 86400, FailureRatio: 0.1,
 			TimeoutMs: 60000, MemorySizeMB: 1024},
@@ -323,6 +336,9 @@ func (c *Config) validate() error {
 		if f.TimeoutMs < 1 {
 			return fmt.Errorf("tencentsim: function %s: timeoutMs must be positive", key)
 		}
+		if f.Type != invocations.TypeEvent && f.Type != invocations.TypeWeb && f.Type != invocations.TypeImage {
+			return fmt.Errorf("tencentsim: function %s: type %q is not event, web or image", key, f.Type)
+		}
 		if f.MemorySizeMB < 1 {
 			return fmt.Errorf("tencentsim: function %s: memorySizeMB must be positive", key)
 		}
@@ -343,7 +359,7 @@ func (c *Config) validate() error {
 	}
 	for api, n := range c.APIRateLimits {
 		if _, ok := documentedRateLimits()[api]; !ok {
-			return fmt.Errorf("tencentsim: apiRateLimits: %q is not GetFunction, ListFunctions or GetRequestStatus (GetFunctionLogs's limit is rateLimit)", api)
+			return fmt.Errorf("tencentsim: apiRateLimits: %q is not GetFunction, ListFunctions, GetRequestStatus or DescribeIndex (GetFunctionLogs's limit is rateLimit)", api)
 		}
 		if n < 0 {
 			return fmt.Errorf("tencentsim: apiRateLimits: %s must not be negative", api)
@@ -351,6 +367,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxClockSkew < 0 {
 		return errors.New("tencentsim: maxClockSkew must not be negative")
+	}
+	if err := c.CLS.validate(); err != nil {
+		return err
 	}
 	return c.Faults.validate()
 }

@@ -3,6 +3,7 @@ package tencentsim
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,10 @@ faults:
 cls:
   rateLimit: 30
   topicConcurrency: 4
+  otherQueries: 3
+  topicPerFunction: true
+  noStatistics: [topic-api]
+  latency: {fixed: 300ms, perRecord: 2us}
 `)
 	c, err := LoadConfig(p)
 	if err != nil {
@@ -67,7 +72,8 @@ cls:
 	api, quiet := c.Functions[0], c.Functions[1]
 	if api.Runtime != "Go1" || api.Description != "the API" || api.ClsTopicID != "topic-api" ||
 		api.ClsLogsetID != "logset-prod" || quiet.Runtime != "Python3.6" ||
-		quiet.ClsTopicID != DefaultClsTopicID("ap-guangzhou", "default", "quiet") ||
+		quiet.ClsTopicID != "" || // chosen by New, by the CLS configuration
+
 		quiet.ClsLogsetID != DefaultClsLogsetID("ap-guangzhou") {
 		t.Fatalf("functions: %+v", c.Functions)
 	}
@@ -81,7 +87,8 @@ cls:
 	if c.Faults != (Faults{Latency: 250 * time.Millisecond, HTTPStatus: 502}) {
 		t.Fatalf("faults %+v", c.Faults)
 	}
-	if c.CLS != (CLSConfig{RateLimit: 30, TopicConcurrency: 4}) {
+	if !reflect.DeepEqual(c.CLS, CLSConfig{RateLimit: 30, TopicConcurrency: 4, OtherQueries: 3, TopicPerFunction: true,
+		NoStatistics: []string{"topic-api"}, Latency: CLSLatency{Fixed: 300 * time.Millisecond, PerRecord: 2 * time.Microsecond}}) {
 		t.Fatalf("cls %+v", c.CLS)
 	}
 	api, quiet = c.Functions[0], c.Functions[1]

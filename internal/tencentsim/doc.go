@@ -2,7 +2,8 @@
 // reads: Serverless Cloud Function (SCF, version 2018-04-16)
 // GetFunctionLogs, GetFunction, ListFunctions and GetRequestStatus, and
 // Cloud Log Service (CLS, version 2020-10-16, TC3 service "cls")
-// SearchLog on the topics SCF delivers to.
+// SearchLog and DescribeIndex on the topics SCF delivers to (by default one
+// per region, as SCF's default delivery does).
 //
 // It exists so that demos, tests and benchmarks of mudscf run without a
 // Tencent Cloud account, without network access and without paying for or
@@ -13,8 +14,9 @@
 // of authentication and parameter errors, messages in the language
 // X-TC-Language asks for, each action's documented limit per sliding
 // second (GetFunctionLogs 5, GetRequestStatus 20, GetFunction and
-// ListFunctions 100; SearchLog 10,000 per SecretId and 15 concurrent
-// queries per topic), Offset+Limit <= 10,000 and the 24 h window. Passing
+// ListFunctions 100, DescribeIndex 20; SearchLog 10,000 per SecretId and 15
+// concurrent queries per topic, some of which other users may hold, and a
+// latency model per query), Offset+Limit <= 10,000 and the 24 h window. Passing
 // against the simulator should mean passing against Tencent; where its
 // behaviour is a guess rather than documented, the code says so.
 //

@@ -170,8 +170,11 @@ func TestNodeSDK(t *testing.T) {
 // The official Node.js SDK's CLS client reads one function's SCF logs the
 // way a user would (testdata/nodesdk/cls.js): the topic from GetFunction's
 // ClsTopicId, a raw CQL page newest first, the next page by Context, SQL
-// stats, and the error codes of a CQL syntax error and a wrong key. Every
-// answer is checked against the same executions GetFunctionLogs serves.
+// stats in both formats, a plain SELECT paged by OFFSET S LIMIT N, a
+// multi-topic search, DescribeIndex, and the error codes of a CQL syntax
+// error, LIMIT s, n and a wrong key. Every answer is checked by the
+// harness against the SDK's own models (cls_models.d.ts, models.js),
+// strictly, and against the same executions GetFunctionLogs serves.
 func TestNodeSDKCLS(t *testing.T) {
 	node := needNodeSDK(t)
 	s, _ := newSim(t, noRateLimit)
@@ -215,9 +218,18 @@ func TestNodeSDKCLS(t *testing.T) {
 			First, Second page
 			Stats         struct {
 				Answer json.RawMessage
-				Row    struct{ Total, Successful, LastRun int64 }
+				Row    map[string]any
 			}
-			SyntaxError, WrongKey struct{ Code, Message string }
+			OldStats struct{ Answer json.RawMessage }
+			Rows     struct {
+				Answer json.RawMessage
+				Rows   []struct{ SCF_RequestId string }
+			}
+			Multi                             page
+			Index                             cls.DescribeIndexResponse
+			Violations                        map[string][]string
+			SelfCheck                         []string
+			SyntaxError, LimitComma, WrongKey struct{ Code, Message string }
 		} `json:"cls"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
@@ -228,56 +240,97 @@ func TestNodeSDKCLS(t *testing.T) {
 		t.Errorf("topic %q, want %q", c.TopicId, want)
 	}
 
-	// The SDK hands back the answer as sent: its keys must be the
-	// model's (cls_models.d.ts SearchLogResponse, LogInfo), exactly.
-	wantKeys := []string{"Analysis", "AnalysisRecords", "AnalysisResults", "ColNames", "Columns", "Context",
-		"ListOver", "RequestId", "Results", "SamplingRate", "Topics"}
-	wantLogKeys := []string{"FileName", "HighLights", "HostName", "IndexStatus", "LogJson", "PkgId", "PkgLogId",
-		"RawLog", "Source", "Time", "TopicId", "TopicName"}
+	// Strict decoding against the SDK's models: nothing to report, and
+	// the checker does report a wrong answer.
+	for _, name := range []string{"first", "second", "stats", "oldStats", "rows", "multi", "index"} {
+		v, ok := c.Violations[name]
+		if !ok {
+			t.Errorf("%s was not checked against the SDK's models", name)
+		}
+		for _, msg := range v {
+			t.Errorf("the SDK's models: %s", msg)
+		}
+	}
+	for _, want := range []string{"selfCheck.Bogus: not in", "selfCheck.ListOver:", "selfCheck.Context: null",
+		"selfCheck.Results[0].Time:", "selfCheck.Rule.KeyValue.CaseSensitive: required"} {
+		if !slices.ContainsFunc(c.SelfCheck, func(m string) bool { return strings.HasPrefix(m, want) }) {
+			t.Errorf("the model checker missed %q: %v", want, c.SelfCheck)
+		}
+	}
+
 	for i, p := range []page{c.First, c.Second} {
-		var top map[string]json.RawMessage
 		var typed cls.SearchLogResponse
 		strictly(t, "page", p.Answer, &typed)
-		if err := json.Unmarshal(p.Answer, &top); err != nil {
-			t.Fatal(err)
-		}
-		if keys := slices.Sorted(maps.Keys(top)); !slices.Equal(keys, wantKeys) {
-			t.Errorf("page %d keys %v, want %v", i+1, keys, wantKeys)
-		}
-		var results []map[string]json.RawMessage
-		if err := json.Unmarshal(top["Results"], &results); err != nil || len(results) == 0 {
-			t.Fatalf("page %d Results %s: %v", i+1, top["Results"], err)
-		}
-		if keys := slices.Sorted(maps.Keys(results[0])); !slices.Equal(keys, wantLogKeys) {
-			t.Errorf("page %d LogInfo keys %v, want %v", i+1, keys, wantLogKeys)
-		}
 		want := ids(truth[i*limit : (i+1)*limit])
 		if !slices.Equal(p.RequestIds, want) {
 			t.Errorf("page %d request IDs\n got %v\nwant %v", i+1, p.RequestIds, want)
 		}
-		if typed.ListOver || typed.Context == "" || typed.RequestId == "" {
-			t.Errorf("page %d: ListOver %v, Context %q, RequestId %q", i+1, typed.ListOver, typed.Context, typed.RequestId)
+		if typed.ListOver || typed.Context == "" || typed.RequestId == "" || typed.Columns != nil || typed.Topics != nil {
+			t.Errorf("page %d: %+v", i+1, typed)
 		}
 	}
 
 	var stats cls.SearchLogResponse
 	strictly(t, "stats", c.Stats.Answer, &stats)
-	if !stats.Analysis || !slices.Equal(stats.Columns, []cls.Column{{Name: "total", Type: "bigint"}, {Name: "successful", Type: "bigint"}, {Name: "lastRun", Type: "bigint"}}) {
+	wantCols := []cls.Column{{Name: "total", Type: "bigint"}, {Name: "successful", Type: "bigint"},
+		{Name: "avg_duration", Type: "double"}, {Name: "lastRun", Type: "bigint"}}
+	if !stats.Analysis || !slices.Equal(stats.Columns, wantCols) {
 		t.Errorf("stats answer: Analysis %v, Columns %+v", stats.Analysis, stats.Columns)
 	}
-	if r := c.Stats.Row; r.Total != int64(len(truth)) || r.Successful != wantOK || r.LastRun != wantLast {
-		t.Errorf("stats %+v, ground truth total=%d successful=%d lastRun=%d", r, len(truth), wantOK, wantLast)
+	if r := c.Stats.Row; r["total"] != float64(len(truth)) || r["successful"] != float64(wantOK) || r["lastRun"] != float64(wantLast) {
+		t.Errorf("stats %v, ground truth total=%d successful=%d lastRun=%d", r, len(truth), wantOK, wantLast)
+	}
+	var old cls.SearchLogResponse
+	strictly(t, "old stats", c.OldStats.Answer, &old)
+	if len(old.AnalysisResults) != 1 || len(old.ColNames) != 4 || old.ColNames[3] != "lastRun" ||
+		old.AnalysisResults[0].Data[0].Value != strconv.Itoa(len(truth)) {
+		t.Errorf("old-format stats %+v", old)
+	}
+	var gotRows []string
+	for _, r := range c.Rows.Rows {
+		gotRows = append(gotRows, r.SCF_RequestId)
+	}
+	// OFFSET limit LIMIT limit of the executions newest first (ties by
+	// request ID, which no two starts share here).
+	if want := ids(truth[limit : 2*limit]); !slices.Equal(gotRows, want) {
+		t.Errorf("OFFSET %d LIMIT %d rows %v, want %v", limit, limit, gotRows, want)
 	}
 
-	if c.SyntaxError.Code != "FailedOperation.SyntaxError" {
-		t.Errorf("a CQL syntax error gave %+v", c.SyntaxError)
+	var multi cls.SearchLogResponse
+	strictly(t, "multi", c.Multi.Answer, &multi)
+	if !slices.Equal(c.Multi.RequestIds, ids(truth[:limit])) || multi.Topics == nil || len(multi.Topics.Infos) != 1 ||
+		len(multi.Topics.Errors) != 1 || multi.Topics.Errors[0].ErrorCodeStr != "ResourceNotFound.TopicNotExist" ||
+		multi.Topics.Infos[0].Context == "" || multi.Context != "" {
+		t.Errorf("multi-topic answer %+v, request IDs %v", multi, c.Multi.RequestIds)
+	}
+
+	ix := c.Index
+	if ix.TopicId != c.TopicId || !ix.Status || ix.Rule == nil || ix.Rule.KeyValue == nil || len(ix.Rule.KeyValue.KeyValues) != 14 {
+		t.Fatalf("DescribeIndex %+v", ix)
+	}
+	for _, kv := range ix.Rule.KeyValue.KeyValues {
+		want := map[string]string{"SCF_Duration": "long", "SCF_LogTime": "long", "SCF_MemUsage": "double", "SCF_RetryNum": "long",
+			"SCF_StartTime": "long", "SCF_StatusCode": "long"}[kv.Key]
+		if want == "" {
+			want = "text"
+		}
+		if kv.Value.Type != want || !kv.Value.SqlFlag || (want != "text") != (kv.Value.Tokenizer == "") {
+			t.Errorf("DescribeIndex key %+v, want type %s with statistics", kv, want)
+		}
+	}
+
+	if c.SyntaxError.Code != "FailedOperation.SyntaxError" || c.LimitComma.Code != "FailedOperation.SyntaxError" {
+		t.Errorf("a CQL syntax error gave %+v, LIMIT s, n gave %+v", c.SyntaxError, c.LimitComma)
 	}
 	if c.WrongKey.Code != "AuthFailure.SignatureFailure" {
 		t.Errorf("a wrong key gave %+v", c.WrongKey)
 	}
 	tr := s.Truth()
-	if n := tr.APIs[cls.ActionSearchLog].TotalAccepted[defaultSecretID]; n != 3 {
-		t.Errorf("ground truth: %d SearchLog calls accepted, want 3", n)
+	if n := tr.APIs[cls.ActionSearchLog].TotalAccepted[defaultSecretID]; n != 6 {
+		t.Errorf("ground truth: %d SearchLog calls accepted, want 6", n)
+	}
+	if n := tr.APIs[cls.ActionDescribeIndex].TotalAccepted[defaultSecretID]; n != 1 {
+		t.Errorf("ground truth: %d DescribeIndex calls accepted, want 1", n)
 	}
 	if n := tr.APIs[scf.ActionGetFunction].TotalAccepted[defaultSecretID]; n != 1 {
 		t.Errorf("ground truth: %d GetFunction calls accepted, want 1", n)

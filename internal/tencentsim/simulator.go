@@ -1,7 +1,6 @@
 package tencentsim
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,9 +50,6 @@ func New(cfg Config) (*Simulator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.CLS.RateLimit < 0 || cfg.CLS.TopicConcurrency < 0 {
-		return nil, errors.New("tencentsim: cls: rateLimit and topicConcurrency must not be negative")
-	}
 	s := &Simulator{
 		cfg:          cfg,
 		now:          cfg.Now,
@@ -75,11 +71,22 @@ func New(cfg Config) (*Simulator, error) {
 	for _, r := range cfg.Regions {
 		s.regions[r] = true
 	}
+	noStats := map[string]bool{}
+	for _, id := range cfg.CLS.NoStatistics {
+		noStats[id] = true
+	}
 	for _, f := range cfg.Functions {
+		if f.ClsTopicID == "" {
+			f.ClsTopicID = DefaultClsTopicID(f.Region, f.Namespace, f.Name)
+			if cfg.CLS.TopicPerFunction {
+				f.ClsTopicID = FunctionClsTopicID(f.Region, f.Namespace, f.Name)
+			}
+		}
 		s.fns = append(s.fns, invocations.NewModel(f, cfg.Seed, cfg.Origin))
 	}
 	s.scf = scf.New(s.fns, cfg.Origin, cfg.Location, cfg.Now)
-	s.cls = cls.New(s.fns, cfg.Seed, cfg.Now)
+	s.cls = cls.New(s.fns, cls.Config{Seed: cfg.Seed, Now: cfg.Now, NoStatistics: noStats,
+		IndexCreated: cfg.Origin.Add(-30 * 24 * time.Hour)})
 	return s, nil
 }
 
@@ -225,9 +232,7 @@ func (s *Simulator) serveSCF(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	if !s.ledger.admit(c.Action, c.SecretID) {
-		fail(tcapi.Errorf("RequestLimitExceeded",
-			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-			s.ledger.limit(c.Action)))
+		fail(rateLimited(s.ledger.limit(c.Action)))
 		return
 	}
 	if e := c.LocateParams(r, body); e != nil {
@@ -243,13 +248,14 @@ func (s *Simulator) serveSCF(w http.ResponseWriter, r *http.Request, body []byte
 }
 
 // serveCLS answers an authenticated call whose credential scope names
-// CLS. Unlike SCF's, its rate limit counts a call when it arrives and
-// comes after the parameters, because the topic whose concurrency the
-// call takes is one of them.
+// CLS. SearchLog's rate limit counts a call when it arrives and comes
+// after the parameters, because the topics whose concurrency the call
+// takes are among them; DescribeIndex is limited per second like SCF's
+// actions.
 func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte, signed *tcapi.Signed, reqID, lang string) {
 	arrived := s.now()
 	fail := func(e *tcapi.Error) { s.fail(w, reqID, lang, e) }
-	if signed.Action != cls.ActionSearchLog {
+	if signed.Action != cls.ActionSearchLog && signed.Action != cls.ActionDescribeIndex {
 		fail(tcapi.Errorf("InvalidAction", "The request `Action` is invalid or not found: `%s`.", signed.Action))
 		return
 	}
@@ -261,36 +267,80 @@ func (s *Simulator) serveCLS(w http.ResponseWriter, r *http.Request, body []byte
 		fail(tcapi.Errorf("InvalidParameterValue", "The value `%s` of parameter `Region` is not supported.", signed.Region))
 		return
 	}
+	if signed.Action == cls.ActionDescribeIndex {
+		if s.applyFaults(w, r, reqID, signed.SecretID) {
+			return
+		}
+		if !s.ledger.admit(signed.Action, signed.SecretID) {
+			fail(rateLimited(s.ledger.limit(signed.Action)))
+			return
+		}
+		resp, e := s.cls.DescribeIndex(r, body, signed.Region)
+		if e != nil {
+			fail(e)
+			return
+		}
+		resp.RequestId = reqID
+		tcapi.WriteResponse(w, reqID, resp)
+		return
+	}
 	q, e := s.cls.Plan(r, body, signed.Region)
 	if e != nil {
 		fail(e)
 		return
 	}
-	switch s.searchLimits.admit(signed.SecretID, q.TopicID(), arrived) {
+	topics := q.TopicIDs()
+	switch s.searchLimits.admit(signed.SecretID, topics, arrived) {
 	case refusedRate:
-		fail(tcapi.Errorf("RequestLimitExceeded",
-			"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.",
-			s.searchLimits.rate))
+		fail(rateLimited(s.searchLimits.rate))
 		return
 	case refusedConcurrency:
 		fail(tcapi.Errorf("LimitExceeded.LogSearch",
-			"The number of concurrent queries on topic `%s` exceeds the limit of %d.", q.TopicID(), s.searchLimits.conc))
+			"The number of concurrent queries exceeds the limit, which is %d per topic.", s.searchLimits.conc))
 		return
 	}
-	defer s.searchLimits.release(q.TopicID())
+	var scanned int64
+	defer func() { s.searchLimits.release(topics, scanned) }()
 	// Injected latency runs while the query holds its slot: a slow
 	// upstream is one whose topic stays busy, which makes the concurrency
 	// limit observable.
 	if s.applyFaults(w, r, reqID, signed.SecretID) {
 		return
 	}
-	resp, e := s.cls.Search(q)
+	resp, scanned, e := s.cls.Search(q)
 	if e != nil {
 		fail(e)
 		return
 	}
+	// The latency model holds the slot too, for the time a query of this
+	// many records takes.
+	if !wait(r, s.cfg.CLS.Latency.of(scanned)) {
+		return // the caller gave up: nobody reads an answer
+	}
 	resp.RequestId = reqID
 	tcapi.WriteResponse(w, reqID, resp)
+}
+
+// rateLimited is Tencent's answer to a call over an action's limit.
+func rateLimited(limit int) *tcapi.Error {
+	return tcapi.Errorf("RequestLimitExceeded",
+		"Your current request times exceeds the frequency limit `%d` for a second. Please reduce the frequency of calls.", limit)
+}
+
+// wait waits d unless the request is cancelled first, and reports whether
+// it waited.
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // fail writes e in the language the call asked for.
@@ -302,16 +352,10 @@ func (s *Simulator) fail(w http.ResponseWriter, reqID, lang string, e *tcapi.Err
 // reports whether the call has been answered (or dropped) by one.
 func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, reqID, secretID string) bool {
 	f := s.Faults()
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			// The caller gave up: nobody reads an answer.
-			s.ledger.record(secretID, outFaulted)
-			return true
-		}
+	if !wait(r, f.Latency) {
+		// The caller gave up: nobody reads an answer.
+		s.ledger.record(secretID, outFaulted)
+		return true
 	}
 	switch {
 	case f.ResetConnection:

@@ -3,6 +3,7 @@ package upstream
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ type Accounts struct {
 	budgetM   *budget.Metrics
 
 	mu       sync.Mutex
+	drained  bool // Drain was called: every budget, made before or after, is drained
 	bySecret map[string]*account
 	breakers map[string]*breaker       // by account, region, API and topic
 	limiters map[string]budget.Limiter // by API and account, or by topic
@@ -42,6 +44,9 @@ type account struct {
 	secretID string
 	alias    string
 	cred     common.CredentialIface
+	// projects are the projects on the account, whose budget series
+	// start at 0.
+	projects []string
 }
 
 // Options are the dependencies of Accounts.
@@ -94,7 +99,31 @@ func (a *Accounts) Caller(project, region string, creds CredentialsConfig) (*Cal
 	if err != nil {
 		return nil, err
 	}
-	return &Caller{accounts: a, account: acc, region: region}, nil
+	if !slices.Contains(acc.projects, project) {
+		acc.projects = append(acc.projects, project)
+	}
+	return &Caller{accounts: a, account: acc, region: region, project: project}, nil
+}
+
+// Drain refuses, with budget.ErrDraining, every call waiting for a budget
+// slot and every call after: the process is shutting down, and a call not
+// yet sent is never sent. Calls already granted go on.
+func (a *Accounts) Drain() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.drained = true
+	for _, l := range a.limiters {
+		l.Drain()
+	}
+}
+
+// newLimiterLocked keeps l, drained if the accounts are.
+func (a *Accounts) newLimiterLocked(key string, l budget.Limiter) budget.Limiter {
+	if a.drained {
+		l.Drain()
+	}
+	a.limiters[key] = l
+	return l
 }
 
 // breaker is the breaker of api for acc in region, and of topic for an API
@@ -159,9 +188,8 @@ func (a *Accounts) budgets(acc *account, api API, topic string) []budgetStep {
 			// Its waits are labelled apart from the account's rate, which
 			// every query also passes: one label would count each query's
 			// wait twice, and say nothing of which budget held it.
-			l = a.budgetM.InstrumentWaits(budget.NewConcurrencyLimiter(api.PerTopic, a.budget.MaxWait, a.store, key, a.cfg.Timeout),
-				acc.alias, api.topicBudgetLabel())
-			a.limiters[key] = l
+			l = a.newLimiterLocked(key, a.budgetM.InstrumentWaits(budget.NewConcurrencyLimiter(api.PerTopic, a.budget, a.store, key, a.cfg.Timeout),
+				acc.alias, api.topicBudgetLabel(), acc.projects...))
 		}
 		// An abandoned query keeps its slot as long as a call may last (the
 		// upstream timeout, and a second of slack, as a Redis lease does).
@@ -178,9 +206,8 @@ func (a *Accounts) budgets(acc *account, api API, topic string) []budgetStep {
 	}
 	l, ok := a.limiters[key]
 	if !ok {
-		l = a.budgetM.Instrument(budget.New(cfg, a.store, key, a.cfg.Timeout), acc.alias, api.Action, cfg.RequestsPerSecond)
-		a.limiters[key] = l
-		a.metrics.account(acc.alias, api.Action)
+		l = a.newLimiterLocked(key, a.budgetM.Instrument(budget.New(cfg, a.store, key, a.cfg.Timeout), acc.alias, api.Action, cfg.RequestsPerSecond, acc.projects...))
+		a.metrics.account(acc.alias, api)
 	}
 	return append(steps, budgetStep{limiter: l, exceeded: RateLimited, backoff: cfg.Backoff})
 }

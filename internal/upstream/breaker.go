@@ -53,7 +53,7 @@ func newBreaker(cfg BreakerConfig, labels breakerLabels, metrics *Metrics) *brea
 		// short, count neither way.
 		IsExcluded: func(err error) bool {
 			o := Classify(err)
-			return o == BudgetRefused || o == CallerGaveUp
+			return o == BudgetRefused || o == CallerGaveUp || o == Draining
 		},
 	})
 	return c

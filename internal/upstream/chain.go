@@ -24,6 +24,7 @@ type Caller struct {
 	accounts *Accounts
 	account  *account
 	region   string
+	project  string
 }
 
 // Account is the alias of the caller's account, for logs and metrics.
@@ -32,8 +33,12 @@ func (c *Caller) Account() string { return c.account.alias }
 // Call makes one call of api with req, the API's parameters, and returns
 // its answer's Response object for the API's adapter to read. topic is the
 // CLS log topic a SearchLog queries ("" for other APIs): its concurrency is
-// a budget of its own.
+// a budget of its own. The call waits for its budgets as the project
+// budget.ProjectOf(ctx) names, or else as the caller's own project.
 func (c *Caller) Call(ctx context.Context, api API, topic string, req any) (json.RawMessage, error) {
+	if budget.ProjectOf(ctx) == "" {
+		ctx = budget.WithProject(ctx, c.project)
+	}
 	cl, err := c.accounts.client(c.account, c.region, api.service)
 	if err != nil {
 		return nil, err

@@ -60,15 +60,32 @@ var testSearch = API{service: clsService, Action: "SearchLog", PerSecond: 1000, 
 
 func testCaller(t *testing.T, h http.Handler, breakerCfg BreakerConfig) *Caller {
 	t.Helper()
+	return testCallerOf(t, testAccounts(t, h, breakerCfg, prometheus.NewRegistry()), "p1")
+}
+
+// testAccounts are accounts calling h, their metrics on reg.
+func testAccounts(t *testing.T, h http.Handler, breakerCfg BreakerConfig, reg prometheus.Registerer) *Accounts {
+	t.Helper()
 	t.Setenv("CHAIN_TEST_ID", testSecretID)
 	t.Setenv("CHAIN_TEST_KEY", testSecretKey)
-	a := NewAccounts(Options{
+	return NewAccounts(Options{
 		Upstream:   Config{Endpoint: "tencent.test", CLSEndpoint: "tencent.test", Scheme: "http", Timeout: 10 * time.Second, Breaker: breakerCfg},
 		Budget:     budget.Config{RequestsPerSecond: 5, MaxWait: 30 * time.Second, Backoff: 3 * time.Second},
-		Registerer: prometheus.NewRegistry(),
+		Registerer: reg,
 		Transport:  testenv.HandlerTransport{Handler: keepsRunning(h)},
 	})
-	c, err := a.Caller("p1", "ap-guangzhou", CredentialsConfig{SecretIDEnv: "CHAIN_TEST_ID", SecretKeyEnv: "CHAIN_TEST_KEY"})
+}
+
+// testCallerOn is testCaller registering its metrics on reg.
+func testCallerOn(t *testing.T, h http.Handler, breakerCfg BreakerConfig, reg prometheus.Registerer) *Caller {
+	t.Helper()
+	return testCallerOf(t, testAccounts(t, h, breakerCfg, reg), "p1")
+}
+
+// testCallerOf is project's caller, on the test account.
+func testCallerOf(t *testing.T, a *Accounts, project string) *Caller {
+	t.Helper()
+	c, err := a.Caller(project, "ap-guangzhou", CredentialsConfig{SecretIDEnv: "CHAIN_TEST_ID", SecretKeyEnv: "CHAIN_TEST_KEY"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,7 +217,7 @@ func TestTransportFailures(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Content-Length", "1000")
 				w.WriteHeader(http.StatusOK)
-				io.WriteString(w, `{"Response":{"TotalCount":`)
+				_, _ = io.WriteString(w, `{"Response":{"TotalCount":`)
 				w.(http.Flusher).Flush()
 				if c.hangUp {
 					conn, _, err := http.NewResponseController(w).Hijack()

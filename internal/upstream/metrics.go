@@ -17,7 +17,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mudscf_upstream_calls_total", Help: "Calls made upstream, by account (its configured alias), API and result.",
+			Name: "mudscf_upstream_calls_total", Help: "Calls made upstream, by account (its configured alias), API and result (the call's outcome: ok, rate_limited, invalid_request, internal_error, timeout, ...).",
 		}, []string{"account", "api", "result"}),
 		breakers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mudscf_upstream_breaker_state",
@@ -33,15 +33,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // account pre-creates the call series of one account's API, so that
 // dashboards and alerts see a 0 rather than no series before the first
-// event.
-func (m *Metrics) account(account, api string) {
-	for _, o := range []Outcome{OK, RateLimited, AuthFailure, Rejected, Timeout, Unreachable, BadResponse} {
-		m.calls.WithLabelValues(account, api, o.callLabel())
+// event: every outcome a sent call of api can end in (topic_busy only
+// where the API has a per-topic limit).
+func (m *Metrics) account(account string, api API) {
+	for _, o := range sentOutcomes {
+		if o == TopicBusy && api.PerTopic == 0 {
+			continue
+		}
+		m.calls.WithLabelValues(account, api.Action, o.String())
 	}
 }
 
 func (m *Metrics) call(account, api string, o Outcome) {
-	m.calls.WithLabelValues(account, api, o.callLabel()).Inc()
+	m.calls.WithLabelValues(account, api, o.String()).Inc()
 }
 
 // breakerLabels name one breaker's series: its account (alias), region

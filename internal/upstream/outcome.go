@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mudscf/mudscf/internal/upstream/budget"
+	"github.com/mudscf/mudscf/translate"
 )
 
 // Outcome is how a call to the upstream ended, in the one vocabulary the
@@ -59,6 +60,9 @@ const (
 	// BreakerOpen: refused without calling, the upstream having failed
 	// repeatedly.
 	BreakerOpen
+	// Draining: refused without calling, the process shutting down (see
+	// budget.ErrDraining).
+	Draining
 )
 
 var outcomeNames = [...]string{
@@ -67,6 +71,7 @@ var outcomeNames = [...]string{
 	InvalidRequest: "invalid_request", Rejected: "rejected", InternalError: "internal_error",
 	Unavailable: "unavailable", Timeout: "timeout", Unreachable: "unreachable", BadResponse: "bad_response",
 	CallerGaveUp: "caller_gave_up", BudgetRefused: "budget_refused", BreakerOpen: "breaker_open",
+	Draining: "draining",
 }
 
 func (o Outcome) String() string { return outcomeNames[o] }
@@ -179,6 +184,8 @@ func Classify(err error) Outcome {
 		return BreakerOpen
 	case errors.As(err, &refused):
 		return BudgetRefused
+	case errors.Is(err, budget.ErrDraining):
+		return Draining
 	case errors.As(err, &gaveUp):
 		return CallerGaveUp
 	case errors.As(err, &apiErr):
@@ -197,19 +204,7 @@ func Classify(err error) Outcome {
 // answer, with the upstream's message where it helps the client.
 func (e *APIError) Explain() string {
 	msg := ruleFor(e.Code).explanation
-	if strings.Contains(msg, "%s") {
-		msg = strings.Replace(msg, "%s", clip(e.Message), 1)
-	}
-	return msg
-}
-
-// clip keeps upstream text short in what mudscf passes on.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
+	return strings.Replace(msg, "%s", translate.Clip(e.Message), 1)
 }
 
 // UpstreamFailing says whether the outcome means the upstream itself is
@@ -224,17 +219,11 @@ func (o Outcome) UpstreamFailing() bool {
 	return false
 }
 
-// callLabel is the result label of a call that was sent. Tencent's API
-// errors other than the limits and authentication share "api_error", as
-// they did before outcomes were told apart.
-func (o Outcome) callLabel() string {
-	switch o {
-	case TopicBusy:
-		return RateLimited.String()
-	case PermissionDenied, Misconfigured, NotFound, InvalidRequest, Rejected, InternalError, Unavailable:
-		return "api_error"
-	case CallerGaveUp:
-		return "unreachable"
-	}
-	return o.String()
+// sentOutcomes are the outcomes a call that was sent can end in: the
+// results mudscf_upstream_calls_total counts, under each outcome's own
+// name. Refusals before sending (BudgetRefused, BreakerOpen) are the
+// budget's and the breaker's metrics.
+var sentOutcomes = []Outcome{
+	OK, RateLimited, TopicBusy, AuthFailure, PermissionDenied, Misconfigured, NotFound, InvalidRequest,
+	Rejected, InternalError, Unavailable, Timeout, Unreachable, BadResponse, CallerGaveUp,
 }

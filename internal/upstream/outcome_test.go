@@ -40,6 +40,7 @@ func TestClassify(t *testing.T) {
 		{callerGaveUp{&TransportError{Outcome: Timeout, Err: context.Canceled}}, CallerGaveUp, false},
 		{&budget.RefusedError{RetryAfter: time.Second}, BudgetRefused, false},
 		{fmt.Errorf("wrapped: %w", &BreakerOpenError{RetryAfter: time.Second}), BreakerOpen, false},
+		{fmt.Errorf("wrapped: %w", budget.ErrDraining), Draining, false},
 		{errors.New("something else"), Unreachable, true},
 	}
 	for _, c := range cases {
@@ -58,7 +59,7 @@ func TestClassify(t *testing.T) {
 // Every outcome has a name: metric labels and logs use them.
 func TestOutcomeNames(t *testing.T) {
 	seen := map[string]bool{}
-	for o := OK; o <= BreakerOpen; o++ {
+	for o := OK; o <= Draining; o++ {
 		name := o.String()
 		if name == "" || seen[name] {
 			t.Errorf("outcome %d is named %q", int(o), name)

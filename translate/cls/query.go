@@ -240,19 +240,10 @@ const IDsPerCall = 200
 // sortAsc is SearchLog's Sort for the oldest first.
 const sortAsc = "asc"
 
-// clip keeps upstream bytes short in error messages.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}
-
 // cqlQuote quotes a CQL phrase: in double quotes only '"' and '*' are
-// escaped (614/47044); '\' is too, so that a value cannot end the escape.
+// escaped, with '\' (614/47044), and nothing else may be.
 func cqlQuote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, `*`, `\*`).Replace(s) + `"`
+	return `"` + strings.NewReplacer(`"`, `\"`, `*`, `\*`).Replace(s) + `"`
 }
 
 // sqlQuote quotes an SQL string: single quotes, a quote doubled (614/47044).

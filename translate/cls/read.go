@@ -48,7 +48,7 @@ func cell(row map[string]json.RawMessage, name string) (float64, bool, error) {
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false, fmt.Errorf("cls analysis column %s: %s is not a number", name, clip(string(raw)))
+		return 0, false, fmt.Errorf("cls analysis column %s: %s is not a number", name, translate.Clip(string(raw)))
 	}
 	return f, true, nil
 }

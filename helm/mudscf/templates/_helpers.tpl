@@ -92,6 +92,31 @@ selector's, then podLabels, then commonLabels.
 {{- range .Values.proxy.config.jwt.algorithms }}{{ if hasPrefix "HS" . }}true{{ end }}{{ end }}
 {{- end }}
 
+{{/* "true" when the proxy is given a Redis URL (with Sentinel it may have none). */}}
+{{- define "mudscf.redisURL" -}}
+{{- if and .Values.redis.enabled (or .Values.redis.existingSecret .Values.redis.url) }}true{{ end }}
+{{- end }}
+
+{{/* The proxy's variables for Redis: the URL and the Sentinels' password, from Secrets. */}}
+{{- define "mudscf.redisEnv" -}}
+{{- if include "mudscf.redisURL" . }}
+- name: MUDSCF_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "mudscf.redisSecretName" . }}
+      key: {{ include "mudscf.redisSecretKey" . }}
+{{- end }}
+{{- with .Values.redis.sentinel }}
+{{- if and $.Values.redis.enabled .enabled .existingSecret }}
+- name: MUDSCF_REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .existingSecret }}
+      key: {{ .existingSecretKey }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "mudscf.redisSecretName" -}}
 {{- default (include "mudscf.fullname" .) .Values.redis.existingSecret }}
 {{- end }}
@@ -117,8 +142,18 @@ broken release is never installed.
 {{- if and (gt $max 1) (not .Values.redis.enabled) }}
 {{- fail (printf "mudscf: %d proxy replicas without redis: each replica would spend its own %v req/s of the Tencent account's GetFunctionLogs budget, so together they would exceed it and get RequestLimitExceeded. Set redis.enabled=true with redis.existingSecret (or redis.url) for a shared budget, or run one replica (replicaCount=1, autoscaling.enabled=false)." $max (.Values.proxy.config.budget.requestsPerSecond | default 5)) }}
 {{- end }}
-{{- if and .Values.redis.enabled (not (or .Values.redis.existingSecret .Values.redis.url)) }}
+{{- $sentinel := .Values.redis.sentinel }}
+{{- if and .Values.redis.enabled (not $sentinel.enabled) (not (include "mudscf.redisURL" .)) }}
 {{- fail "mudscf: redis.enabled needs the Redis URL: set redis.existingSecret (and redis.existingSecretKey) or redis.url." }}
+{{- end }}
+{{- if and $sentinel.enabled (not .Values.redis.enabled) }}
+{{- fail "mudscf: redis.sentinel.enabled is a way to reach the shared Redis: set redis.enabled=true too." }}
+{{- end }}
+{{- if and $sentinel.enabled (not $sentinel.addresses) }}
+{{- fail "mudscf: redis.sentinel.enabled needs the Sentinels: set redis.sentinel.addresses to their host:port." }}
+{{- end }}
+{{- if and $sentinel.enabled $sentinel.username (not $sentinel.existingSecret) }}
+{{- fail "mudscf: redis.sentinel.username needs its password: set redis.sentinel.existingSecret (and existingSecretKey)." }}
 {{- end }}
 {{- if and .Values.exporter.enabled (eq .Values.exporter.mode "sidecar") (gt $max 1) }}
 {{- fail (printf "mudscf: exporter.mode=sidecar with %d proxy replicas: every replica's exporter would export each execution again (dashboards would count it %d times) and spend the budget again. Set exporter.mode=deployment (one exporter pod polling the proxy Service)." $max $max) }}
@@ -183,7 +218,22 @@ broken release is never installed.
 {{- end }}
 {{- end }}
 {{- if .Values.redis.enabled }}
-{{- $_ = set $cfg "redis" (dict "urlEnv" "MUDSCF_REDIS_URL" "replicas" (int (include "mudscf.maxReplicas" .))) }}
+{{- $redis := dict "replicas" (int (include "mudscf.maxReplicas" .)) }}
+{{- if include "mudscf.redisURL" . }}
+{{- $_ = set $redis "urlEnv" "MUDSCF_REDIS_URL" }}
+{{- end }}
+{{- $s := .Values.redis.sentinel }}
+{{- if $s.enabled }}
+{{- $sentinel := dict "masterName" $s.masterName "addresses" $s.addresses }}
+{{- if $s.existingSecret }}
+{{- $_ = set $sentinel "passwordEnv" "MUDSCF_REDIS_SENTINEL_PASSWORD" }}
+{{- end }}
+{{- with $s.username }}
+{{- $_ = set $sentinel "username" . }}
+{{- end }}
+{{- $_ = set $redis "sentinel" $sentinel }}
+{{- end }}
+{{- $_ = set $cfg "redis" $redis }}
 {{- end }}
 {{- toYaml $cfg }}
 {{- end }}

@@ -1,38 +1,44 @@
 package cls
 
 import (
-	"cmp"
-	"encoding/json"
 	"fmt"
-	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// The analysis statement (after "|") in the subset a stats query needs:
+// The analysis statement (after "|"), in the SQL Tencent's pages document
+// (614/47044 "SQL语句语法规则", SELECT 614/44074, WHERE 614/44075, GROUP BY
+// 614/58974, ORDER BY 614/58978, LIMIT 614/58977, AS 614/44069, aggregate
+// functions 614/60028, operators 614/44068, nested subqueries 614/58980):
 //
-//	SELECT item [, item]... [WHERE cond] [GROUP BY col [, col]...]
-//	       [ORDER BY name [ASC|DESC] [, ...]] [LIMIT n | LIMIT offset, n]
+//	SELECT * | item [, item]...  [FROM log | FROM (subquery)]
+//	  [WHERE cond] [GROUP BY key [, key]...] [HAVING cond]
+//	  [ORDER BY key [ASC|DESC] [, ...]] [[OFFSET s] LIMIT n] [;]
 //
-// where an item is count(*), count(col), count_if(cond), sum/avg/max/min
-// of a column or of cast(col AS bigint|double), or a grouped column, each
-// with an optional [AS] alias; cond compares columns and literals with
-// = != <> < <= > >=, [NOT] LIKE, [NOT] IN (...), BETWEEN, AND, OR, NOT and
-// parentheses. Keywords ignore case. A statement outside the grammar is
-// FailedOperation.SyntaxError; one that parses but names an unknown column
-// or mixes grouped and ungrouped columns is FailedOperation.QueryError.
+// An item is an expression with an optional [AS] alias: columns (as
+// written, or "double-quoted"), 'strings' ('' for a quote), numbers,
+// + - * / %, cast(x AS bigint|double|varchar|timestamp), and the
+// aggregates count(*), count(x), count_if(cond), sum, avg, max, min. A
+// condition compares with = <> != < <= > >=, [NOT] LIKE, [NOT] IN,
+// [NOT] BETWEEN, IS [NOT] NULL, AND, OR, NOT. Keywords ignore case;
+// columns and aliases are matched as written (silent on the page: the
+// stricter reading). LIMIT is 100 by default and at most 10,000; "LIMIT s,
+// n" and "LIMIT n OFFSET s" are documented nowhere and are syntax errors,
+// as is LIMIT in a subquery and `backticks`.
+//
+// A statement outside the grammar is FailedOperation.SyntaxError; one that
+// parses but cannot run (an unknown column, a column without statistics,
+// a non-grouped column, a type mismatch) is FailedOperation.QueryError
+// with the texts of Tencent's FAQ (614/44224).
 
-// sqlDefaultLimit is how many rows CLS returns when a statement has no LIMIT.
-const sqlDefaultLimit = 100
-
-type sqlQueryError struct{ msg string }
-
-func (e *sqlQueryError) Error() string { return e.msg }
+const (
+	sqlDefaultLimit = 100
+	sqlMaxRows      = 10000
+)
 
 type sqlTok struct {
-	kind byte // 'i' identifier, 's' string, 'n' number, 'p' punctuation/operator, 0 end
+	kind byte // 'i' identifier, 'q' "quoted identifier", 's' string, 'n' number, 'p' punctuation, 0 end
 	text string
 	pos  int
 }
@@ -49,7 +55,7 @@ func lexSQL(s string) ([]sqlTok, error) {
 			j := i + 1
 			for ; ; j++ {
 				if j >= len(s) {
-					return nil, &cqlSyntaxError{fmt.Sprintf("unterminated string at %d", i)}
+					return nil, syntaxErrorf("SyntaxError[line 1:%d: unterminated string]", i+1)
 				}
 				if s[j] == '\'' {
 					if j+1 < len(s) && s[j+1] == '\'' {
@@ -66,9 +72,9 @@ func lexSQL(s string) ([]sqlTok, error) {
 		case ch == '"':
 			j := strings.IndexByte(s[i+1:], '"')
 			if j < 0 {
-				return nil, &cqlSyntaxError{fmt.Sprintf("unterminated identifier at %d", i)}
+				return nil, syntaxErrorf("SyntaxError[line 1:%d: unterminated identifier]", i+1)
 			}
-			out = append(out, sqlTok{kind: 'i', text: s[i+1 : i+1+j], pos: i})
+			out = append(out, sqlTok{kind: 'q', text: s[i+1 : i+1+j], pos: i})
 			i += j + 2
 		case ch >= '0' && ch <= '9' || ch == '.' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
 			j := i
@@ -77,9 +83,9 @@ func lexSQL(s string) ([]sqlTok, error) {
 			}
 			out = append(out, sqlTok{kind: 'n', text: s[i:j], pos: i})
 			i = j
-		case ch == '_' || ch == '$' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z':
+		case ch == '_' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z':
 			j := i
-			for j < len(s) && (s[j] == '_' || s[j] == '$' || s[j] == '.' || s[j] >= 'a' && s[j] <= 'z' ||
+			for j < len(s) && (s[j] == '_' || s[j] == '.' || s[j] >= 'a' && s[j] <= 'z' ||
 				s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
 				j++
 			}
@@ -92,8 +98,8 @@ func lexSQL(s string) ([]sqlTok, error) {
 					op = two
 				}
 			}
-			if !strings.Contains("(),*=<>!", op[:1]) || op == "!" {
-				return nil, &cqlSyntaxError{fmt.Sprintf("unexpected %q at %d", op, i)}
+			if op == "!" || !strings.Contains("(),*=<>!+-/%;", op[:1]) {
+				return nil, syntaxErrorf("SyntaxError[line 1:%d: mismatched input '%s']", i+1, op)
 			}
 			out = append(out, sqlTok{kind: 'p', text: op, pos: i})
 			i += len(op)
@@ -102,104 +108,52 @@ func lexSQL(s string) ([]sqlTok, error) {
 	return append(out, sqlTok{pos: len(s)}), nil
 }
 
-// sqlValue is a cell: null, a number or text.
-type sqlValue struct {
-	null  bool
-	isNum bool
-	num   float64
-	str   string
+var sqlReserved = map[string]bool{
+	"select": true, "from": true, "where": true, "group": true, "by": true, "having": true, "order": true,
+	"limit": true, "offset": true, "as": true, "and": true, "or": true, "not": true, "like": true,
+	"in": true, "between": true, "is": true, "null": true, "asc": true, "desc": true,
 }
 
-func (v sqlValue) text() string {
-	if v.isNum {
-		return strconv.FormatFloat(v.num, 'f', -1, 64)
-	}
-	return v.str
-}
+// sqlType is a column's or an expression's type, named as Columns[].Type
+// names it (Presto's names, which Tencent's own Grafana plugin maps).
+type sqlType string
 
-func compareValues(a, b sqlValue) (int, bool) {
-	if a.null || b.null {
-		return 0, false
-	}
-	if a.isNum || b.isNum {
-		x, errA := strconv.ParseFloat(a.text(), 64)
-		y, errB := strconv.ParseFloat(b.text(), 64)
-		if errA == nil && errB == nil {
-			return cmp.Compare(x, y), true
-		}
-	}
-	return strings.Compare(a.text(), b.text()), true
-}
-
-// sqlExpr is a scalar expression evaluated on one record.
-type sqlExpr interface {
-	eval(c *clsRecord) sqlValue
-}
-
-type (
-	sqlCol struct {
-		name string
-		typ  clsFieldType
-	}
-	sqlLit  struct{ v sqlValue }
-	sqlCast struct {
-		e   sqlExpr
-		num bool
-	}
+const (
+	tBigint    sqlType = "bigint"
+	tDouble    sqlType = "double"
+	tVarchar   sqlType = "varchar"
+	tTimestamp sqlType = "timestamp"
+	tBoolean   sqlType = "boolean"
 )
 
-func (e sqlCol) eval(c *clsRecord) sqlValue {
-	v, _ := c.field(e.name)
-	if e.typ == fieldText {
-		return sqlValue{str: v}
+func (t sqlType) numeric() bool { return t == tBigint || t == tDouble }
+
+func typeOfField(t fieldType) sqlType {
+	switch t {
+	case fieldLong:
+		return tBigint
+	case fieldDouble:
+		return tDouble
 	}
-	x, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		return sqlValue{null: true}
+	return tVarchar
+}
+
+// column is one column of a source: the topic's keys or a subquery's
+// output.
+type column struct {
+	name string
+	typ  sqlType
+}
+
+// logColumns are the columns of "log", the topic itself: its keys, then
+// __TIMESTAMP__ (the log time in ms, IDX-39594).
+var logColumns = func() []column {
+	var cols []column
+	for _, f := range scfFields {
+		cols = append(cols, column{f.name, typeOfField(f.typ)})
 	}
-	return sqlValue{isNum: true, num: x}
-}
-
-func (e sqlLit) eval(*clsRecord) sqlValue { return e.v }
-
-func (e sqlCast) eval(c *clsRecord) sqlValue {
-	v := e.e.eval(c)
-	if !e.num || v.null || v.isNum {
-		return v
-	}
-	x, err := strconv.ParseFloat(strings.TrimSpace(v.str), 64)
-	if err != nil {
-		return sqlValue{null: true}
-	}
-	return sqlValue{isNum: true, num: x}
-}
-
-// sqlCond is a boolean expression; SQL's unknown counts as false.
-type sqlCond func(c *clsRecord) bool
-
-// sqlItem is one output column.
-type sqlItem struct {
-	name  string
-	agg   string // count, count_if, sum, avg, max, min or "" for a grouped column
-	star  bool   // count(*)
-	arg   sqlExpr
-	cond  sqlCond
-	typ   string // bigint, double or varchar
-	group int    // index into the GROUP BY columns when agg == ""
-}
-
-type sqlOrder struct {
-	col  int
-	desc bool
-}
-
-type sqlStatement struct {
-	items         []sqlItem
-	where         sqlCond
-	groupBy       []sqlCol
-	orderBy       []sqlOrder
-	offset, limit int
-}
+	return append(cols, column{"__TIMESTAMP__", tBigint})
+}()
 
 type sqlParser struct {
 	toks []sqlTok
@@ -211,7 +165,7 @@ func (p *sqlParser) next() sqlTok { t := p.toks[p.i]; p.i++; return t }
 
 func (p *sqlParser) is(kw string) bool {
 	t := p.peek()
-	return (t.kind == 'i' || t.kind == 'p') && strings.EqualFold(t.text, kw)
+	return t.kind == 'i' && strings.EqualFold(t.text, kw) || t.kind == 'p' && t.text == kw
 }
 
 func (p *sqlParser) accept(kw string) bool {
@@ -232,88 +186,143 @@ func (p *sqlParser) expect(kw string) error {
 func (p *sqlParser) unexpected() error {
 	t := p.peek()
 	if t.kind == 0 {
-		return &cqlSyntaxError{"unexpected end of the SQL statement"}
+		return syntaxErrorf("SyntaxError[line 1:%d: mismatched input '<EOF>']", t.pos+1)
 	}
-	return &cqlSyntaxError{fmt.Sprintf("unexpected %q at %d in the SQL statement", t.text, t.pos)}
+	return syntaxErrorf("SyntaxError[line 1:%d: mismatched input '%s']", t.pos+1, t.text)
 }
 
-var sqlReserved = map[string]bool{
-	"select": true, "from": true, "where": true, "group": true, "by": true, "order": true,
-	"limit": true, "as": true, "and": true, "or": true, "not": true, "like": true, "in": true,
-	"between": true, "asc": true, "desc": true, "offset": true,
-}
+// The parse tree: a select and its expressions, names unresolved.
+type (
+	selectAST struct {
+		star          bool
+		items         []itemAST
+		from          *selectAST // nil: log
+		where, having *exprAST
+		groupBy       []exprAST
+		orderBy       []orderAST
+		offset, limit int
+		hasLimit      bool
+	}
+	itemAST struct {
+		e     exprAST
+		alias string
+	}
+	orderAST struct {
+		e    exprAST
+		desc bool
+	}
+	exprAST struct {
+		op   string // "col", "num", "str", "null", "call", "cast", "star", arithmetic and logical operators
+		text string // column, literal, function name, cast type
+		args []exprAST
+		not  bool // NOT LIKE, NOT IN, NOT BETWEEN, IS NOT NULL
+		pos  int
+	}
+)
 
-// parseSQL compiles an analysis statement.
-func parseSQL(s string) (*sqlStatement, error) {
+// parseSQL parses an analysis statement.
+func parseSQL(s string) (*selectAST, error) {
+	if strings.Contains(s, "`") {
+		return nil, syntaxErrorf("SyntaxError[line 1:%d: backquoted identifiers are not supported; use double quotes]", strings.IndexByte(s, '`')+1)
+	}
 	toks, err := lexSQL(s)
 	if err != nil {
 		return nil, err
 	}
 	p := &sqlParser{toks: toks}
-	st := &sqlStatement{limit: sqlDefaultLimit}
+	st, err := p.selectStmt(false)
+	if err != nil {
+		return nil, err
+	}
+	p.accept(";")
+	if p.peek().kind != 0 {
+		return nil, p.unexpected()
+	}
+	return st, nil
+}
+
+func (p *sqlParser) selectStmt(sub bool) (*selectAST, error) {
 	if err := p.expect("select"); err != nil {
 		return nil, err
 	}
-	type pending struct {
-		item sqlItem
-		col  *sqlCol
-	}
-	var items []pending
-	for {
-		it, col, err := p.item(len(items))
-		if err != nil {
-			return nil, err
+	st := &selectAST{limit: sqlDefaultLimit}
+	if p.accept("*") {
+		st.star = true
+	} else {
+		for {
+			e, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			it := itemAST{e: e}
+			if p.accept("as") {
+				if it.alias, err = p.name(); err != nil {
+					return nil, err
+				}
+			} else if t := p.peek(); t.kind == 'q' || t.kind == 'i' && !sqlReserved[strings.ToLower(t.text)] {
+				it.alias, _ = p.name()
+			}
+			st.items = append(st.items, it)
+			if !p.accept(",") {
+				break
+			}
 		}
-		items = append(items, pending{it, col})
-		if !p.accept(",") {
-			break
+	}
+	var err error
+	if p.accept("from") {
+		switch {
+		case p.accept("("):
+			if st.from, err = p.selectStmt(true); err != nil {
+				return nil, err
+			}
+			if err := p.expect(")"); err != nil {
+				return nil, err
+			}
+		case p.peek().kind == 'i' && p.peek().text == "log":
+			p.next()
+		default:
+			return nil, p.unexpected()
 		}
 	}
 	if p.accept("where") {
-		if st.where, err = p.cond(); err != nil {
+		c, err := p.cond()
+		if err != nil {
 			return nil, err
 		}
+		st.where = &c
 	}
 	if p.accept("group") {
 		if err := p.expect("by"); err != nil {
 			return nil, err
 		}
 		for {
-			c, err := p.column()
+			e, err := p.expr()
 			if err != nil {
 				return nil, err
 			}
-			st.groupBy = append(st.groupBy, c)
+			st.groupBy = append(st.groupBy, e)
 			if !p.accept(",") {
 				break
 			}
 		}
 	}
-	for _, pi := range items {
-		it := pi.item
-		if pi.col != nil {
-			it.group = slices.IndexFunc(st.groupBy, func(g sqlCol) bool { return strings.EqualFold(g.name, pi.col.name) })
-			if it.group < 0 {
-				return nil, &sqlQueryError{fmt.Sprintf("'%s' must be an aggregate expression or appear in GROUP BY clause", pi.col.name)}
-			}
+	if p.accept("having") {
+		c, err := p.cond()
+		if err != nil {
+			return nil, err
 		}
-		st.items = append(st.items, it)
+		st.having = &c
 	}
 	if p.accept("order") {
 		if err := p.expect("by"); err != nil {
 			return nil, err
 		}
 		for {
-			t := p.next()
-			if t.kind != 'i' {
-				p.i--
-				return nil, p.unexpected()
+			e, err := p.expr()
+			if err != nil {
+				return nil, err
 			}
-			col := slices.IndexFunc(st.items, func(it sqlItem) bool { return strings.EqualFold(it.name, t.text) })
-			if col < 0 {
-				return nil, &sqlQueryError{fmt.Sprintf("ORDER BY %s: no such output column", t.text)}
-			}
-			o := sqlOrder{col: col}
+			o := orderAST{e: e}
 			if p.accept("desc") {
 				o.desc = true
 			} else {
@@ -325,25 +334,31 @@ func parseSQL(s string) (*sqlStatement, error) {
 			}
 		}
 	}
-	if p.accept("limit") {
-		n, err := p.count()
-		if err != nil {
-			return nil, err
+	// "offset S limit N" and "limit N" are the only documented forms.
+	if p.is("offset") || p.is("limit") {
+		if sub {
+			return nil, syntaxErrorf("SyntaxError[line 1:%d: LIMIT is not supported inside a subquery]", p.peek().pos+1)
 		}
-		st.limit = n
-		if p.accept(",") {
-			if st.limit, err = p.count(); err != nil {
-				return nil, err
-			}
-			st.offset = n
-		} else if p.accept("offset") {
+		if p.accept("offset") {
 			if st.offset, err = p.count(); err != nil {
 				return nil, err
 			}
+			if !p.is("limit") {
+				return nil, p.unexpected()
+			}
 		}
-	}
-	if p.peek().kind != 0 {
-		return nil, p.unexpected()
+		p.accept("limit")
+		if st.limit, err = p.count(); err != nil {
+			return nil, err
+		}
+		st.hasLimit = true
+		if p.is(",") || p.is("offset") {
+			return nil, p.unexpected() // LIMIT s, n and LIMIT n OFFSET s: documented nowhere
+		}
+		if st.limit > sqlMaxRows || st.offset+st.limit > sqlMaxRows {
+			return nil, queryErrorf("QueryError [line 1: LIMIT reaches row %d; an SQL statement returns at most %d rows]",
+				st.offset+st.limit, sqlMaxRows)
+		}
 	}
 	return st, nil
 }
@@ -351,457 +366,240 @@ func parseSQL(s string) (*sqlStatement, error) {
 func (p *sqlParser) count() (int, error) {
 	t := p.next()
 	n, err := strconv.Atoi(t.text)
-	if t.kind != 'n' || err != nil || n < 0 {
+	if t.kind != 'n' || err != nil {
 		p.i--
 		return 0, p.unexpected()
 	}
 	return n, nil
 }
 
-func (p *sqlParser) column() (sqlCol, error) {
+// name reads a column name or alias: a bare identifier or a quoted one.
+func (p *sqlParser) name() (string, error) {
 	t := p.next()
-	if t.kind != 'i' || sqlReserved[strings.ToLower(t.text)] {
-		p.i--
-		return sqlCol{}, p.unexpected()
+	if t.kind == 'q' || t.kind == 'i' && !sqlReserved[strings.ToLower(t.text)] {
+		return t.text, nil
 	}
-	typ, ok := clsFieldTypeOf(t.text)
-	if !ok {
-		return sqlCol{}, &sqlQueryError{fmt.Sprintf("Column '%s' cannot be resolved", t.text)}
-	}
-	return sqlCol{name: t.text, typ: typ}, nil
+	p.i--
+	return "", p.unexpected()
 }
 
-var aggregates = map[string]bool{"count": true, "count_if": true, "sum": true, "avg": true, "max": true, "min": true}
-
-// item reads one select item; a bare column comes back in col so that the
-// caller can check it against GROUP BY.
-func (p *sqlParser) item(n int) (sqlItem, *sqlCol, error) {
-	it := sqlItem{name: "_col" + strconv.Itoa(n)}
-	var col *sqlCol
-	t := p.peek()
-	fn := strings.ToLower(t.text)
-	switch {
-	case t.kind == 'i' && aggregates[fn] && p.toks[p.i+1].text == "(":
-		p.i += 2
-		it.agg = fn
-		switch {
-		case fn == "count" && p.accept("*"):
-			it.star, it.typ = true, "bigint"
-		case fn == "count_if":
-			c, err := p.cond()
-			if err != nil {
-				return it, nil, err
-			}
-			it.cond, it.typ = c, "bigint"
-		default:
-			e, typ, err := p.operand()
-			if err != nil {
-				return it, nil, err
-			}
-			it.arg = e
-			switch fn {
-			case "count":
-				it.typ = "bigint"
-			case "avg":
-				it.typ = "double"
-			case "sum":
-				if typ == "varchar" {
-					return it, nil, &sqlQueryError{"sum needs a numeric argument"}
-				}
-				it.typ = typ
-			default:
-				it.typ = typ
-			}
-		}
-		if err := p.expect(")"); err != nil {
-			return it, nil, err
-		}
-	default:
-		c, err := p.column()
-		if err != nil {
-			return it, nil, err
-		}
-		col = &c
-		it.name, it.typ = c.name, sqlTypeOf(c.typ)
-	}
-	if p.accept("as") {
-		t := p.next()
-		if t.kind != 'i' {
-			p.i--
-			return it, nil, p.unexpected()
-		}
-		it.name = t.text
-	} else if t := p.peek(); t.kind == 'i' && !sqlReserved[strings.ToLower(t.text)] {
-		p.i++
-		it.name = t.text
-	}
-	return it, col, nil
-}
-
-func sqlTypeOf(t clsFieldType) string {
-	switch t {
-	case fieldLong:
-		return "bigint"
-	case fieldDouble:
-		return "double"
-	}
-	return "varchar"
-}
-
-// operand reads a column, a literal or a cast, with its SQL type.
-func (p *sqlParser) operand() (sqlExpr, string, error) {
-	t := p.peek()
-	switch {
-	case t.kind == 'n':
-		p.i++
-		x, err := strconv.ParseFloat(t.text, 64)
-		if err != nil {
-			return nil, "", &cqlSyntaxError{fmt.Sprintf("bad number %q", t.text)}
-		}
-		typ := "bigint"
-		if strings.Contains(t.text, ".") {
-			typ = "double"
-		}
-		return sqlLit{sqlValue{isNum: true, num: x}}, typ, nil
-	case t.kind == 's':
-		p.i++
-		return sqlLit{sqlValue{str: t.text}}, "varchar", nil
-	case t.kind == 'i' && strings.EqualFold(t.text, "cast") && p.toks[p.i+1].text == "(":
-		p.i += 2
-		e, _, err := p.operand()
-		if err != nil {
-			return nil, "", err
-		}
-		if err := p.expect("as"); err != nil {
-			return nil, "", err
-		}
-		to := strings.ToLower(p.next().text)
-		if to != "bigint" && to != "double" && to != "varchar" {
-			p.i--
-			return nil, "", p.unexpected()
-		}
-		if err := p.expect(")"); err != nil {
-			return nil, "", err
-		}
-		return sqlCast{e: e, num: to != "varchar"}, to, nil
-	}
-	c, err := p.column()
-	if err != nil {
-		return nil, "", err
-	}
-	return c, sqlTypeOf(c.typ), nil
-}
-
-func (p *sqlParser) cond() (sqlCond, error) {
+func (p *sqlParser) cond() (exprAST, error) {
 	l, err := p.andCond()
 	if err != nil {
-		return nil, err
+		return l, err
 	}
-	for p.accept("or") {
+	for p.is("or") {
+		t := p.next()
 		r, err := p.andCond()
 		if err != nil {
-			return nil, err
+			return l, err
 		}
-		a, b := l, r
-		l = func(c *clsRecord) bool { return a(c) || b(c) }
+		l = exprAST{op: "or", args: []exprAST{l, r}, pos: t.pos}
 	}
 	return l, nil
 }
 
-func (p *sqlParser) andCond() (sqlCond, error) {
+func (p *sqlParser) andCond() (exprAST, error) {
 	l, err := p.notCond()
 	if err != nil {
-		return nil, err
+		return l, err
 	}
-	for p.accept("and") {
+	for p.is("and") {
+		t := p.next()
 		r, err := p.notCond()
 		if err != nil {
-			return nil, err
+			return l, err
 		}
-		a, b := l, r
-		l = func(c *clsRecord) bool { return a(c) && b(c) }
+		l = exprAST{op: "and", args: []exprAST{l, r}, pos: t.pos}
 	}
 	return l, nil
 }
 
-func (p *sqlParser) notCond() (sqlCond, error) {
-	if p.accept("not") {
-		n, err := p.notCond()
-		if err != nil {
-			return nil, err
-		}
-		return func(c *clsRecord) bool { return !n(c) }, nil
+func (p *sqlParser) notCond() (exprAST, error) {
+	if t := p.peek(); p.accept("not") {
+		e, err := p.notCond()
+		return exprAST{op: "not", args: []exprAST{e}, pos: t.pos}, err
 	}
-	if p.accept("(") {
-		n, err := p.cond()
-		if err != nil {
-			return nil, err
+	if p.is("(") {
+		// A parenthesised condition, unless it is an expression that a
+		// comparison follows: (a + b) > 3.
+		save := p.i
+		p.next()
+		if e, err := p.cond(); err == nil && p.accept(")") && !p.predicateFollows() {
+			return e, nil
 		}
-		return n, p.expect(")")
+		p.i = save
 	}
-	return p.comparison()
+	return p.predicate()
 }
 
-func (p *sqlParser) comparison() (sqlCond, error) {
-	l, _, err := p.operand()
+func (p *sqlParser) predicateFollows() bool {
+	t := p.peek()
+	return t.kind == 'p' && strings.Contains("= <> != < <= > >= + - * / %", t.text) ||
+		p.is("like") || p.is("in") || p.is("between") || p.is("is") || p.is("not")
+}
+
+func (p *sqlParser) predicate() (exprAST, error) {
+	l, err := p.expr()
 	if err != nil {
-		return nil, err
+		return l, err
 	}
-	negate := p.accept("not")
-	var c sqlCond
-	switch t := p.peek(); {
-	case p.accept("like"):
-		pt := p.next()
-		if pt.kind != 's' {
-			p.i--
-			return nil, p.unexpected()
+	t := p.peek()
+	if p.accept("is") {
+		not := p.accept("not")
+		if err := p.expect("null"); err != nil {
+			return l, err
 		}
-		re := likePattern(pt.text)
-		c = func(r *clsRecord) bool { v := l.eval(r); return !v.null && re.MatchString(v.text()) }
+		return exprAST{op: "isnull", args: []exprAST{l}, not: not, pos: t.pos}, nil
+	}
+	not := p.accept("not")
+	switch {
+	case p.accept("like"):
+		pat, err := p.expr()
+		return exprAST{op: "like", args: []exprAST{l, pat}, not: not, pos: t.pos}, err
 	case p.accept("in"):
 		if err := p.expect("("); err != nil {
-			return nil, err
+			return l, err
 		}
-		var set []sqlExpr
+		args := []exprAST{l}
 		for {
-			e, _, err := p.operand()
+			e, err := p.expr()
 			if err != nil {
-				return nil, err
+				return l, err
 			}
-			set = append(set, e)
+			args = append(args, e)
 			if !p.accept(",") {
 				break
 			}
 		}
-		if err := p.expect(")"); err != nil {
-			return nil, err
-		}
-		c = func(r *clsRecord) bool {
-			v := l.eval(r)
-			return slices.ContainsFunc(set, func(e sqlExpr) bool { n, ok := compareValues(v, e.eval(r)); return ok && n == 0 })
-		}
+		return exprAST{op: "in", args: args, not: not, pos: t.pos}, p.expect(")")
 	case p.accept("between"):
-		lo, _, err := p.operand()
+		lo, err := p.expr()
 		if err != nil {
-			return nil, err
+			return l, err
 		}
 		if err := p.expect("and"); err != nil {
-			return nil, err
+			return l, err
 		}
-		hi, _, err := p.operand()
-		if err != nil {
-			return nil, err
-		}
-		c = func(r *clsRecord) bool {
-			v := l.eval(r)
-			a, okA := compareValues(v, lo.eval(r))
-			b, okB := compareValues(v, hi.eval(r))
-			return okA && okB && a >= 0 && b <= 0
-		}
-	case !negate && t.kind == 'p' && comparisons[t.text]:
-		p.i++
-		rhs, _, err := p.operand()
-		if err != nil {
-			return nil, err
-		}
-		op := t.text
-		return func(r *clsRecord) bool {
-			n, ok := compareValues(l.eval(r), rhs.eval(r))
-			if !ok {
-				return false
-			}
-			switch op {
-			case "=":
-				return n == 0
-			case "!=", "<>":
-				return n != 0
-			case "<":
-				return n < 0
-			case "<=":
-				return n <= 0
-			case ">":
-				return n > 0
-			}
-			return n >= 0
-		}, nil
-	default:
-		return nil, p.unexpected()
+		hi, err := p.expr()
+		return exprAST{op: "between", args: []exprAST{l, lo, hi}, not: not, pos: t.pos}, err
+	case !not && t.kind == 'p' && slices.Contains([]string{"=", "<>", "!=", "<", "<=", ">", ">="}, t.text):
+		p.next()
+		r, err := p.expr()
+		return exprAST{op: t.text, args: []exprAST{l, r}, pos: t.pos}, err
 	}
-	if negate {
-		inner := c
-		c = func(r *clsRecord) bool { return !inner(r) }
-	}
-	return c, nil
+	return l, p.unexpected()
 }
 
-var comparisons = map[string]bool{"=": true, "!=": true, "<>": true, "<": true, "<=": true, ">": true, ">=": true}
+func (p *sqlParser) expr() (exprAST, error) {
+	l, err := p.term()
+	if err != nil {
+		return l, err
+	}
+	for p.is("+") || p.is("-") {
+		t := p.next()
+		r, err := p.term()
+		if err != nil {
+			return l, err
+		}
+		l = exprAST{op: t.text, args: []exprAST{l, r}, pos: t.pos}
+	}
+	return l, nil
+}
 
-// likePattern turns a LIKE pattern (% any run, _ one character) into an
-// anchored regular expression.
-func likePattern(s string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("(?s)^")
-	for _, r := range s {
-		switch r {
-		case '%':
-			b.WriteString(".*")
-		case '_':
-			b.WriteByte('.')
+func (p *sqlParser) term() (exprAST, error) {
+	l, err := p.factor()
+	if err != nil {
+		return l, err
+	}
+	for p.is("*") || p.is("/") || p.is("%") {
+		t := p.next()
+		r, err := p.factor()
+		if err != nil {
+			return l, err
+		}
+		l = exprAST{op: t.text, args: []exprAST{l, r}, pos: t.pos}
+	}
+	return l, nil
+}
+
+func (p *sqlParser) factor() (exprAST, error) {
+	t := p.next()
+	switch {
+	case t.kind == 'n':
+		return exprAST{op: "num", text: t.text, pos: t.pos}, nil
+	case t.kind == 's':
+		return exprAST{op: "str", text: t.text, pos: t.pos}, nil
+	case t.kind == 'q':
+		return exprAST{op: "col", text: t.text, pos: t.pos}, nil
+	case t.kind == 'p' && t.text == "-":
+		e, err := p.factor()
+		return exprAST{op: "-", args: []exprAST{{op: "num", text: "0"}, e}, pos: t.pos}, err
+	case t.kind == 'p' && t.text == "(":
+		e, err := p.expr()
+		if err != nil {
+			return e, err
+		}
+		return e, p.expect(")")
+	case t.kind == 'i' && strings.EqualFold(t.text, "null"):
+		return exprAST{op: "null", pos: t.pos}, nil
+	case t.kind == 'i' && p.is("("):
+		p.next()
+		fn := strings.ToLower(t.text)
+		call := exprAST{op: "call", text: fn, pos: t.pos}
+		switch {
+		case fn == "cast":
+			e, err := p.expr()
+			if err != nil {
+				return e, err
+			}
+			if err := p.expect("as"); err != nil {
+				return e, err
+			}
+			to := p.next()
+			return exprAST{op: "cast", text: strings.ToLower(to.text), args: []exprAST{e}, pos: t.pos}, p.expect(")")
+		case fn == "count" && p.accept("*"):
+			call.args = []exprAST{{op: "star"}}
+		case fn == "count_if":
+			c, err := p.cond()
+			if err != nil {
+				return c, err
+			}
+			call.args = []exprAST{c}
 		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteByte('$')
-	return regexp.MustCompile(b.String())
-}
-
-// sqlAcc accumulates one aggregate of one group.
-type sqlAcc struct {
-	n        int64
-	sum      float64
-	best     sqlValue
-	haveBest bool
-}
-
-func (it *sqlItem) add(a *sqlAcc, c *clsRecord) {
-	switch {
-	case it.agg == "": // a grouped column: its value is the group's key
-		return
-	case it.star:
-		a.n++
-		return
-	case it.agg == "count_if":
-		if it.cond(c) {
-			a.n++
-		}
-		return
-	}
-	v := it.arg.eval(c)
-	if v.null {
-		return
-	}
-	a.n++
-	switch it.agg {
-	case "sum", "avg":
-		a.sum += v.num
-	case "max", "min":
-		n, _ := compareValues(v, a.best)
-		if !a.haveBest || (it.agg == "max" && n > 0) || (it.agg == "min" && n < 0) {
-			a.best, a.haveBest = v, true
-		}
-	}
-}
-
-func (it *sqlItem) result(a *sqlAcc, key []sqlValue) sqlValue {
-	switch it.agg {
-	case "":
-		return key[it.group]
-	case "count", "count_if":
-		return sqlValue{isNum: true, num: float64(a.n)}
-	case "sum":
-		if a.n == 0 {
-			return sqlValue{null: true}
-		}
-		return sqlValue{isNum: true, num: a.sum}
-	case "avg":
-		if a.n == 0 {
-			return sqlValue{null: true}
-		}
-		return sqlValue{isNum: true, num: a.sum / float64(a.n)}
-	}
-	if !a.haveBest {
-		return sqlValue{null: true}
-	}
-	return a.best
-}
-
-type sqlGroup struct {
-	key  []sqlValue
-	accs []sqlAcc
-}
-
-// run aggregates the records and returns the output rows.
-func (st *sqlStatement) run(records []clsRecord) [][]sqlValue {
-	groups := map[string]*sqlGroup{}
-	var order []*sqlGroup
-	if len(st.groupBy) == 0 {
-		g := &sqlGroup{accs: make([]sqlAcc, len(st.items))}
-		groups[""] = g
-		order = append(order, g)
-	}
-	for i := range records {
-		c := &records[i]
-		if st.where != nil && !st.where(c) {
-			continue
-		}
-		var key []sqlValue
-		var k strings.Builder
-		for _, col := range st.groupBy {
-			v := col.eval(c)
-			key = append(key, v)
-			k.WriteString(v.text())
-			k.WriteByte(0)
-		}
-		g := groups[k.String()]
-		if g == nil {
-			g = &sqlGroup{key: key, accs: make([]sqlAcc, len(st.items))}
-			groups[k.String()] = g
-			order = append(order, g)
-		}
-		for j := range st.items {
-			st.items[j].add(&g.accs[j], c)
-		}
-	}
-	rows := make([][]sqlValue, 0, len(order))
-	for _, g := range order {
-		row := make([]sqlValue, len(st.items))
-		for j := range st.items {
-			row[j] = st.items[j].result(&g.accs[j], g.key)
-		}
-		rows = append(rows, row)
-	}
-	if len(st.orderBy) > 0 {
-		slices.SortStableFunc(rows, func(a, b []sqlValue) int {
-			for _, o := range st.orderBy {
-				n, ok := compareValues(a[o.col], b[o.col])
-				if !ok {
-					// nulls last
-					n = cmp.Compare(boolInt(a[o.col].null), boolInt(b[o.col].null))
-				} else if o.desc {
-					n = -n
+			for !p.is(")") {
+				e, err := p.expr()
+				if err != nil {
+					return e, err
 				}
-				if n != 0 {
-					return n
+				call.args = append(call.args, e)
+				if !p.accept(",") {
+					break
 				}
 			}
-			return 0
-		})
+		}
+		return call, p.expect(")")
+	case t.kind == 'i' && !sqlReserved[strings.ToLower(t.text)]:
+		return exprAST{op: "col", text: t.text, pos: t.pos}, nil
 	}
-	if st.offset >= len(rows) {
-		return nil
-	}
-	rows = rows[st.offset:]
-	return rows[:min(len(rows), st.limit)]
+	p.i--
+	return exprAST{}, p.unexpected()
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// String prints an expression, for default column names and matching a
+// select item with a GROUP BY key.
+func (e exprAST) String() string {
+	switch e.op {
+	case "col":
+		return e.text
+	case "num", "str":
+		return fmt.Sprintf("%s:%q", e.op, e.text)
+	case "null", "star":
+		return e.op
 	}
-	return 0
-}
-
-// jsonCell encodes a cell as AnalysisRecords carries it: numbers as JSON
-// numbers (bigint without a fraction), text as strings, null as null.
-func jsonCell(v sqlValue, typ string) string {
-	switch {
-	case v.null:
-		return "null"
-	case v.isNum && typ == "bigint" && v.num == math.Trunc(v.num) && math.Abs(v.num) < 1<<53:
-		return strconv.FormatInt(int64(v.num), 10)
-	case v.isNum:
-		return strconv.FormatFloat(v.num, 'g', -1, 64)
+	args := make([]string, len(e.args))
+	for i, a := range e.args {
+		args[i] = a.String()
 	}
-	b, _ := json.Marshal(v.str) // a string always encodes
-	return string(b)
+	return fmt.Sprintf("%s%s/%v(%s)", e.op, e.text, e.not, strings.Join(args, ","))
 }

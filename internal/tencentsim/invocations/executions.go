@@ -41,6 +41,8 @@ type Model struct {
 	lastIdx  int64  // index of the last execution (Function.Until)
 	memBytes int64
 	timeout  string // RetMsg of a timed-out execution
+	// initLines: a web or image function, which logs its initialisation.
+	initLines bool
 }
 
 // Key is a hash of the seed, region, namespace and name: a stable source
@@ -55,13 +57,19 @@ type Record struct {
 	Index   int64 // the execution's number within its function
 	StartNs int64 // unix ns
 	DurNs   int64
-	DurMs   float64 // DurNs in milliseconds, three decimals exactly
+	DurMs   float64 // DurNs in whole milliseconds, as SCF reports durations
 	Mem     int64   // bytes, whole 4 KiB pages
 	ID      [16]byte
 	Outcome Outcome
 	Retries uint8
-	q       uint8
-	variant uint32
+	// Cold marks an invocation that started a new instance of a web or
+	// image function, whose log then carries the initialisation's lines.
+	Cold bool
+	// Provision marks a record that is no invocation: a provisioned
+	// instance's initialisation (ProvisionAt), with a request ID of its own.
+	Provision bool
+	q         uint8
+	variant   uint32
 }
 
 // RetCode is the execution's RetCode: 0 or one of the failures'.
@@ -116,12 +124,13 @@ func NewModel(f Function, seed int64, origin time.Time) *Model {
 		lastIdx = floorDiv(f.Until.UnixNano()-(origin.UnixNano()+phase), period)
 	}
 	return &Model{
-		Function: f,
-		key:      key,
-		periodNs: period,
-		firstNs:  origin.UnixNano() + phase,
-		lastIdx:  lastIdx,
-		memBytes: f.MemorySizeMB << 20,
+		Function:  f,
+		key:       key,
+		periodNs:  period,
+		firstNs:   origin.UnixNano() + phase,
+		lastIdx:   lastIdx,
+		memBytes:  f.MemorySizeMB << 20,
+		initLines: f.Type != TypeEvent,
 		timeout: "Invoking task timed out after " +
 			strconv.FormatFloat(float64(f.TimeoutMs)/1000, 'f', -1, 64) + " seconds",
 	}
@@ -157,13 +166,12 @@ func (f *Model) Exec(i int64) Record {
 	case TimedOut:
 		d = timeout
 	}
-	if r.Outcome != TimedOut && d > timeout*0.999 {
-		d = timeout * 0.999
+	if r.Outcome != TimedOut && d > timeout-1 {
+		d = timeout - 1
 	}
-	d = math.Round(d*1000) / 1000
-	if d < 0.001 {
-		d = 0.001
-	}
+	// SCF reports whole milliseconds: SCF_Duration is a long in ms and the
+	// report line says "Duration:1ms" (583/60336).
+	d = max(math.Round(d), 1)
 	r.DurMs = d
 	r.DurNs = int64(math.Round(d * 1e6))
 
@@ -176,13 +184,7 @@ func (f *Model) Exec(i int64) Record {
 		r.Mem = int64(frac*float64(f.memBytes)) / 4096 * 4096
 	}
 
-	a, b := splitMix64(&s), splitMix64(&s)
-	for k := 0; k < 8; k++ {
-		r.ID[k] = byte(a >> (56 - 8*k))
-		r.ID[8+k] = byte(b >> (56 - 8*k))
-	}
-	r.ID[6] = r.ID[6]&0x0f | 0x40 // UUID version 4
-	r.ID[8] = r.ID[8]&0x3f | 0x80 // RFC 4122 variant
+	fillID(&r.ID, &s)
 
 	rv := splitMix64(&s)
 	r.variant = uint32(rv)
@@ -194,14 +196,39 @@ func (f *Model) Exec(i int64) Record {
 			r.Retries = 1
 		}
 	}
+	if f.initLines {
+		r.Cold = unit(&s) < coldStartRatio
+	}
 	return r
+}
+
+// coldStartRatio is the share of a web or image function's invocations
+// that start a new instance: the simulator's choice.
+const coldStartRatio = 0.1
+
+// fillID draws a version 4 UUID from the stream s.
+func fillID(id *[16]byte, s *uint64) {
+	a, b := splitMix64(s), splitMix64(s)
+	for k := 0; k < 8; k++ {
+		id[k] = byte(a >> (56 - 8*k))
+		id[8+k] = byte(b >> (56 - 8*k))
+	}
+	id[6] = id[6]&0x0f | 0x40 // UUID version 4
+	id[8] = id[8]&0x3f | 0x80 // RFC 4122 variant
+}
+
+// Range is the span of indexes of the executions that start in [lo, hi)
+// (unix ns): empty (first > last) if none.
+func (f *Model) Range(lo, hi int64) (first, last int64) {
+	first = max(floorDiv(lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
+	last = min(floorDiv(hi-1-f.firstNs, f.periodNs), f.lastIdx)
+	return first, last
 }
 
 // Find looks for the execution with id among those that started in
 // [lo, hi) and by now (unix ns), finished or not.
 func (f *Model) Find(id [16]byte, lo, hi, now int64) (Record, bool) {
-	first := max(floorDiv(lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
-	last := min(floorDiv(min(hi-1, now)-f.firstNs, f.periodNs), f.lastIdx)
+	first, last := f.Range(lo, min(hi, now+1))
 	for i := first; i <= last; i++ {
 		if r := f.Exec(i); r.ID == id {
 			return r, true
@@ -406,12 +433,11 @@ type Window struct {
 func (w *Window) Run(fns []*Model) (int64, []Record) {
 	var count int64
 	var all []Record
-	top := topK{order: w.Order, k: w.Keep}
+	top := TopK[Record]{K: w.Keep, Cmp: w.Order.cmp}
 	hi := min(w.Hi, w.Now+1) // nothing that starts after now has finished
 	byStart := w.Order.By == ByStart
 	for _, f := range fns {
-		first := max(floorDiv(w.Lo-f.firstNs+f.periodNs-1, f.periodNs), 0)
-		last := min(floorDiv(hi-1-f.firstNs, f.periodNs), f.lastIdx)
+		first, last := f.Range(w.Lo, hi)
 		if first > last {
 			continue
 		}
@@ -437,7 +463,7 @@ func (w *Window) Run(fns []*Model) (int64, []Record) {
 				if r := f.Exec(i); r.StartNs+r.DurNs <= w.Now && w.Filter.match(&r) {
 					count++
 					if !byStart || taken < w.Keep {
-						top.add(&r)
+						top.Add(r)
 						taken++
 					}
 				}
@@ -451,14 +477,14 @@ func (w *Window) Run(fns []*Model) (int64, []Record) {
 		slices.SortFunc(all, func(a, b Record) int { return w.Order.cmp(&a, &b) })
 		return count, all
 	}
-	return count, top.sorted()
+	return count, top.Sorted()
 }
 
 // startOrdered handles the default query (start order, no row filter)
 // without computing every execution: those that started at least a
 // timeout ago have certainly finished, so they are counted arithmetically
 // and only the ends that can reach the page are generated.
-func (w *Window) startOrdered(f *Model, first, last int64, top *topK) int64 {
+func (w *Window) startOrdered(f *Model, first, last int64, top *TopK[Record]) int64 {
 	settled := min(last, floorDiv(w.Now-f.TimeoutMs*int64(time.Millisecond)-f.firstNs, f.periodNs))
 	var n int64
 	if settled >= first {
@@ -470,13 +496,13 @@ func (w *Window) startOrdered(f *Model, first, last int64, top *topK) int64 {
 		}
 		for i := from; i < from+k; i++ {
 			r := f.Exec(i)
-			top.add(&r)
+			top.Add(r)
 		}
 	}
 	for i := max(first, settled+1); i <= last; i++ {
 		if r := f.Exec(i); r.StartNs+r.DurNs <= w.Now {
 			n++
-			top.add(&r)
+			top.Add(r)
 		}
 	}
 	return n
@@ -484,66 +510,4 @@ func (w *Window) startOrdered(f *Model, first, last int64, top *topK) int64 {
 
 func (f *Filter) none() bool {
 	return f.Qualifier == "" && f.Result == AnyResult && f.RequestID == nil
-}
-
-// topK keeps the first k records in order in a bounded max-heap whose
-// root is the worst record kept.
-type topK struct {
-	order Order
-	k     int
-	h     []Record
-}
-
-func (t *topK) add(r *Record) {
-	if t.k <= 0 {
-		return
-	}
-	if len(t.h) < t.k {
-		t.h = append(t.h, *r)
-		t.up(len(t.h) - 1)
-		return
-	}
-	if t.order.cmp(r, &t.h[0]) >= 0 {
-		return // not better than the worst kept
-	}
-	t.h[0] = *r
-	t.down(0)
-}
-
-// worse reports whether h[i] sorts after h[j].
-func (t *topK) worse(i, j int) bool { return t.order.cmp(&t.h[i], &t.h[j]) > 0 }
-
-func (t *topK) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !t.worse(i, p) {
-			return
-		}
-		t.h[i], t.h[p] = t.h[p], t.h[i]
-		i = p
-	}
-}
-
-func (t *topK) down(i int) {
-	n := len(t.h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && t.worse(r, l) {
-			m = r
-		}
-		if !t.worse(m, i) {
-			return
-		}
-		t.h[i], t.h[m] = t.h[m], t.h[i]
-		i = m
-	}
-}
-
-func (t *topK) sorted() []Record {
-	slices.SortFunc(t.h, func(a, b Record) int { return t.order.cmp(&a, &b) })
-	return t.h
 }

@@ -33,11 +33,16 @@ type Function struct {
 	Runtime string `yaml:"runtime"`
 	// Description is what GetFunction and ListFunctions report.
 	Description string `yaml:"description"`
+	// Type is how the function is deployed: TypeEvent (the default), TypeWeb
+	// or TypeImage. Web and image functions write SCF's initialisation
+	// lines: "Init Report" on cold starts and "Provisioned Report" for
+	// provisioned instances (583/60336: "初始化日志和预置实例日志仅支持 Web
+	// 函数和镜像部署函数").
+	Type string `yaml:"type"`
 	// ClsTopicID is the CLS log topic the function delivers to, as
 	// GetFunction reports it (ClsTopicId) and the CLS side serves it.
-	// Default: a UUID derived from region, namespace and name
-	// (DefaultClsTopicID), so every simulator with the same functions
-	// agrees without configuration.
+	// Default: the simulator's choice, by its CLS configuration (SCF's
+	// default delivery puts a region's functions in one topic).
 	ClsTopicID string `yaml:"clsTopicId"`
 	// ClsLogsetID is the CLS logset of that topic (ClsLogsetId). Default:
 	// the region's logset, a UUID derived from the region alone
@@ -58,6 +63,13 @@ const (
 	// executions run when no Qualifiers are configured.
 	LatestQualifier = "$LATEST"
 	defaultRuntime  = "Python3.6"
+)
+
+// The deployment types of Function.Type.
+const (
+	TypeEvent = "event"
+	TypeWeb   = "web"
+	TypeImage = "image"
 )
 
 // WithDefaults returns f with every zero field replaced by its default.
@@ -84,8 +96,8 @@ func (f Function) WithDefaults() Function {
 	if f.Runtime == "" {
 		f.Runtime = defaultRuntime
 	}
-	if f.ClsTopicID == "" {
-		f.ClsTopicID = DefaultClsTopicID(f.Region, f.Namespace, f.Name)
+	if f.Type == "" {
+		f.Type = TypeEvent
 	}
 	if f.ClsLogsetID == "" {
 		f.ClsLogsetID = DefaultClsLogsetID(f.Region)
@@ -98,9 +110,15 @@ func (f Function) WithDefaults() Function {
 	return f
 }
 
-// DefaultClsTopicID is the CLS topic ID a function gets when its
-// configuration names none.
-func DefaultClsTopicID(region, namespace, name string) string {
+// RegionClsTopicID is the ID of the topic SCF's default delivery fills
+// with every function of a region, namespaces included.
+func RegionClsTopicID(region string) string {
+	return derivedUUID("cls-topic", region)
+}
+
+// FunctionClsTopicID is the ID of a function's own topic, when the
+// simulator gives each function one.
+func FunctionClsTopicID(region, namespace, name string) string {
 	return derivedUUID("cls-topic", region, namespace, name)
 }
 
@@ -108,6 +126,19 @@ func DefaultClsTopicID(region, namespace, name string) string {
 // their configuration names none.
 func DefaultClsLogsetID(region string) string {
 	return derivedUUID("cls-logset", region)
+}
+
+// NameSuffix is the random-looking suffix of the names SCF gives the
+// logset and topic it creates in a region ("SCF_logset_zyIdCSDW",
+// "SCF_logtopic_QExYJrDj" in Tencent's own test), stable per region.
+func NameSuffix(kind, region string) string {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	sum := sha256.Sum256([]byte(kind + "\x00" + region))
+	b := make([]byte, 8)
+	for i := range b {
+		b[i] = letters[int(sum[i])%len(letters)]
+	}
+	return string(b)
 }
 
 // derivedUUID is a version-4-shaped UUID that is a pure function of its

@@ -155,9 +155,11 @@ type GetRequestStatusResponse struct {
 }
 
 const (
-	functionStatus  = "Active"
-	functionType    = "Event"
-	functionHandler = "index.main_handler"
+	functionStatus = "Active"
+	// GetFunction's Type: "HTTP" for a web function, else "Event".
+	functionTypeEvent = "Event"
+	functionTypeHTTP  = "HTTP"
+	functionHandler   = "index.main_handler"
 	// initTimeout is SCF's default initialisation timeout in seconds.
 	initTimeout = 65
 	// requestStatusWindow is GetRequestStatus's default look-back.
@@ -224,7 +226,7 @@ func (a *API) getFunction(c *tcapi.Call) (any, *tcapi.Error) {
 		Environment: Environment{Variables: []Tag{}}, CodeResult: "success", Namespace: f.Namespace,
 		InstallDependency: "FALSE", Status: functionStatus, ClsLogsetId: f.ClsLogsetID,
 		ClsTopicId: f.ClsTopicID, FunctionId: functionID(f), Tags: []Tag{},
-		EipConfig: EipOutConfig{EipFixed: "FALSE", Eips: []string{}}, Type: functionType, L5Enable: "FALSE",
+		EipConfig: EipOutConfig{EipFixed: "FALSE", Eips: []string{}}, Type: functionType(f), L5Enable: "FALSE",
 		Layers: []struct{}{}, AddTime: a.timeText(addTime(f, a.origin)), OnsEnable: "FALSE",
 		CfsConfig: CfsConfig{CfsInsList: []struct{}{}}, AvailableStatus: "Available", Qualifier: qualifier,
 		InitTimeout: initTimeout, StatusReasons: []StatusReason{}, RequestId: c.RequestID,
@@ -308,7 +310,7 @@ func (a *API) listFunctions(c *tcapi.Call) (any, *tcapi.Error) {
 		rows = append(rows, FunctionSummary{
 			ModTime: a.timeText(modTime(f, a.origin)), AddTime: a.timeText(addTime(f, a.origin)),
 			Runtime: f.Runtime, FunctionName: f.Name, FunctionId: functionID(f), Namespace: f.Namespace,
-			Status: functionStatus, Description: f.Description, Tags: []Tag{}, Type: functionType,
+			Status: functionStatus, Description: f.Description, Tags: []Tag{}, Type: functionType(f),
 			StatusReasons: []StatusReason{},
 		})
 	}
@@ -356,7 +358,7 @@ func (ff functionFilters) match(f *invocations.Model) bool {
 		case "Runtime":
 			v = f.Runtime
 		case "Type":
-			v = functionType
+			v = functionType(f)
 		case "ClsTopicId":
 			v = f.ClsTopicID
 		case "ClsLogsetId":
@@ -519,4 +521,12 @@ func readFilters(p *tcapi.Params) (functionFilters, *tcapi.Error) {
 		}{f.Name, f.Values})
 	}
 	return out, nil
+}
+
+// functionType is GetFunction's and ListFunctions's Type of f.
+func functionType(f *invocations.Model) string {
+	if f.Type == invocations.TypeWeb {
+		return functionTypeHTTP
+	}
+	return functionTypeEvent
 }

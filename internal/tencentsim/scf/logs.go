@@ -55,6 +55,66 @@ type GetFunctionLogsResponse struct {
 	RequestId     string            `json:"RequestId"`
 }
 
+// AppendJSON writes the answer as encoding/json would: a page is up to
+// 10,000 records (tcapi.Appender).
+func (r *GetFunctionLogsResponse) AppendJSON(b []byte) []byte {
+	b = append(b, `{"TotalCount":`...)
+	b = strconv.AppendInt(b, r.TotalCount, 10)
+	b = append(b, `,"Data":`...)
+	if r.Data == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range r.Data {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = r.Data[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	if c := r.SearchContext; c != nil {
+		b = append(b, `,"SearchContext":{"Offset":`...)
+		b = tcapi.AppendString(b, c.Offset)
+		b = append(b, `,"Limit":`...)
+		b = strconv.AppendInt(b, c.Limit, 10)
+		b = append(b, `,"Keyword":`...)
+		b = tcapi.AppendString(b, c.Keyword)
+		b = append(b, `,"Type":`...)
+		b = tcapi.AppendString(b, c.Type)
+		b = append(b, '}')
+	}
+	b = append(b, `,"RequestId":`...)
+	b = tcapi.AppendString(b, r.RequestId)
+	return append(b, '}')
+}
+
+func (l *FunctionLog) appendJSON(b []byte) []byte {
+	str := func(name, v string) {
+		b = append(b, name...)
+		b = tcapi.AppendString(b, v)
+	}
+	num := func(name string, v int64) {
+		b = append(b, name...)
+		b = strconv.AppendInt(b, v, 10)
+	}
+	str(`{"FunctionName":`, l.FunctionName)
+	str(`,"RetMsg":`, l.RetMsg)
+	str(`,"RequestId":`, l.RequestId)
+	str(`,"StartTime":`, l.StartTime)
+	num(`,"RetCode":`, l.RetCode)
+	num(`,"InvokeFinished":`, l.InvokeFinished)
+	b = append(b, `,"Duration":`...)
+	b = tcapi.AppendFloat(b, l.Duration)
+	num(`,"BillDuration":`, l.BillDuration)
+	num(`,"MemUsage":`, l.MemUsage)
+	str(`,"Log":`, l.Log)
+	str(`,"Level":`, l.Level)
+	str(`,"Source":`, l.Source)
+	num(`,"RetryNum":`, l.RetryNum)
+	return append(b, '}')
+}
+
 // billGranularityMs is the unit BillDuration is rounded up to.
 const billGranularityMs = 100
 
@@ -139,53 +199,7 @@ func (a *API) FunctionLog(r *invocations.Record) FunctionLog {
 		Duration:       r.DurMs,
 		BillDuration:   bill,
 		MemUsage:       r.Mem,
-		Log:            logText(r, id, msg),
+		Log:            r.LogText(),
 		RetryNum:       int64(r.Retries),
 	}
-}
-
-// logText imitates what SCF writes for one invocation: START, the user's
-// lines, END and the Report line.
-func logText(r *invocations.Record, id, retMsg string) string {
-	b := make([]byte, 0, 512)
-	line := func(off int64, level, text string) {
-		b = time.Unix(0, r.StartNs+off).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
-		b = append(b, '\t')
-		b = append(b, id...)
-		b = append(b, "\t["...)
-		b = append(b, level...)
-		b = append(b, "] "...)
-		b = append(b, text...)
-		b = append(b, '\n')
-	}
-	b = append(b, "START RequestId: "...)
-	b = append(b, id...)
-	b = append(b, "\nEvent RequestId: "...)
-	b = append(b, id...)
-	b = append(b, '\n')
-	line(0, "INFO", "handler invoked, qualifier "+r.Qualifier())
-	switch r.Outcome {
-	case invocations.Succeeded:
-		line(r.DurNs, "INFO", "result: "+retMsg)
-	case invocations.UserError:
-		msg, trace := r.Exception()
-		line(r.DurNs, "ERROR", msg)
-		b = append(b, trace...)
-		b = append(b, '\n')
-	default:
-		b = append(b, retMsg...)
-		b = append(b, '\n')
-	}
-	b = append(b, "END RequestId: "...)
-	b = append(b, id...)
-	b = append(b, "\nReport RequestId: "...)
-	b = append(b, id...)
-	b = append(b, " Duration:"...)
-	b = strconv.AppendFloat(b, r.DurMs, 'f', 3, 64)
-	b = append(b, "ms Memory:"...)
-	b = strconv.AppendInt(b, r.Model.MemorySizeMB, 10)
-	b = append(b, "MB MemUsage:"...)
-	b = strconv.AppendFloat(b, float64(r.Mem)/(1<<20), 'f', 6, 64)
-	b = append(b, "MB"...)
-	return string(b)
 }

@@ -19,7 +19,13 @@ func WriteResponse(w http.ResponseWriter, reqID string, v any) {
 // WriteResponseStatus writes the envelope with another HTTP status, for
 // routes beside the API that answer in its envelope.
 func WriteResponseStatus(w http.ResponseWriter, status int, reqID string, v any) {
-	b, err := json.Marshal(envelope{v})
+	var b []byte
+	var err error
+	if a, ok := v.(Appender); ok {
+		b = append(a.AppendJSON(append(make([]byte, 0, 1<<12), `{"Response":`...)), '}')
+	} else {
+		b, err = json.Marshal(envelope{v})
+	}
 	if err != nil {
 		b, _ = json.Marshal(envelope{ErrorResponse{
 			Error:     APIError{Code: "InternalError", Message: "Response encoding failed."},

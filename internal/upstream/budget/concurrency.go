@@ -18,8 +18,8 @@ const BusyRetryAfter = time.Second
 // runs the query somewhere in between, and may still be running it until
 // its answer arrives.
 //
-// Waiters queue by priority, FIFO within one, and give up at their
-// deadline or maxWait, whichever is first. Only a pause can be predicted,
+// Waiters queue by project and priority (see waitQueue), and give up at
+// their deadline or maxWait, whichever is first. Only a pause can be predicted,
 // so only a wait past the pause's end is refused at once.
 type Concurrency struct {
 	maxWait time.Duration
@@ -30,9 +30,12 @@ type Concurrency struct {
 	timer       *time.Timer
 }
 
-// NewConcurrency admits limit calls at once; callers wait at most maxWait.
-func NewConcurrency(limit int, maxWait time.Duration) *Concurrency {
-	return &Concurrency{maxWait: maxWait, free: limit}
+// NewConcurrency admits limit calls at once; callers wait at most maxWait,
+// and the projects waiting share the slots by their weights.
+func NewConcurrency(limit int, maxWait time.Duration, weights Weights) *Concurrency {
+	c := &Concurrency{maxWait: maxWait, free: limit}
+	c.waiters.weights = weights
+	return c
 }
 
 // concurrencyGrant is one admitted call; Done frees its slot once.

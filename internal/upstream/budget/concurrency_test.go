@@ -15,7 +15,7 @@ import (
 // newConcurrency makes a concurrency limit of limit calls whose callers
 // wait at most maxWait; each call makes another view of the same key
 // (another replica; the local limiter has only one).
-type newConcurrency func(t *testing.T, limit int, maxWait time.Duration) Limiter
+type newConcurrency func(t *testing.T, limit int, maxWait time.Duration, weights Weights) Limiter
 
 // concurrencyConformance is what every concurrency limit promises, run
 // against the local one under synctest and the shared one on a real Redis.
@@ -36,7 +36,16 @@ func (c concurrencyConformance) test(t *testing.T) {
 		{"Pause", testConcurrencyPause},
 		{"InteractiveFirst", testConcurrencyInteractiveFirst},
 		{"GaveUpHoldsNothing", func(t *testing.T, c concurrencyConformance) {
-			checkGaveUpHoldsNothing(t, c.make(t, 1, time.Second))
+			checkGaveUpHoldsNothing(t, c.make(t, 1, time.Second, nil))
+		}},
+		{"FairShares", func(t *testing.T, c concurrencyConformance) {
+			checkFairShares(t, c.make(t, 3, time.Minute, nil), 3, c.exact)
+		}},
+		{"WeightedShares", func(t *testing.T, c concurrencyConformance) {
+			checkWeightedShares(t, c.make(t, 3, time.Minute, heavyWeights), 3, c.exact)
+		}},
+		{"Drain", func(t *testing.T, c concurrencyConformance) {
+			checkDrain(t, c.make(t, 2, time.Minute, nil), 2, c.exact)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { c.run(t, func(t *testing.T) { tc.body(t, c) }) })
@@ -47,10 +56,10 @@ func (c concurrencyConformance) test(t *testing.T) {
 // never have more than limit calls in flight, and all are served.
 func testNeverExceeded(t *testing.T, c concurrencyConformance) {
 	const limit, callers = 3, 30
-	views := []Limiter{c.make(t, limit, 10*time.Second)}
+	views := []Limiter{c.make(t, limit, 10*time.Second, nil)}
 	views = append(views, views[0])
 	if !c.exact {
-		views[1] = c.make(t, limit, 10*time.Second) // another replica
+		views[1] = c.make(t, limit, 10*time.Second, nil) // another replica
 	}
 	var live, most, served atomic.Int64
 	var wg sync.WaitGroup
@@ -62,7 +71,7 @@ func testNeverExceeded(t *testing.T, c concurrencyConformance) {
 				return
 			}
 			n := live.Add(1)
-			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() { //nolint:revive // the loop's header is the whole work: raise most to n
 			}
 			time.Sleep(time.Duration(10+i%4*10) * time.Millisecond) // the call in flight; on Redis, on the wall clock
 			live.Add(-1)
@@ -86,7 +95,7 @@ func testNeverExceeded(t *testing.T, c concurrencyConformance) {
 // with a Retry-After.
 func testRefusedAtDeadline(t *testing.T, c concurrencyConformance) {
 	const maxWait = 100 * time.Millisecond
-	l := c.make(t, 1, maxWait)
+	l := c.make(t, 1, maxWait, nil)
 	g, _, err := l.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +113,7 @@ func testRefusedAtDeadline(t *testing.T, c concurrencyConformance) {
 
 // Done twice frees one slot, not two.
 func testDoneOnce(t *testing.T, c concurrencyConformance) {
-	l := c.make(t, 2, 50*time.Millisecond)
+	l := c.make(t, 2, 50*time.Millisecond, nil)
 	a, _, err := l.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +139,7 @@ func testDoneOnce(t *testing.T, c concurrencyConformance) {
 // after it.
 func testConcurrencyPause(t *testing.T, c concurrencyConformance) {
 	const pause = 300 * time.Millisecond
-	l := c.make(t, 5, 100*time.Millisecond)
+	l := c.make(t, 5, 100*time.Millisecond, nil)
 	start := time.Now()
 	l.Pause(pause)
 	var refused *RefusedError
@@ -141,11 +150,10 @@ func testConcurrencyPause(t *testing.T, c concurrencyConformance) {
 	if c.exact && waited != 0 {
 		t.Errorf("refused after %s, want at once", waited)
 	}
-	patient := c.make(t, 5, time.Second)
+	patient := c.make(t, 5, time.Second, nil)
 	if c.exact {
-		patient = NewConcurrency(5, time.Second)
+		patient = NewConcurrency(5, time.Second, nil)
 		patient.Pause(pause)
-		l = patient
 	}
 	g, _, err := patient.Acquire(context.Background(), Interactive)
 	if err != nil {
@@ -160,7 +168,7 @@ func testConcurrencyPause(t *testing.T, c concurrencyConformance) {
 // Queued, an interactive caller goes before a background one that queued
 // first.
 func testConcurrencyInteractiveFirst(t *testing.T, c concurrencyConformance) {
-	l := c.make(t, 1, 2*time.Second)
+	l := c.make(t, 1, 2*time.Second, nil)
 	held, _, err := l.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -191,8 +199,8 @@ func testConcurrencyInteractiveFirst(t *testing.T, c concurrencyConformance) {
 
 func TestLocalConcurrencyConformance(t *testing.T) {
 	concurrencyConformance{
-		make: func(t *testing.T, limit int, maxWait time.Duration) Limiter {
-			return NewConcurrency(limit, maxWait)
+		make: func(t *testing.T, limit int, maxWait time.Duration, weights Weights) Limiter {
+			return NewConcurrency(limit, maxWait, weights)
 		},
 		exact: true,
 		run:   func(t *testing.T, body func(t *testing.T)) { synctest.Test(t, body) },
@@ -204,9 +212,9 @@ func TestLocalConcurrencyConformance(t *testing.T) {
 func TestSharedConcurrencyConformance(t *testing.T) {
 	r := testenv.StartRedis(t)
 	concurrencyConformance{
-		make: func(t *testing.T, limit int, maxWait time.Duration) Limiter {
+		make: func(t *testing.T, limit int, maxWait time.Duration, weights Weights) Limiter {
 			// Each test is a key of its own: the server is shared.
-			return newSharedConcurrency(testStore(t, r.URL(), 1), t.Name(), limit, maxWait, time.Second)
+			return newSharedConcurrency(testStore(t, r.URL(), 1), t.Name(), limit, maxWait, time.Second, weights)
 		},
 		run: func(t *testing.T, body func(t *testing.T)) { body(t) },
 	}.test(t)

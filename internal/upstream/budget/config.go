@@ -1,6 +1,8 @@
 package budget
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/mudscf/mudscf/internal/yamlconfig"
@@ -21,6 +23,12 @@ type Config struct {
 	// Backoff pauses an account after the upstream answered
 	// RequestLimitExceeded anyway (default 1s).
 	Backoff time.Duration `yaml:"backoff"`
+	// Weights are the projects' shares of every budget they wait for
+	// together (an account's rate, a topic's queries), by project ID;
+	// unnamed projects have weight 1. Waiting projects are served in
+	// turn, in proportion to their weights; a project alone gets the
+	// whole budget.
+	Weights Weights `yaml:"weights"`
 }
 
 // ApplyDefaults fills the fields left zero.
@@ -47,6 +55,11 @@ func (c Config) Validate() error {
 		return yamlconfig.Errorf("maxWait", "must be a positive duration, got %s", c.MaxWait)
 	case c.Backoff <= 0:
 		return yamlconfig.Errorf("backoff", "must be a positive duration, got %s", c.Backoff)
+	}
+	for _, project := range slices.Sorted(maps.Keys(c.Weights)) {
+		if w := c.Weights[project]; w < 1 || w > MaxWeight {
+			return yamlconfig.Errorf("weights."+project, "must be from 1 to %d, got %d", MaxWeight, w)
+		}
 	}
 	return nil
 }

@@ -12,9 +12,9 @@ import (
 )
 
 // newLimiter makes a budget of limit calls per window whose callers wait
-// at most maxWait; each replica call makes another view of the same
-// account (the local budget has only one).
-type newLimiter func(t *testing.T, limit int, window, maxWait time.Duration) Limiter
+// at most maxWait, shared by projects with weights; each replica call
+// makes another view of the same account (the local budget has only one).
+type newLimiter func(t *testing.T, limit int, window, maxWait time.Duration, weights Weights) Limiter
 
 // conformance is what every budget promises, run against the local budget
 // under synctest (its clock is the bubble's: exact) and against the shared
@@ -40,7 +40,16 @@ func (c conformance) test(t *testing.T) {
 		{"Pause", testPause},
 		{"InteractiveFirst", testInteractiveFirst},
 		{"GaveUpHoldsNothing", func(t *testing.T, c conformance) {
-			checkGaveUpHoldsNothing(t, c.make(t, 1, 100*time.Millisecond, time.Second))
+			checkGaveUpHoldsNothing(t, c.make(t, 1, 100*time.Millisecond, time.Second, nil))
+		}},
+		{"FairShares", func(t *testing.T, c conformance) {
+			checkFairShares(t, c.make(t, 5, 100*time.Millisecond, time.Minute, nil), 5, c.exact)
+		}},
+		{"WeightedShares", func(t *testing.T, c conformance) {
+			checkWeightedShares(t, c.make(t, 5, 100*time.Millisecond, time.Minute, heavyWeights), 5, c.exact)
+		}},
+		{"Drain", func(t *testing.T, c conformance) {
+			checkDrain(t, c.make(t, 2, 100*time.Millisecond, time.Minute, nil), 2, c.exact)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { c.run(t, func(t *testing.T) { tc.body(t, c) }) })
@@ -76,7 +85,7 @@ func grantTimes(t *testing.T, l Limiter, n int, p Priority) []time.Time {
 // any sliding window.
 func testSlidingWindow(t *testing.T, c conformance) {
 	const limit, window = 5, 200 * time.Millisecond
-	l := c.make(t, limit, window, 5*time.Second)
+	l := c.make(t, limit, window, 5*time.Second, nil)
 	grants := grantTimes(t, l, 25, Interactive)
 	if len(grants) != 25 {
 		t.Fatalf("%d of 25 calls granted", len(grants))
@@ -98,7 +107,7 @@ func testSlidingWindow(t *testing.T, c conformance) {
 // time a slot frees.
 func testFailsFast(t *testing.T, c conformance) {
 	const window = time.Second
-	l := c.make(t, 1, window, 100*time.Millisecond)
+	l := c.make(t, 1, window, 100*time.Millisecond, nil)
 	g, _, err := l.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +128,7 @@ func testFailsFast(t *testing.T, c conformance) {
 // moment until its answer is back. Its window starts at its completion.
 func testInFlightHoldsSlot(t *testing.T, c conformance) {
 	const window = 100 * time.Millisecond
-	l := c.make(t, 1, window, 300*time.Millisecond)
+	l := c.make(t, 1, window, 300*time.Millisecond, nil)
 	slow, _, err := l.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -150,14 +159,14 @@ func testInFlightHoldsSlot(t *testing.T, c conformance) {
 // Pause refuses every call until it ends, saying how long remains.
 func testPause(t *testing.T, c conformance) {
 	const pause = 400 * time.Millisecond
-	l := c.make(t, 5, 100*time.Millisecond, 100*time.Millisecond)
+	l := c.make(t, 5, 100*time.Millisecond, 100*time.Millisecond, nil)
 	start := time.Now()
 	l.Pause(pause)
 	var refused *RefusedError
 	if _, _, err := l.Acquire(context.Background(), Interactive); !errors.As(err, &refused) || refused.RetryAfter < pause/2 {
 		t.Fatalf("got %v during the pause, want a RefusedError with the pause's remainder", err)
 	}
-	patient := c.make(t, 5, 100*time.Millisecond, time.Second) // another replica (the same budget, locally)
+	patient := c.make(t, 5, 100*time.Millisecond, time.Second, nil) // another replica (the same budget, locally)
 	if c.exact {
 		patient = l
 		time.Sleep(pause - 50*time.Millisecond)
@@ -176,7 +185,7 @@ func testPause(t *testing.T, c conformance) {
 // first.
 func testInteractiveFirst(t *testing.T, c conformance) {
 	const window = 100 * time.Millisecond
-	l := c.make(t, 2, window, 2*time.Second)
+	l := c.make(t, 2, window, 2*time.Second, nil)
 	var held []Grant
 	for range 2 {
 		g, _, err := l.Acquire(context.Background(), Interactive)
@@ -243,8 +252,8 @@ func waitQueued(l Limiter, n int, exact bool) {
 
 func TestLocalConformance(t *testing.T) {
 	conformance{
-		make: func(t *testing.T, limit int, window, maxWait time.Duration) Limiter {
-			return newLocal(limit, window, maxWait)
+		make: func(t *testing.T, limit int, window, maxWait time.Duration, weights Weights) Limiter {
+			return newLocal(limit, window, maxWait, weights)
 		},
 		exact: true,
 		run: func(t *testing.T, body func(t *testing.T)) {

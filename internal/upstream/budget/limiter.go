@@ -2,6 +2,7 @@ package budget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,15 +49,25 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("upstream budget exhausted; a slot frees in %s", e.RetryAfter.Round(time.Millisecond))
 }
 
+// ErrDraining is the answer of a drained budget: the process is shutting
+// down, and the call was never made.
+var ErrDraining = errors.New("upstream budget drained: the process is shutting down and starts no upstream call")
+
 // Limiter is one account's budget.
 type Limiter interface {
-	// Acquire waits for a slot and says how long it waited. It fails with a
-	// *RefusedError when no slot can be had before ctx's deadline or the
-	// budget's maxWait, or with ctx's error.
+	// Acquire waits for a slot and says how long it waited. Waiters are
+	// served by turns across the projects ProjectOf(ctx) names (see
+	// waitQueue), by priority inside each. It fails with a *RefusedError
+	// when no slot can be had before ctx's deadline or the budget's
+	// maxWait, with ErrDraining once the budget is drained, or with ctx's
+	// error.
 	Acquire(ctx context.Context, p Priority) (Grant, time.Duration, error)
 	// Pause stops all grants for d: the upstream said its limit was
 	// exceeded although we kept count.
 	Pause(d time.Duration)
+	// Drain refuses, with ErrDraining, every caller waiting now and every
+	// caller after: calls granted before go on.
+	Drain()
 }
 
 // Grant is one admitted call. Done must be called once it completed (its
@@ -71,9 +82,9 @@ type Grant interface {
 func New(cfg Config, store *redisstore.Store, account string, upstreamTimeout time.Duration) Limiter {
 	window := time.Second + cfg.Margin
 	if store == nil {
-		return newLocal(cfg.RequestsPerSecond, window, cfg.MaxWait)
+		return newLocal(cfg.RequestsPerSecond, window, cfg.MaxWait, cfg.Weights)
 	}
-	return newShared(store, account, cfg.RequestsPerSecond, window, cfg.MaxWait, upstreamTimeout)
+	return newShared(store, account, cfg.RequestsPerSecond, window, cfg.MaxWait, upstreamTimeout, cfg.Weights)
 }
 
 func latest(ts ...time.Time) time.Time {

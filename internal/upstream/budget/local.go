@@ -17,8 +17,8 @@ import (
 // the guarantee hold whatever the network or the scheduler delays; the
 // price is that a saturated account runs at limit per (window + latency).
 //
-// Waiters queue by priority, FIFO within one, and give up at their
-// deadline or maxWait, whichever is first.
+// Waiters queue by project and priority (see waitQueue), and give up at
+// their deadline or maxWait, whichever is first.
 type localBudget struct {
 	window  time.Duration
 	maxWait time.Duration
@@ -39,9 +39,12 @@ type slot struct {
 	generation uint64
 }
 
-// newLocal admits limit calls per window; callers wait at most maxWait.
-func newLocal(limit int, window, maxWait time.Duration) *localBudget {
-	return &localBudget{window: window, maxWait: maxWait, slots: make([]slot, limit)}
+// newLocal admits limit calls per window; callers wait at most maxWait,
+// and the projects waiting share the slots by their weights.
+func newLocal(limit int, window, maxWait time.Duration, weights Weights) *localBudget {
+	b := &localBudget{window: window, maxWait: maxWait, slots: make([]slot, limit)}
+	b.waiters.weights = weights
+	return b
 }
 
 // localGrant is one admitted call.

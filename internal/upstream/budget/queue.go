@@ -2,61 +2,9 @@ package budget
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 )
-
-// waitQueue is one process's line of callers for a limiter: Interactive
-// ahead of Background, FIFO within each. Its owner's mutex guards it.
-type waitQueue[W comparable] [2][]W
-
-func (q *waitQueue[W]) push(p Priority, w W) { q[p] = append(q[p], w) }
-
-// remove takes w out, if still there: a waiter that gave up.
-func (q *waitQueue[W]) remove(p Priority, w W) {
-	q[p] = slices.DeleteFunc(q[p], func(x W) bool { return x == w })
-}
-
-func (q *waitQueue[W]) len() int { return len(q[Interactive]) + len(q[Background]) }
-
-// ahead counts the waiters a new one of priority p queues behind.
-func (q *waitQueue[W]) ahead(p Priority) int {
-	n := len(q[Interactive])
-	if p == Background {
-		n += len(q[Background])
-	}
-	return n
-}
-
-// next is the priority whose first waiter is served next.
-func (q *waitQueue[W]) next() (Priority, bool) {
-	for p, l := range q {
-		if len(l) > 0 {
-			return Priority(p), true
-		}
-	}
-	return 0, false
-}
-
-// head is the waiter served next.
-func (q *waitQueue[W]) head() (W, bool) {
-	p, ok := q.next()
-	if !ok {
-		var none W
-		return none, false
-	}
-	return q[p][0], true
-}
-
-func (q *waitQueue[W]) pop() (W, bool) {
-	w, ok := q.head()
-	if ok {
-		p, _ := q.next()
-		q[p] = q[p][1:]
-	}
-	return w, ok
-}
 
 // deadlineOf is when a caller that came at start gives up: at ctx's
 // deadline or after maxWait, whichever is first.
@@ -90,12 +38,17 @@ type slotKeeper interface {
 type localQueue struct {
 	mu      sync.Mutex
 	waiters waitQueue[*waiter]
+	// drained: Drain refused every waiter, and refuses every caller since.
+	drained bool
 }
 
+// waiter is a place in the queue; ready closes when it is settled: granted,
+// or refused with err.
 type waiter struct {
 	ready   chan struct{}
-	granted bool
+	settled bool
 	grant   Grant
+	err     error
 }
 
 // acquire is Acquire for the limiter l. A caller that arrives with nobody
@@ -105,19 +58,24 @@ type waiter struct {
 func (q *localQueue) acquire(ctx context.Context, l slotKeeper, maxWait time.Duration, p Priority) (Grant, time.Duration, error) {
 	start := time.Now()
 	deadline := deadlineOf(ctx, start, maxWait)
+	at := place{project: ProjectOf(ctx), prio: p}
 	q.mu.Lock()
+	if q.drained {
+		q.mu.Unlock()
+		return nil, 0, ErrDraining
+	}
 	if q.waiters.len() == 0 {
 		if g, ok := l.takeLocked(start); ok {
 			q.mu.Unlock()
 			return g, 0, nil
 		}
 	}
-	if eta := l.etaLocked(q.waiters.ahead(p), start); eta.After(deadline) {
+	if eta := l.etaLocked(q.waiters.ahead(at), start); eta.After(deadline) {
 		q.mu.Unlock()
 		return nil, 0, &RefusedError{RetryAfter: eta.Sub(start)}
 	}
 	w := &waiter{ready: make(chan struct{})}
-	q.waiters.push(p, w)
+	q.waiters.push(at, w)
 	l.armLocked(start)
 	q.mu.Unlock()
 
@@ -125,17 +83,18 @@ func (q *localQueue) acquire(ctx context.Context, l slotKeeper, maxWait time.Dur
 	defer timeout.Stop()
 	select {
 	case <-w.ready:
-		return w.grant, time.Since(start), nil
+		return w.grant, time.Since(start), w.err
 	case <-ctx.Done():
 	case <-timeout.C:
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	// The grant may have come as the wait ended: it is the caller's.
-	if w.granted {
-		return w.grant, time.Since(start), nil
+	// The grant (or the drain) may have come as the wait ended: it is the
+	// caller's.
+	if w.settled {
+		return w.grant, time.Since(start), w.err
 	}
-	q.waiters.remove(p, w)
+	q.waiters.remove(at, w)
 	if err := ctx.Err(); err != nil {
 		return nil, time.Since(start), err
 	}
@@ -151,8 +110,24 @@ func (q *localQueue) serveLocked(l slotKeeper, now time.Time) (starved bool) {
 			return true
 		}
 		w, _ := q.waiters.pop()
-		w.grant, w.granted = g, true
+		w.grant, w.settled = g, true
 		close(w.ready)
 	}
 	return false
+}
+
+// Drain refuses every waiter with ErrDraining, and every caller from now
+// on: the process is shutting down and must start no upstream call.
+func (q *localQueue) Drain() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.drained = true
+	for {
+		w, ok := q.waiters.pop()
+		if !ok {
+			return
+		}
+		w.err, w.settled = ErrDraining, true
+		close(w.ready)
+	}
 }

@@ -116,10 +116,13 @@ type redisLimiter interface {
 //     replicas), or all of them after data loss) until every replica must
 //     have noticed Redis is back and its local calls no longer count.
 //
-// One waiter per replica and limit tries Redis at a time, interactive
-// before background, FIFO within each, so that waiters do not flood Redis
-// with tries; background calls also leave one slot spare for the other
-// replicas' interactive ones.
+// One waiter per replica and limit tries Redis at a time, the replica's
+// waiters taking turns by project and by priority inside each (see
+// waitQueue), so that waiters do not flood Redis with tries; background
+// calls also leave one slot spare for the other replicas' interactive
+// ones. The turns are the replica's own: across replicas, each replica's
+// first waiter competes for a slot in Redis as it frees, whatever its
+// project (see README, "Fair shares").
 type redisQueue struct {
 	store   *redisstore.Store
 	limit   int
@@ -140,9 +143,10 @@ type redisQueue struct {
 
 	mu         sync.Mutex
 	waiters    waitQueue[*redisWaiter]
-	instance   string // the Redis data set this replica has been using
-	seenDowns  uint64 // store.downs when the limiter last used Redis
-	localDowns uint64 // store.downs when the local limiter last started over
+	drained    chan struct{} // closed by Drain
+	instance   string        // the Redis data set this replica has been using
+	seenDowns  uint64        // store.downs when the limiter last used Redis
+	localDowns uint64        // store.downs when the local limiter last started over
 }
 
 // redisWaiter is a place in the queue; turn wakes it when it may be first.
@@ -153,6 +157,10 @@ type redisWaiter struct{ turn chan struct{} }
 func (q *redisQueue) acquire(ctx context.Context, l redisLimiter, p Priority) (Grant, time.Duration, error) {
 	start := time.Now()
 	deadline := deadlineOf(ctx, start, q.maxWait)
+	at := place{project: ProjectOf(ctx), prio: p}
+	if q.isDrained() {
+		return nil, 0, ErrDraining
+	}
 	wasUp := q.store.Up()
 	if !q.store.Usable() {
 		return q.acquireLocal(ctx, p, start, deadline)
@@ -162,13 +170,13 @@ func (q *redisQueue) acquire(ctx context.Context, l redisLimiter, p Priority) (G
 	probe := !wasUp
 	w := &redisWaiter{turn: make(chan struct{}, 1)}
 	q.mu.Lock()
-	if eta := l.etaLocked(q.waiters.ahead(p), start); eta.After(deadline) {
+	if eta := l.etaLocked(q.waiters.ahead(at), start); eta.After(deadline) {
 		q.mu.Unlock()
 		return nil, 0, &RefusedError{RetryAfter: eta.Sub(start)}
 	}
-	q.waiters.push(p, w)
+	q.waiters.push(at, w)
 	q.mu.Unlock()
-	defer q.leave(p, w)
+	defer q.leave(at, w)
 
 	timeout := time.NewTimer(deadline.Sub(start))
 	defer timeout.Stop()
@@ -184,10 +192,12 @@ func (q *redisQueue) acquire(ctx context.Context, l redisLimiter, p Priority) (G
 				return nil, time.Since(start), &RefusedError{RetryAfter: q.retryAfter(l, 0)}
 			case <-ctx.Done():
 				return nil, time.Since(start), ctx.Err()
+			case <-q.drained:
+				return nil, time.Since(start), ErrDraining
 			}
 		}
 		if !probe && !q.store.Up() {
-			q.leave(p, w) // so that the next waiter goes local too, now
+			q.leave(at, w) // so that the next waiter goes local too, now
 			return q.acquireLocal(ctx, p, start, deadline)
 		}
 		probe = false
@@ -199,10 +209,18 @@ func (q *redisQueue) acquire(ctx context.Context, l redisLimiter, p Priority) (G
 				// limiter may only start after one: refuse this call.
 				return nil, time.Since(start), &RefusedError{RetryAfter: q.unknownRetry}
 			}
-			q.leave(p, w)
+			q.leave(at, w)
 			return q.acquireLocal(ctx, p, start, deadline)
 		}
 		if g != nil {
+			if q.isDrained() {
+				// Drained while the try was out: the slot goes back unused.
+				g.Done(time.Now())
+				return nil, time.Since(start), ErrDraining
+			}
+			q.mu.Lock()
+			q.waiters.served(at, w)
+			q.mu.Unlock()
 			return g, time.Since(start), nil
 		}
 		q.mu.Lock()
@@ -235,6 +253,28 @@ func (q *redisQueue) sleep(ctx context.Context, l redisLimiter, w *redisWaiter, 
 		return &RefusedError{RetryAfter: q.retryAfter(l, wait)}
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-q.drained:
+		return ErrDraining
+	}
+}
+
+// Drain refuses every waiter with ErrDraining, and every caller from now
+// on, here and in the local fallback.
+func (q *redisQueue) Drain() {
+	q.mu.Lock()
+	if !q.isDrained() {
+		close(q.drained)
+	}
+	q.mu.Unlock()
+	q.local.Drain()
+}
+
+func (q *redisQueue) isDrained() bool {
+	select {
+	case <-q.drained:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -330,10 +370,10 @@ func (q *redisQueue) pause(d time.Duration, script *redis.Script, keys []string,
 
 // leave removes w from the queue (if still there) and wakes the waiter now
 // first, only it: the others have nothing to do.
-func (q *redisQueue) leave(p Priority, w *redisWaiter) {
+func (q *redisQueue) leave(at place, w *redisWaiter) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.waiters.remove(p, w)
+	q.waiters.remove(at, w)
 	q.wakeHeadLocked()
 }
 

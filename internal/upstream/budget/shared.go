@@ -101,13 +101,14 @@ type shared struct {
 
 // newShared shares the budget of account (its SecretId). A call's lease is the
 // upstream timeout plus a second of scheduling slack.
-func newShared(store *redisstore.Store, account string, limit int, window, maxWait, upstreamTimeout time.Duration) *shared {
+func newShared(store *redisstore.Store, account string, limit int, window, maxWait, upstreamTimeout time.Duration, weights Weights) *shared {
 	tag := store.Key("budget:{" + redisstore.Hash(account) + "}:")
 	lease := upstreamTimeout + time.Second
 	return &shared{
 		redisQueue: redisQueue{
 			store: store, limit: limit, maxWait: maxWait, counted: lease + window, unknownRetry: window,
-			local: newLocal(limit/store.Replicas(), window, maxWait), script: "budget",
+			local: newLocal(limit/store.Replicas(), window, maxWait, weights), script: "budget",
+			waiters: waitQueue[*redisWaiter]{weights: weights}, drained: make(chan struct{}),
 		},
 		slotsKey: tag + "slots", pauseKey: tag + "pause", instKey: tag + "instance", probeKey: tag + "probe",
 		window: window, lease: lease,

@@ -47,23 +47,25 @@ type sharedConcurrency struct {
 }
 
 // NewConcurrencyLimiter is a concurrency limit of limit calls on key (a
-// CLS topic, say): local, or shared through store when it is not nil.
+// CLS topic, say), with cfg's maxWait and weights: local, or shared
+// through store when it is not nil.
 // upstreamTimeout bounds a call, and so how long a replica that died
 // mid-call can hold a slot.
-func NewConcurrencyLimiter(limit int, maxWait time.Duration, store *redisstore.Store, key string, upstreamTimeout time.Duration) Limiter {
+func NewConcurrencyLimiter(limit int, cfg Config, store *redisstore.Store, key string, upstreamTimeout time.Duration) Limiter {
 	if store == nil {
-		return NewConcurrency(limit, maxWait)
+		return NewConcurrency(limit, cfg.MaxWait, cfg.Weights)
 	}
-	return newSharedConcurrency(store, key, limit, maxWait, upstreamTimeout)
+	return newSharedConcurrency(store, key, limit, cfg.MaxWait, upstreamTimeout, cfg.Weights)
 }
 
-func newSharedConcurrency(store *redisstore.Store, key string, limit int, maxWait, upstreamTimeout time.Duration) *sharedConcurrency {
+func newSharedConcurrency(store *redisstore.Store, key string, limit int, maxWait, upstreamTimeout time.Duration, weights Weights) *sharedConcurrency {
 	tag := store.Key("sem:{" + redisstore.Hash(key) + "}:")
 	lease := upstreamTimeout + time.Second
 	return &sharedConcurrency{
 		redisQueue: redisQueue{
 			store: store, limit: limit, maxWait: maxWait, counted: lease, unknownRetry: BusyRetryAfter, freesOnDone: true,
-			local: NewConcurrency(limit/store.Replicas(), maxWait), script: "semaphore",
+			local: NewConcurrency(limit/store.Replicas(), maxWait, weights), script: "semaphore",
+			waiters: waitQueue[*redisWaiter]{weights: weights}, drained: make(chan struct{}),
 		},
 		holdersKey: tag + "holders", pauseKey: tag + "pause", instKey: tag + "instance",
 		lease: lease,

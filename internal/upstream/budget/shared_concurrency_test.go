@@ -17,7 +17,7 @@ func TestRedisConcurrencyTransitions(t *testing.T) {
 	const limit, timeout = 4, 50 * time.Millisecond
 	lease := timeout + time.Second
 	store := testStore(t, r.URL(), 2)
-	c := newSharedConcurrency(store, t.Name(), limit, 3*time.Second, timeout)
+	c := newSharedConcurrency(store, t.Name(), limit, 3*time.Second, timeout, nil)
 	g, _, err := c.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)

@@ -40,9 +40,9 @@ func testStore(t *testing.T, url string, replicas int) *redisstore.Store {
 func TestSharedConformance(t *testing.T) {
 	r := testenv.StartRedis(t)
 	conformance{
-		make: func(t *testing.T, limit int, window, maxWait time.Duration) Limiter {
+		make: func(t *testing.T, limit int, window, maxWait time.Duration, weights Weights) Limiter {
 			// Each test is an account of its own: the server is shared.
-			return newShared(testStore(t, r.URL(), 1), t.Name(), limit, window, maxWait, time.Second)
+			return newShared(testStore(t, r.URL(), 1), t.Name(), limit, window, maxWait, time.Second, weights)
 		},
 		run: func(t *testing.T, body func(t *testing.T)) { body(t) },
 	}.test(t)
@@ -76,8 +76,8 @@ func TestRedisBudgetAcrossReplicas(t *testing.T) {
 	r := testenv.StartRedis(t)
 	const limit, window = 5, 150 * time.Millisecond
 	budgets := []*shared{
-		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, 100*time.Millisecond),
-		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, 100*time.Millisecond),
+		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, 100*time.Millisecond, nil),
+		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, 100*time.Millisecond, nil),
 	}
 	var mu sync.Mutex
 	var calls []call
@@ -119,8 +119,8 @@ func TestRedisBudgetAcrossReplicas(t *testing.T) {
 func TestRedisBudgetInFlightHoldsSlot(t *testing.T) {
 	r := testenv.StartRedis(t)
 	const window = 100 * time.Millisecond
-	a := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 150*time.Millisecond, time.Second)
-	b := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 150*time.Millisecond, time.Second)
+	a := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 150*time.Millisecond, time.Second, nil)
+	b := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 150*time.Millisecond, time.Second, nil)
 	slow, _, err := a.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
@@ -146,8 +146,8 @@ func TestRedisBudgetInFlightHoldsSlot(t *testing.T) {
 func TestRedisBudgetLeaseExpires(t *testing.T) {
 	r := testenv.StartRedis(t)
 	const window, timeout = 100 * time.Millisecond, 50 * time.Millisecond
-	dead := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 3*time.Second, timeout)
-	alive := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 3*time.Second, timeout)
+	dead := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 3*time.Second, timeout, nil)
+	alive := newShared(testStore(t, r.URL(), 1), testAccount, 1, window, 3*time.Second, timeout, nil)
 	start := time.Now()
 	if _, _, err := dead.Acquire(context.Background(), Interactive); err != nil {
 		t.Fatal(err)
@@ -166,8 +166,8 @@ func TestRedisBudgetLeaseExpires(t *testing.T) {
 // RequestLimitExceeded on one replica pauses the account on all.
 func TestRedisBudgetPause(t *testing.T) {
 	r := testenv.StartRedis(t)
-	a := newShared(testStore(t, r.URL(), 1), testAccount, 5, 100*time.Millisecond, 100*time.Millisecond, time.Second)
-	b := newShared(testStore(t, r.URL(), 1), testAccount, 5, 100*time.Millisecond, time.Second, time.Second)
+	a := newShared(testStore(t, r.URL(), 1), testAccount, 5, 100*time.Millisecond, 100*time.Millisecond, time.Second, nil)
+	b := newShared(testStore(t, r.URL(), 1), testAccount, 5, 100*time.Millisecond, time.Second, time.Second, nil)
 	start := time.Now()
 	a.Pause(400 * time.Millisecond)
 	var be *RefusedError
@@ -192,8 +192,8 @@ func TestRedisBudgetProbesAfterPause(t *testing.T) {
 	r := testenv.StartRedis(t)
 	const limit, window, pause = 5, 100 * time.Millisecond, 300 * time.Millisecond
 	budgets := []*shared{
-		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, time.Second),
-		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, time.Second),
+		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, time.Second, nil),
+		newShared(testStore(t, r.URL(), 1), testAccount, limit, window, 5*time.Second, time.Second, nil),
 	}
 	limited, _, err := budgets[0].Acquire(context.Background(), Interactive)
 	if err != nil {
@@ -258,7 +258,7 @@ func TestRedisBudgetProbesAfterPause(t *testing.T) {
 // The exporter's background calls leave a slot for interactive ones.
 func TestRedisBudgetBackgroundLeavesASlot(t *testing.T) {
 	r := testenv.StartRedis(t)
-	b := newShared(testStore(t, r.URL(), 1), testAccount, 3, time.Second, 100*time.Millisecond, time.Second)
+	b := newShared(testStore(t, r.URL(), 1), testAccount, 3, time.Second, 100*time.Millisecond, time.Second, nil)
 	for range 2 {
 		g, _, err := b.Acquire(context.Background(), Background)
 		if err != nil {
@@ -282,7 +282,7 @@ func TestRedisBudgetTransitions(t *testing.T) {
 	const limit, window, timeout = 5, 100 * time.Millisecond, 50 * time.Millisecond
 	lease := timeout + time.Second
 	store := testStore(t, r.URL(), 2)
-	b := newShared(store, testAccount, limit, window, 3*time.Second, timeout)
+	b := newShared(store, testAccount, limit, window, 3*time.Second, timeout, nil)
 	g, _, err := b.Acquire(context.Background(), Interactive)
 	if err != nil {
 		t.Fatal(err)
