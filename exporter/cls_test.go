@@ -65,7 +65,7 @@ func testCLSProjectsShareATopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runFor(t, e, stopsAt.Add(10*time.Second).Sub(time.Now()))
+	runFor(t, e, time.Until(stopsAt.Add(10*time.Second)))
 	for _, f := range fns {
 		truth := len(sim.Executions("ap-guangzhou", f.namespace, f.name, origin.Add(-time.Minute), stopsAt.Add(time.Minute)))
 		got := sampleOf(t, e, "mudscf_function_executions_total", map[string]string{"project": f.project, "function": f.id})

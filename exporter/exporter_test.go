@@ -384,7 +384,7 @@ func TestDedupeWithoutRequestIDs(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(body))
+		_, _ = w.Write([]byte(body))
 	}))
 	defer srv.Close()
 	t.Setenv("EXPORTER_TEST_TOKEN", "x")

@@ -33,7 +33,7 @@ func (h metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "gathering the metrics: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
 	w.Header().Set("Content-Type", string(format))
 	var out io.Writer = w
 	if acceptencoding.Gzip(r.Header.Values("Accept-Encoding")) {

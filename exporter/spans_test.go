@@ -58,12 +58,12 @@ func TestSpanResourcesPerFunction(t *testing.T) {
 		fn, _ := res.Value("mudscf.function_id")
 		spanAttrs := attribute.NewSet(sp.Attributes...)
 		if own, _ := spanAttrs.Value("mudscf.function_id"); own != fn {
-			t.Errorf("a span of %s has the resource of %s", own.Emit(), fn.Emit())
+			t.Errorf("a span of %s has the resource of %s", own.String(), fn.String())
 		}
 		perFunction[fn.AsString()]++
 		for k, want := range wantResource[fn.AsString()] {
 			if got, _ := res.Value(k); got != want {
-				t.Errorf("%s: resource %s = %v, want %v", fn.AsString(), k, got.Emit(), want.Emit())
+				t.Errorf("%s: resource %s = %v, want %v", fn.AsString(), k, got.String(), want.String())
 			}
 		}
 		for _, k := range absent[fn.AsString()] {

@@ -31,9 +31,9 @@ import (
 // The simulated account, and the two projects: one per source.
 const (
 	region    = "ap-guangzhou"
-	secretID  = "AKIDmudscfBenchScale00000000001"
-	every     = 10 * time.Second // one execution per function
-	sampleFns = 20               // functions per source whose ground truth is sampled for the lag
+	secretID  = "AKIDmudscfBenchScale00000000001" //nolint:gosec // G101: the simulator's account, not a credential
+	every     = 10 * time.Second                  // one execution per function
+	sampleFns = 20                                // functions per source whose ground truth is sampled for the lag
 )
 
 var sources = []struct{ name, project, namespace, proxySource string }{
@@ -155,7 +155,7 @@ func bench(c config) (*Result, error) {
 		}
 	}()
 	start := func(name string, args ...string) (*exec.Cmd, error) {
-		cmd := exec.Command(c.bin, args...)
+		cmd := exec.Command(c.bin, args...) //nolint:gosec // G204: the mudscf binary this benchmark built, with its own arguments
 		cmd.Env = env
 		if args[0] == "exporter" && c.memLimit != "" {
 			cmd.Env = append(slices.Clone(env), "GOMEMLIMIT="+c.memLimit)
@@ -554,7 +554,7 @@ func allTruths(addr, namespace string, names []string, origin time.Time) (map[st
 }
 
 func getJSON(u string, v any) error {
-	resp, err := http.Get(u)
+	resp, err := http.Get(u) //nolint:gosec // G107: loopback URLs of the processes this benchmark started
 	if err != nil {
 		return err
 	}
@@ -633,7 +633,7 @@ func waitUp(u string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for {
-		resp, err := http.Get(u)
+		resp, err := http.Get(u) //nolint:gosec // G107: loopback URLs of the processes this benchmark started
 		if err == nil {
 			resp.Body.Close()
 			return nil

@@ -63,7 +63,11 @@ func serveExporterOn(ctx context.Context, cfg exporter.Config, opts exporter.Opt
 		l.Close()
 		return fmt.Errorf("tracing: %w", err)
 	}
-	defer shutdownSpans(context.Background())
+	defer func() {
+		if err := shutdownSpans(context.Background()); err != nil {
+			logger.Warn("flushing execution spans at exit", "error", err)
+		}
+	}()
 	opts.Logger, opts.SpanProcessor, opts.Resource = logger, spans, res
 	exp, err := exporter.New(cfg, opts)
 	if err != nil {
@@ -106,7 +110,7 @@ func webScheme(path string) string {
 	if path == "" {
 		return "http"
 	}
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // G703: the operator's own --web.config.file
 	var c web.Config
 	if err != nil || yaml.Unmarshal(b, &c) != nil || c.TLSConfig.TLSCert == "" && c.TLSConfig.TLSCertPath == "" {
 		return "http"

@@ -133,8 +133,8 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
+			_ = cmd.Process.Kill() // it may have exited already
+			_ = cmd.Wait()         // killed: its exit status says so
 			suiteWitness.See("the exporter's output", []byte(stdout.String()))
 		})
 		m := stdout.WaitFor(t, regexp.MustCompile(`metrics on (http://\S+/metrics)`))
@@ -158,7 +158,7 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 	if err := first.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	first.Wait()
+	_ = first.Wait() // killed: its exit status says so
 	// The restarted process, every page held at first: what it shows
 	// then is what it restored from the disk.
 	restart := gate.arm(true)
