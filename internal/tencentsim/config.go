@@ -170,7 +170,13 @@ const (
 	defaultTimeZone  = "Asia/Shanghai"
 
 	maxRate = 1000
+)
 
+// The key pair the simulator accepts when configured with none; the README
+// publishes it for demos.
+//
+//nolint:gosec // G101: a published fake key pair that only the simulator accepts.
+const (
 	defaultSecretID  = "AKIDmudscfSimulator0001"
 	defaultSecretKey = "mudscf-simulator-secret-key"
 )

@@ -20,7 +20,7 @@ func TestPassthroughPagesAndLimit(t *testing.T) {
 	get := func(target string) (int, map[string]json.RawMessage) {
 		t.Helper()
 		w := httptest.NewRecorder()
-		s.ServeHTTP(w, httptest.NewRequest("GET", target, nil))
+		s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
 		var env struct{ Response map[string]json.RawMessage }
 		if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil {
 			t.Fatalf("%s: %s: %v", target, w.Body, err)

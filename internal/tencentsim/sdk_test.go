@@ -231,7 +231,7 @@ func (c *captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.req = r
 	c.body, _ = io.ReadAll(r.Body)
 	return &http.Response{
-		StatusCode: 200,
+		StatusCode: http.StatusOK,
 		Header:     http.Header{"Content-Type": {"application/json"}},
 		Body:       io.NopCloser(strings.NewReader(`{"Response":{"RequestId":"x"}}`)),
 		Request:    r,

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"hash"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -91,7 +90,7 @@ func v1Request(clock *fakeClock, method, host, sigMethod, key string, extra url.
 	}
 	newHash := sha1.New
 	if sigMethod == tcapi.SigMethodSHA256 {
-		newHash = func() hash.Hash { return sha256.New() }
+		newHash = sha256.New
 	}
 	m := hmac.New(newHash, []byte(key))
 	m.Write([]byte(method + host + "/?" + strings.Join(pairs, "&")))

@@ -378,7 +378,8 @@ func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, reqID, s
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-TC-RequestId", reqID)
 		w.WriteHeader(http.StatusOK)
-		io.WriteString(w, `{"Response":{"TotalCount":3,"Data":[{"FunctionName":"APITest","RetMsg":"{\"processed\":`)
+		// A failed write means the caller hung up; a fault has nobody else to tell.
+		_, _ = io.WriteString(w, `{"Response":{"TotalCount":3,"Data":[{"FunctionName":"APITest","RetMsg":"{\"processed\":`)
 		return true
 	case f.ErrorCode != "":
 		s.ledger.record(secretID, outFaulted)

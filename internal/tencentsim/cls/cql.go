@@ -50,20 +50,20 @@ func lexCQL(s string) ([]cqlTok, error) {
 	var out []cqlTok
 	for i := 0; i < len(s); {
 		ch := s[i]
-		switch {
-		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+		switch ch {
+		case ' ', '\t', '\n', '\r':
 			i++
-		case ch == '(' || ch == ')' || ch == ':':
+		case '(', ')', ':':
 			out = append(out, cqlTok{kind: ch, text: string(ch), raw: string(ch), pos: i})
 			i++
-		case ch == '>' || ch == '<' || ch == '=':
+		case '>', '<', '=':
 			op := string(ch)
 			if ch != '=' && i+1 < len(s) && s[i+1] == '=' {
 				op += "="
 			}
 			out = append(out, cqlTok{kind: 'o', text: op, raw: op, pos: i})
 			i += len(op)
-		case ch == '"' || ch == '\'':
+		case '"', '\'':
 			var b strings.Builder
 			j := i + 1
 			for ; j < len(s) && s[j] != ch; j++ {

@@ -40,13 +40,13 @@ func lexLucene(s string) ([]lucTok, error) {
 	var out []lucTok
 	for i := 0; i < len(s); {
 		ch := s[i]
-		switch {
-		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+		switch ch {
+		case ' ', '\t', '\n', '\r':
 			i++
-		case ch == '(' || ch == ')' || ch == ':':
+		case '(', ')', ':':
 			out = append(out, lucTok{kind: ch, raw: string(ch), pos: i})
 			i++
-		case ch == '"':
+		case '"':
 			var b strings.Builder
 			j := i + 1
 			for ; j < len(s) && s[j] != '"'; j++ {
@@ -60,14 +60,14 @@ func lexLucene(s string) ([]lucTok, error) {
 			}
 			out = append(out, lucTok{kind: 'q', text: b.String(), raw: s[i : j+1], pos: i})
 			i = j + 1
-		case ch == '[' || ch == '{':
+		case '[', '{':
 			j := strings.IndexAny(s[i:], "]}")
 			if j < 0 {
 				return nil, lucErr("Cannot parse '%s': unterminated range", s)
 			}
 			out = append(out, lucTok{kind: 'r', raw: s[i : i+j+1], pos: i})
 			i += j + 1
-		case ch == '\'':
+		case '\'':
 			return nil, lucErr("Cannot parse '%s': Lucene phrases are in double quotes", s)
 		default:
 			var b strings.Builder

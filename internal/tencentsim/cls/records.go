@@ -1,7 +1,6 @@
 package cls
 
 import (
-	"cmp"
 	"strconv"
 	"time"
 
@@ -24,18 +23,6 @@ import (
 type record struct {
 	r    invocations.Record
 	line invocations.Line
-}
-
-// cmpRecords orders a topic's records by time, then function, then
-// request, then line: the order of Sort=asc; desc is its exact reverse,
-// so paging is stable.
-func cmpRecords(a, b *record) int {
-	return cmp.Or(
-		cmp.Compare(a.line.TimeNs, b.line.TimeNs),
-		cmp.Compare(a.r.Model.Key(), b.r.Model.Key()),
-		cmp.Compare(boolInt(a.r.Provision), boolInt(b.r.Provision)),
-		cmp.Compare(a.r.Index, b.r.Index),
-		cmp.Compare(a.line.Kind, b.line.Kind))
 }
 
 func boolInt(b bool) int {

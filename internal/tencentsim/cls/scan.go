@@ -123,6 +123,9 @@ func positionOf(r *record) position {
 	return position{r.line.TimeNs, r.r.Model.Key(), r.r.Provision, r.r.Index, r.line.Kind}
 }
 
+// cmpPosition orders a topic's records by time, then function, then
+// request, then line: the order of Sort=asc; desc is its exact reverse,
+// so paging is stable.
 func cmpPosition(a, b position) int {
 	switch {
 	case a.timeNs != b.timeNs:

@@ -309,9 +309,10 @@ func splitQuery(q string) (cond, sql string, hasSQL bool) {
 	for i := 0; i < len(q); i++ {
 		switch ch := q[i]; {
 		case quote != 0:
-			if ch == '\\' {
+			switch ch {
+			case '\\':
 				i++
-			} else if ch == quote {
+			case quote:
 				quote = 0
 			}
 		case ch == '"' || ch == '\'':

@@ -137,7 +137,7 @@ func TestReportSelectionCountsInvocations(t *testing.T) {
 	}
 	// Without the exclusions, the phrase also finds the init lines.
 	loose := mustSearch(t, a, call{"TopicId": sharedTopic, "From": lo, "To": hi + web.TimeoutMs, "UseNewAnalysis": true,
-		"QueryString": fmt.Sprintf(`SCF_FunctionName:web AND SCF_Message:"Report RequestId" | SELECT count(*) AS total`)})
+		"QueryString": `SCF_FunctionName:web AND SCF_Message:"Report RequestId" | SELECT count(*) AS total`})
 	if got := rows(t, loose)[0]["total"]; fmt.Sprint(got) == fmt.Sprint(want) {
 		t.Errorf("the loose selection counts %v too: the window has no init lines, so the test shows nothing", got)
 	}

@@ -43,6 +43,10 @@ type sqlTok struct {
 	pos  int
 }
 
+// sqlPunctuation holds every byte that starts an operator or delimiter
+// token; "!" starts only "!=".
+const sqlPunctuation = "(),*=<>!+-/%;"
+
 func lexSQL(s string) ([]sqlTok, error) {
 	var out []sqlTok
 	for i := 0; i < len(s); {
@@ -98,7 +102,7 @@ func lexSQL(s string) ([]sqlTok, error) {
 					op = two
 				}
 			}
-			if op == "!" || !strings.Contains("(),*=<>!+-/%;", op[:1]) {
+			if op == "!" || strings.IndexByte(sqlPunctuation, ch) < 0 {
 				return nil, syntaxErrorf("SyntaxError[line 1:%d: mismatched input '%s']", i+1, op)
 			}
 			out = append(out, sqlTok{kind: 'p', text: op, pos: i})
@@ -434,9 +438,13 @@ func (p *sqlParser) notCond() (exprAST, error) {
 }
 
 func (p *sqlParser) predicateFollows() bool {
-	t := p.peek()
-	return t.kind == 'p' && strings.Contains("= <> != < <= > >= + - * / %", t.text) ||
-		p.is("like") || p.is("in") || p.is("between") || p.is("is") || p.is("not")
+	if t := p.peek(); t.kind == 'p' {
+		switch t.text {
+		case "=", "<>", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%":
+			return true
+		}
+	}
+	return p.is("like") || p.is("in") || p.is("between") || p.is("is") || p.is("not")
 }
 
 func (p *sqlParser) predicate() (exprAST, error) {

@@ -236,7 +236,7 @@ func (rv *resolver) expr(e exprAST) (*sqlExpr, error) {
 		}
 		return queryErrorf("QueryError [line 1:%d: Cannot apply operator %s to %s]", e.pos+1, e.op, strings.Join(types, ", "))
 	}
-	comparable := func(a, b *sqlExpr) bool {
+	canCompare := func(a, b *sqlExpr) bool {
 		return a.typ == b.typ || a.typ.numeric() && b.typ.numeric() || b.kind == 'l' && b.lit.kind == 0
 	}
 	switch e.op {
@@ -254,7 +254,7 @@ func (rv *resolver) expr(e exprAST) (*sqlExpr, error) {
 		x.like = likePattern(args[1].lit.s)
 	case "in", "between", "=", "<>", "!=", "<", "<=", ">", ">=":
 		for _, a := range args[1:] {
-			if !comparable(args[0], a) {
+			if !canCompare(args[0], a) {
 				return nil, mismatch()
 			}
 		}
@@ -283,8 +283,8 @@ func (rv *resolver) call(e exprAST) (*sqlExpr, error) {
 	a := aggregate{fn: e.text}
 	rv.inAgg = true
 	defer func() { rv.inAgg = false }()
-	switch {
-	case e.args[0].op == "star":
+	switch e.args[0].op {
+	case "star":
 		if e.text != "count" {
 			return nil, syntaxErrorf("SyntaxError[line 1:%d: %s(*)]", e.pos+1, e.text)
 		}

@@ -47,7 +47,7 @@ type Model struct {
 
 // Key is a hash of the seed, region, namespace and name: a stable source
 // of per-function variety (IDs, creation times) for the services.
-func (m *Model) Key() uint64 { return m.key }
+func (f *Model) Key() uint64 { return f.key }
 
 // Record is an execution reduced to what filtering and sorting need; the
 // services build their (comparatively expensive) records of it only for

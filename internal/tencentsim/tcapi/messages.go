@@ -37,7 +37,7 @@ func (m Messages) Text(e *Error, lang string) string {
 // service answers: the gateway's (authentication, action, version, size,
 // protocol) and the generic parameter errors.
 func ChineseMessages() map[string]string {
-	return map[string]string{
+	return map[string]string{ //nolint:gosec // G101: error codes and their messages ("SecretIdNotFound"), no credential
 		"AuthFailure.InvalidAuthorization": "请求头部的 Authorization 不符合腾讯云标准。",
 		"AuthFailure.SecretIdNotFound":     "密钥不存在。请在控制台检查密钥是否已被删除或者禁用，如状态正常，请检查密钥是否填写正确，注意前后不得有空格。",
 		"AuthFailure.SignatureExpire":      "签名过期。Timestamp 和服务器时间相差不得超过五分钟，请检查本地时间是否和标准时间同步。",

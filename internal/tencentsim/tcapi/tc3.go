@@ -81,11 +81,11 @@ func parseAuthorization(h string) (*authorization, error) {
 	a := &authorization{}
 	cred, ok := fields["Credential"]
 	if !ok {
-		return nil, errors.New("Credential is missing from the Authorization header")
+		return nil, errors.New("the Credential is missing from the Authorization header")
 	}
 	parts := strings.Split(cred, "/")
 	if len(parts) != 4 || parts[0] == "" || parts[3] != tc3Terminator {
-		return nil, errors.New("Credential must be <SecretId>/<date>/<service>/tc3_request")
+		return nil, errors.New("the Credential must be <SecretId>/<date>/<service>/tc3_request")
 	}
 	if _, err := time.Parse("2006-01-02", parts[1]); err != nil {
 		return nil, errors.New("the Credential date must be formatted 2006-01-02")
@@ -112,11 +112,11 @@ func parseAuthorization(h string) (*authorization, error) {
 
 	sig, ok := fields["Signature"]
 	if !ok {
-		return nil, errors.New("Signature is missing from the Authorization header")
+		return nil, errors.New("the Signature is missing from the Authorization header")
 	}
 	b, err := hex.DecodeString(sig)
 	if err != nil || len(b) != sha256.Size {
-		return nil, errors.New("Signature must be 64 hex digits")
+		return nil, errors.New("the Signature must be 64 hex digits")
 	}
 	a.signature = b
 	return a, nil
