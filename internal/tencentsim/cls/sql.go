@@ -387,36 +387,29 @@ func (p *sqlParser) name() (string, error) {
 	return "", p.unexpected()
 }
 
-func (p *sqlParser) cond() (exprAST, error) {
-	l, err := p.andCond()
-	if err != nil {
-		return l, err
-	}
-	for p.is("or") {
-		t := p.next()
-		r, err := p.andCond()
-		if err != nil {
-			return l, err
-		}
-		l = exprAST{op: "or", args: []exprAST{l, r}, pos: t.pos}
-	}
-	return l, nil
-}
+func (p *sqlParser) cond() (exprAST, error) { return p.leftAssoc(p.andCond, "or") }
 
-func (p *sqlParser) andCond() (exprAST, error) {
-	l, err := p.notCond()
+func (p *sqlParser) andCond() (exprAST, error) { return p.leftAssoc(p.notCond, "and") }
+
+// leftAssoc parses operand (op operand)*, grouping to the left, each
+// node's op the operator as listed (keywords lower-case).
+func (p *sqlParser) leftAssoc(operand func() (exprAST, error), ops ...string) (exprAST, error) {
+	l, err := operand()
 	if err != nil {
 		return l, err
 	}
-	for p.is("and") {
+	for {
+		i := slices.IndexFunc(ops, p.is)
+		if i < 0 {
+			return l, nil
+		}
 		t := p.next()
-		r, err := p.notCond()
+		r, err := operand()
 		if err != nil {
 			return l, err
 		}
-		l = exprAST{op: "and", args: []exprAST{l, r}, pos: t.pos}
+		l = exprAST{op: ops[i], args: []exprAST{l, r}, pos: t.pos}
 	}
-	return l, nil
 }
 
 func (p *sqlParser) notCond() (exprAST, error) {
@@ -499,37 +492,9 @@ func (p *sqlParser) predicate() (exprAST, error) {
 	return l, p.unexpected()
 }
 
-func (p *sqlParser) expr() (exprAST, error) {
-	l, err := p.term()
-	if err != nil {
-		return l, err
-	}
-	for p.is("+") || p.is("-") {
-		t := p.next()
-		r, err := p.term()
-		if err != nil {
-			return l, err
-		}
-		l = exprAST{op: t.text, args: []exprAST{l, r}, pos: t.pos}
-	}
-	return l, nil
-}
+func (p *sqlParser) expr() (exprAST, error) { return p.leftAssoc(p.term, "+", "-") }
 
-func (p *sqlParser) term() (exprAST, error) {
-	l, err := p.factor()
-	if err != nil {
-		return l, err
-	}
-	for p.is("*") || p.is("/") || p.is("%") {
-		t := p.next()
-		r, err := p.factor()
-		if err != nil {
-			return l, err
-		}
-		l = exprAST{op: t.text, args: []exprAST{l, r}, pos: t.pos}
-	}
-	return l, nil
-}
+func (p *sqlParser) term() (exprAST, error) { return p.leftAssoc(p.factor, "*", "/", "%") }
 
 func (p *sqlParser) factor() (exprAST, error) {
 	t := p.next()
