@@ -193,3 +193,35 @@ func TestJournalReplacedIsSnapshotted(t *testing.T) {
 		}
 	})
 }
+
+// The IDs waiting for the journal are never more than the de-duplication
+// set holds: with no checkpoint (or one that cannot be written) nothing
+// saves them, and a backlog of executions must not pile up in memory
+// (BenchmarkExporterBacklog's retained heap grew with n when it did).
+func TestUnsavedIDsBoundedWithoutACheckpoint(t *testing.T) {
+	const n = 30_000
+	cfg := fakeConfig(t, "f1")
+	cfg.Functions[0].Project = testProject
+	cfg.Backfill = n*time.Second + 2*time.Minute
+	origin := time.Now().Add(-n*time.Second - time.Minute).Truncate(time.Second)
+	e, err := New(cfg, Options{Transport: testenv.HandlerTransport{Handler: &backlogEndpoint{origin: origin, n: n}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := e.fns[cfg.Functions[0].key()]
+	for rounds := 0; rounds < 4*n/cfg.PageSize && counted(e, "f1") < n; rounds++ {
+		e.Round(t.Context())
+	}
+	if got := counted(e, "f1"); got != n {
+		t.Fatalf("counted %v executions, want %d", got, n)
+	}
+	if s := f.stream; len(s.added) > len(s.seen) {
+		t.Errorf("%d IDs wait for a checkpoint that never comes, %d are kept for de-duplication", len(s.added), len(s.seen))
+	}
+	if err := e.save(); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.stream; len(s.added) != 0 || len(f.hours.changed) != 0 {
+		t.Errorf("after a save without a checkpoint, %d IDs and %d hours still wait", len(s.added), len(f.hours.changed))
+	}
+}

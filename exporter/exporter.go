@@ -671,6 +671,13 @@ func (e *Exporter) finish(s *stream) {
 			delete(s.seen, id)
 		}
 	}
+	// An ID pruned before a save reached the journal needs no record
+	// (the cursor written with it is past it); keeping it would grow
+	// without bound while the checkpoint is unwritable, or absent.
+	s.added = slices.DeleteFunc(s.added, func(id string) bool {
+		_, kept := s.seen[id]
+		return !kept
+	})
 }
 
 // fetch makes one request for s, waiting out a 429's Retry-After first.

@@ -7,10 +7,14 @@ import "strconv"
 // last one; it logs when saving starts and stops failing rather than at
 // every round.
 func (e *Exporter) save() error {
+	e.mu.Lock()
 	if e.ckpt == nil {
+		// Nothing to write to: what changed is forgotten, or it would
+		// pile up for a save that never comes.
+		e.savedLocked()
+		e.mu.Unlock()
 		return nil
 	}
-	e.mu.Lock()
 	var n int64
 	var err error
 	if e.ckpt.needsSnapshot() {
