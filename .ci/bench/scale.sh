@@ -61,7 +61,7 @@ echo "(\`mudscf_exporter_function_capacity\`: 5 calls/s × 30 s ÷ calls per tur
 echo "last successful turn ended within the last interval, averaged over the steady state's scrapes; all N when"
 echo "N is below it):"
 for n in $NS; do
-  jq -r --arg n "$n" '.sources[] | select(.source == "getFunctionLogs") | "N = \($n): computed \(.CapacityComputed), measured \(.CapacityMeasured*10|floor/10)" + (if .CapacityComputed > 0 and .CapacityMeasured < ($n|tonumber) then " (measured / computed \(.CapacityMeasured/.CapacityComputed*100|floor/100))." else "." end)' \
+  jq -r --arg n "$n" '.sources[] | select(.source == "getFunctionLogs") | "N = \($n): computed \(.CapacityComputed), measured \(.CapacityMeasured*10|floor/10)" + (if .CapacityComputed > 0 and .CapacityMeasured + 0.5 < ($n|tonumber) then " (measured / computed \(.CapacityMeasured/.CapacityComputed*100|floor/100))." else "." end)' \
     "$BENCH_TMP/scale-$n.json"
 done
 echo
