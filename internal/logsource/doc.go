@@ -4,5 +4,6 @@
 // request ID) or CLS. A source decides which calls a question costs and in
 // which order; the adapters (translate/scf, translate/cls) build each call
 // and read its answer, and internal/upstream makes it, within Tencent's
-// limits.
+// limits. The same calls, made one at a time with Tencent's answer shown,
+// are the rows of `mudscf check` (check.go).
 package logsource
