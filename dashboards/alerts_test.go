@@ -32,9 +32,9 @@ func TestAlertingRules(t *testing.T) {
 }
 
 // TestEveryAlertTestedAndDocumented requires, for every alert, a severity,
-// summary, description and a runbook_url anchor with its README paragraph,
-// and in alerts_test.yaml an evaluation that expects it to fire and one
-// that expects silence.
+// summary, description and a runbook_url anchor with its paragraph in
+// docs/runbook.md, and in alerts_test.yaml an evaluation that expects it to
+// fire and one that expects silence.
 func TestEveryAlertTestedAndDocumented(t *testing.T) {
 	var rules struct {
 		Groups []struct {
@@ -56,7 +56,7 @@ func TestEveryAlertTestedAndDocumented(t *testing.T) {
 	}
 	readYAML(t, "alerts.yaml", &rules)
 	readYAML(t, "alerts_test.yaml", &tests)
-	readme, err := os.ReadFile("../README.md")
+	runbookDoc, err := os.ReadFile("../docs/runbook.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestEveryAlertTestedAndDocumented(t *testing.T) {
 			quiet[a.Alertname] = quiet[a.Alertname] || len(a.ExpAlerts) == 0
 		}
 	}
-	const runbook = "https://github.com/mudscf/mudscf/blob/main/README.md#"
+	const runbook = "https://github.com/mudscf/mudscf/blob/main/docs/runbook.md#"
 	n := 0
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
@@ -79,8 +79,8 @@ func TestEveryAlertTestedAndDocumented(t *testing.T) {
 				t.Errorf("%s: for %q, severity %q, summary and description all required", r.Alert, r.For, r.Labels["severity"])
 			}
 			anchor, ok := strings.CutPrefix(r.Annotations["runbook_url"], runbook)
-			if !ok || anchor != strings.ToLower(r.Alert) || !strings.Contains(string(readme), "\n#### "+r.Alert+"\n") {
-				t.Errorf("%s: runbook_url %q; want %s%s and a README heading \"#### %s\"", r.Alert, r.Annotations["runbook_url"], runbook, strings.ToLower(r.Alert), r.Alert)
+			if !ok || anchor != strings.ToLower(r.Alert) || !strings.Contains(string(runbookDoc), "\n### "+r.Alert+"\n") {
+				t.Errorf("%s: runbook_url %q; want %s%s and a docs/runbook.md heading \"### %s\"", r.Alert, r.Annotations["runbook_url"], runbook, strings.ToLower(r.Alert), r.Alert)
 			}
 			if !fires[r.Alert] || !quiet[r.Alert] {
 				t.Errorf("%s: alerts_test.yaml needs a case that fires it (%v) and one where it does not (%v)", r.Alert, fires[r.Alert], quiet[r.Alert])

@@ -17,7 +17,7 @@ import (
 
 // Each of the simulator's faults, with and without a cached answer: the
 // cached one is served marked stale, otherwise the client gets the clear
-// error of the table in the README. Faults that mean the upstream is
+// error of the table in docs/operations.md. Faults that mean the upstream is
 // unhealthy open the breaker, which then answers without calling; the first
 // request after the upstream recovers and the breaker's openFor has passed
 // is served fresh. In-process, on a synctest bubble's clock: only the

@@ -170,7 +170,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 		t.Errorf("no page fetched after the switch: %v", seen.seen["after"])
 	}
 
-	// The figures, for the README and the issue.
+	// The figures, for docs/operations.md and the issue.
 	calls := map[int64]int{}
 	for _, sc := range truth.Calls {
 		if sc.SecretID == testenv.SecretID {

@@ -71,7 +71,7 @@ func BenchmarkMissPerSource(b *testing.B) {
 // the same invocations as a function's page without log text (its count,
 // its report lines and one call per 200 response lines), on the
 // simulator over loopback HTTP. calls/op and the time per page are what
-// BENCHMARKS.md and the README quote.
+// BENCHMARKS.md and docs/proxy.md quote.
 func BenchmarkProjectPageVsResponseLines(b *testing.B) {
 	env := loopbackSim(b, 2, 0)
 	caller := env.caller(b, 10_000)

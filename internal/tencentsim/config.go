@@ -172,7 +172,7 @@ const (
 	maxRate = 1000
 )
 
-// The key pair the simulator accepts when configured with none; the README
+// The key pair the simulator accepts when configured with none; docs/simulator.md
 // publishes it for demos.
 //
 //nolint:gosec // G101: a published fake key pair that only the simulator accepts.

@@ -122,7 +122,7 @@ type redisLimiter interface {
 // calls also leave one slot spare for the other replicas' interactive
 // ones. The turns are the replica's own: across replicas, each replica's
 // first waiter competes for a slot in Redis as it frees, whatever its
-// project (see README, "Fair shares").
+// project (see docs/operations.md, "Fairness across replicas").
 type redisQueue struct {
 	store   *redisstore.Store
 	limit   int
