@@ -31,11 +31,37 @@ type pageGate struct {
 	mu        sync.Mutex
 	hold      *gateHold
 	pastFirst bool
+	armed     []*gateHold
 }
 
 type gateHold struct {
 	held, release chan struct{}
-	once          sync.Once
+	once, freed   sync.Once
+}
+
+// free releases the hold's page, once.
+func (h *gateHold) free() { h.freed.Do(func() { close(h.release) }) }
+
+// open frees every hold ever armed, so that a test that fails while a
+// page is held can still close the server the page is held in.
+func (g *pageGate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.hold = nil
+	for _, h := range g.armed {
+		h.free()
+	}
+}
+
+// waitHeld waits for h to hold a page: a page that never comes fails the
+// test, with what the exporter wrote, rather than hanging it.
+func waitHeld(t *testing.T, h *gateHold, what string, exporterOutput fmt.Stringer) {
+	t.Helper()
+	select {
+	case <-h.held:
+	case <-time.After(time.Minute):
+		t.Fatalf("no page was held %s within a minute; the exporter wrote:\n%s", what, exporterOutput)
+	}
 }
 
 // arm holds the next page past a scan's first, or with every every page,
@@ -46,6 +72,7 @@ func (g *pageGate) arm(every bool) *gateHold {
 	defer g.mu.Unlock()
 	h := &gateHold{held: make(chan struct{}), release: make(chan struct{})}
 	g.hold, g.pastFirst = h, !every
+	g.armed = append(g.armed, h)
 	return h
 }
 
@@ -117,6 +144,7 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 	gate := &pageGate{next: p.Handler()}
 	api := httptest.NewServer(gate)
 	defer api.Close()
+	defer gate.open() // before the server closes: a held page ends first
 
 	dir := t.TempDir()
 	config := filepath.Join(dir, "exporter.yaml")
@@ -125,10 +153,10 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	start := func() (*exec.Cmd, string) {
+	start := func() (*exec.Cmd, string, *testenv.SyncBuffer) {
 		cmd := exec.Command(bin, "exporter", "--config", config)
-		var stdout testenv.SyncBuffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stdout
+		stdout := &testenv.SyncBuffer{}
+		cmd.Stdout, cmd.Stderr = stdout, stdout
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +166,7 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 			suiteWitness.See("the exporter's output", []byte(stdout.String()))
 		})
 		m := stdout.WaitFor(t, regexp.MustCompile(`metrics on (http://\S+/metrics)`))
-		return cmd, m[1]
+		return cmd, m[1], stdout
 	}
 	truth := func() int {
 		n := 0
@@ -148,12 +176,12 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 		return n
 	}
 
-	first, metrics := start()
+	first, metrics, firstOutput := start()
 	// Ten seconds into the run, the next page past a scan's first is
 	// held, and the process killed while it waits for it.
 	time.Sleep(time.Until(origin.Add(10 * time.Second)))
 	kill := gate.arm(false)
-	<-kill.held
+	waitHeld(t, kill, "past a scan's first page", firstOutput)
 	countedAtKill := exported(t, metrics)
 	if err := first.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -162,17 +190,14 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 	// The restarted process, every page held at first: what it shows
 	// then is what it restored from the disk.
 	restart := gate.arm(true)
-	close(kill.release)
-	_, metrics2 := start()
-	<-restart.held
+	kill.free()
+	_, metrics2, secondOutput := start()
+	waitHeld(t, restart, "after the restart", secondOutput)
 	restored := exported(t, metrics2)
 	if restored == 0 || restored >= countedAtKill {
 		t.Fatalf("the checkpoint at the kill holds %v executions, the killed process had counted %v: want some, and fewer", restored, countedAtKill)
 	}
-	gate.mu.Lock()
-	gate.hold = nil
-	gate.mu.Unlock()
-	close(restart.release)
+	gate.open()
 	// A poll of a process of its own, on its own clock.
 	want := 0
 	for deadline := stopsAt.Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
@@ -196,7 +221,8 @@ func TestExporterSIGKILLDuringATopicPage(t *testing.T) {
 // /metrics.
 func exported(t *testing.T, url string) float64 {
 	t.Helper()
-	resp, err := http.Get(url)
+	// Bounded: a scrape that hangs fails the test instead.
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
