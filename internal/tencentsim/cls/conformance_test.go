@@ -519,24 +519,3 @@ func TestMudscfFormsAccepted(t *testing.T) {
 		t.Fatalf("only %d golden requests", len(golden))
 	}
 }
-
-// Cells of AnalysisRecords are JSON values of their column's type: a
-// double keeps a fraction, so a reader typing by Columns sees a double.
-func TestJSONCell(t *testing.T) {
-	for _, c := range []struct {
-		v    sqlValue
-		want string
-	}{
-		{sqlNull, "null"},
-		{intValue(12), "12"},
-		{floatValue(40), "40.0"},
-		{floatValue(40.25), "40.25"},
-		{floatValue(1e21), "1000000000000000000000.0"},
-		{sqlValue{kind: 's', s: "a\"b\n"}, `"a\"b\n"`},
-		{sqlValue{kind: 't', i: 0}, `"1970-01-01 08:00:00.000"`},
-	} {
-		if got := jsonCell(c.v); got != c.want {
-			t.Errorf("%+v: %s, want %s", c.v, got, c.want)
-		}
-	}
-}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mudscf/mudscf/internal/tencentsim/cls/analysis"
 )
 
 // CQL (SyntaxRule/QuerySyntax 1), exactly as Tencent's syntax page
@@ -25,19 +27,15 @@ import (
 // service:test为2层嵌套" counts a condition without parentheses as one level.
 const maxCQLLevels = 10
 
-// syntaxError is FailedOperation.SyntaxError; queryError is
-// FailedOperation.QueryError, Tencent's code for a condition that parses
-// but cannot run (ERR-44224: "QueryError [...]").
-type (
-	syntaxError struct{ msg string }
-	queryError  struct{ msg string }
-)
+// A condition's errors are a statement's (analysis.SyntaxError and
+// analysis.QueryError), whichever part of it they are in.
+func syntaxErrorf(format string, a ...any) error {
+	return &analysis.SyntaxError{Msg: fmt.Sprintf(format, a...)}
+}
 
-func (e *syntaxError) Error() string { return e.msg }
-func (e *queryError) Error() string  { return e.msg }
-
-func syntaxErrorf(format string, a ...any) error { return &syntaxError{fmt.Sprintf(format, a...)} }
-func queryErrorf(format string, a ...any) error  { return &queryError{fmt.Sprintf(format, a...)} }
+func queryErrorf(format string, a ...any) error {
+	return &analysis.QueryError{Msg: fmt.Sprintf(format, a...)}
+}
 
 type cqlTok struct {
 	kind byte   // '(' ')' ':' 'o' comparison, 'w' word, 'q' quoted, 0 end

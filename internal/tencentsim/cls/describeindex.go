@@ -72,6 +72,9 @@ type (
 	}
 )
 
+// beijing is the zone Tencent's API writes its times in (UTC+8).
+var beijing = time.FixedZone("CST", 8*3600)
+
 type describeIndexParams struct {
 	TopicId *string `json:"TopicId"`
 }
@@ -120,6 +123,6 @@ func (a *API) DescribeIndex(r *http.Request, body []byte, region string) (*Descr
 			FullText: &FullTextInfo{CaseSensitive: ix.CaseSensitive, Tokenizer: ix.Delimiters},
 			KeyValue: kv,
 		},
-		ModifyTime: ix.ModifyTime.In(shanghai).Format(time.DateTime),
+		ModifyTime: ix.ModifyTime.In(beijing).Format(time.DateTime),
 	}, nil
 }

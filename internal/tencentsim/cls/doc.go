@@ -4,12 +4,12 @@
 // SCF writes for each request (one per line of its log, with the 14 SCF_*
 // keys, the lines invocations.Record.Lines gives GetFunctionLogs too),
 // searched with CQL (cql.go) or Lucene (lucene.go) exactly as Tencent's
-// syntax page documents them, analysed with the documented SQL (sql.go,
-// sqlplan.go, sqlrun.go), and paged with signed Context cursors. A form
-// the pages do not document is refused with Tencent's codes; where they
-// are silent the stricter reading is taken. conformance_test.go holds the
-// table of every form, its page and its verdict, and writes
-// docs/cls-conformance.md from it.
+// syntax page documents them, analysed with the documented SQL (package
+// analysis, fed this package's records as rows of the topic's keys), and
+// paged with signed Context cursors. A form the pages do not document is
+// refused with Tencent's codes; where they are silent the stricter reading
+// is taken. conformance_test.go holds the table of every form, its page
+// and its verdict, and writes docs/cls-conformance.md from it.
 //
 // A topic holds the records of every function that delivers to it (SCF's
 // default delivery: one topic per region). Records are never stored: a

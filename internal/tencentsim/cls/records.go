@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/tencentsim/cls/analysis"
 	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 )
 
@@ -214,31 +215,28 @@ func (c *record) logJSON() string {
 		b = strconv.AppendQuote(b, f.name)
 		b = append(b, ':')
 		v = c.appendText(v[:0], field(i))
-		b = appendJSONString(b, v)
+		b = analysis.AppendJSONString(b, v)
 	}
 	return string(append(b, '}'))
 }
 
-// appendJSONString appends s as a JSON string (Go's strconv quoting is
-// not JSON's: it writes \x00 and \u escapes JSON does not know).
-func appendJSONString(b, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for _, c := range string(s) {
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', byte(c))
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		default:
-			b = append(b, string(c)...)
-		}
+// logColumns are the columns of "log", the topic itself, to SQL: its
+// keys, then __TIMESTAMP__ (the log time in ms, IDX-39594).
+var logColumns = func() []analysis.Column {
+	var cols []analysis.Column
+	for _, f := range scfFields {
+		cols = append(cols, analysis.Column{Name: f.name, Type: f.typ.sqlType()})
 	}
-	return append(b, '"')
+	return append(cols, analysis.Column{Name: "__TIMESTAMP__", Type: analysis.Bigint})
+}()
+
+// sqlType is the SQL type of a key of type t.
+func (t fieldType) sqlType() analysis.Type {
+	switch t {
+	case fieldLong:
+		return analysis.Bigint
+	case fieldDouble:
+		return analysis.Double
+	}
+	return analysis.Varchar
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/tencentsim/cls/analysis"
 	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 )
 
@@ -185,21 +186,19 @@ func (t *Topic) raw(c cond, w window, desc bool, after *position, k int) ([]hit,
 	return top.Sorted(), scanned
 }
 
-// recordRow is a record as an SQL row over logColumns.
+// recordRow is a record as a row of logColumns.
 type recordRow struct{ x *evalCtx }
 
-func (r recordRow) col(i int) sqlValue {
+func (r recordRow) Col(i int) analysis.Value {
 	f := field(i)
 	if f == fTimestamp {
-		return intValue(r.x.rec.long(fTimestamp))
+		return analysis.BigintValue(r.x.rec.long(fTimestamp))
 	}
 	switch scfFields[f].typ {
 	case fieldLong:
-		return intValue(r.x.rec.long(f))
+		return analysis.BigintValue(r.x.rec.long(f))
 	case fieldDouble:
-		return floatValue(r.x.rec.double(f))
+		return analysis.DoubleValue(r.x.rec.double(f))
 	}
-	return sqlValue{kind: 's', s: string(r.x.text(f))}
+	return analysis.VarcharValue(string(r.x.text(f)))
 }
-
-func (recordRow) agg(int) sqlValue { return sqlNull }

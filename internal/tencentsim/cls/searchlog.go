@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mudscf/mudscf/internal/tencentsim/cls/analysis"
 	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 	"github.com/mudscf/mudscf/internal/tencentsim/tcapi"
 )
@@ -285,7 +286,7 @@ type Plan struct {
 	missing     []string // Topics entries that do not exist
 	win         window
 	cond        cond
-	sql         *sqlPlan
+	sql         *analysis.Statement
 	desc        bool
 	limit       int
 	offset      int
@@ -451,11 +452,7 @@ func (a *API) plan(p *searchLogParams, region string, now time.Time) (*Plan, *tc
 			// 614/90807: "仅支持检索原始日志，暂不支持使用 SQL 进行统计分析".
 			return nil, tcapi.Errorf("FailedOperation.QueryError", "QueryError [a multi-topic search returns raw logs only; SQL is not supported]")
 		}
-		st, err := parseSQL(sqlText)
-		if err != nil {
-			return nil, statementError(err)
-		}
-		if q.sql, err = planSQL(st, ix.Statistics); err != nil {
+		if q.sql, err = analysis.Parse(sqlText, logColumns, ix.Statistics); err != nil {
 			return nil, statementError(err)
 		}
 		return q, nil // Context, Offset, Limit and Sort only apply to raw logs
@@ -483,13 +480,13 @@ func (a *API) plan(p *searchLogParams, region string, now time.Time) (*Plan, *tc
 }
 
 func statementError(err error) *tcapi.Error {
-	var se *syntaxError
-	var qe *queryError
+	var se *analysis.SyntaxError
+	var qe *analysis.QueryError
 	switch {
 	case errors.As(err, &se):
-		return tcapi.Errorf("FailedOperation.SyntaxError", "%s", se.msg)
+		return tcapi.Errorf("FailedOperation.SyntaxError", "%s", se.Msg)
 	case errors.As(err, &qe):
-		return tcapi.Errorf("FailedOperation.QueryError", "%s", qe.msg)
+		return tcapi.Errorf("FailedOperation.QueryError", "%s", qe.Msg)
 	}
 	return tcapi.Errorf("FailedOperation", "%v", err)
 }
@@ -594,44 +591,31 @@ func logInfo(t *Topic, c *record) LogInfo {
 func (q *Plan) analyse() (*SearchLogResponse, int64, *tcapi.Error) {
 	t := q.topics[0]
 	var scanned int64
-	rows, err := q.sql.run(func(yield func(rowCtx) bool) {
+	res, err := q.sql.Run(func(yield func(analysis.Row) bool) {
 		scanned = t.scan(q.cond, q.win, func(_ *record, x *evalCtx) bool { return yield(recordRow{x}) })
 	})
 	if err != nil {
 		return nil, scanned, tcapi.Errorf("LimitExceeded.SearchResources", "The analysis is out of memory: %v.", err)
 	}
 	resp := &SearchLogResponse{Analysis: true, ListOver: true, Results: []LogInfo{}, SamplingRate: 1}
+	cols := q.sql.Columns()
 	if q.newAnalysis {
 		resp.ColNames, resp.AnalysisResults = []string{}, []LogItems{}
-		resp.AnalysisRecords, resp.Columns = []string{}, []Column{}
-		for _, c := range q.sql.cols {
-			resp.Columns = append(resp.Columns, Column{Name: c.name, Type: string(c.typ)})
-		}
-		for _, row := range rows {
-			var b bytes.Buffer
-			b.WriteByte('{')
-			for j, c := range q.sql.cols {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				b.Write(appendJSONString(nil, []byte(c.name)))
-				b.WriteByte(':')
-				b.WriteString(jsonCell(row[j]))
-			}
-			b.WriteByte('}')
-			resp.AnalysisRecords = append(resp.AnalysisRecords, b.String())
+		resp.AnalysisRecords, resp.Columns = res.Records(), []Column{}
+		for _, c := range cols {
+			resp.Columns = append(resp.Columns, Column{Name: c.Name, Type: string(c.Type)})
 		}
 		return resp, scanned, nil
 	}
 	resp.AnalysisRecords, resp.Columns = []string{}, []Column{}
 	resp.ColNames, resp.AnalysisResults = []string{}, []LogItems{}
-	for _, c := range q.sql.cols {
-		resp.ColNames = append(resp.ColNames, c.name)
+	for _, c := range cols {
+		resp.ColNames = append(resp.ColNames, c.Name)
 	}
-	for _, row := range rows {
+	for _, row := range res.Cells() {
 		items := LogItems{Data: []LogItem{}}
-		for j, c := range q.sql.cols {
-			items.Data = append(items.Data, LogItem{Key: c.name, Value: textCell(row[j])})
+		for j, c := range cols {
+			items.Data = append(items.Data, LogItem{Key: c.Name, Value: row[j]})
 		}
 		resp.AnalysisResults = append(resp.AnalysisResults, items)
 	}

@@ -1,4 +1,4 @@
-package cls
+package analysis
 
 import (
 	"cmp"
@@ -11,37 +11,39 @@ import (
 	"github.com/mudscf/mudscf/internal/tencentsim/invocations"
 )
 
-// sqlValue is a cell: null, a bigint, a double, a varchar, a boolean or a
+// Value is a cell: null, a bigint, a double, a varchar, a boolean or a
 // timestamp (ms).
-type sqlValue struct {
+type Value struct {
 	kind byte // 0 null, 'i', 'f', 's', 'b', 't'
 	i    int64
 	f    float64
 	s    string
 }
 
-var sqlNull = sqlValue{}
+var sqlNull = Value{}
 
-func intValue(i int64) sqlValue     { return sqlValue{kind: 'i', i: i} }
-func floatValue(f float64) sqlValue { return sqlValue{kind: 'f', f: f} }
-func boolValue(b bool) sqlValue {
+// BigintValue, DoubleValue and VarcharValue are cells of those types.
+func BigintValue(i int64) Value   { return Value{kind: 'i', i: i} }
+func DoubleValue(f float64) Value { return Value{kind: 'f', f: f} }
+func VarcharValue(s string) Value { return Value{kind: 's', s: s} }
+func boolValue(b bool) Value {
 	if b {
-		return sqlValue{kind: 'b', i: 1}
+		return Value{kind: 'b', i: 1}
 	}
-	return sqlValue{kind: 'b'}
+	return Value{kind: 'b'}
 }
 
-func (v sqlValue) num() float64 {
+func (v Value) num() float64 {
 	if v.kind == 'f' {
 		return v.f
 	}
 	return float64(v.i)
 }
 
-func (v sqlValue) truth() bool { return v.kind == 'b' && v.i == 1 }
+func (v Value) truth() bool { return v.kind == 'b' && v.i == 1 }
 
 // compare orders two non-null values of comparable types.
-func compare(a, b sqlValue) int {
+func compare(a, b Value) int {
 	switch {
 	case a.kind == 's':
 		return strings.Compare(a.s, b.s)
@@ -54,24 +56,24 @@ func compare(a, b sqlValue) int {
 // rowCtx is what an expression reads: the columns of the source row and,
 // in an aggregate query, the group's aggregates.
 type rowCtx interface {
-	col(i int) sqlValue
-	agg(i int) sqlValue
+	col(i int) Value
+	agg(i int) Value
 }
 
 // sqlExpr is a resolved, typed expression.
 type sqlExpr struct {
 	kind byte // 'c' column, 'l' literal, 'a' aggregate, 'o' operator, 'k' cast
 	col  int
-	lit  sqlValue
+	lit  Value
 	agg  int
 	op   string
 	args []*sqlExpr
 	not  bool
-	typ  sqlType
+	typ  Type
 	like *likeMatcher
 }
 
-func (e *sqlExpr) eval(r rowCtx) sqlValue {
+func (e *sqlExpr) eval(r rowCtx) Value {
 	switch e.kind {
 	case 'c':
 		return r.col(e.col)
@@ -106,10 +108,10 @@ func (e *sqlExpr) eval(r rowCtx) sqlValue {
 	case "isnull":
 		return boolValue((e.args[0].eval(r).kind == 0) != e.not)
 	}
-	var buf [3]sqlValue
+	var buf [3]Value
 	vals := buf[:0]
 	if len(e.args) > len(buf) {
-		vals = make([]sqlValue, 0, len(e.args))
+		vals = make([]Value, 0, len(e.args))
 	}
 	vals = vals[:len(e.args)]
 	for i, a := range e.args {
@@ -122,7 +124,7 @@ func (e *sqlExpr) eval(r rowCtx) sqlValue {
 	case "like":
 		return boolValue(e.like.match(l.s) != e.not)
 	case "in":
-		found := slices.ContainsFunc(vals[1:], func(v sqlValue) bool { return compare(l, v) == 0 })
+		found := slices.ContainsFunc(vals[1:], func(v Value) bool { return compare(l, v) == 0 })
 		return boolValue(found != e.not)
 	case "between":
 		return boolValue((compare(l, vals[1]) >= 0 && compare(l, vals[2]) <= 0) != e.not)
@@ -132,77 +134,77 @@ func (e *sqlExpr) eval(r rowCtx) sqlValue {
 			">": c > 0, ">=": c >= 0}[e.op])
 	}
 	rv := vals[1]
-	if e.typ == tBigint {
+	if e.typ == Bigint {
 		switch e.op {
 		case "+":
-			return intValue(l.i + rv.i)
+			return BigintValue(l.i + rv.i)
 		case "-":
-			return intValue(l.i - rv.i)
+			return BigintValue(l.i - rv.i)
 		case "*":
-			return intValue(l.i * rv.i)
+			return BigintValue(l.i * rv.i)
 		}
 		if rv.i == 0 {
 			return sqlNull // Presto fails a division by zero; the simulator answers null
 		}
 		if e.op == "/" {
-			return intValue(l.i / rv.i)
+			return BigintValue(l.i / rv.i)
 		}
-		return intValue(l.i % rv.i)
+		return BigintValue(l.i % rv.i)
 	}
 	a, b := l.num(), rv.num()
 	switch e.op {
 	case "+":
-		return floatValue(a + b)
+		return DoubleValue(a + b)
 	case "-":
-		return floatValue(a - b)
+		return DoubleValue(a - b)
 	case "*":
-		return floatValue(a * b)
+		return DoubleValue(a * b)
 	case "/":
-		return floatValue(a / b)
+		return DoubleValue(a / b)
 	}
-	return floatValue(math.Mod(a, b))
+	return DoubleValue(math.Mod(a, b))
 }
 
 // castValue converts v; a value that does not convert is null.
-func castValue(v sqlValue, to sqlType) sqlValue {
+func castValue(v Value, to Type) Value {
 	if v.kind == 0 {
 		return v
 	}
 	switch to {
-	case tVarchar:
+	case Varchar:
 		switch v.kind {
 		case 's':
 			return v
 		case 'f':
-			return sqlValue{kind: 's', s: strconv.FormatFloat(v.f, 'g', -1, 64)}
+			return Value{kind: 's', s: strconv.FormatFloat(v.f, 'g', -1, 64)}
 		case 't':
-			return sqlValue{kind: 's', s: formatTimestamp(v.i)}
+			return Value{kind: 's', s: formatTimestamp(v.i)}
 		}
-		return sqlValue{kind: 's', s: strconv.FormatInt(v.i, 10)}
-	case tBigint:
+		return Value{kind: 's', s: strconv.FormatInt(v.i, 10)}
+	case Bigint:
 		switch v.kind {
 		case 's':
 			n, err := strconv.ParseInt(strings.TrimSpace(v.s), 10, 64)
 			if err != nil {
 				return sqlNull
 			}
-			return intValue(n)
+			return BigintValue(n)
 		case 'f':
-			return intValue(int64(math.Round(v.f)))
+			return BigintValue(int64(math.Round(v.f)))
 		}
-		return intValue(v.i)
-	case tDouble:
+		return BigintValue(v.i)
+	case Double:
 		if v.kind == 's' {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v.s), 64)
 			if err != nil {
 				return sqlNull
 			}
-			return floatValue(f)
+			return DoubleValue(f)
 		}
-		return floatValue(v.num())
-	case tTimestamp:
+		return DoubleValue(v.num())
+	case Timestamp:
 		if v.kind == 'i' || v.kind == 't' {
-			return sqlValue{kind: 't', i: v.i}
+			return Value{kind: 't', i: v.i}
 		}
 	}
 	return sqlNull
@@ -219,14 +221,14 @@ func formatTimestamp(ms int64) string {
 type aggregate struct {
 	fn  string
 	arg *sqlExpr // nil for count(*)
-	typ sqlType
+	typ Type
 }
 
 type accumulator struct {
 	n    int64
 	sumI int64
 	sumF float64
-	best sqlValue
+	best Value
 }
 
 func (a *aggregate) add(acc *accumulator, r rowCtx) {
@@ -256,23 +258,23 @@ func (a *aggregate) add(acc *accumulator, r rowCtx) {
 	}
 }
 
-func (a *aggregate) result(acc *accumulator) sqlValue {
+func (a *aggregate) result(acc *accumulator) Value {
 	switch a.fn {
 	case "count", "count_if":
-		return intValue(acc.n)
+		return BigintValue(acc.n)
 	case "sum":
 		if acc.n == 0 {
 			return sqlNull
 		}
-		if a.typ == tBigint {
-			return intValue(acc.sumI)
+		if a.typ == Bigint {
+			return BigintValue(acc.sumI)
 		}
-		return floatValue(acc.sumF)
+		return DoubleValue(acc.sumF)
 	case "avg":
 		if acc.n == 0 {
 			return sqlNull // AVG of no rows is null (SQL-92)
 		}
-		return floatValue(acc.sumF / float64(acc.n))
+		return DoubleValue(acc.sumF / float64(acc.n))
 	}
 	return acc.best
 }
@@ -305,18 +307,18 @@ type memoryError struct{}
 
 func (memoryError) Error() string { return "the query holds too many rows" }
 
-type staticRow []sqlValue
+type staticRow []Value
 
-func (r staticRow) col(i int) sqlValue { return r[i] }
-func (r staticRow) agg(int) sqlValue   { return sqlNull }
+func (r staticRow) col(i int) Value { return r[i] }
+func (r staticRow) agg(int) Value   { return sqlNull }
 
 type groupRow struct {
-	vals []sqlValue // by source column (only kept ones are set)
-	res  []sqlValue
+	vals []Value // by source column (only kept ones are set)
+	res  []Value
 }
 
-func (g *groupRow) col(i int) sqlValue { return g.vals[i] }
-func (g *groupRow) agg(i int) sqlValue { return g.res[i] }
+func (g *groupRow) col(i int) Value { return g.vals[i] }
+func (g *groupRow) agg(i int) Value { return g.res[i] }
 
 type group struct {
 	row  groupRow
@@ -325,7 +327,7 @@ type group struct {
 
 // run executes the plan over the rows feed yields; feed stops when yield
 // returns false.
-func (pl *sqlPlan) run(feed func(yield func(rowCtx) bool)) ([][]sqlValue, error) {
+func (pl *sqlPlan) run(feed func(yield func(rowCtx) bool)) ([][]Value, error) {
 	if pl.from != nil {
 		inner, err := pl.from.run(feed)
 		if err != nil {
@@ -347,7 +349,7 @@ func (pl *sqlPlan) run(feed func(yield func(rowCtx) bool)) ([][]sqlValue, error)
 
 // orderedRow is an output row with its sort keys.
 type orderedRow struct {
-	out, keys []sqlValue
+	out, keys []Value
 	seq       int
 }
 
@@ -371,9 +373,9 @@ func (pl *sqlPlan) cmpRows(a, b *orderedRow) int {
 }
 
 // page sorts rows and keeps the plan's offset and limit.
-func (pl *sqlPlan) page(rows []orderedRow) [][]sqlValue {
+func (pl *sqlPlan) page(rows []orderedRow) [][]Value {
 	slices.SortFunc(rows, func(a, b orderedRow) int { return pl.cmpRows(&a, &b) })
-	out := [][]sqlValue{}
+	out := [][]Value{}
 	for i := pl.offset; i < len(rows) && i < pl.offset+pl.limit; i++ {
 		out = append(out, rows[i].out)
 	}
@@ -382,7 +384,7 @@ func (pl *sqlPlan) page(rows []orderedRow) [][]sqlValue {
 
 func (pl *sqlPlan) keep() int { return pl.offset + pl.limit }
 
-func (pl *sqlPlan) runPlain(feed func(yield func(rowCtx) bool)) ([][]sqlValue, error) {
+func (pl *sqlPlan) runPlain(feed func(yield func(rowCtx) bool)) ([][]Value, error) {
 	var kept []orderedRow
 	top := &invocations.TopK[orderedRow]{K: pl.keep(), Cmp: pl.cmpRows}
 	seq := 0
@@ -390,7 +392,7 @@ func (pl *sqlPlan) runPlain(feed func(yield func(rowCtx) bool)) ([][]sqlValue, e
 		if pl.where != nil && !pl.where.eval(r).truth() {
 			return true
 		}
-		row := orderedRow{out: make([]sqlValue, len(pl.items)), seq: seq}
+		row := orderedRow{out: make([]Value, len(pl.items)), seq: seq}
 		seq++
 		for i, e := range pl.items {
 			row.out[i] = e.eval(r)
@@ -412,11 +414,11 @@ func (pl *sqlPlan) runPlain(feed func(yield func(rowCtx) bool)) ([][]sqlValue, e
 	return pl.page(kept), nil
 }
 
-func (pl *sqlPlan) runAggregate(feed func(yield func(rowCtx) bool)) ([][]sqlValue, error) {
+func (pl *sqlPlan) runAggregate(feed func(yield func(rowCtx) bool)) ([][]Value, error) {
 	groups := map[string]*group{}
 	var order []*group
 	newGroup := func(r rowCtx) *group {
-		g := &group{row: groupRow{vals: make([]sqlValue, len(pl.src))}, accs: make([]accumulator, len(pl.aggs))}
+		g := &group{row: groupRow{vals: make([]Value, len(pl.src))}, accs: make([]accumulator, len(pl.aggs))}
 		for _, c := range pl.kept {
 			g.row.vals[c] = r.col(c)
 		}
@@ -460,18 +462,18 @@ func (pl *sqlPlan) runAggregate(feed func(yield func(rowCtx) bool)) ([][]sqlValu
 		return nil, err
 	}
 	if len(pl.groupBy) == 0 && len(order) == 0 {
-		newGroup(staticRow(make([]sqlValue, len(pl.src))))
+		newGroup(staticRow(make([]Value, len(pl.src))))
 	}
 	var rows []orderedRow
 	for i, g := range order {
-		g.row.res = make([]sqlValue, len(pl.aggs))
+		g.row.res = make([]Value, len(pl.aggs))
 		for j := range pl.aggs {
 			g.row.res[j] = pl.aggs[j].result(&g.accs[j])
 		}
 		if pl.having != nil && !pl.having.eval(&g.row).truth() {
 			continue
 		}
-		row := orderedRow{out: make([]sqlValue, len(pl.items)), seq: i}
+		row := orderedRow{out: make([]Value, len(pl.items)), seq: i}
 		for j, e := range pl.items {
 			row.out[j] = e.eval(&g.row)
 		}
@@ -487,7 +489,7 @@ func (pl *sqlPlan) runAggregate(feed func(yield func(rowCtx) bool)) ([][]sqlValu
 // the Grafana plugin, type-asserts numbers as JSON numbers): bigint as an
 // integer, double as a number with a fraction, text as a string, null as
 // null.
-func jsonCell(v sqlValue) string {
+func jsonCell(v Value) string {
 	switch v.kind {
 	case 0:
 		return "null"
@@ -507,12 +509,12 @@ func jsonCell(v sqlValue) string {
 	case 't':
 		return strconv.Quote(formatTimestamp(v.i))
 	}
-	return string(appendJSONString(nil, []byte(v.s)))
+	return string(AppendJSONString(nil, []byte(v.s)))
 }
 
 // textCell is a cell as the old format (AnalysisResults) carries it:
 // every value a string.
-func textCell(v sqlValue) string {
+func textCell(v Value) string {
 	switch v.kind {
 	case 0:
 		return "null"
@@ -524,4 +526,35 @@ func textCell(v sqlValue) string {
 		return strconv.FormatBool(v.truth())
 	}
 	return strings.Trim(jsonCell(v), `"`)
+}
+
+// AppendJSONString appends s as a JSON string (Go's strconv quoting is
+// not JSON's: it writes \x00 and \u escapes JSON does not know).
+func AppendJSONString(b, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, c := range string(s) {
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', byte(c))
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, string(c)...)
+		}
+	}
+	return append(b, '"')
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

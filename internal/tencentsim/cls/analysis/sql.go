@@ -1,4 +1,4 @@
-package cls
+package analysis
 
 import (
 	"fmt"
@@ -118,46 +118,26 @@ var sqlReserved = map[string]bool{
 	"in": true, "between": true, "is": true, "null": true, "asc": true, "desc": true,
 }
 
-// sqlType is a column's or an expression's type, named as Columns[].Type
+// Type is a column's or an expression's type, named as Columns[].Type
 // names it (Presto's names, which Tencent's own Grafana plugin maps).
-type sqlType string
+type Type string
 
 const (
-	tBigint    sqlType = "bigint"
-	tDouble    sqlType = "double"
-	tVarchar   sqlType = "varchar"
-	tTimestamp sqlType = "timestamp"
-	tBoolean   sqlType = "boolean"
+	Bigint    Type = "bigint"
+	Double    Type = "double"
+	Varchar   Type = "varchar"
+	Timestamp Type = "timestamp"
+	Boolean   Type = "boolean"
 )
 
-func (t sqlType) numeric() bool { return t == tBigint || t == tDouble }
-
-func typeOfField(t fieldType) sqlType {
-	switch t {
-	case fieldLong:
-		return tBigint
-	case fieldDouble:
-		return tDouble
-	}
-	return tVarchar
-}
+func (t Type) numeric() bool { return t == Bigint || t == Double }
 
 // column is one column of a source: the topic's keys or a subquery's
 // output.
 type column struct {
 	name string
-	typ  sqlType
+	typ  Type
 }
-
-// logColumns are the columns of "log", the topic itself: its keys, then
-// __TIMESTAMP__ (the log time in ms, IDX-39594).
-var logColumns = func() []column {
-	var cols []column
-	for _, f := range scfFields {
-		cols = append(cols, column{f.name, typeOfField(f.typ)})
-	}
-	return append(cols, column{"__TIMESTAMP__", tBigint})
-}()
 
 type sqlParser struct {
 	toks []sqlTok

@@ -1,4 +1,4 @@
-package cls
+package analysis
 
 import (
 	"regexp"
@@ -20,10 +20,10 @@ type resolver struct {
 	clause string
 }
 
-// planSQL resolves st over the topic's columns; stats says whether the
-// topic's index has statistics (SqlFlag).
-func planSQL(st *selectAST, stats bool) (*sqlPlan, error) {
-	return planSelect(st, logColumns, func(int) bool { return stats })
+// planSQL resolves st over the topic's columns (log); stats says whether
+// the topic's index has statistics (SqlFlag).
+func planSQL(st *selectAST, log []column, stats bool) (*sqlPlan, error) {
+	return planSelect(st, log, func(int) bool { return stats })
 }
 
 func planSelect(st *selectAST, src []column, stats func(int) bool) (*sqlPlan, error) {
@@ -141,7 +141,7 @@ func (rv *resolver) alias(name string) (int, bool) {
 
 func (rv *resolver) boolean(e exprAST) (*sqlExpr, error) {
 	x, err := rv.expr(e)
-	if err == nil && x.typ != tBoolean {
+	if err == nil && x.typ != Boolean {
 		return nil, queryErrorf("QueryError [line 1:%d: %s must evaluate to a boolean]", e.pos+1, strings.ToUpper(rv.clause))
 	}
 	return x, err
@@ -195,25 +195,25 @@ func (rv *resolver) expr(e exprAST) (*sqlExpr, error) {
 			if err != nil {
 				return nil, syntaxErrorf("SyntaxError[line 1:%d: bad number %s]", e.pos+1, e.text)
 			}
-			return &sqlExpr{kind: 'l', lit: floatValue(f), typ: tDouble}, nil
+			return &sqlExpr{kind: 'l', lit: DoubleValue(f), typ: Double}, nil
 		}
 		n, err := strconv.ParseInt(e.text, 10, 64)
 		if err != nil {
 			return nil, queryErrorf("QueryError [line 1:%d: number %s out of range]", e.pos+1, e.text)
 		}
-		return &sqlExpr{kind: 'l', lit: intValue(n), typ: tBigint}, nil
+		return &sqlExpr{kind: 'l', lit: BigintValue(n), typ: Bigint}, nil
 	case "str":
-		return &sqlExpr{kind: 'l', lit: sqlValue{kind: 's', s: e.text}, typ: tVarchar}, nil
+		return &sqlExpr{kind: 'l', lit: Value{kind: 's', s: e.text}, typ: Varchar}, nil
 	case "null":
-		return &sqlExpr{kind: 'l', typ: tVarchar}, nil
+		return &sqlExpr{kind: 'l', typ: Varchar}, nil
 	case "cast":
 		x, err := rv.expr(e.args[0])
 		if err != nil {
 			return nil, err
 		}
-		to := sqlType(e.text)
-		if !slices.Contains([]sqlType{tBigint, tDouble, tVarchar, tTimestamp}, to) ||
-			to == tTimestamp && x.typ != tBigint && x.typ != tTimestamp {
+		to := Type(e.text)
+		if !slices.Contains([]Type{Bigint, Double, Varchar, Timestamp}, to) ||
+			to == Timestamp && x.typ != Bigint && x.typ != Timestamp {
 			return nil, queryErrorf("QueryError [line 1:%d: Cannot cast %s to %s]", e.pos+1, x.typ, e.text)
 		}
 		return &sqlExpr{kind: 'k', args: []*sqlExpr{x}, typ: to}, nil
@@ -228,7 +228,7 @@ func (rv *resolver) expr(e exprAST) (*sqlExpr, error) {
 		}
 		args[i] = x
 	}
-	x := &sqlExpr{kind: 'o', op: e.op, args: args, not: e.not, typ: tBoolean}
+	x := &sqlExpr{kind: 'o', op: e.op, args: args, not: e.not, typ: Boolean}
 	mismatch := func() error {
 		var types []string
 		for _, a := range args {
@@ -242,13 +242,13 @@ func (rv *resolver) expr(e exprAST) (*sqlExpr, error) {
 	switch e.op {
 	case "and", "or", "not":
 		for _, a := range args {
-			if a.typ != tBoolean {
+			if a.typ != Boolean {
 				return nil, mismatch()
 			}
 		}
 	case "isnull":
 	case "like":
-		if args[0].typ != tVarchar || args[1].kind != 'l' || args[1].typ != tVarchar {
+		if args[0].typ != Varchar || args[1].kind != 'l' || args[1].typ != Varchar {
 			return nil, mismatch()
 		}
 		x.like = likePattern(args[1].lit.s)
@@ -262,9 +262,9 @@ func (rv *resolver) expr(e exprAST) (*sqlExpr, error) {
 		if !args[0].typ.numeric() || !args[1].typ.numeric() {
 			return nil, mismatch()
 		}
-		x.typ = tDouble
-		if args[0].typ == tBigint && args[1].typ == tBigint {
-			x.typ = tBigint
+		x.typ = Double
+		if args[0].typ == Bigint && args[1].typ == Bigint {
+			x.typ = Bigint
 		}
 	}
 	return x, nil
@@ -288,7 +288,7 @@ func (rv *resolver) call(e exprAST) (*sqlExpr, error) {
 		if e.text != "count" {
 			return nil, syntaxErrorf("SyntaxError[line 1:%d: %s(*)]", e.pos+1, e.text)
 		}
-		a.typ = tBigint
+		a.typ = Bigint
 	default:
 		x, err := rv.expr(e.args[0])
 		if err != nil {
@@ -297,17 +297,17 @@ func (rv *resolver) call(e exprAST) (*sqlExpr, error) {
 		a.arg = x
 		switch e.text {
 		case "count":
-			a.typ = tBigint
+			a.typ = Bigint
 		case "count_if":
-			if x.typ != tBoolean {
+			if x.typ != Boolean {
 				return nil, queryErrorf("QueryError [line 1:%d: count_if takes a boolean]", e.pos+1)
 			}
-			a.typ = tBigint
+			a.typ = Bigint
 		case "avg":
 			if !x.typ.numeric() {
 				return nil, queryErrorf("QueryError [line 1:%d: Unexpected parameters (%s) for function avg]", e.pos+1, x.typ)
 			}
-			a.typ = tDouble
+			a.typ = Double
 		case "sum":
 			if !x.typ.numeric() {
 				return nil, queryErrorf("QueryError [line 1:%d: Unexpected parameters (%s) for function sum]", e.pos+1, x.typ)
