@@ -247,3 +247,31 @@ func TestMultiTopicPaging(t *testing.T) {
 		t.Errorf("paged multi-topic search differs from one page")
 	}
 }
+
+// The old analysis format (UseNewAnalysis false) carries every cell as a
+// bare string, as Tencent's AnalysisResults do: text and timestamps
+// unquoted, numbers as written, where the new format types them.
+func TestOldFormatCellsAreBareStrings(t *testing.T) {
+	a := testAPI(t)
+	stmt := "SELECT SCF_FunctionName AS name, cast(SCF_StartTime AS timestamp) AS started, SCF_MemUsage AS mem ORDER BY started LIMIT 1"
+	r := mustSearch(t, a, sql(stmt).with("UseNewAnalysis", false))
+	if len(r.AnalysisResults) != 1 || len(r.AnalysisRecords) != 0 {
+		t.Fatalf("%d rows, %d records; want 1 row in the old format only", len(r.AnalysisResults), len(r.AnalysisRecords))
+	}
+	cells := map[string]string{}
+	for _, it := range r.AnalysisResults[0].Data {
+		cells[it.Key] = it.Value
+	}
+	if cells["name"] != "fn" {
+		t.Errorf("name %q, want fn", cells["name"])
+	}
+	if _, err := time.Parse("2006-01-02 15:04:05.000", cells["started"]); err != nil {
+		t.Errorf("started %q is not a bare timestamp: %v", cells["started"], err)
+	}
+	if strings.Contains(cells["mem"], `"`) || cells["mem"] == "" {
+		t.Errorf("mem %q, want a bare number", cells["mem"])
+	}
+	if !slices.Equal(r.ColNames, []string{"name", "started", "mem"}) {
+		t.Errorf("ColNames %v", r.ColNames)
+	}
+}
